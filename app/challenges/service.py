@@ -1,0 +1,266 @@
+"""Challenge use cases: load definitions, change status, and the public queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit.service import Actor, record_event
+from app.canonical import canonical_json, sha256_hex
+from app.challenges.enums import ALLOWED_TRANSITIONS, PUBLIC_STATUSES, ChallengeStatus, Phase, TaxonomyKind
+from app.challenges.models import Challenge, ChallengeStage, ChallengeVersion, TaxonomyTerm
+from app.challenges.schemas import ChallengeDefinition
+from app.clock import local_to_utc
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+
+DEFAULT_QUESTION_PERIOD = timedelta(days=10)
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+
+def definition_hash(definition: ChallengeDefinition) -> str:
+    return sha256_hex(canonical_json(definition.model_dump(mode="json")))
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(content_hash: str, payload: str) -> ChallengeDefinition:
+    return ChallengeDefinition.model_validate_json(payload)
+
+
+def version_definition(version: ChallengeVersion) -> ChallengeDefinition:
+    """The validated definition a version holds (parsed once per content hash)."""
+    return _parse_cached(version.content_hash, canonical_json(version.definition))
+
+
+def current_definition(challenge: Challenge) -> ChallengeDefinition:
+    version = next(v for v in challenge.versions if v.number == challenge.current_version)
+    return version_definition(version)
+
+
+def check_taxonomy(session: Session, definitions: list[ChallengeDefinition]) -> list[tuple[str, FieldError]]:
+    """Tags that name no active taxonomy term, as (slug, error) pairs."""
+    known = {(term.kind, term.key) for term in session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.active))}
+    problems: list[tuple[str, FieldError]] = []
+    for definition in definitions:
+        for kind, keys in ((TaxonomyKind.NLD, definition.tags.nld), (TaxonomyKind.BASIS, definition.tags.basis)):
+            for index, key in enumerate(keys):
+                if (kind.value, key) not in known:
+                    problems.append(
+                        (definition.slug, FieldError(f"tags.{kind.value}[{index}]", f"unknown {kind.value} tag '{key}'"))
+                    )
+    return problems
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    slug: str
+    result: str  # "created", "updated" or "unchanged"
+
+
+def save_definition(
+    session: Session,
+    *,
+    definition: ChallengeDefinition,
+    actor: Actor,
+    now: datetime,
+    publish: bool = False,
+    reason: str | None = None,
+) -> LoadOutcome:
+    """Create a challenge from a definition or give an existing one (same slug) a new version.
+
+    Side effects: stages and tags follow the definition; a new version is only made when the content
+    changed; ``publish`` moves a draft to published; each change records an audit event. Does not commit.
+    """
+    problems = check_taxonomy(session, [definition])
+    if problems:
+        raise ValidationFailed([error for _, error in problems])
+    content_hash = definition_hash(definition)
+    challenge = session.scalar(
+        select(Challenge).where(Challenge.slug == definition.slug).options(selectinload(Challenge.versions))
+    )
+    if challenge is None:
+        challenge = Challenge(slug=definition.slug, status=ChallengeStatus.DRAFT.value, current_version=0,
+                              created_at=now)
+        session.add(challenge)
+        result = "created"
+    elif current_definition_hash(challenge) == content_hash:
+        result = "unchanged"
+    else:
+        result = "updated"
+    if result != "unchanged":
+        _apply_definition(session, challenge, definition, content_hash=content_hash, now=now, reason=reason)
+        record_event(session, actor=actor, action=f"challenge.{'create' if result == 'created' else 'update'}",
+                     object_type="challenge", object_id=challenge.id, at=now,
+                     data={"slug": challenge.slug, "version": challenge.current_version, "hash": content_hash})
+    if publish and challenge.status == ChallengeStatus.DRAFT.value:
+        transition_challenge(session, challenge=challenge, to=ChallengeStatus.PUBLISHED, actor=actor, now=now)
+    return LoadOutcome(definition.slug, result)
+
+
+def current_definition_hash(challenge: Challenge) -> str | None:
+    for version in challenge.versions:
+        if version.number == challenge.current_version:
+            return version.content_hash
+    return None
+
+
+def _apply_definition(
+    session: Session, challenge: Challenge, definition: ChallengeDefinition, *, content_hash: str, now: datetime,
+    reason: str | None,
+) -> None:
+    challenge.current_version += 1
+    challenge.title_nl, challenge.title_en = definition.title.nl, definition.title.en
+    challenge.summary_nl, challenge.summary_en = definition.summary.nl, definition.summary.en
+    challenge.updated_at = now
+    challenge.versions.append(
+        ChallengeVersion(number=challenge.current_version, definition=definition.model_dump(mode="json"),
+                         content_hash=content_hash, reason=reason, created_at=now)
+    )
+    _sync_stages(challenge, definition)
+    wanted = [(TaxonomyKind.NLD.value, key) for key in definition.tags.nld] + [
+        (TaxonomyKind.BASIS.value, key) for key in definition.tags.basis
+    ]
+    terms = {(t.kind, t.key): t for t in session.scalars(select(TaxonomyTerm))}
+    challenge.tags = [terms[item] for item in wanted]
+    session.flush()
+
+
+def _sync_stages(challenge: Challenge, definition: ChallengeDefinition) -> None:
+    existing = {stage.key: stage for stage in challenge.stages}
+    stages: list[ChallengeStage] = []
+    for position, spec in enumerate(definition.stages):
+        stage = existing.get(spec.key) or ChallengeStage(key=spec.key)
+        deadline = local_to_utc(spec.deadline)
+        stage.position = position
+        stage.opens_at = local_to_utc(spec.opens_at)
+        stage.deadline_at = deadline
+        stage.question_deadline_at = (
+            local_to_utc(spec.question_deadline) if spec.question_deadline else deadline - DEFAULT_QUESTION_PERIOD
+        )
+        stage.invitation_only = spec.invitation_only
+        stages.append(stage)
+    challenge.stages = stages
+
+
+def transition_challenge(
+    session: Session, *, challenge: Challenge, to: ChallengeStatus, actor: Actor, now: datetime,
+    reason: str | None = None,
+) -> None:
+    """The one way a challenge changes status: checked against the table, recorded in the audit trail."""
+    current = ChallengeStatus(challenge.status)
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise InvalidTransition(current=current.value, to=to.value)
+    challenge.status = to.value
+    challenge.status_reason = reason
+    challenge.updated_at = now
+    if to == ChallengeStatus.PUBLISHED and challenge.published_at is None:
+        challenge.published_at = now
+    record_event(session, actor=actor, action=f"challenge.{to.value}", object_type="challenge",
+                 object_id=challenge.id, at=now, data={"from": current.value, "to": to.value, "reason": reason})
+
+
+# --- public queries -----------------------------------------------------------------------------
+
+
+def phase_of(challenge: Challenge, now: datetime) -> Phase:
+    """Open while a stage that anyone may enter is open; upcoming before it; closed otherwise."""
+    if challenge.status != ChallengeStatus.PUBLISHED.value:
+        return Phase.CLOSED
+    public_stages = [stage for stage in challenge.stages if not stage.invitation_only]
+    if any(stage.is_open(now) for stage in public_stages):
+        return Phase.OPEN
+    if any(now < stage.opens_at for stage in public_stages):
+        return Phase.UPCOMING
+    return Phase.CLOSED
+
+
+def current_stage(challenge: Challenge, now: datetime) -> ChallengeStage | None:
+    """The stage open now, else the next to open, else the last one."""
+    for stage in challenge.stages:
+        if now < stage.deadline_at:
+            return stage
+    return challenge.stages[-1] if challenge.stages else None
+
+
+@dataclass(frozen=True)
+class ChallengeListItem:
+    challenge: Challenge
+    phase: Phase
+    stage: ChallengeStage | None
+
+
+def list_public_challenges(
+    session: Session, *, now: datetime, phase: Phase | None = None, tag: str | None = None, text: str | None = None
+) -> list[ChallengeListItem]:
+    """Published (and later) challenges, open first, then upcoming, then closed; filtered as asked."""
+    query = (
+        select(Challenge)
+        .where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
+        .options(selectinload(Challenge.stages), selectinload(Challenge.tags))
+        .order_by(Challenge.id)
+    )
+    if tag:
+        query = query.where(Challenge.tags.any(TaxonomyTerm.key == tag))
+    if text:
+        pattern = f"%{_escape_like(text.strip())}%"
+        query = query.where(
+            or_(*(column.ilike(pattern, escape="\\") for column in
+                  (Challenge.title_nl, Challenge.title_en, Challenge.summary_nl, Challenge.summary_en)))
+        )
+    items = [ChallengeListItem(c, phase_of(c, now), current_stage(c, now)) for c in session.scalars(query)]
+    if phase is not None:
+        items = [item for item in items if item.phase == phase]
+    order = {Phase.OPEN: 0, Phase.UPCOMING: 1, Phase.CLOSED: 2}
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(items, key=lambda i: (order[i.phase], i.stage.deadline_at if i.stage else far, i.challenge.id))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get_public_challenge(session: Session, *, slug: str) -> Challenge:
+    """A challenge the public may see, with its stages, tags and versions loaded; NotFound otherwise."""
+    challenge = session.scalar(
+        select(Challenge)
+        .where(Challenge.slug == slug, Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
+        .options(selectinload(Challenge.stages), selectinload(Challenge.tags), selectinload(Challenge.versions))
+    )
+    if challenge is None:
+        raise NotFound()
+    return challenge
+
+
+def list_taxonomy(session: Session, *, kind: TaxonomyKind | None = None) -> list[TaxonomyTerm]:
+    query = select(TaxonomyTerm).where(TaxonomyTerm.active).order_by(TaxonomyTerm.kind, TaxonomyTerm.position)
+    if kind is not None:
+        query = query.where(TaxonomyTerm.kind == kind.value)
+    return list(session.scalars(query))
+
+
+def load_definitions(
+    session: Session, *, definitions: list[ChallengeDefinition], actor: Actor, now: datetime, publish: bool = False
+) -> list[LoadOutcome]:
+    """Load several definitions as one unit: all of them or, on any error, none (the caller commits)."""
+    slugs = [d.slug for d in definitions]
+    duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if duplicates:
+        raise ValidationFailed([FieldError("slug", f"slug '{slug}' appears in more than one file") for slug in duplicates])
+    return [save_definition(session, definition=d, actor=actor, now=now, publish=publish) for d in definitions]
+
+
+def get_challenge_by_slug(session: Session, *, slug: str) -> Challenge:
+    """Any challenge, whatever its status (for staff and operators); NotFound when the slug is unknown."""
+    challenge = session.scalar(
+        select(Challenge)
+        .where(Challenge.slug == slug)
+        .options(selectinload(Challenge.stages), selectinload(Challenge.tags), selectinload(Challenge.versions))
+    )
+    if challenge is None:
+        raise NotFound()
+    return challenge

@@ -1,0 +1,48 @@
+"""The app factory: the one place where settings, database, clock, templates and routes come together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import __version__, web
+from app.challenges import api as challenge_api
+from app.challenges import views as challenge_views
+from app.clock import Clock, SystemClock
+from app.database import Database
+from app.errors import DomainError
+from app.ops import views as ops_views
+from app.security import SecurityHeadersMiddleware
+from app.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the portal. Tests pass their own settings, database and clock."""
+    settings = settings or load_settings()
+    settings.resolved_secret_key()  # fail at start-up, not at first use, when production lacks a secret
+    app = FastAPI(
+        title="Defence challenge portal API",
+        version=__version__,
+        description="Public, read-only API of the challenges published by the Dutch Ministry of Defence.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.effective_database_url)
+    app.state.clock = clock or SystemClock()
+    app.state.templates = web.build_templates()
+
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_exception_handler(StarletteHTTPException, web.http_exception_handler)
+    app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
+    app.add_exception_handler(DomainError, web.domain_exception_handler)
+    app.add_exception_handler(Exception, web.unhandled_exception_handler)
+
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.include_router(ops_views.router)
+    app.include_router(challenge_views.router)
+    app.include_router(challenge_api.router)
+    return app

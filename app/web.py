@@ -1,0 +1,225 @@
+"""Web helpers shared by every domain: templates, language, dependencies and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from app import i18n
+from app.i18n import N_
+from app.clock import AMSTERDAM, Clock, ensure_utc
+from app.errors import DomainError, NotFound, NotPermitted
+from app.settings import SUPPORTED_LANGUAGES, Settings
+
+log = logging.getLogger("portal")
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+LANGUAGE_COOKIE = "portal_lang"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# --- dependencies ---------------------------------------------------------------------------------
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request; writing requests get the writing bind. Only closes: services' callers commit."""
+    session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_now(request: Request) -> datetime:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+def get_language(request: Request) -> str:
+    cached = getattr(request.state, "language", None)
+    if cached:
+        return str(cached)
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    language = chosen if chosen in SUPPORTED_LANGUAGES else request.app.state.settings.default_language
+    request.state.language = language
+    return str(language)
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+Now = Annotated[datetime, Depends(get_now)]
+Language = Annotated[str, Depends(get_language)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths may be redirect targets (no scheme, no host, no protocol-relative URL)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+def format_local_datetime(value: datetime, language: str) -> str:
+    """``26 februari 2027, 17:00 CET``: Europe/Amsterdam wall-clock time with the zone named."""
+    local = ensure_utc(value).astimezone(AMSTERDAM)
+    return f"{format_datetime(local, 'd MMMM y, HH:mm', locale=language)} {local.tzname()}"
+
+
+def format_local_date(value: datetime, language: str) -> str:
+    return format_date(ensure_utc(value).astimezone(AMSTERDAM), "d MMMM y", locale=language)
+
+
+def format_remaining(deadline: datetime, now: datetime, language: str) -> str:
+    remaining = deadline - now
+    if remaining <= timedelta(0):
+        return i18n.translate(language, "closed")
+    days, hours = remaining.days, remaining.seconds // 3600
+    if days >= 2:
+        return i18n.translate_plural(language, "%(num)d day left", "%(num)d days left", days)
+    if days >= 1 or hours >= 2:
+        return i18n.translate_plural(language, "%(num)d hour left", "%(num)d hours left", days * 24 + hours)
+    minutes = max(1, remaining.seconds // 60)
+    return i18n.translate_plural(language, "%(num)d minute left", "%(num)d minutes left", minutes)
+
+
+def build_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
+def template_context(request: Request, language: str) -> dict[str, Any]:
+    translations = i18n.translations(language)
+
+    def gettext(message: str, **params: Any) -> str:
+        text = translations.gettext(message)
+        return text % params if params else text
+
+    def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+        return translations.ngettext(singular, plural, n) % {"num": n, **params}
+
+    now = request.app.state.clock.now()
+    return {
+        "request": request,
+        "lang": language,
+        "other_lang": "en" if language == "nl" else "nl",
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "_": gettext,
+        "now": now,
+        "settings": request.app.state.settings,
+        "local_datetime": lambda value: format_local_datetime(value, language),
+        "local_date": lambda value: format_local_date(value, language),
+        "remaining": lambda deadline: format_remaining(deadline, now, language),
+        "number": lambda value: format_decimal(value, locale=language),
+    }
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> Response:
+    """Render a page in the request's language with the shared context."""
+    language = get_language(request)
+    full = template_context(request, language)
+    full.update(context or {})
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, full, status_code=status_code,
+                                      headers={"Content-Language": language})
+
+
+# --- error pages ----------------------------------------------------------------------------------
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(request: Request, status_code: int, message: str | None = None) -> Response:
+    language = get_language(request)
+    titles = {
+        400: N_("The request could not be understood"),
+        403: N_("Access denied"),
+        404: N_("Page not found"),
+        405: N_("This action is not possible here"),
+        413: N_("The upload is too large"),
+        422: N_("The request could not be processed"),
+        429: N_("Too many attempts"),
+        500: N_("Something went wrong on our side"),
+    }
+    title = titles.get(status_code, N_("The request could not be carried out"))
+    if _wants_json(request):
+        detail = i18n.translate(language, message or title)
+        return JSONResponse({"detail": detail}, status_code=status_code)
+    context = {"status_code": status_code, "title": title, "message": message}
+    return render(request, "errors/error.html", context, status_code=status_code)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail not in _STANDARD_PHRASES else None
+    response = error_response(request, exc.status_code, message)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def validation_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _wants_json(request):
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+    return error_response(request, 400, N_("Some of the information sent was not in the expected form."))
+
+
+async def domain_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, NotFound):
+        return error_response(request, 404)
+    if isinstance(exc, NotPermitted):
+        return error_response(request, 403)
+    return error_response(request, 400, exc.message)
+
+
+async def unhandled_exception_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500)
+
+
+_STANDARD_PHRASES = frozenset({"Not Found", "Method Not Allowed", "Forbidden", "Bad Request", "Internal Server Error"})

@@ -1,0 +1,88 @@
+"""Factories: a valid challenge definition to vary per test, and challenges stored through the service."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor
+from app.challenges import service
+from app.challenges.models import Challenge
+from app.challenges.schemas import ChallengeDefinition
+
+
+def _text(nl: str, en: str) -> dict[str, str]:
+    return {"nl": nl, "en": en}
+
+
+BASE_DEFINITION: dict[str, Any] = {
+    "slug": "test-challenge",
+    "title": _text("Testchallenge sensoren", "Test challenge sensors"),
+    "summary": _text("Een korte samenvatting.", "A short summary."),
+    "problem_statement": _text("Het probleem.\n\nMeer over het probleem.", "The problem.\n\nMore on the problem."),
+    "effects": [
+        {
+            "key": "detect",
+            "title": _text("Detecteren", "Detect"),
+            "description": _text("Vroeg detecteren.", "Detect early."),
+            "success_measure": _text("90% binnen 2 km.", "90% within 2 km."),
+        }
+    ],
+    "tags": {"nld": ["sensoren"], "basis": []},
+    "trl": {"min": 4, "max": 7},
+    "eligibility": {"text": _text("Bedrijven en consortia.", "Companies and consortia.")},
+    "procurement": {"military_equipment": True, "sensitive": True, "estimated_value_eur": 2_000_000},
+    "stages": [
+        {
+            "key": "brief",
+            "title": _text("Oplossingsschets", "Solution brief"),
+            "description": _text("Een korte schets.", "A short brief."),
+            "opens_at": "2026-11-02T09:00:00",
+            "deadline": "2027-02-26T17:00:00",
+            "questions": [
+                {"key": "summary", "type": "long_text", "label": _text("Samenvatting", "Summary"), "max_words": 300},
+                {"key": "brief", "type": "document", "label": _text("Schets", "Brief"), "allowed_types": ["pdf"],
+                 "max_size_mb": 10, "max_pages": 5},
+            ],
+        }
+    ],
+    "scale": {
+        "min": 0,
+        "max": 2,
+        "levels": [
+            {"value": v, "label": _text(f"Niveau {v}", f"Level {v}"), "descriptor": _text(f"Beschrijving {v}", f"Descriptor {v}")}
+            for v in range(3)
+        ],
+    },
+    "criteria": [
+        {"key": "effect", "title": _text("Effect", "Effect"), "description": _text("Effect.", "Effect."), "weight": 60},
+        {"key": "safety", "title": _text("Veiligheid", "Safety"), "description": _text("Veilig.", "Safe."), "weight": 40,
+         "minimum": 1},
+    ],
+}
+
+
+def definition_data(**overrides: Any) -> dict[str, Any]:
+    """A deep copy of a valid definition with top-level fields replaced."""
+    data = copy.deepcopy(BASE_DEFINITION)
+    data.update(copy.deepcopy(overrides))
+    return data
+
+
+def make_definition(**overrides: Any) -> ChallengeDefinition:
+    return ChallengeDefinition.model_validate(definition_data(**overrides))
+
+
+CLI_ACTOR = Actor(user_id=None, label="test")
+EARLIER = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def create_challenge(session: Session, *, publish: bool = True, at: datetime = EARLIER, **overrides: Any) -> Challenge:
+    """Store a challenge through the service (as an operator would) and commit."""
+    definition = make_definition(**overrides)
+    service.save_definition(session, definition=definition, actor=CLI_ACTOR, now=at, publish=publish)
+    session.commit()
+    return service.get_challenge_by_slug(session, slug=definition.slug)
