@@ -1,0 +1,85 @@
+"""The audit chain: appended by services, refused changes by the database, tampering found by verify."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.audit.service import GENESIS_HASH, Actor, record_event, verify_chain
+from tests.factories import EARLIER, create_challenge
+
+ACTOR = Actor(user_id=7, label="tester", ip="192.0.2.1")
+
+
+def _record(session: Session, n: int) -> list[AuditEvent]:
+    events = [record_event(session, actor=ACTOR, action="test.thing", object_type="thing", object_id=i, at=EARLIER,
+                           data={"n": i, "text": "één"}) for i in range(n)]
+    session.commit()
+    return events
+
+
+def test_record_event_links_each_event_to_the_previous(session: Session) -> None:
+    first, second = _record(session, 2)
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert (second.actor_id, second.ip, second.data) == (7, "192.0.2.1", {"n": 1, "text": "één"})
+
+
+def test_verify_chain_intact_counts_events(session: Session) -> None:
+    create_challenge(session)
+    _record(session, 3)
+    result = verify_chain(session)
+    assert result.ok
+    assert result.count == 5  # challenge.create, challenge.published, three test events
+
+
+def _drop_protection(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+    else:
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+
+
+def test_audit_table_refuses_update_and_delete(session: Session) -> None:
+    _record(session, 1)
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        savepoint = session.begin_nested()
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(statement))
+        savepoint.rollback()
+
+
+def test_verify_chain_finds_altered_event(session: Session) -> None:
+    events = _record(session, 3)
+    _drop_protection(session)
+    session.execute(text("UPDATE audit_event SET data = :data WHERE id = :id"),
+                    {"data": '{"n": 99, "text": "één"}', "id": events[1].id})
+    session.expire_all()
+    result = verify_chain(session)
+    assert not result.ok
+    assert result.first_bad_id == events[1].id
+    assert result.count == 1
+    assert "altered" in (result.problem or "")
+
+
+def test_verify_chain_finds_removed_event(session: Session) -> None:
+    events = _record(session, 3)
+    _drop_protection(session)
+    session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": events[1].id})
+    session.expire_all()
+    result = verify_chain(session)
+    assert result.first_bad_id == events[2].id
+    assert "removed" in (result.problem or "")
+
+
+def test_every_challenge_change_is_audited(session: Session) -> None:
+    challenge = create_challenge(session)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(challenge.id))).all()
+    assert [(e.action, e.object_type, e.actor_label) for e in events] == [
+        ("challenge.create", "challenge", "test"),
+        ("challenge.published", "challenge", "test"),
+    ]
