@@ -45,8 +45,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     settings = _settings()
     settings.resolved_secret_key()
     click.echo(f"Serving the portal on http://{host or settings.host}:{port or settings.port}")
-    uvicorn.run("app.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers or settings.workers, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 @main.command()
@@ -140,8 +147,13 @@ def challenges_load(paths: tuple[Path, ...], publish: bool, demo: bool) -> None:
         for slug, error in problems:
             click.echo(f"{by_slug[slug]}: {error.path}: {error.message}", err=True)
         try:
-            outcomes = [] if problems else service.load_definitions(
-                session, definitions=definitions, actor=_cli_actor(), now=now, publish=publish)
+            outcomes = (
+                []
+                if problems
+                else service.load_definitions(
+                    session, definitions=definitions, actor=_cli_actor(), now=now, publish=publish
+                )
+            )
         except ValidationFailed as failure:
             for error in failure.errors:
                 click.echo(f"{error.path}: {error.message}", err=True)
@@ -205,8 +217,11 @@ def audit_verify() -> None:
     if result.ok:
         click.echo(f"Audit chain intact: {result.count} events.")
         return
-    click.echo(f"Audit chain broken at event {result.first_bad_id}: {result.problem}. "
-               f"{result.count} events before it are intact.", err=True)
+    click.echo(
+        f"Audit chain broken at event {result.first_bad_id}: {result.problem}. "
+        f"{result.count} events before it are intact.",
+        err=True,
+    )
     sys.exit(1)
 
 

@@ -50,7 +50,7 @@ def translate_plural(language: str, singular: str, plural: str, n: int, **params
     return text % {"num": n, **params}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for
+def N_(message: str) -> str:
     """Mark a string for the catalogue where it is defined; it is translated where it is shown."""
     return message
 

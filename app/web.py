@@ -21,9 +21,9 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from app import i18n
-from app.i18n import N_
 from app.clock import AMSTERDAM, Clock, ensure_utc
 from app.errors import DomainError, NotFound, NotPermitted
+from app.i18n import N_
 from app.settings import SUPPORTED_LANGUAGES, Settings
 
 log = logging.getLogger("portal")
@@ -160,8 +160,9 @@ def render(
     full = template_context(request, language)
     full.update(context or {})
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, full, status_code=status_code,
-                                      headers={"Content-Language": language})
+    return templates.TemplateResponse(
+        request, template, full, status_code=status_code, headers={"Content-Language": language}
+    )
 
 
 # --- error pages ----------------------------------------------------------------------------------

@@ -59,8 +59,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production",
-                    base_url="http://testserver")
+    return Settings(
+        data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://testserver"
+    )
 
 
 @pytest.fixture

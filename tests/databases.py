@@ -18,7 +18,15 @@ PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
 
 def database_kinds() -> list[str]:
-    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+    """SQLite always, PostgreSQL when a server is named; PORTAL_TEST_DATABASES narrows it (CI runs each alone)."""
+    available = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+    wanted = [kind.strip() for kind in os.environ.get("PORTAL_TEST_DATABASES", "").split(",") if kind.strip()]
+    unknown = set(wanted) - {"sqlite", "postgresql"}
+    if unknown or ("postgresql" in wanted and not PG_URL):
+        raise RuntimeError(
+            f"PORTAL_TEST_DATABASES={wanted} needs known kinds and PORTAL_TEST_DATABASE_URL for postgresql"
+        )
+    return [kind for kind in available if kind in wanted] if wanted else available
 
 
 @contextmanager

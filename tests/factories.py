@@ -44,8 +44,14 @@ BASE_DEFINITION: dict[str, Any] = {
             "deadline": "2027-02-26T17:00:00",
             "questions": [
                 {"key": "summary", "type": "long_text", "label": _text("Samenvatting", "Summary"), "max_words": 300},
-                {"key": "brief", "type": "document", "label": _text("Schets", "Brief"), "allowed_types": ["pdf"],
-                 "max_size_mb": 10, "max_pages": 5},
+                {
+                    "key": "brief",
+                    "type": "document",
+                    "label": _text("Schets", "Brief"),
+                    "allowed_types": ["pdf"],
+                    "max_size_mb": 10,
+                    "max_pages": 5,
+                },
             ],
         }
     ],
@@ -53,14 +59,23 @@ BASE_DEFINITION: dict[str, Any] = {
         "min": 0,
         "max": 2,
         "levels": [
-            {"value": v, "label": _text(f"Niveau {v}", f"Level {v}"), "descriptor": _text(f"Beschrijving {v}", f"Descriptor {v}")}
+            {
+                "value": v,
+                "label": _text(f"Niveau {v}", f"Level {v}"),
+                "descriptor": _text(f"Beschrijving {v}", f"Descriptor {v}"),
+            }
             for v in range(3)
         ],
     },
     "criteria": [
         {"key": "effect", "title": _text("Effect", "Effect"), "description": _text("Effect.", "Effect."), "weight": 60},
-        {"key": "safety", "title": _text("Veiligheid", "Safety"), "description": _text("Veilig.", "Safe."), "weight": 40,
-         "minimum": 1},
+        {
+            "key": "safety",
+            "title": _text("Veiligheid", "Safety"),
+            "description": _text("Veilig.", "Safe."),
+            "weight": 40,
+            "minimum": 1,
+        },
     ],
 }
 

@@ -15,8 +15,18 @@ ACTOR = Actor(user_id=7, label="tester", ip="192.0.2.1")
 
 
 def _record(session: Session, n: int) -> list[AuditEvent]:
-    events = [record_event(session, actor=ACTOR, action="test.thing", object_type="thing", object_id=i, at=EARLIER,
-                           data={"n": i, "text": "één"}) for i in range(n)]
+    events = [
+        record_event(
+            session,
+            actor=ACTOR,
+            action="test.thing",
+            object_type="thing",
+            object_id=i,
+            at=EARLIER,
+            data={"n": i, "text": "één"},
+        )
+        for i in range(n)
+    ]
     session.commit()
     return events
 
@@ -56,8 +66,10 @@ def test_audit_table_refuses_update_and_delete(session: Session) -> None:
 def test_verify_chain_finds_altered_event(session: Session) -> None:
     events = _record(session, 3)
     _drop_protection(session)
-    session.execute(text("UPDATE audit_event SET data = :data WHERE id = :id"),
-                    {"data": '{"n": 99, "text": "één"}', "id": events[1].id})
+    session.execute(
+        text("UPDATE audit_event SET data = :data WHERE id = :id"),
+        {"data": '{"n": 99, "text": "één"}', "id": events[1].id},
+    )
     session.expire_all()
     result = verify_chain(session)
     assert not result.ok

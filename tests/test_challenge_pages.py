@@ -29,7 +29,9 @@ def test_list_hides_draft_challenges(client: TestClient, session: Session) -> No
 
 def test_list_filters_by_status_tag_and_text(client: TestClient, session: Session) -> None:
     create_challenge(session)
-    create_challenge(session, slug="space-one", tags={"nld": ["ruimtevaart"]}, title={"nl": "Satellieten", "en": "Sats"})
+    create_challenge(
+        session, slug="space-one", tags={"nld": ["ruimtevaart"]}, title={"nl": "Satellieten", "en": "Sats"}
+    )
     by_tag = client.get("/", params={"tag": "ruimtevaart"}).text
     assert "Satellieten" in by_tag and "Testchallenge sensoren" not in by_tag
     by_text = client.get("/", params={"q": "sensoren"}).text
@@ -45,9 +47,17 @@ def test_detail_shows_effects_stages_questions_and_criteria(client: TestClient, 
     response = client.get("/challenges/test-challenge")
     assert response.status_code == 200
     body = response.text
-    for expected in ("Vroeg detecteren.", "90% binnen 2 km.", "26 februari 2027, 17:00 CET", "Tekst, hoogstens 300 woorden",
-                     "Document: PDF, hoogstens 10 MB, hoogstens 5 pagina&#39;s", "60%", "Niveau 2", "Beschrijving 1",
-                     "tot en met 7"):
+    for expected in (
+        "Vroeg detecteren.",
+        "90% binnen 2 km.",
+        "26 februari 2027, 17:00 CET",
+        "Tekst, hoogstens 300 woorden",
+        "Document: PDF, hoogstens 10 MB, hoogstens 5 pagina&#39;s",
+        "60%",
+        "Niveau 2",
+        "Beschrijving 1",
+        "tot en met 7",
+    ):
         assert expected in body, expected
 
 

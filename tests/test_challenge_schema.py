@@ -89,8 +89,9 @@ def test_definition_first_stage_by_invitation_is_refused() -> None:
 
 def test_definition_overlapping_stages_are_refused() -> None:
     first = _stage()[0]
-    second = dict(first, key="full", opens_at="2027-02-01T09:00:00", deadline="2027-05-01T17:00:00",
-                  invitation_only=True)
+    second = dict(
+        first, key="full", opens_at="2027-02-01T09:00:00", deadline="2027-05-01T17:00:00", invitation_only=True
+    )
     errors = _errors(definition_data(stages=[first, second]))
     assert errors == {"(file)": "stage full must open after stage brief closes"}
 
@@ -105,8 +106,10 @@ def test_definition_knockout_minimum_off_scale_is_refused() -> None:
     ("question", "path"),
     [
         ({"type": "number", "min": 5, "max": 1}, "stages[0].questions[0]"),
-        ({"type": "multiple_choice", "options": [{"key": "a", "label": {"nl": "A", "en": "A"}}]},
-         "stages[0].questions[0].options"),
+        (
+            {"type": "multiple_choice", "options": [{"key": "a", "label": {"nl": "A", "en": "A"}}]},
+            "stages[0].questions[0].options",
+        ),
         ({"type": "document", "allowed_types": ["exe"], "max_size_mb": 1}, "stages[0].questions[0].allowed_types[0]"),
     ],
 )

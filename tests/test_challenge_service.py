@@ -62,23 +62,26 @@ def test_save_definition_summer_deadline_uses_cest(session: Session) -> None:
 
 def test_save_definition_unknown_tag_is_refused_and_stores_nothing(session: Session) -> None:
     with pytest.raises(ValidationFailed) as failure:
-        service.save_definition(session, definition=make_definition(tags={"nld": ["cyber"]}), actor=CLI_ACTOR,
-                                now=EARLIER)
+        service.save_definition(
+            session, definition=make_definition(tags={"nld": ["cyber"]}), actor=CLI_ACTOR, now=EARLIER
+        )
     assert [(e.path, e.message) for e in failure.value.errors] == [("tags.nld[0]", "unknown nld tag 'cyber'")]
     assert session.scalar(select(func.count()).select_from(Challenge)) == 0
 
 
 def test_load_definitions_duplicate_slug_loads_nothing(session: Session) -> None:
     with pytest.raises(ValidationFailed):
-        service.load_definitions(session, definitions=[make_definition(), make_definition()], actor=CLI_ACTOR,
-                                 now=EARLIER)
+        service.load_definitions(
+            session, definitions=[make_definition(), make_definition()], actor=CLI_ACTOR, now=EARLIER
+        )
 
 
 def test_transition_challenge_not_in_table_is_refused(session: Session) -> None:
     challenge = create_challenge(session, publish=False)
     with pytest.raises(InvalidTransition):
-        service.transition_challenge(session, challenge=challenge, to=ChallengeStatus.DECIDED, actor=CLI_ACTOR,
-                                     now=EARLIER)
+        service.transition_challenge(
+            session, challenge=challenge, to=ChallengeStatus.DECIDED, actor=CLI_ACTOR, now=EARLIER
+        )
     assert challenge.status == "draft"
 
 
@@ -98,8 +101,9 @@ def test_phase_of_draft_is_closed(session: Session) -> None:
 def test_list_public_challenges_hides_drafts_and_filters(session: Session) -> None:
     create_challenge(session)
     create_challenge(session, slug="draft-one", publish=False)
-    create_challenge(session, slug="space-one", tags={"nld": ["ruimtevaart"]},
-                     title={"nl": "Satellieten", "en": "Satellites"})
+    create_challenge(
+        session, slug="space-one", tags={"nld": ["ruimtevaart"]}, title={"nl": "Satellieten", "en": "Satellites"}
+    )
     now = datetime(2026, 12, 1, tzinfo=UTC)
     slugs = lambda **kw: [i.challenge.slug for i in service.list_public_challenges(session, now=now, **kw)]  # noqa: E731
     assert sorted(slugs()) == ["space-one", "test-challenge"]

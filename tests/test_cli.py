@@ -43,20 +43,29 @@ def _count(url: str) -> int:
     return int(count or 0)
 
 
-
-
 def test_validate_seeded_files_pass() -> None:
     result = run("challenges", "validate", str(SEEDED))
     assert result.exit_code == 0, result.output
     assert sorted(line.split("/")[-1] for line in result.output.splitlines()) == [
-        "ammunition-reuse.toml: ok", "counter-uas.toml: ok", "drone-munitions.toml: ok"]
+        "ammunition-reuse.toml: ok",
+        "counter-uas.toml: ok",
+        "drone-munitions.toml: ok",
+    ]
 
 
 def test_seeded_files_cover_every_question_type_and_a_two_stage_challenge() -> None:
     definitions = [read_file(path).definition for path in sorted(SEEDED.glob("*.toml"))]
     types = {q.type for d in definitions if d for s in d.stages for q in s.questions}
-    assert types == {"short_text", "long_text", "number", "single_choice", "multiple_choice", "yes_no", "date",
-                     "document"}
+    assert types == {
+        "short_text",
+        "long_text",
+        "number",
+        "single_choice",
+        "multiple_choice",
+        "yes_no",
+        "date",
+        "document",
+    }
     assert any(d and len(d.stages) == 2 and d.stages[1].invitation_only for d in definitions)
 
 
@@ -101,7 +110,8 @@ def test_load_publishes_and_is_idempotent(cli_env: str) -> None:
     first = run("challenges", "load", "--publish", str(SEEDED))
     assert first.exit_code == 0, first.output
     assert sorted(first.output.split()) == sorted(
-        ["ammunition-reuse:", "created", "counter-uas:", "created", "drone-munitions:", "created"])
+        ["ammunition-reuse:", "created", "counter-uas:", "created", "drone-munitions:", "created"]
+    )
     second = run("challenges", "load", "--publish", str(SEEDED))
     assert second.output.count("unchanged") == 3
     engine = create_engine(cli_env)

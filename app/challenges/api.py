@@ -30,7 +30,9 @@ def _summary(request: Request, challenge: Challenge, now: datetime) -> dict[str,
         "summary": LocalizedText(nl=challenge.summary_nl, en=challenge.summary_en),
         "status": challenge.status,
         "phase": service.phase_of(challenge, now).value,
-        "tags": [TagOut(kind=t.kind, key=t.key, name=LocalizedText(nl=t.name_nl, en=t.name_en)) for t in challenge.tags],
+        "tags": [
+            TagOut(kind=t.kind, key=t.key, name=LocalizedText(nl=t.name_nl, en=t.name_en)) for t in challenge.tags
+        ],
         "next_deadline": stage.deadline_at if stage else None,
         "version": challenge.current_version,
         "url": str(request.url_for("challenge_detail", slug=challenge.slug)),
@@ -61,9 +63,15 @@ def get_challenge(request: Request, slug: str, db: DbSession, now: Now) -> Chall
     challenge = service.get_public_challenge(db, slug=slug)
     definition = service.current_definition(challenge)
     stages = [
-        StageOut(key=stage.key, title=spec.title, opens_at=stage.opens_at, deadline=stage.deadline_at,
-                 question_deadline=stage.question_deadline_at, invitation_only=stage.invitation_only,
-                 open=stage.is_open(now))
+        StageOut(
+            key=stage.key,
+            title=spec.title,
+            opens_at=stage.opens_at,
+            deadline=stage.deadline_at,
+            question_deadline=stage.question_deadline_at,
+            invitation_only=stage.invitation_only,
+            open=stage.is_open(now),
+        )
         for stage, spec in zip(challenge.stages, definition.stages, strict=True)
     ]
     return ChallengeDetailOut.model_validate(

@@ -28,8 +28,12 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in {"short_text", "long_text", "number", "single_choice", "multiple_choice", "yes_no",
-                      "date", "document"} and parts and parts[-1].endswith("]"):
+        elif (
+            item
+            in {"short_text", "long_text", "number", "single_choice", "multiple_choice", "yes_no", "date", "document"}
+            and parts
+            and parts[-1].endswith("]")
+        ):
             continue  # the discriminator tag pydantic adds to the path says nothing to a coordinator
         else:
             parts.append(("." if parts else "") + str(item))

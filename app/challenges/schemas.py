@@ -143,6 +143,12 @@ class DateQuestion(QuestionBase):
     min_date: date | None = None
     max_date: date | None = None
 
+    @model_validator(mode="after")
+    def _date_bounds(self) -> DateQuestion:
+        if self.min_date is not None and self.max_date is not None and self.min_date > self.max_date:
+            raise ValueError("min_date must not be after max_date")
+        return self
+
 
 class DocumentQuestion(QuestionBase):
     type: Literal["document"]

@@ -51,7 +51,10 @@ def check_taxonomy(session: Session, definitions: list[ChallengeDefinition]) -> 
             for index, key in enumerate(keys):
                 if (kind.value, key) not in known:
                     problems.append(
-                        (definition.slug, FieldError(f"tags.{kind.value}[{index}]", f"unknown {kind.value} tag '{key}'"))
+                        (
+                            definition.slug,
+                            FieldError(f"tags.{kind.value}[{index}]", f"unknown {kind.value} tag '{key}'"),
+                        )
                     )
     return problems
 
@@ -84,8 +87,9 @@ def save_definition(
         select(Challenge).where(Challenge.slug == definition.slug).options(selectinload(Challenge.versions))
     )
     if challenge is None:
-        challenge = Challenge(slug=definition.slug, status=ChallengeStatus.DRAFT.value, current_version=0,
-                              created_at=now)
+        challenge = Challenge(
+            slug=definition.slug, status=ChallengeStatus.DRAFT.value, current_version=0, created_at=now
+        )
         session.add(challenge)
         result = "created"
     elif current_definition_hash(challenge) == content_hash:
@@ -94,9 +98,15 @@ def save_definition(
         result = "updated"
     if result != "unchanged":
         _apply_definition(session, challenge, definition, content_hash=content_hash, now=now, reason=reason)
-        record_event(session, actor=actor, action=f"challenge.{'create' if result == 'created' else 'update'}",
-                     object_type="challenge", object_id=challenge.id, at=now,
-                     data={"slug": challenge.slug, "version": challenge.current_version, "hash": content_hash})
+        record_event(
+            session,
+            actor=actor,
+            action=f"challenge.{'create' if result == 'created' else 'update'}",
+            object_type="challenge",
+            object_id=challenge.id,
+            at=now,
+            data={"slug": challenge.slug, "version": challenge.current_version, "hash": content_hash},
+        )
     if publish and challenge.status == ChallengeStatus.DRAFT.value:
         transition_challenge(session, challenge=challenge, to=ChallengeStatus.PUBLISHED, actor=actor, now=now)
     return LoadOutcome(definition.slug, result)
@@ -110,7 +120,12 @@ def current_definition_hash(challenge: Challenge) -> str | None:
 
 
 def _apply_definition(
-    session: Session, challenge: Challenge, definition: ChallengeDefinition, *, content_hash: str, now: datetime,
+    session: Session,
+    challenge: Challenge,
+    definition: ChallengeDefinition,
+    *,
+    content_hash: str,
+    now: datetime,
     reason: str | None,
 ) -> None:
     challenge.current_version += 1
@@ -118,8 +133,13 @@ def _apply_definition(
     challenge.summary_nl, challenge.summary_en = definition.summary.nl, definition.summary.en
     challenge.updated_at = now
     challenge.versions.append(
-        ChallengeVersion(number=challenge.current_version, definition=definition.model_dump(mode="json"),
-                         content_hash=content_hash, reason=reason, created_at=now)
+        ChallengeVersion(
+            number=challenge.current_version,
+            definition=definition.model_dump(mode="json"),
+            content_hash=content_hash,
+            reason=reason,
+            created_at=now,
+        )
     )
     _sync_stages(challenge, definition)
     wanted = [(TaxonomyKind.NLD.value, key) for key in definition.tags.nld] + [
@@ -139,16 +159,20 @@ def _sync_stages(challenge: Challenge, definition: ChallengeDefinition) -> None:
         stage.position = position
         stage.opens_at = local_to_utc(spec.opens_at)
         stage.deadline_at = deadline
-        stage.question_deadline_at = (
-            local_to_utc(spec.question_deadline) if spec.question_deadline else deadline - DEFAULT_QUESTION_PERIOD
-        )
+        # The default is counted in local days, so a clock change in between does not move the hour.
+        stage.question_deadline_at = local_to_utc(spec.question_deadline or spec.deadline - DEFAULT_QUESTION_PERIOD)
         stage.invitation_only = spec.invitation_only
         stages.append(stage)
     challenge.stages = stages
 
 
 def transition_challenge(
-    session: Session, *, challenge: Challenge, to: ChallengeStatus, actor: Actor, now: datetime,
+    session: Session,
+    *,
+    challenge: Challenge,
+    to: ChallengeStatus,
+    actor: Actor,
+    now: datetime,
     reason: str | None = None,
 ) -> None:
     """The one way a challenge changes status: checked against the table, recorded in the audit trail."""
@@ -160,8 +184,15 @@ def transition_challenge(
     challenge.updated_at = now
     if to == ChallengeStatus.PUBLISHED and challenge.published_at is None:
         challenge.published_at = now
-    record_event(session, actor=actor, action=f"challenge.{to.value}", object_type="challenge",
-                 object_id=challenge.id, at=now, data={"from": current.value, "to": to.value, "reason": reason})
+    record_event(
+        session,
+        actor=actor,
+        action=f"challenge.{to.value}",
+        object_type="challenge",
+        object_id=challenge.id,
+        at=now,
+        data={"from": current.value, "to": to.value, "reason": reason},
+    )
 
 
 # --- public queries -----------------------------------------------------------------------------
@@ -209,8 +240,12 @@ def list_public_challenges(
     if text:
         pattern = f"%{_escape_like(text.strip())}%"
         query = query.where(
-            or_(*(column.ilike(pattern, escape="\\") for column in
-                  (Challenge.title_nl, Challenge.title_en, Challenge.summary_nl, Challenge.summary_en)))
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Challenge.title_nl, Challenge.title_en, Challenge.summary_nl, Challenge.summary_en)
+                )
+            )
         )
     items = [ChallengeListItem(c, phase_of(c, now), current_stage(c, now)) for c in session.scalars(query)]
     if phase is not None:
@@ -250,7 +285,9 @@ def load_definitions(
     slugs = [d.slug for d in definitions]
     duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
     if duplicates:
-        raise ValidationFailed([FieldError("slug", f"slug '{slug}' appears in more than one file") for slug in duplicates])
+        raise ValidationFailed(
+            [FieldError("slug", f"slug '{slug}' appears in more than one file") for slug in duplicates]
+        )
     return [save_definition(session, definition=d, actor=actor, now=now, publish=publish) for d in definitions]
 
 

@@ -34,6 +34,12 @@ def set_language(request: Request, code: str, next: str | None = None) -> Redire
     """Choose the language for this browser; a cookie keeps the choice. Not a state change on the server."""
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in SUPPORTED_LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                            secure=request.app.state.settings.https)
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.https,
+        )
     return response

@@ -44,8 +44,9 @@ def browser() -> Iterator[Browser]:
 def seed_challenges(db: Database) -> None:
     definitions = [read_file(path).definition for path in discover([ROOT / "challenges"])]
     with db.unit_of_work() as session:
-        service.load_definitions(session, definitions=[d for d in definitions if d], actor=CLI_ACTOR, now=EARLIER,
-                                 publish=True)
+        service.load_definitions(
+            session, definitions=[d for d in definitions if d], actor=CLI_ACTOR, now=EARLIER, publish=True
+        )
         session.commit()
 
 

@@ -1,0 +1,66 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORTAL_PORT ?= 8000
+export PORTAL_PORT
+
+.PHONY: run test install install-dev browser lint check messages lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate the local SQLite database, load and publish the seeded challenges, serve on :$(PORTAL_PORT)
+run: install
+	$(BIN)/portal migrate
+	$(BIN)/portal challenges load --publish --demo
+	$(BIN)/portal serve
+
+## test: install what the tests need and run them (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
+test: install-dev browser
+	$(BIN)/python -m pytest
+
+# Browser tests use Debian's chromium. Install it when we can (root); otherwise the tests say loudly they did not run.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "!!! chromium is not installed and cannot be installed here: the browser tests will NOT run !!!"; \
+	  fi; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy app
+
+## messages: list strings in code and templates that have no Dutch translation yet
+messages: install
+	$(BIN)/python -c "from app.i18n import missing_translations as m; print('\n'.join(m('nl')) or 'Dutch is complete.')"
+
+## lock: re-pin every dependency after a change to pyproject.toml
+lock:
+	rm -rf /tmp/portal-lock && $(PYTHON) -m venv /tmp/portal-lock
+	/tmp/portal-lock/bin/pip install --quiet --upgrade pip
+	/tmp/portal-lock/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Pinned versions of every dependency (runtime and development), used as pip constraints by the Makefile."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  /tmp/portal-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
