@@ -37,10 +37,11 @@ class DeadlinePassed(DomainError):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field: a dotted path into the input and a message."""
+    """One problem with one field: a dotted path into the input, a message (an English msgid) and its values."""
 
     path: str
     message: str
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass

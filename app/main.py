@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app import __version__, web
+from app.accounts.dependencies import Redirect, load_auth
 from app.challenges import api as challenge_api
 from app.challenges import views as challenge_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
 from app.ops import views as ops_views
-from app.security import SecurityHeadersMiddleware
+from app.security import CSRFMiddleware, SecurityHeadersMiddleware
 from app.settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
-    settings.resolved_secret_key()  # fail at start-up, not at first use, when production lacks a secret
     app = FastAPI(
         title="Defence challenge portal API",
         version=__version__,
@@ -34,11 +38,17 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.db = db or Database(settings.effective_database_url)
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates()
+    app.state.auth_loader = load_auth
 
+    # Added last, runs first: security headers wrap everything, including CSRF refusals.
+    app.add_middleware(
+        CSRFMiddleware, secret=settings.resolved_secret_key(), https=settings.https, exempt_prefixes=("/api/",)
+    )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_exception_handler(StarletteHTTPException, web.http_exception_handler)
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
+    app.add_exception_handler(Redirect, redirect_handler)
     app.add_exception_handler(Exception, web.unhandled_exception_handler)
 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
@@ -46,3 +56,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.include_router(challenge_views.router)
     app.include_router(challenge_api.router)
     return app
+
+
+async def redirect_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    target = str(request.app.url_path_for(exc.route))
+    if exc.next_path:
+        target += "?" + urlencode({"next": exc.next_path})
+    return RedirectResponse(target, status_code=303)

@@ -1,7 +1,10 @@
 """Every domain's ORM models imported in one place, so Alembic and the mappers see the whole schema."""
 
+from app.accounts import models as account_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
 from app.challenges import models as challenge_models  # noqa: F401
 from app.database import Base
+from app.notifications import models as notification_models  # noqa: F401
+from app.organisations import models as organisation_models  # noqa: F401
 
 metadata = Base.metadata

@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     challenges_dir: Path = Path("challenges")
     workers: int = 1
 
+    # Sessions: ended after this long without a request, and this long after login whatever happens.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    # Login throttling: this many failures within the window for one account, or from one address, locks out.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 20
+    login_failure_window_minutes: int = 15
+
+    # Outgoing mail. Without smtp_host, messages stay in the outbox (``portal mail list``) and as .eml files.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    mail_from: str = "Defensie Challengeportaal <noreply@challenges.example.nl>"
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:

@@ -149,6 +149,8 @@ def template_context(request: Request, language: str) -> dict[str, Any]:
         "local_date": lambda value: format_local_date(value, language),
         "remaining": lambda deadline: format_remaining(deadline, now, language),
         "number": lambda value: format_decimal(value, locale=language),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "auth": request.app.state.auth_loader(request),
     }
 
 

@@ -101,3 +101,69 @@ def create_challenge(session: Session, *, publish: bool = True, at: datetime = E
     service.save_definition(session, definition=definition, actor=CLI_ACTOR, now=at, publish=publish)
     session.commit()
     return service.get_challenge_by_slug(session, slug=definition.slug)
+
+
+# --- users and sessions ---------------------------------------------------------------------------
+
+DEFAULT_PASSWORD = "a long and unusual passphrase 42"
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str = "user@example.nl",
+    name: str = "Test User",
+    password: str = DEFAULT_PASSWORD,
+    roles: tuple[str, ...] = (),
+    totp: bool = False,
+    confirmed: bool = True,
+    language: str = "nl",
+    at: datetime = EARLIER,
+) -> Any:
+    """A user stored directly (not through registration), with roles and an enrolled authenticator if asked."""
+    import pyotp
+
+    from app.accounts.models import User, UserRole
+    from app.accounts.passwords import hash_password
+
+    user = User(
+        email=email.lower(),
+        name=name,
+        password_hash=hash_password(password),
+        language=language,
+        is_active=True,
+        created_at=at,
+        email_confirmed_at=at if confirmed else None,
+    )
+    if totp or roles:
+        user.totp_secret = pyotp.random_base32()
+        user.totp_enabled_at = at
+    user.roles = [UserRole(role=role, granted_at=at) for role in roles]
+    session.add(user)
+    session.commit()
+    return user
+
+
+def log_in(client: Any, session: Session, user: Any, *, now: datetime, second_factor: bool = True) -> str:
+    """Give the test client a live session for the user (as after a full login); returns the cookie value."""
+    from datetime import timedelta
+
+    from app.accounts import sessions
+
+    policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    token, auth = sessions.start_session(session, user=user, now=now, policy=policy, ip="testclient", user_agent="t")
+    if second_factor and user.totp_enabled:
+        auth.mfa_verified_at = now
+    session.commit()
+    client.cookies.set(sessions.SESSION_COOKIE, token)
+    return token
+
+
+def csrf(client: Any) -> str:
+    """The CSRF token for the client's cookie (fetching a page first gives it one)."""
+    from app.security import CSRF_COOKIE
+    from app.tokens import sign
+
+    if CSRF_COOKIE not in client.cookies:
+        client.get("/healthz")
+    return sign(client.app.state.settings.resolved_secret_key(), client.cookies[CSRF_COOKIE])

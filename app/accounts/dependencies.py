@@ -1,0 +1,102 @@
+"""Request dependencies for who is logged in: ``OptionalAuth``, ``CurrentUser``, ``StaffUser`` and role checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.accounts import permissions, sessions
+from app.accounts.enums import Role
+from app.accounts.models import AuthSession, User
+from app.errors import NotFound
+from app.settings import Settings
+
+
+class Redirect(Exception):
+    """Send the browser elsewhere (to log in, or to give the second factor) and come back to ``next``."""
+
+    def __init__(self, route: str, next_path: str | None) -> None:
+        super().__init__(route)
+        self.route = route
+        self.next_path = next_path
+
+
+def session_policy(settings: Settings) -> sessions.SessionPolicy:
+    return sessions.SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours)
+    )
+
+
+def load_auth(request: Request) -> AuthSession | None:
+    """The request's live session, looked up once per request (views, templates and dependencies share it)."""
+    if hasattr(request.state, "auth"):
+        return request.state.auth  # type: ignore[no-any-return]
+    token = request.cookies.get(sessions.SESSION_COOKIE, "")
+    auth = None
+    if token:
+        db = request.app.state.db
+        now = request.app.state.clock.now()
+        policy = session_policy(request.app.state.settings)
+        with db.session() as lookup:
+            auth = sessions.resolve_session(lookup, token=token, now=now, policy=policy)
+            if auth is not None:
+                auth.user.roles  # noqa: B018 - load roles before the session closes
+        if auth is not None and now - auth.last_seen_at >= sessions.TOUCH_INTERVAL:
+            with db.unit_of_work() as writer:
+                sessions.touch_session(writer, auth=auth, now=now)
+                writer.commit()
+    request.state.auth = auth
+    return auth
+
+
+def _here(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def get_optional_auth(request: Request) -> AuthSession | None:
+    return load_auth(request)
+
+
+def require_auth(request: Request) -> AuthSession:
+    """A logged-in session that has passed any second factor it needs; otherwise off to log in."""
+    auth = load_auth(request)
+    if auth is None:
+        raise Redirect("login", _here(request))
+    if permissions.needs_second_factor(auth):
+        if auth.user.totp_enabled:
+            raise Redirect("two_factor_verify", _here(request))
+        raise Redirect("two_factor_setup", _here(request))
+    return auth
+
+
+def require_user(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
+    return auth.user
+
+
+def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
+    """Any staff role, with two-factor authentication done. Others get a 404: staff pages do not exist for them."""
+    if not auth.user.is_staff:
+        raise NotFound()
+    return auth.user
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that admits users holding any of the roles (administrators hold every staff right)."""
+
+    def dependency(user: Annotated[User, Depends(require_staff)]) -> User:
+        if not ({r.value for r in roles} | {Role.ADMINISTRATOR.value}) & user.role_names:
+            raise NotFound()
+        return user
+
+    return dependency
+
+
+OptionalAuth = Annotated[AuthSession | None, Depends(get_optional_auth)]
+CurrentAuth = Annotated[AuthSession, Depends(require_auth)]
+CurrentUser = Annotated[User, Depends(require_user)]
+StaffUser = Annotated[User, Depends(require_staff)]
+AdminUser = Annotated[User, Depends(require_role(Role.ADMINISTRATOR))]
+CoordinatorUser = Annotated[User, Depends(require_role(Role.COORDINATOR))]
+EvaluatorUser = Annotated[User, Depends(require_role(Role.EVALUATOR))]

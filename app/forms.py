@@ -1,0 +1,80 @@
+"""HTML form handling shared by every domain: parse into a Pydantic model, or collect messages per field.
+
+A view calls ``parse_form``; on errors it re-renders the page with ``errors`` (field name -> message in
+the user's language) and the values the user typed, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from app import i18n
+from app.errors import FieldError
+from app.i18n import N_
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_MESSAGES: dict[str, str] = {
+    "missing": N_("This field is required."),
+    "string_too_long": N_("Enter at most %(max_length)s characters."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
+    "bool_parsing": N_("Choose yes or no."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "date_from_datetime_parsing": N_("Enter a date as day, month and year."),
+    "date_parsing": N_("Enter a date as day, month and year."),
+    "greater_than_equal": N_("Enter %(ge)s or more."),
+    "less_than_equal": N_("Enter %(le)s or less."),
+}
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """Pydantic's errors as FieldErrors with the portal's own msgids (translatable, plain language)."""
+    result: list[FieldError] = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "__all__"
+        kind = item["type"]
+        context = dict(item.get("ctx") or {})
+        if kind == "value_error":
+            message = str(context.get("error", item["msg"])).removeprefix("Value error, ")
+            context = {}
+        elif kind == "string_too_short":
+            message = (
+                N_("This field is required.")
+                if context.get("min_length") == 1
+                else N_("Enter at least %(min_length)s characters.")
+            )
+        else:
+            message = _MESSAGES.get(kind, N_("This value is not valid."))
+        result.append(FieldError(name, message, {k: v for k, v in context.items() if isinstance(v, str | int)}))
+    return result
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """Single values as strings; fields sent several times (checkbox groups) as lists."""
+    values: dict[str, Any] = {}
+    for key in form:
+        items = [v for v in form.getlist(key) if isinstance(v, str)]
+        values[key] = items if len(items) > 1 else (items[0] if items else "")
+    values.pop("csrf_token", None)
+    return values
+
+
+def parse_form(model: type[Model], values: dict[str, Any]) -> tuple[Model | None, list[FieldError]]:
+    try:
+        return model.model_validate(values), []
+    except ValidationError as error:
+        return None, field_errors(error)
+
+
+def translate_errors(language: str, errors: list[FieldError]) -> dict[str, str]:
+    """Field name -> message in the user's language; the first error of a field wins."""
+    result: dict[str, str] = {}
+    for error in errors:
+        result.setdefault(error.path, i18n.translate(language, error.message, **error.params))
+    return result

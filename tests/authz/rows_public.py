@@ -1,0 +1,17 @@
+"""Public routes: the same for everyone."""
+
+from __future__ import annotations
+
+from tests.authz.rows import EVERYONE, OK, REDIRECT, Row
+
+ROWS = [
+    Row("GET", "/", "/", EVERYONE, private_to=()),
+    Row("GET", "/challenges/{slug}", "/challenges/{challenge_slug}", EVERYONE, private_to=()),
+    Row("GET", "/api/v1/challenges", "/api/v1/challenges", EVERYONE, private_to=()),
+    Row("GET", "/api/v1/challenges/{slug}", "/api/v1/challenges/{challenge_slug}", EVERYONE, private_to=()),
+    Row("GET", "/api/openapi.json", "/api/openapi.json", EVERYONE, private_to=()),
+    Row("GET", "/healthz", "/healthz", EVERYONE, private_to=()),
+    Row("GET", "/readyz", "/readyz", EVERYONE, private_to=()),
+    Row("GET", "/language/{code}", "/language/en?next=/", dict.fromkeys(EVERYONE, REDIRECT), private_to=()),
+]
+assert all(status in (OK, REDIRECT) for row in ROWS for status in row.expect.values())
