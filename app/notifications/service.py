@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 from app import i18n
 from app.notifications.enums import MessageStatus
 from app.notifications.models import OutboxMessage
-from app.web import TEMPLATE_DIR
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 _env = Environment(  # plain text: no HTML escaping, but every variable must exist
     loader=FileSystemLoader(TEMPLATE_DIR / "notifications"),
