@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,6 +109,14 @@ def create_challenge(session: Session, *, publish: bool = True, at: datetime = E
 DEFAULT_PASSWORD = "a long and unusual passphrase 42"
 
 
+@lru_cache(maxsize=16)
+def _hashed(password: str) -> str:
+    """Argon2 is slow on purpose; tests reuse one hash per password."""
+    from app.accounts.passwords import hash_password
+
+    return hash_password(password)
+
+
 def create_user(
     session: Session,
     *,
@@ -124,7 +133,6 @@ def create_user(
     import pyotp
 
     from app.accounts.models import User, UserRole
-    from app.accounts.passwords import hash_password
 
     user = User(
         email=email.lower(),
