@@ -137,7 +137,7 @@ def create_user(
     user = User(
         email=email.lower(),
         name=name,
-        password_hash=hash_password(password),
+        password_hash=_hashed(password),
         language=language,
         is_active=True,
         created_at=at,
