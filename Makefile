@@ -31,7 +31,7 @@ run: install
 
 ## test: install what the tests need and run them (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
 test: install-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # Browser tests use Debian's chromium. Install it when we can (root); otherwise the tests say loudly they did not run.
 browser:

@@ -225,5 +225,275 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+# --- users ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Create accounts and grant or revoke staff roles (the first administrator comes from here)."""
+
+
+def _role(value: str):  # type: ignore[no-untyped-def]
+    from app.accounts.enums import Role
+
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise click.ClickException(
+            f"unknown role '{value}': choose one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+def _find_user(session, email: str):  # type: ignore[no-untyped-def]
+    from app.admin import service
+    from app.errors import NotFound
+
+    try:
+        return service.get_user_by_email(session, email=email)
+    except NotFound:
+        raise click.ClickException(f"no user with e-mail address '{email.strip().lower()}'") from None
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The user's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+def users_create(email: str, name: str, password_stdin: bool) -> None:
+    """Create an account (e-mail confirmed); grant staff roles with `portal users grant`."""
+    from app.admin import service
+    from app.clock import SystemClock
+    from app.errors import ValidationFailed
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    db = _database(_settings())
+    with db.unit_of_work() as session:
+        try:
+            user = service.create_user(
+                session, email=email, name=name, password=password, now=SystemClock().now(), actor=_cli_actor()
+            )
+        except ValidationFailed as failure:
+            for error in failure.errors:
+                click.echo(f"{error.path}: {error.message}", err=True)
+            db.dispose()
+            sys.exit(1)
+        session.commit()
+        click.echo(f"Created user {user.email} (id {user.id}).")
+    db.dispose()
+
+
+def _change_role(email: str, role_name: str, *, grant: bool) -> None:
+    from app.admin import service
+    from app.clock import SystemClock
+
+    role = _role(role_name)
+    db = _database(_settings())
+    with db.unit_of_work() as session:
+        user = _find_user(session, email)
+        now, actor = SystemClock().now(), _cli_actor()
+        try:
+            if grant:
+                changed = service.grant_role(session, user=user, role=role, actor=actor, now=now)
+            else:
+                changed = service.revoke_role(session, user=user, role=role, actor=actor, now=now)
+        except service.LastAdministrator as error:
+            raise click.ClickException(error.message) from None
+        session.commit()
+        verb = ("Granted" if grant else "Revoked") if changed else ("Already has" if grant else "Did not have")
+        click.echo(f"{verb} role {role.value} {'to' if grant and changed else 'for'} {user.email}.")
+    db.dispose()
+
+
+@users.command("grant")
+@click.argument("email")
+@click.argument("role")
+def users_grant(email: str, role: str) -> None:
+    """Give a user a staff role: evaluator, coordinator or administrator."""
+    _change_role(email, role, grant=True)
+
+
+@users.command("revoke")
+@click.argument("email")
+@click.argument("role")
+def users_revoke(email: str, role: str) -> None:
+    """Take a staff role away (the last administrator keeps it)."""
+    _change_role(email, role, grant=False)
+
+
+@users.command("list")
+@click.option("--query", default=None, help="Only users whose e-mail or name contains this.")
+def users_list(query: str | None) -> None:
+    """List users with their roles and whether two-factor authentication is on."""
+    from app.admin import service
+
+    db = _database(_settings())
+    with db.session() as session:
+        found = service.list_users(session, query=query)
+        for user in found:
+            roles = ",".join(sorted(user.role_names)) or "-"
+            totp = "2fa" if user.totp_enabled else "no-2fa"
+            state = "active" if user.is_active else "inactive"
+            click.echo(f"{user.id}\t{user.email}\t{user.name}\t{roles}\t{totp}\t{state}")
+    db.dispose()
+    if not found:
+        click.echo("No users.", err=True)
+
+
+@users.command("demo")
+def users_demo() -> None:
+    """Create the demo staff accounts (only with PORTAL_DEMO=1) and print how to log in."""
+    import secrets
+
+    import pyotp
+
+    from app.admin import service
+    from app.clock import SystemClock
+
+    settings = _settings()
+    if not settings.demo:
+        raise click.ClickException("demo accounts exist only in demo mode: set PORTAL_DEMO=1")
+    password = "demo-" + secrets.token_urlsafe(15)
+    db = _database(settings)
+    with db.unit_of_work() as session:
+        staff = service.ensure_demo_staff(session, password=password, now=SystemClock().now(), actor=_cli_actor())
+        session.commit()
+        click.echo(f"Demo staff accounts (password for each: {password})")
+        for user in staff:
+            uri = pyotp.TOTP(user.totp_secret or "").provisioning_uri(
+                name=user.email, issuer_name="Defence portal demo"
+            )
+            click.echo(f"\n  e-mail:      {user.email}")
+            click.echo(f"  roles:       {', '.join(sorted(user.role_names))}")
+            click.echo(f"  password:    {password}")
+            click.echo(f"  TOTP secret: {user.totp_secret}")
+            click.echo(f"  otpauth URI: {uri}")
+    db.dispose()
+    click.echo(
+        f"\nLog in at {settings.base_url}/login with the e-mail and password, then enter the six-digit code "
+        "from an authenticator app loaded with the secret or URI (or: python -c "
+        "\"import pyotp; print(pyotp.TOTP('SECRET').now())\"). Running this again gives new passwords and secrets."
+    )
+
+
+# --- mail and the outbox worker -------------------------------------------------------------------
+
+
+@main.group()
+def mail() -> None:
+    """Read the outbox: every e-mail the portal has queued, sent or given up on."""
+    import app.models  # noqa: F401 - every mapper, so the outbox's foreign keys resolve
+
+
+@mail.command("list")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]), default=None, help="Only this status.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Newest messages first, at most this many.")
+def mail_list(status: str | None, limit: int) -> None:
+    """List messages: id, created, status, attempts, recipient, subject."""
+    from sqlalchemy import select
+
+    from app.notifications.models import OutboxMessage
+
+    db = _database(_settings())
+    with db.session() as session:
+        statement = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if status:
+            statement = statement.where(OutboxMessage.status == status)
+        messages = list(session.scalars(statement))
+    db.dispose()
+    if not messages:
+        click.echo("No messages.")
+        return
+    for message in messages:
+        created = message.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
+        click.echo(
+            f"{message.id:>6}  {created}  {message.status:<7}  {message.attempts}  "
+            f"{message.to_address}  {message.subject}"
+        )
+
+
+@mail.command("show")
+@click.argument("message_id", type=int)
+def mail_show(message_id: int) -> None:
+    """Print one message in full: headers, delivery state and body."""
+    from app.notifications.models import OutboxMessage
+
+    settings = _settings()
+    db = _database(settings)
+    with db.session() as session:
+        message = session.get(OutboxMessage, message_id)
+    db.dispose()
+    if message is None:
+        raise click.ClickException(f"no message with id {message_id}")
+    lines = [
+        f"Message-ID: {message.message_id}",
+        f"Date: {message.created_at.isoformat()}",
+        f"From: {settings.mail_from}",
+        f"To: {message.to_address}",
+        f"Subject: {message.subject}",
+        f"Content-Language: {message.language}",
+        f"X-Template: {message.template}",
+        f"X-Status: {message.status}",
+        f"X-Attempts: {message.attempts}",
+        f"X-Next-Attempt: {message.next_attempt_at.isoformat()}",
+    ]
+    if message.sent_at:
+        lines.append(f"X-Sent: {message.sent_at.isoformat()}")
+    if message.last_error:
+        lines.append(f"X-Last-Error: {message.last_error}")
+    click.echo("\n".join(lines) + "\n\n" + message.body_text, nl=False)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Process what is due now, print a summary and exit.")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between passes.")
+def worker(once: bool, interval: float) -> None:
+    """Send queued e-mail with retries until stopped (SIGTERM or Ctrl-C finish the current pass first)."""
+    import signal
+    import threading
+
+    import app.models  # noqa: F401 - every mapper, so the outbox's foreign keys resolve
+    from app.clock import SystemClock
+    from app.notifications.service import DeliveryCounts, deliver_due
+
+    settings = _settings()
+    db = _database(settings)
+    clock = SystemClock()
+    target = f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else settings.data_dir / "mail"
+    try:
+        if once:
+            total = DeliveryCounts()
+            while True:  # everything due now, batch by batch
+                counts = deliver_due(db, now=clock.now(), settings=settings)
+                total.sent += counts.sent
+                total.retrying += counts.retrying
+                total.failed += counts.failed
+                if counts.processed == 0:
+                    break
+            click.echo(total.summary())
+            return
+        stop = threading.Event()
+
+        def _stop(signum: int, _frame: object) -> None:
+            stop.set()
+
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        click.echo(f"Worker delivering to {target} every {interval:g}s; stop with Ctrl-C or SIGTERM.")
+        try:
+            while not stop.is_set():
+                counts = deliver_due(db, now=clock.now(), settings=settings)
+                if counts.processed:
+                    click.echo(counts.summary())
+                    continue  # more may be due right away
+                stop.wait(interval)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        click.echo("Worker stopped.")
+    finally:
+        db.dispose()
+
+
 if __name__ == "__main__":
     main()

@@ -71,8 +71,11 @@ def extract_msgids(root: Path | None = None) -> set[str]:
 
     root = root or CATALOGUE_DIR.parent.parent
     found: set[str] = set()
-    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    options = {
+        "templates/**.html": {"extensions": "jinja2.ext.i18n"},
+        "templates/**.txt": {"extensions": "jinja2.ext.i18n"},
+    }
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(root), method_map=method_map, options_map=options, keywords=EXTRACT_KEYWORDS
     ):

@@ -12,13 +12,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__, web
+from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_auth
+from app.admin import views as admin_views
 from app.challenges import api as challenge_api
 from app.challenges import views as challenge_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
 from app.ops import views as ops_views
+from app.organisations import views as organisation_views
 from app.security import CSRFMiddleware, SecurityHeadersMiddleware
 from app.settings import Settings, load_settings
 
@@ -54,7 +57,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.include_router(ops_views.router)
     app.include_router(challenge_views.router)
+    app.include_router(account_views.router)
     app.include_router(challenge_api.router)
+    app.include_router(organisation_views.router)
+    app.include_router(admin_views.router)
     return app
 
 

@@ -50,6 +50,7 @@ def test_multipart_token_only_counts_in_query_or_header(client: TestClient) -> N
 
 def test_oversized_form_is_refused(client: TestClient) -> None:
     csrf(client)
-    response = client.post("/", content=b"a=" + b"x" * (1024 * 1024 + 10),
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/", content=b"a=" + b"x" * (1024 * 1024 + 10), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413

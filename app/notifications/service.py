@@ -6,17 +6,25 @@ recipient's language: the first line is the subject, the rest (after one blank l
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import datetime
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import i18n
 from app.notifications.enums import MessageStatus
 from app.notifications.models import OutboxMessage
+from app.notifications.sender import SendError, Transport, transport_for
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -71,3 +79,132 @@ def queue_email(
     session.add(message)
     session.flush()
     return message
+
+
+# --- delivery (``portal worker``) -------------------------------------------------------------------
+
+# Wait after the 1st, 2nd, ... failed attempt; after the last attempt the message is marked failed.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# A claimed message is hidden from other workers this long (its next_attempt_at moves ahead); a worker
+# that dies mid-batch thereby hands its messages back after the lease instead of losing them.
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+class DeliveryDatabase(Protocol):
+    """What delivery needs of app.database.Database (the test database offers the same)."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    def unit_of_work(self) -> AbstractContextManager[Session]: ...
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def processed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def summary(self) -> str:
+        return f"{self.processed} due: {self.sent} sent, {self.retrying} to retry, {self.failed} failed."
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Lock the oldest due pending messages and push them out of other workers' sight for the lease.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent workers take disjoint messages; SQLite ignores
+    the clause and serialises writers with ``BEGIN IMMEDIATE`` instead. The caller commits the claim.
+    """
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    messages = list(session.scalars(statement))
+    for message in messages:
+        message.next_attempt_at = now + CLAIM_LEASE
+    session.flush()
+    return messages
+
+
+def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != MessageStatus.PENDING.value:
+        return
+    message.status = MessageStatus.SENT.value
+    message.sent_at = now
+    message.attempts += 1
+    message.last_error = None
+    session.flush()
+
+
+def record_failure(session: Session, *, message_id: int, now: datetime, error: str) -> str:
+    """Count a failed attempt; the message is retried after the backoff, or marked failed after the last."""
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != MessageStatus.PENDING.value:
+        return "gone"
+    message.attempts += 1
+    message.last_error = error[:2000]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED.value
+    else:
+        message.next_attempt_at = now + BACKOFF[message.attempts - 1]
+    session.flush()
+    return message.status
+
+
+def deliver_due(
+    db: DeliveryDatabase,
+    *,
+    now: datetime,
+    settings: Settings,
+    limit: int = 50,
+    transport: Transport | None = None,
+) -> DeliveryCounts:
+    """Send the due messages: claim them in one short transaction, send outside it, record each result."""
+    with db.unit_of_work() as session:
+        claimed = claim_due(session, now=now, limit=limit)
+        session.commit()
+        for message in claimed:
+            session.expunge(message)
+    counts = DeliveryCounts()
+    if not claimed:
+        return counts
+    own_transport = transport is None
+    active = transport or transport_for(settings)
+    try:
+        for message in claimed:
+            try:
+                active.send(message)
+            except SendError as error:
+                with db.unit_of_work() as session:
+                    status = record_failure(session, message_id=message.id, now=now, error=str(error))
+                    session.commit()
+                if status == MessageStatus.FAILED.value:
+                    counts.failed += 1
+                    log.warning("giving up on outbox message %s: %s", message.id, error)
+                else:
+                    counts.retrying += 1
+                    log.info("outbox message %s not sent, will retry: %s", message.id, error)
+                continue
+            with db.unit_of_work() as session:
+                record_sent(session, message_id=message.id, now=now)
+                session.commit()
+            counts.sent += 1
+    finally:
+        if own_transport:
+            active.close()
+    return counts

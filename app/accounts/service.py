@@ -1,0 +1,499 @@
+"""Account use cases: register, confirm, log in and out, reset and change passwords, two-factor authentication.
+
+No function here tells an outsider whether an address has an account: registration, confirmation
+requests and reset requests behave the same for known and unknown addresses, and a login checks a
+password against a dummy hash when the address is unknown.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.accounts import passwords, sessions
+from app.accounts.enums import TokenPurpose
+from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, RecoveryCode, User
+from app.audit.service import Actor, record_event
+from app.errors import DomainError, FieldError, ValidationFailed
+from app.i18n import N_
+from app.notifications.service import queue_email
+from app.tokens import hash_token, new_token
+
+CONFIRM_TTL = timedelta(hours=48)
+RESET_TTL = timedelta(hours=1)
+RECOVERY_CODE_COUNT = 10
+TOTP_ISSUER = "Defensie challengeportaal"
+
+# Builds the absolute link for a token (the view knows the routes and the base URL; services do not).
+LinkBuilder = Callable[[str], str]
+
+
+class InvalidCredentials(DomainError):
+    message = N_("The e-mail address or password is not correct.")
+
+
+class LoginThrottled(DomainError):
+    message = N_("Too many failed attempts. Wait %(minutes)s minutes and try again.")
+
+
+class EmailNotConfirmed(DomainError):
+    message = N_("Confirm your e-mail address first. Use the link in the e-mail we sent you, or ask for a new link.")
+
+
+class LinkInvalid(DomainError):
+    message = N_("This link has expired or has already been used.")
+
+
+class InvalidCode(DomainError):
+    message = N_("This code is not correct. Try again with a new code from your app or a recovery code.")
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_ip: int
+    window: timedelta
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _actor(user: User | None, ip: str | None, email: str = "") -> Actor:
+    return Actor(user_id=user.id if user else None, label=user.email if user else (email or "anonymous"), ip=ip)
+
+
+def get_user_by_email(session: Session, *, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+# --- one-time tokens ------------------------------------------------------------------------------
+
+
+def _issue_token(session: Session, *, user: User, purpose: TokenPurpose, now: datetime, ttl: timedelta) -> str:
+    token = new_token()
+    session.add(
+        OneTimeToken(
+            purpose=purpose.value,
+            token_hash=hash_token(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + ttl,
+            data={},
+        )
+    )
+    session.flush()
+    return token
+
+
+def _valid_token(session: Session, *, token: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken:
+    if not token or len(token) > 128:
+        raise LinkInvalid()
+    row = session.scalar(
+        select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token), OneTimeToken.purpose == purpose.value)
+    )
+    if row is None or row.used_at is not None or now >= row.expires_at:
+        raise LinkInvalid()
+    return row
+
+
+def _send_confirmation(session: Session, *, user: User, now: datetime, link: LinkBuilder) -> None:
+    token = _issue_token(session, user=user, purpose=TokenPurpose.CONFIRM_EMAIL, now=now, ttl=CONFIRM_TTL)
+    queue_email(
+        session,
+        to=user.email,
+        template="confirm_email",
+        language=user.language,
+        context={"name": user.name, "link": link(token), "hours": int(CONFIRM_TTL.total_seconds() // 3600)},
+        now=now,
+        user_id=user.id,
+    )
+
+
+# --- registration and confirmation ----------------------------------------------------------------
+
+
+def register(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    language: str,
+    now: datetime,
+    ip: str | None,
+    link: LinkBuilder,
+) -> User | None:
+    """Create an account and queue a confirmation e-mail; returns None when the address already exists.
+
+    An existing unconfirmed account gets a fresh confirmation link; a confirmed one gets nothing. The
+    caller shows the same page in every case.
+    """
+    email = normalise_email(email)
+    password_hash = passwords.hash_password(password)  # hashed in every case: the same time either way
+    existing = get_user_by_email(session, email=email)
+    if existing is not None:
+        if existing.email_confirmed_at is None and existing.is_active:
+            _send_confirmation(session, user=existing, now=now, link=link)
+        return None
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=password_hash,
+        language=language,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record_event(session, actor=_actor(user, ip), action="user.register", object_type="user", object_id=user.id, at=now)
+    _send_confirmation(session, user=user, now=now, link=link)
+    return user
+
+
+def request_confirmation(session: Session, *, email: str, now: datetime, link: LinkBuilder) -> None:
+    """Send a new confirmation link when the address has an unconfirmed account; otherwise do nothing."""
+    user = get_user_by_email(session, email=email)
+    if user is not None and user.is_active and user.email_confirmed_at is None:
+        _send_confirmation(session, user=user, now=now, link=link)
+
+
+def confirm_email(session: Session, *, token: str, now: datetime, ip: str | None) -> User:
+    """Use a confirmation link once; raises LinkInvalid when it is unknown, used or expired."""
+    row = _valid_token(session, token=token, purpose=TokenPurpose.CONFIRM_EMAIL, now=now)
+    row.used_at = now
+    user = session.get(User, row.user_id)
+    assert user is not None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now
+        record_event(
+            session,
+            actor=_actor(user, ip),
+            action="user.confirm_email",
+            object_type="user",
+            object_id=user.id,
+            at=now,
+        )
+    session.flush()
+    return user
+
+
+# --- login, throttling, logout --------------------------------------------------------------------
+
+
+def _record_attempt(session: Session, *, email: str, ip: str | None, now: datetime, success: bool) -> None:
+    session.add(LoginAttempt(email=normalise_email(email)[:254], ip=(ip or "")[:64], attempted_at=now, success=success))
+    session.flush()
+
+
+def is_throttled(session: Session, *, email: str, ip: str | None, now: datetime, limits: LoginLimits) -> bool:
+    """Whether too many failures were recorded for the account (since its last success) or from the address."""
+    since = now - limits.window
+    email = normalise_email(email)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.email == email, LoginAttempt.success.is_(True), LoginAttempt.attempted_at >= since
+        )
+    )
+    account_since = max(since, last_success) if last_success is not None else since
+    account_failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= account_since)
+    )
+    if (account_failures or 0) >= limits.per_account:
+        return True
+    ip_failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.ip == (ip or ""), LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since)
+    )
+    return (ip_failures or 0) >= limits.per_ip
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, ip: str | None, now: datetime, limits: LoginLimits
+) -> User:
+    """The user for a correct address and password.
+
+    Raises LoginThrottled (even for the right password), InvalidCredentials (the same for an unknown
+    address and a wrong password; recorded as a failure) or EmailNotConfirmed (only after a correct password).
+    The caller commits in every case so failures count.
+    """
+    if is_throttled(session, email=email, ip=ip, now=now, limits=limits):
+        raise LoginThrottled(minutes=int(limits.window.total_seconds() // 60))
+    user = get_user_by_email(session, email=email)
+    ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
+    if user is None or not ok or not user.is_active:
+        _record_attempt(session, email=email, ip=ip, now=now, success=False)
+        raise InvalidCredentials()
+    if user.email_confirmed_at is None:
+        raise EmailNotConfirmed()
+    _record_attempt(session, email=email, ip=ip, now=now, success=True)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def log_in(
+    session: Session,
+    *,
+    user: User,
+    now: datetime,
+    policy: sessions.SessionPolicy,
+    ip: str | None,
+    user_agent: str | None,
+    previous_session_id: int | None,
+) -> str:
+    """Start a new session (ending the one from before, if any); returns the cookie value."""
+    if previous_session_id is not None:
+        previous = session.get(AuthSession, previous_session_id)
+        if previous is not None and previous.ended_at is None:
+            sessions.end_session(session, auth=previous, now=now)
+    token, auth = sessions.start_session(session, user=user, now=now, policy=policy, ip=ip, user_agent=user_agent)
+    user.last_login_at = now
+    record_event(
+        session,
+        actor=_actor(user, ip),
+        action="user.login",
+        object_type="user",
+        object_id=user.id,
+        at=now,
+        data={"session": auth.id},
+    )
+    return token
+
+
+def log_out(session: Session, *, session_id: int, now: datetime, ip: str | None) -> None:
+    auth = session.get(AuthSession, session_id)
+    if auth is None or auth.ended_at is not None:
+        return
+    sessions.end_session(session, auth=auth, now=now)
+    record_event(
+        session,
+        actor=_actor(auth.user, ip),
+        action="user.logout",
+        object_type="user",
+        object_id=auth.user_id,
+        at=now,
+        data={"session": auth.id},
+    )
+
+
+# --- password reset and change --------------------------------------------------------------------
+
+
+def new_password_errors(password: str, confirmation: str, *, email: str = "") -> list[FieldError]:
+    """Problems with a new password and its repetition, as field errors."""
+    problem = passwords.password_problem(password, email=email)
+    if problem:
+        return [FieldError("password", problem)]
+    if password != confirmation:
+        return [FieldError("password_confirm", N_("The two passwords are not the same."))]
+    return []
+
+
+def request_password_reset(session: Session, *, email: str, now: datetime, link: LinkBuilder) -> None:
+    """Queue a reset link when the address has an active account; otherwise do nothing (same answer)."""
+    user = get_user_by_email(session, email=email)
+    if user is None or not user.is_active:
+        return
+    token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=now, ttl=RESET_TTL)
+    queue_email(
+        session,
+        to=user.email,
+        template="reset_password",
+        language=user.language,
+        context={"name": user.name, "link": link(token), "minutes": int(RESET_TTL.total_seconds() // 60)},
+        now=now,
+        user_id=user.id,
+    )
+
+
+def check_reset_link(session: Session, *, token: str, now: datetime) -> None:
+    """Raises LinkInvalid when the reset link cannot be used (any more)."""
+    _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
+
+
+def reset_password(
+    session: Session, *, token: str, password: str, confirmation: str, now: datetime, ip: str | None
+) -> User:
+    """Set a new password through a reset link; uses the link and ends every session of the user."""
+    row = _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
+    user = session.get(User, row.user_id)
+    assert user is not None
+    errors = new_password_errors(password, confirmation, email=user.email)
+    if errors:
+        raise ValidationFailed(errors)
+    row.used_at = now
+    user.password_hash = passwords.hash_password(password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now  # the link arrived by e-mail, so the address works
+    sessions.end_all_sessions(session, user_id=user.id, now=now)
+    record_event(
+        session, actor=_actor(user, ip), action="user.password_reset", object_type="user", object_id=user.id, at=now
+    )
+    session.flush()
+    return user
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    current: str,
+    password: str,
+    confirmation: str,
+    keep_session_id: int,
+    now: datetime,
+    ip: str | None,
+) -> None:
+    """Change the password after checking the current one; ends every other session of the user."""
+    user = session.get(User, user_id)
+    assert user is not None
+    if not passwords.verify_password(user.password_hash, current):
+        raise ValidationFailed([FieldError("current_password", N_("Your current password is not correct."))])
+    errors = new_password_errors(password, confirmation, email=user.email)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = passwords.hash_password(password)
+    sessions.end_all_sessions(session, user_id=user.id, now=now, except_id=keep_session_id)
+    record_event(
+        session, actor=_actor(user, ip), action="user.password_change", object_type="user", object_id=user.id, at=now
+    )
+    session.flush()
+
+
+def change_name(session: Session, *, user_id: int, name: str, now: datetime, ip: str | None) -> None:
+    user = session.get(User, user_id)
+    assert user is not None
+    old = user.name
+    user.name = name.strip()
+    record_event(
+        session,
+        actor=_actor(user, ip),
+        action="user.name_change",
+        object_type="user",
+        object_id=user.id,
+        at=now,
+        data={"old": old, "new": user.name},
+    )
+    session.flush()
+
+
+# --- two-factor authentication ----------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(*, secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def _matching_counter(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (now, one before or one after) whose code equals ``code``, or None."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for counter in (current - 1, current, current + 1):
+        if secrets.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def _mark_verified(session: Session, *, session_id: int, now: datetime) -> None:
+    auth = session.get(AuthSession, session_id)
+    if auth is not None:
+        auth.mfa_verified_at = now
+
+
+def _new_recovery_codes(session: Session, *, user: User, now: datetime) -> list[str]:
+    for old in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+        session.delete(old)
+    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(code), created_at=now) for code in codes)
+    return codes
+
+
+def enable_totp(
+    session: Session, *, user_id: int, session_id: int, secret: str, code: str, now: datetime, ip: str | None
+) -> list[str]:
+    """Confirm enrolment with a code from the app; returns the new recovery codes (shown once)."""
+    user = session.get(User, user_id)
+    assert user is not None
+    counter = _matching_counter(secret, code, now) if len(secret) in range(16, 65) else None
+    if counter is None:
+        raise ValidationFailed([FieldError("code", InvalidCode.message)])
+    user.totp_secret = secret
+    user.totp_enabled_at = now
+    user.totp_last_counter = counter
+    codes = _new_recovery_codes(session, user=user, now=now)
+    _mark_verified(session, session_id=session_id, now=now)
+    record_event(
+        session, actor=_actor(user, ip), action="user.totp_enable", object_type="user", object_id=user.id, at=now
+    )
+    session.flush()
+    return codes
+
+
+def verify_second_factor(
+    session: Session, *, user_id: int, session_id: int, code: str, now: datetime, ip: str | None, limits: LoginLimits
+) -> None:
+    """Accept a time-based code (each time step once) or an unused recovery code; failures count for throttling."""
+    user = session.get(User, user_id)
+    assert user is not None
+    if is_throttled(session, email=user.email, ip=ip, now=now, limits=limits):
+        raise LoginThrottled(minutes=int(limits.window.total_seconds() // 60))
+    counter = _matching_counter(user.totp_secret, code, now) if user.totp_secret else None
+    if counter is not None and (user.totp_last_counter is None or counter > user.totp_last_counter):
+        user.totp_last_counter = counter
+        _mark_verified(session, session_id=session_id, now=now)
+        record_event(
+            session, actor=_actor(user, ip), action="user.mfa_verify", object_type="user", object_id=user.id, at=now
+        )
+        session.flush()
+        return
+    recovery = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_token(code.strip().lower()),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if recovery is not None:
+        recovery.used_at = now
+        _mark_verified(session, session_id=session_id, now=now)
+        record_event(
+            session,
+            actor=_actor(user, ip),
+            action="user.recovery_code_used",
+            object_type="user",
+            object_id=user.id,
+            at=now,
+        )
+        session.flush()
+        return
+    _record_attempt(session, email=user.email, ip=ip, now=now, success=False)
+    raise InvalidCode()
+
+
+def count_recovery_codes(session: Session, *, user_id: int) -> int:
+    """How many unused recovery codes the user has left."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,410 @@
+"""Account pages: register, confirm, log in (with the second factor), log out, reset and change passwords."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.accounts import dependencies, sessions
+from app.accounts import service as accounts
+from app.accounts.dependencies import CurrentAuth, Redirect
+from app.accounts.models import AuthSession
+from app.accounts.schemas import (
+    ChangePasswordForm,
+    CodeForm,
+    EmailForm,
+    LoginForm,
+    NameForm,
+    NewPasswordForm,
+    RegisterForm,
+    TotpSetupForm,
+)
+from app.errors import FieldError, ValidationFailed
+from app.forms import form_values, parse_form, translate_errors
+from app.settings import Settings
+from app.web import AppSettings, DbSession, Language, Now, client_ip, render, safe_next
+
+router = APIRouter()
+
+
+def _link(request: Request, settings: Settings, route: str) -> accounts.LinkBuilder:
+    def build(token: str) -> str:
+        return settings.base_url.rstrip("/") + str(request.app.url_path_for(route, token=token))
+
+    return build
+
+
+def _limits(settings: Settings) -> accounts.LoginLimits:
+    return accounts.LoginLimits(
+        per_account=settings.login_max_failures_per_account,
+        per_ip=settings.login_max_failures_per_ip,
+        window=timedelta(minutes=settings.login_failure_window_minutes),
+    )
+
+
+def _form_page(
+    request: Request,
+    template: str,
+    language: str,
+    values: dict[str, Any],
+    errors: list[FieldError],
+    status_code: int = 422,
+    **extra: Any,
+) -> Response:
+    safe_values = {k: v for k, v in values.items() if "password" not in k}
+    context = {"values": safe_values, "errors": translate_errors(language, errors), **extra}
+    return render(request, template, context, status_code=status_code)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _check_email_page(request: Request, kind: str) -> Response:
+    return render(request, "accounts/check_email.html", {"kind": kind})
+
+
+# --- register and confirm -----------------------------------------------------------------------
+
+
+@router.get("/register", name="register")
+def register_form(request: Request) -> Response:
+    return render(request, "accounts/register.html", {"values": {}, "errors": {}})
+
+
+@router.post("/register")
+async def register(request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(RegisterForm, values)
+    if form is not None:
+        errors = accounts.new_password_errors(form.password, form.password_confirm, email=form.email)
+    if form is None or errors:
+        return _form_page(request, "accounts/register.html", language, values, errors)
+    accounts.register(
+        db,
+        email=form.email,
+        name=form.name,
+        password=form.password,
+        language=language,
+        now=now,
+        ip=client_ip(request),
+        link=_link(request, settings, "confirm_email"),
+    )
+    db.commit()
+    return _check_email_page(request, "register")
+
+
+@router.get("/confirm/{token}", name="confirm_email")
+def confirm_email(request: Request, token: str, db: DbSession, now: Now) -> Response:
+    try:
+        accounts.confirm_email(db, token=token, now=now, ip=client_ip(request))
+    except accounts.LinkInvalid:
+        return render(
+            request, "accounts/link_invalid.html", {"kind": "confirm", "values": {}, "errors": {}}, status_code=410
+        )
+    db.commit()
+    return render(request, "accounts/confirmed.html")
+
+
+@router.post("/confirm", name="confirm_resend")
+async def confirm_resend(
+    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(EmailForm, values)
+    if form is None:
+        return _form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
+    accounts.request_confirmation(db, email=form.email, now=now, link=_link(request, settings, "confirm_email"))
+    db.commit()
+    return _check_email_page(request, "confirm")
+
+
+# --- login and logout ---------------------------------------------------------------------------
+
+
+@router.get("/login", name="login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "accounts/login.html", {"values": {}, "errors": {}, "next": safe_next(next, "")})
+
+
+def _set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(sessions.SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.https, path="/")
+
+
+@router.post("/login")
+async def login(request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings) -> Response:
+    values = form_values(await request.form())
+    next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
+    form, errors = parse_form(LoginForm, values)
+    page = "accounts/login.html"
+    if form is None:
+        return _form_page(request, page, language, values, errors, next=next_path)
+    ip = client_ip(request)
+    try:
+        user = accounts.authenticate(
+            db, email=form.email, password=form.password, ip=ip, now=now, limits=_limits(settings)
+        )
+    except accounts.LoginThrottled as error:
+        message = FieldError("__all__", error.message, dict(error.params))
+        return _form_page(request, page, language, values, [message], status_code=429, next=next_path)
+    except accounts.EmailNotConfirmed as error:
+        db.commit()
+        message = FieldError("__all__", error.message)
+        return _form_page(request, page, language, values, [message], next=next_path, unconfirmed=True)
+    except accounts.InvalidCredentials as error:
+        db.commit()
+        return _form_page(request, page, language, values, [FieldError("__all__", error.message)], next=next_path)
+    old = dependencies.load_auth(request)
+    token = accounts.log_in(
+        db,
+        user=user,
+        now=now,
+        policy=dependencies.session_policy(settings),
+        ip=ip,
+        user_agent=request.headers.get("user-agent"),
+        previous_session_id=old.id if old else None,
+    )
+    needs_totp, staff = user.totp_enabled, user.is_staff
+    db.commit()
+    target = next_path or "/"
+    if needs_totp or staff:
+        route = "two_factor_verify" if needs_totp else "two_factor_setup"
+        target = str(request.app.url_path_for(route)) + ("?" + urlencode({"next": next_path}) if next_path else "")
+    response = _redirect(target)
+    _set_session_cookie(response, token, settings)
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, db: DbSession, now: Now) -> Response:
+    auth = dependencies.load_auth(request)
+    if auth is not None:
+        accounts.log_out(db, session_id=auth.id, now=now, ip=client_ip(request))
+        db.commit()
+    response = _redirect("/")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+# --- second factor ------------------------------------------------------------------------------
+
+
+def _pending_auth(request: Request) -> AuthSession:
+    """A logged-in session, second factor given or not (these pages are where it is given)."""
+    auth = dependencies.load_auth(request)
+    if auth is None:
+        raise Redirect("login", request.url.path)
+    return auth
+
+
+@router.get("/login/two-factor", name="two_factor_verify")
+def two_factor_verify_form(request: Request, next: str | None = None) -> Response:
+    auth = _pending_auth(request)
+    if not auth.user.totp_enabled:
+        return _redirect(str(request.app.url_path_for("two_factor_setup")))
+    return render(request, "accounts/two_factor_verify.html", {"values": {}, "errors": {}, "next": safe_next(next, "")})
+
+
+@router.post("/login/two-factor")
+async def two_factor_verify(
+    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+) -> Response:
+    auth = _pending_auth(request)
+    values = form_values(await request.form())
+    next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
+    page = "accounts/two_factor_verify.html"
+    form, errors = parse_form(CodeForm, values)
+    if form is None:
+        return _form_page(request, page, language, values, errors, next=next_path)
+    try:
+        accounts.verify_second_factor(
+            db,
+            user_id=auth.user_id,
+            session_id=auth.id,
+            code=form.code,
+            now=now,
+            ip=client_ip(request),
+            limits=_limits(settings),
+        )
+    except accounts.LoginThrottled as error:
+        message = FieldError("__all__", error.message, dict(error.params))
+        return _form_page(request, page, language, {}, [message], status_code=429, next=next_path)
+    except accounts.InvalidCode as error:
+        db.commit()
+        return _form_page(request, page, language, {}, [FieldError("code", error.message)], next=next_path)
+    db.commit()
+    return _redirect(next_path or "/")
+
+
+def _setup_context(auth: AuthSession, secret: str) -> dict[str, Any]:
+    uri = accounts.totp_uri(secret=secret, email=auth.user.email)
+    return {"secret": secret, "qr": segno.make(uri).svg_data_uri(scale=4), "next": ""}
+
+
+@router.get("/account/two-factor", name="two_factor_setup")
+def two_factor_setup_form(request: Request, next: str | None = None) -> Response:
+    auth = _pending_auth(request)
+    if auth.user.totp_enabled:
+        if auth.mfa_verified_at is None:
+            return _redirect(str(request.app.url_path_for("two_factor_verify")))
+        return render(request, "accounts/two_factor_setup.html", {"enabled": True})
+    context = _setup_context(auth, accounts.new_totp_secret())
+    context.update(values={}, errors={}, next=safe_next(next, ""))
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
+@router.post("/account/two-factor")
+async def two_factor_setup(request: Request, db: DbSession, now: Now, language: Language) -> Response:
+    auth = _pending_auth(request)
+    if auth.user.totp_enabled:
+        return _redirect(str(request.app.url_path_for("account")))
+    values = form_values(await request.form())
+    next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
+    form, errors = parse_form(TotpSetupForm, values)
+    secret = str(values.get("secret") or "")
+    if len(secret) < 16 or not secret.isalnum():
+        secret = accounts.new_totp_secret()
+    page = "accounts/two_factor_setup.html"
+    extra = _setup_context(auth, secret)
+    extra["next"] = next_path
+    if form is None:
+        return _form_page(request, page, language, {}, errors, **extra)
+    try:
+        codes = accounts.enable_totp(
+            db, user_id=auth.user_id, session_id=auth.id, secret=secret, code=form.code, now=now, ip=client_ip(request)
+        )
+    except ValidationFailed as failure:
+        return _form_page(request, page, language, {}, failure.errors, **extra)
+    db.commit()
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_path or "/account"})
+
+
+# --- password reset -----------------------------------------------------------------------------
+
+
+@router.get("/password/forgot", name="password_forgot")
+def password_forgot_form(request: Request) -> Response:
+    return render(request, "accounts/password_forgot.html", {"values": {}, "errors": {}})
+
+
+@router.post("/password/forgot")
+async def password_forgot(
+    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(EmailForm, values)
+    if form is None:
+        return _form_page(request, "accounts/password_forgot.html", language, values, errors)
+    accounts.request_password_reset(db, email=form.email, now=now, link=_link(request, settings, "password_reset"))
+    db.commit()
+    return _check_email_page(request, "reset")
+
+
+def _reset_invalid(request: Request) -> Response:
+    context = {"kind": "reset", "values": {}, "errors": {}}
+    return render(request, "accounts/link_invalid.html", context, status_code=410)
+
+
+@router.get("/password/reset/{token}", name="password_reset")
+def password_reset_form(request: Request, token: str, db: DbSession, now: Now) -> Response:
+    try:
+        accounts.check_reset_link(db, token=token, now=now)
+    except accounts.LinkInvalid:
+        return _reset_invalid(request)
+    return render(request, "accounts/password_reset.html", {"values": {}, "errors": {}, "token": token})
+
+
+@router.post("/password/reset/{token}")
+async def password_reset(request: Request, token: str, db: DbSession, now: Now, language: Language) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(NewPasswordForm, values)
+    page = "accounts/password_reset.html"
+    try:
+        if form is None:
+            accounts.check_reset_link(db, token=token, now=now)
+            return _form_page(request, page, language, {}, errors, token=token)
+        accounts.reset_password(
+            db, token=token, password=form.password, confirmation=form.password_confirm, now=now, ip=client_ip(request)
+        )
+    except accounts.LinkInvalid:
+        return _reset_invalid(request)
+    except ValidationFailed as failure:
+        return _form_page(request, page, language, {}, failure.errors, token=token)
+    db.commit()
+    response = render(request, "accounts/password_reset_done.html")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+# --- account page -------------------------------------------------------------------------------
+
+
+def _account_page(
+    request: Request, db: DbSession, auth: AuthSession, language: str, *, status_code: int = 200, **extra: Any
+) -> Response:
+    context: dict[str, Any] = {
+        "user": auth.user,
+        "recovery_left": accounts.count_recovery_codes(db, user_id=auth.user_id),
+        "name_values": {"name": auth.user.name},
+        "name_errors": {},
+        "password_errors": {},
+        "saved": request.query_params.get("saved"),
+    }
+    context.update(extra)
+    return render(request, "accounts/account.html", context, status_code=status_code)
+
+
+@router.get("/account", name="account")
+def account(request: Request, db: DbSession, auth: CurrentAuth, language: Language) -> Response:
+    return _account_page(request, db, auth, language)
+
+
+@router.post("/account/name", name="account_name")
+async def account_name(request: Request, db: DbSession, auth: CurrentAuth, now: Now, language: Language) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(NameForm, values)
+    if form is None:
+        return _account_page(
+            request,
+            db,
+            auth,
+            language,
+            status_code=422,
+            name_values=values,
+            name_errors=translate_errors(language, errors),
+        )
+    accounts.change_name(db, user_id=auth.user_id, name=form.name, now=now, ip=client_ip(request))
+    db.commit()
+    return _redirect(str(request.app.url_path_for("account")) + "?saved=name")
+
+
+@router.post("/account/password", name="account_password")
+async def account_password(
+    request: Request, db: DbSession, auth: CurrentAuth, now: Now, language: Language
+) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(ChangePasswordForm, values)
+    try:
+        if form is None:
+            raise ValidationFailed(errors)
+        accounts.change_password(
+            db,
+            user_id=auth.user_id,
+            current=form.current_password,
+            password=form.password,
+            confirmation=form.password_confirm,
+            keep_session_id=auth.id,
+            now=now,
+            ip=client_ip(request),
+        )
+    except ValidationFailed as failure:
+        errors_by_field = translate_errors(language, failure.errors)
+        return _account_page(request, db, auth, language, status_code=422, password_errors=errors_by_field)
+    db.commit()
+    return _redirect(str(request.app.url_path_for("account")) + "?saved=password")

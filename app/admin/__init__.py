@@ -1,0 +1,1 @@
+"""Administration: staff roles and the operator's user commands."""

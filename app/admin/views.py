@@ -1,0 +1,101 @@
+"""Administrator pages: find users and grant or revoke staff roles. Everyone else gets a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.accounts.dependencies import AdminUser
+from app.accounts.enums import Role
+from app.accounts.models import User
+from app.admin import service
+from app.audit.service import Actor
+from app.errors import FieldError
+from app.forms import form_values, parse_form, translate_errors
+from app.web import DbSession, Language, Now, client_ip, render
+
+router = APIRouter(prefix="/admin")
+DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
+
+
+class RoleForm(BaseModel):
+    role: Role
+
+
+def _actor(request: Request, admin: User) -> Actor:
+    return Actor(user_id=admin.id, label=admin.email, ip=client_ip(request))
+
+
+def _detail(
+    request: Request, user: User, *, done: str | None = None, errors: dict[str, str] | None = None, values: Any = None
+) -> Response:
+    context = {
+        "user": user,
+        "roles": list(Role),
+        "done": done if done in DONE_FLAGS else None,
+        "errors": errors or {},
+        "values": values or {},
+    }
+    return render(request, "admin/user_detail.html", context, status_code=422 if errors else 200)
+
+
+def _messages(language: str, errors: list[FieldError], *, grant: bool) -> dict[str, str]:
+    # A revoke button has no field of its own to point at: its message goes in the summary only.
+    translated = translate_errors(language, errors)
+    if grant or not translated:
+        return translated
+    return {"__all__": next(iter(translated.values()))}
+
+
+@router.get("/users", name="admin_users")
+def admin_users(request: Request, admin: AdminUser, db: DbSession, q: str | None = None) -> Response:
+    query = (q or "").strip()[:200]
+    users = service.list_users(db, query=query or None)
+    return render(request, "admin/users.html", {"users": users, "q": query, "limit": service.MAX_LISTED})
+
+
+@router.get("/users/{user_id}", name="admin_user_detail")
+def admin_user_detail(
+    request: Request, user_id: int, admin: AdminUser, db: DbSession, done: str | None = None
+) -> Response:
+    return _detail(request, service.get_user(db, user_id=user_id), done=done)
+
+
+async def _change_role(
+    request: Request, user_id: int, admin: User, db: DbSession, now: Any, language: str, *, grant: bool
+) -> Response:
+    user = service.get_user(db, user_id=user_id)
+    values = form_values(await request.form())
+    form, errors = parse_form(RoleForm, values)
+    if form is None:
+        return _detail(request, user, errors=_messages(language, errors, grant=grant), values=values)
+    change = service.grant_role if grant else service.revoke_role
+    try:
+        changed = change(db, user=user, role=form.role, actor=_actor(request, admin), now=now)
+    except service.LastAdministrator as error:
+        db.rollback()
+        user = service.get_user(db, user_id=user_id)
+        messages = _messages(language, [FieldError("role", error.message)], grant=grant)
+        return _detail(request, user, errors=messages, values=values)
+    db.commit()
+    done = ("granted" if grant else "revoked") if changed else "unchanged"
+    target = request.url_for("admin_user_detail", user_id=user.id).include_query_params(done=done)
+    return RedirectResponse(target.path + "?" + target.query, status_code=303)
+
+
+@router.post("/users/{user_id}/roles", name="admin_grant_role")
+async def admin_grant_role(
+    request: Request, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
+) -> Response:
+    return await _change_role(request, user_id, admin, db, now, language, grant=True)
+
+
+@router.post("/users/{user_id}/roles/revoke", name="admin_revoke_role")
+async def admin_revoke_role(
+    request: Request, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
+) -> Response:
+    return await _change_role(request, user_id, admin, db, now, language, grant=False)
