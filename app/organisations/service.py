@@ -171,15 +171,20 @@ def create_organisation(
         object_type="organisation",
         object_id=organisation.id,
         at=now,
-        data={
-            "legal_name": organisation.legal_name,
-            "kvk_number": organisation.kvk_number,
-            "country": organisation.country,
-            "registry_id": organisation.registry_id,
-        },
+        data=_identity(organisation),
     )
     session.flush()
     return organisation
+
+
+def _identity(organisation: Organisation) -> dict[str, str | None]:
+    """What the audit trail records of an organisation's details."""
+    return {
+        "legal_name": organisation.legal_name,
+        "kvk_number": organisation.kvk_number,
+        "country": organisation.country,
+        "registry_id": organisation.registry_id,
+    }
 
 
 def update_organisation(
@@ -199,12 +204,7 @@ def update_organisation(
         object_type="organisation",
         object_id=organisation.id,
         at=now,
-        data={
-            "legal_name": organisation.legal_name,
-            "kvk_number": organisation.kvk_number,
-            "country": organisation.country,
-            "registry_id": organisation.registry_id,
-        },
+        data=_identity(organisation),
     )
     session.flush()
     return organisation
