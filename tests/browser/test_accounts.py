@@ -123,3 +123,94 @@ def test_staff_logs_in_with_totp_code(page: Page, server: LiveServer, language: 
     page.locator("#code").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(text["account"])
     assert_accessible(page)
+
+
+def _create_unenrolled_staff(server: LiveServer, email: str) -> None:
+    now = server.clock.now()
+    with server.db.unit_of_work() as session:
+        user = User(
+            email=email,
+            name="New Evaluator",
+            password_hash=hash_password(PASSWORD),
+            language="nl",
+            is_active=True,
+            created_at=now,
+            email_confirmed_at=now,
+        )
+        user.roles = [UserRole(role="evaluator", granted_at=now)]
+        session.add(user)
+        session.commit()
+
+
+def _reset_path(server: LiveServer, email: str) -> str:
+    with server.db.session() as session:
+        body = session.scalar(
+            select(OutboxMessage.body_text)
+            .where(OutboxMessage.to_address == email, OutboxMessage.template == "reset_password")
+            .order_by(OutboxMessage.id.desc())
+        )
+    assert body is not None
+    match = re.search(r"/password/reset/[A-Za-z0-9_\-]+", body)
+    assert match
+    return match.group(0)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_staff_enrols_in_two_factor_at_first_login(page: Page, server: LiveServer, language: str) -> None:
+    email = f"enrol-{language}-{uuid.uuid4().hex[:8]}@mindef.example"
+    _create_unenrolled_staff(server, email)
+    page.goto(f"/language/{language}?next=/login?next=/account")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/account/two-factor*")
+    assert_accessible(page)
+    secret = page.locator("input[name=secret]").get_attribute("value")
+    assert secret
+    page.locator("#code").fill(pyotp.TOTP(secret).at(server.clock.now()))
+    page.locator("#code").press("Enter")
+    codes = page.locator("main code")
+    expect(codes).to_have_count(10)
+    assert_accessible(page)
+    page.locator("main a.button").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TEXT[language]["account"])
+    with server.db.session() as session:
+        enrolled = session.scalar(select(User).where(User.email == email))
+        assert enrolled is not None and enrolled.totp_enabled
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_forgotten_password_reset_by_link(page: Page, server: LiveServer, language: str) -> None:
+    email = f"forgot-{language}-{uuid.uuid4().hex[:8]}@example.nl"
+    now = server.clock.now()
+    with server.db.unit_of_work() as session:
+        session.add(
+            User(
+                email=email,
+                name="Forgetful",
+                password_hash=hash_password(PASSWORD),
+                language=language,
+                is_active=True,
+                created_at=now,
+                email_confirmed_at=now,
+            )
+        )
+        session.commit()
+    page.goto(f"/language/{language}?next=/password/forgot")
+    assert_accessible(page)
+    page.locator("#email").fill(email)
+    page.locator("#email").press("Enter")
+    assert_accessible(page)
+    page.goto(_reset_path(server, email))
+    assert_accessible(page)
+    new_password = "another quiet harbour at dawn"
+    page.locator("#password").fill(new_password)
+    page.locator("#password_confirm").fill(new_password)
+    page.locator("#password_confirm").press("Enter")
+    assert_accessible(page)
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(new_password)
+    page.locator("#password").press("Enter")
+    page.goto("/account")
+    expect(page.get_by_role("heading", level=1)).to_have_text(TEXT[language]["account"])
