@@ -180,7 +180,9 @@ def test_staff_enrols_in_two_factor_at_first_login(page: Page, server: LiveServe
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_forgotten_password_reset_by_link(page: Page, server: LiveServer, language: str) -> None:
+def test_forgotten_password_reset_by_link(
+    page: Page, server: LiveServer, language: str, console_errors: list[str]
+) -> None:
     email = f"forgot-{language}-{uuid.uuid4().hex[:8]}@example.nl"
     now = server.clock.now()
     with server.db.unit_of_work() as session:
@@ -201,13 +203,21 @@ def test_forgotten_password_reset_by_link(page: Page, server: LiveServer, langua
     page.locator("#email").fill(email)
     page.locator("#email").press("Enter")
     assert_accessible(page)
-    page.goto(_reset_path(server, email))
+    reset_path = _reset_path(server, email)
+    page.goto(reset_path)
     assert_accessible(page)
     new_password = "another quiet harbour at dawn"
     page.locator("#password").fill(new_password)
     page.locator("#password_confirm").fill(new_password)
     page.locator("#password_confirm").press("Enter")
     assert_accessible(page)
+    # The link works once: opened again, it says so and offers a new one.
+    response = page.goto(reset_path)
+    assert response is not None and response.status == 410
+    assert_accessible(page)
+    # The browser logs the page's own 410 status on the console; nothing else may be there.
+    assert [e for e in console_errors if reset_path not in e] == []
+    console_errors.clear()
     page.goto("/login")
     page.locator("#email").fill(email)
     page.locator("#password").fill(new_password)
