@@ -16,14 +16,19 @@ from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_auth
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
+from app.challenges import manage_views as challenge_manage_views
 from app.challenges import views as challenge_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
+from app.evaluations import views as evaluation_views
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
+from app.proposals import views as proposal_views
+from app.questions import views as question_views
 from app.security import CSRFMiddleware, SecurityHeadersMiddleware
 from app.settings import Settings, load_settings
+from app.storage import LocalBlobStore
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates()
     app.state.auth_loader = load_auth
+    app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
 
     # Added last, runs first: security headers wrap everything, including CSRF refusals.
     app.add_middleware(
@@ -61,6 +67,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.include_router(challenge_api.router)
     app.include_router(organisation_views.router)
     app.include_router(admin_views.router)
+    app.include_router(proposal_views.router)
+    app.include_router(question_views.router)
+    app.include_router(challenge_manage_views.router)
+    app.include_router(evaluation_views.router)
     return app
 
 

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     default_language: str = "nl"
     challenges_dir: Path = Path("challenges")
     workers: int = 1
+    blob_dir: Path | None = Field(default=None, description="Folder for uploaded documents; default data_dir/blobs.")
 
     # Sessions: ended after this long without a request, and this long after login whatever happens.
     session_idle_minutes: int = 30
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
 
     @property
     def https(self) -> bool:

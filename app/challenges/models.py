@@ -106,3 +106,18 @@ class ChallengeTag(Base):
 
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True)
+
+
+class ChallengeCoordinator(Base):
+    """A coordinator assigned to a challenge; coordinators manage only the challenges they are assigned to."""
+
+    __tablename__ = "challenge_coordinator"
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )

@@ -1,0 +1,3 @@
+"""Evaluations tables."""
+
+from __future__ import annotations

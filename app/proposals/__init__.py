@@ -1,0 +1,1 @@
+"""Proposals: drafts, consortia, documents, sealed versions with receipts."""

@@ -1,0 +1,3 @@
+"""Questions tables."""
+
+from __future__ import annotations

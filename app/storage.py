@@ -1,0 +1,123 @@
+"""The blob store: files named by their SHA-256 in a local folder, behind a small interface.
+
+A file is written to a temporary name inside the store, synced, then renamed into place and the folder
+synced, so a blob that exists is complete. Callers store the blob before committing any row that points
+to it. An S3-compatible store can replace ``LocalBlobStore`` by offering the same methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK = 1024 * 1024
+
+
+class BlobStore(Protocol):
+    def temporary_file(self) -> AbstractContextManager[tuple[Path, BinaryIO]]: ...
+
+    def put(self, source: Path, *, sha256: str) -> None: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+    def size(self, sha256: str) -> int: ...
+
+    def put_bytes(self, data: bytes) -> str: ...
+
+    def verify(self, sha256: str) -> bool: ...
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    """Blobs under ``root/ab/cd/abcd...``; temporary files under ``root/tmp`` (same file system, atomic rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    @contextmanager
+    def temporary_file(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new empty file in the store's temporary folder, removed afterwards unless ``put`` moved it."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        path = Path(name)
+        handle = os.fdopen(fd, "w+b")
+        try:
+            yield path, handle
+        finally:
+            handle.close()
+            path.unlink(missing_ok=True)
+
+    def put(self, source: Path, *, sha256: str) -> None:
+        """Move (or copy) ``source`` into place under its hash, synced; a blob already there is kept."""
+        target = self._path(sha256)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("rb") as handle:
+            os.fsync(handle.fileno())
+        if source.parent.resolve() == self.tmp.resolve():
+            os.replace(source, target)
+        else:
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as copy, source.open("rb") as src:
+                while chunk := src.read(CHUNK):
+                    copy.write(chunk)
+                copy.flush()
+                os.fsync(copy.fileno())
+            os.replace(copy.name, target)
+        _fsync_dir(target.parent)
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store bytes (small files: tests, generated documents); returns the hash."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        with self.temporary_file() as (path, handle):
+            handle.write(data)
+            handle.flush()
+            self.put(path, sha256=sha256)
+        return sha256
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self._path(sha256).open("rb")
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self._path(sha256).stat().st_size
+
+    def delete(self, sha256: str) -> None:
+        self._path(sha256).unlink(missing_ok=True)
+
+    def verify(self, sha256: str) -> bool:
+        """Whether the stored bytes still hash to their name."""
+        path = self._path(sha256)
+        return path.is_file() and file_sha256(path) == sha256
