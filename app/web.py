@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,8 +20,10 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from app import i18n
-from app.clock import AMSTERDAM, Clock, ensure_utc
+from app.audit.service import Actor
+from app.clock import Clock
 from app.errors import DomainError, NotFound, NotPermitted
+from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
 from app.settings import SUPPORTED_LANGUAGES, Settings
 
@@ -46,6 +47,8 @@ def get_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; writing requests get the writing bind. Only closes: services' callers commit."""
     session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
+    # E-mails written by services link back to the portal; the request's settings know where it lives.
+    session.info["base_url"] = request.app.state.settings.base_url
     try:
         yield session
     finally:
@@ -88,16 +91,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 # --- templates ------------------------------------------------------------------------------------
-
-
-def format_local_datetime(value: datetime, language: str) -> str:
-    """``26 februari 2027, 17:00 CET``: Europe/Amsterdam wall-clock time with the zone named."""
-    local = ensure_utc(value).astimezone(AMSTERDAM)
-    return f"{format_datetime(local, 'd MMMM y, HH:mm', locale=language)} {local.tzname()}"
-
-
-def format_local_date(value: datetime, language: str) -> str:
-    return format_date(ensure_utc(value).astimezone(AMSTERDAM), "d MMMM y", locale=language)
 
 
 def format_remaining(deadline: datetime, now: datetime, language: str) -> str:
@@ -217,7 +210,17 @@ async def domain_exception_handler(request: Request, exc: Exception) -> Response
         return error_response(request, 404)
     if isinstance(exc, NotPermitted):
         return error_response(request, 403)
-    return error_response(request, 400, exc.message)
+    return error_response(request, 400, domain_message(request, exc))
+
+
+def domain_message(request: Request, exc: DomainError) -> str:
+    """A domain error's message in the request's language, times among its values in Dutch time."""
+    language = get_language(request)
+    params = {
+        key: format_local_datetime(value, language) if isinstance(value, datetime) else value
+        for key, value in exc.params.items()
+    }
+    return i18n.translate(language, exc.message, **params)
 
 
 async def unhandled_exception_handler(request: Request, exc: Exception) -> Response:
@@ -226,3 +229,17 @@ async def unhandled_exception_handler(request: Request, exc: Exception) -> Respo
 
 
 _STANDARD_PHRASES = frozenset({"Not Found", "Method Not Allowed", "Forbidden", "Bad Request", "Internal Server Error"})
+
+
+# --- view helpers ---------------------------------------------------------------------------------
+
+
+def see_other(request: Request, route: str, query: str = "", **params: Any) -> Response:
+    """The 303 after a successful POST, to a named route (with an optional query string)."""
+    target = str(request.app.url_path_for(route, **params))
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=303)
+
+
+def actor_of(request: Request, user: Any) -> Actor:
+    """The audit actor for a logged-in user making this request."""
+    return Actor(user.id, label=user.email, ip=client_ip(request))

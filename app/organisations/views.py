@@ -23,7 +23,7 @@ from app.organisations.schemas import (
     country_names,
     parse_organisation,
 )
-from app.web import DbSession, Language, Now, client_ip, render
+from app.web import DbSession, Language, Now, client_ip, render, safe_next
 
 router = APIRouter()
 
@@ -89,7 +89,8 @@ async def organisation_choose_acting(request: Request, db: DbSession, now: Now, 
         now=now,
     )
     db.commit()
-    return _see_other(request, "organisation_list")
+    target = safe_next(str(values.get("next", "")), "")
+    return RedirectResponse(target, status_code=303) if target else _see_other(request, "organisation_list")
 
 
 # --- register and edit ----------------------------------------------------------------------------

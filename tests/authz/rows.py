@@ -31,6 +31,8 @@ class Row:
     default: int | str = NOT_FOUND
     data: dict[str, Any] = field(default_factory=dict)
     private_to: tuple[str, ...] = ACTORS
+    # Run the row with the clock past the world challenge's first deadline (proposals unsealed).
+    after_deadline: bool = False
 
     def expected(self, actor: str) -> int | str:
         return self.expect.get(actor, self.default)

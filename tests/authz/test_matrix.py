@@ -57,9 +57,14 @@ def test_every_route_has_a_row(app: FastAPI) -> None:
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.url}")
+@pytest.mark.parametrize(
+    "row", ROWS, ids=lambda row: f"{row.method} {row.url}" + (" after deadline" if row.after_deadline else "")
+)
 def test_route_for_actor(row: Row, actor: str, client: TestClient, session: Session, clock: FrozenClock) -> None:
-    world = build_world(session, clock.now())
+    world = build_world(session, clock.now(), blobs=client.app.state.blobs)  # type: ignore[attr-defined]
+    if row.after_deadline:
+        assert world.after_deadline is not None
+        clock.set(world.after_deadline)
     if actor != "anonymous":
         log_in(client, session, world.users[actor], now=clock.now())
     url = row.url.format(**world.ids)

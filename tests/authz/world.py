@@ -6,7 +6,7 @@ Each object carries a distinctive text, so a row can check that it does not leak
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,9 +22,14 @@ class World:
     ids: dict[str, Any] = field(default_factory=dict)
     # Texts that belong to organisation A (or its members) and must never reach anyone else.
     secrets_a: tuple[str, ...] = ()
+    # A moment after the world challenge's first deadline, for rows that check what unseals.
+    after_deadline: datetime | None = None
 
 
-def build_world(session: Session, now: datetime) -> World:
+SECRET_ANSWER = "Alpha geheime oplossing met lasers"
+
+
+def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
     from app.organisations.models import Membership, Organisation
 
     users = {
@@ -62,7 +67,7 @@ def build_world(session: Session, now: datetime) -> World:
     )
     session.commit()
     challenge = create_challenge(session)
-    world = World(users=users, secrets_a=("Alpha Geheim Defence", "11111111", "alice@org-a.example"))
+    world = World(users=users, secrets_a=("Alpha Geheim Defence", "11111111", "alice@org-a.example", SECRET_ANSWER))
     world.ids.update(
         org_a=org_a.id,
         org_b=org_b.id,
@@ -70,4 +75,64 @@ def build_world(session: Session, now: datetime) -> World:
         challenge_id=challenge.id,
         **{f"user_{name}": user.id for name, user in users.items()},
     )
+    if blobs is not None:
+        proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
+        world.ids.update(proposal_a=proposal.id)
+    world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)
     return world
+
+
+def _submitted_proposal(
+    session: Session, challenge: Any, organisation: Any, user: Any, blobs: Any, now: datetime
+) -> Any:
+    """Organisation A's proposal: submitted (version 1) with a partner and a document, re-confirmation due."""
+    from app.audit.service import Actor
+    from app.proposals import service
+    from tests.pdfs import pdf_bytes
+
+    actor = Actor(user.id, label=user.email)
+    stage = challenge.stages[0]
+    proposal = service.start_proposal(
+        session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=actor, now=now
+    )
+    service.save_answers(
+        session, proposal=proposal, values={"q_summary": SECRET_ANSWER, "trl": "5"}, actor=actor, now=now
+    )
+    service.add_partner(
+        session,
+        proposal=proposal,
+        values={"partner_kvk_number": "44444444", "partner_legal_name": "Charlie Partner B.V.", "partner_role": "Test"},
+        actor=actor,
+        now=now,
+    )
+    service.save_shares(
+        session,
+        proposal=proposal,
+        values={"lead_share": "80", "partner_0_share": "20", "partner_0_role": "Test"},
+        actor=actor,
+        now=now,
+    )
+    data = pdf_bytes(pages=1, text=SECRET_ANSWER)
+    sha = blobs.put_bytes(data)
+    document = service.StoredDocument(
+        sha256=sha,
+        size_bytes=len(data),
+        original_name="alpha-brief.pdf",
+        kind="pdf",
+        media_type="application/pdf",
+        pages=1,
+    )
+    service.attach_document(session, proposal=proposal, question_key="brief", document=document, actor=actor, now=now)
+    service.submit_proposal(
+        session,
+        proposal=proposal,
+        declarations={"unclassified", "truthful", "consent"},
+        idempotency_key="world",
+        store=blobs,
+        user=user,
+        actor=actor,
+        now=now,
+    )
+    proposal.reconfirmation_required_at = now
+    session.commit()
+    return proposal

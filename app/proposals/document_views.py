@@ -1,0 +1,188 @@
+"""Document pages of a proposal: one upload form per document slot, streamed with the slot's size limit.
+
+The file is checked by its bytes, stored under its SHA-256 and synced before the row that points to it is
+committed; downloads go through the same permission check and always as attachments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from app.accounts.dependencies import CurrentUser
+from app.errors import DeadlinePassed, DomainError, NotFound
+from app.proposals import answers as answer_rules
+from app.proposals import service
+from app.proposals.documents import DocumentRefused, inspect_document
+from app.proposals.models import Proposal
+from app.proposals.uploads import UploadMalformed, UploadMissing, UploadTooLarge, receive_file
+from app.storage import CHUNK, BlobStore
+from app.web import DbSession, Now, actor_of, domain_message, render, see_other
+
+router = APIRouter()
+MEGABYTE = 1024 * 1024
+
+
+def _documents_page(
+    request: Request,
+    db: DbSession,
+    proposal: Proposal,
+    now: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    context = service.page_context(db, proposal, now)
+    context["slots"] = answer_rules.document_questions(list(context["spec"].questions))
+    context["documents"] = {d.question_key: d for d in proposal.documents}
+    context["errors"] = errors or {}
+    context["uploaded"] = request.query_params.get("uploaded", "")
+    response = render(request, "proposals/documents.html", context, status_code=status_code)
+    response.headers.update(headers or {})
+    return response
+
+
+@router.get("/proposals/{proposal_id}/documents", name="proposal_documents")
+def proposal_documents(request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser) -> Response:
+    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    return _documents_page(request, db, proposal, now)
+
+
+def _message(request: Request, error: DomainError) -> str:
+    return domain_message(request, error)
+
+
+@router.post("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document_upload")
+async def proposal_document_upload(
+    request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: CurrentUser
+) -> Response:
+    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    challenge, stage, _ = service.context_of(db, proposal)
+    question = service.document_question(challenge, stage, question_key)
+    field = f"document_{question_key}"
+    blobs: BlobStore = request.app.state.blobs
+    if now >= stage.deadline_at:
+        error = _message(request, service.StageClosed(stage.deadline_at))
+        return _documents_page(request, db, proposal, now, errors={field: error}, status_code=422)
+    try:
+        async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
+            inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
+            blobs.put(got.path, sha256=got.sha256)
+            stored = service.StoredDocument(
+                sha256=got.sha256,
+                size_bytes=got.size,
+                original_name=got.filename,
+                kind=inspection.kind.value,
+                media_type=inspection.media_type,
+                pages=inspection.pages,
+            )
+            orphans = service.attach_document(
+                db,
+                proposal=proposal,
+                question_key=question_key,
+                document=stored,
+                actor=actor_of(request, user),
+                now=now,
+            )
+            db.commit()
+    except UploadTooLarge as error:
+        # The rest of the body was not read: close the connection rather than drain it.
+        return _documents_page(
+            request,
+            db,
+            proposal,
+            now,
+            errors={field: _message(request, error)},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+    except (UploadMissing, UploadMalformed, DocumentRefused, DeadlinePassed) as error:
+        db.rollback()
+        return _documents_page(request, db, proposal, now, errors={field: _message(request, error)}, status_code=422)
+    for sha in orphans:
+        blobs.delete(sha)
+    return see_other(request, "proposal_documents", query=f"uploaded={question_key}", proposal_id=proposal.id)
+
+
+@router.post("/proposals/{proposal_id}/documents/{question_key}/remove", name="proposal_document_remove")
+def proposal_document_remove(
+    request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: CurrentUser
+) -> Response:
+    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    try:
+        orphans = service.remove_document(
+            db, proposal=proposal, question_key=question_key, actor=actor_of(request, user), now=now
+        )
+    except DeadlinePassed as error:
+        db.rollback()
+        errors = {f"document_{question_key}": _message(request, error)}
+        return _documents_page(request, db, proposal, now, errors=errors, status_code=422)
+    db.commit()
+    for sha in orphans:
+        request.app.state.blobs.delete(sha)
+    return see_other(request, "proposal_documents", proposal_id=proposal.id)
+
+
+def attachment(blobs: BlobStore, *, sha256: str, name: str, media_type: str) -> Response:
+    """A stored document as a download (never shown inline), streamed from the blob store."""
+
+    def chunks() -> Iterator[bytes]:
+        with blobs.open(sha256) as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    headers = {
+        "Content-Disposition": disposition,
+        "Content-Length": str(blobs.size(sha256)),
+        "Cache-Control": "private, no-store",
+    }
+    return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+}
+
+
+@router.get("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document")
+def proposal_document(
+    request: Request, proposal_id: int, question_key: str, db: DbSession, user: CurrentUser
+) -> Response:
+    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    document = next((d for d in proposal.documents if d.question_key == question_key), None)
+    if document is None:
+        raise NotFound()
+    return attachment(
+        request.app.state.blobs,
+        sha256=document.sha256,
+        name=document.original_name,
+        media_type=MEDIA_TYPES.get(document.kind, "application/octet-stream"),
+    )
+
+
+@router.get("/proposals/{proposal_id}/versions/{number}/documents/{question_key}", name="proposal_version_document")
+def proposal_version_document(
+    request: Request, proposal_id: int, number: int, question_key: str, db: DbSession, user: CurrentUser
+) -> Response:
+    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    version = service.get_version(db, proposal=proposal, number=number)
+    document = next((d for d in version.documents if d.question_key == question_key), None)
+    if document is None:
+        raise NotFound()
+    return attachment(
+        request.app.state.blobs,
+        sha256=document.sha256,
+        name=document.original_name,
+        media_type=MEDIA_TYPES.get(document.kind, "application/octet-stream"),
+    )

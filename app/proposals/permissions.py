@@ -1,0 +1,45 @@
+"""Who may see and change a proposal. Sealed until the stage's deadline: only the company's own members.
+
+A proposal someone may not see answers 404 wherever they ask for it, so its existence leaks nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.challenges import permissions as challenge_permissions
+from app.challenges.enums import ChallengeStatus
+from app.challenges.models import Challenge, ChallengeStage
+from app.organisations.models import Membership
+from app.proposals.enums import ProposalStatus
+from app.proposals.models import Proposal
+
+
+def is_sealed(stage: ChallengeStage, now: datetime) -> bool:
+    """Before the deadline nobody outside the submitting organisation may read anything of a proposal."""
+    return now < stage.deadline_at
+
+
+def is_member(session: Session, user: User | None, proposal: Proposal) -> bool:
+    if user is None:
+        return False
+    return session.get(Membership, (proposal.organisation_id, user.id)) is not None
+
+
+def is_open_for_changes(challenge: Challenge, stage: ChallengeStage, now: datetime) -> bool:
+    """The company may change, submit or withdraw only while its stage is open and the challenge published."""
+    return challenge.status == ChallengeStatus.PUBLISHED.value and stage.opens_at <= now < stage.deadline_at
+
+
+def can_read_as_staff(
+    session: Session, user: User | None, proposal: Proposal, challenge: Challenge, stage: ChallengeStage, now: datetime
+) -> bool:
+    """Coordinators of the challenge (and administrators) read submitted proposals, and only after the deadline."""
+    return (
+        not is_sealed(stage, now)
+        and proposal.status == ProposalStatus.SUBMITTED.value
+        and challenge_permissions.can_manage_challenge(session, user, challenge)
+    )
