@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.accounts.dependencies import OptionalAuth
 from app.challenges import service
 from app.challenges.enums import Phase, TaxonomyKind
+from app.questions import service as question_service
 from app.web import DbSession, Now, render
 
 router = APIRouter()
@@ -33,7 +35,7 @@ def challenge_list(
 
 
 @router.get("/challenges/{slug}", name="challenge_detail")
-def challenge_detail(request: Request, slug: str, db: DbSession, now: Now) -> Response:
+def challenge_detail(request: Request, slug: str, db: DbSession, now: Now, auth: OptionalAuth) -> Response:
     challenge = service.get_public_challenge(db, slug=slug)
     definition = service.current_definition(challenge)
     stages = list(zip(challenge.stages, definition.stages, strict=True))
@@ -44,5 +46,8 @@ def challenge_detail(request: Request, slug: str, db: DbSession, now: Now) -> Re
         "phase": service.phase_of(challenge, now),
         "current": service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
+        "questions": question_service.challenge_page(
+            db, challenge=challenge, user=auth.user if auth else None, now=now
+        ),
     }
     return render(request, "challenges/detail.html", context)

@@ -78,8 +78,30 @@ def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
     if blobs is not None:
         proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
         world.ids.update(proposal_a=proposal.id)
+    world.ids.update(question_a=_question(session, challenge, org_a, users["member_a"], now))
     world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)
     return world
+
+
+def _question(session: Session, challenge: Any, organisation: Any, user: Any, now: datetime) -> int:
+    """A question organisation A asked: only coordinators of the challenge may see who asked it."""
+    from app.questions.models import NotaEntry
+
+    entry = NotaEntry(
+        challenge_id=challenge.id,
+        kind="question",
+        status="received",
+        asker_id=user.id,
+        organisation_id=organisation.id,
+        language="nl",
+        original_text="Vraag van Alpha Geheim Defence",
+        question_nl="Vraag van Alpha Geheim Defence",
+        asked_at=now,
+        updated_at=now,
+    )
+    session.add(entry)
+    session.commit()
+    return entry.id
 
 
 def _submitted_proposal(
