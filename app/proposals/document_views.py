@@ -7,9 +7,11 @@ committed; downloads go through the same permission check and always as attachme
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -71,8 +73,11 @@ async def proposal_document_upload(
         return _documents_page(request, db, proposal, now, errors={field: error}, status_code=422)
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
-            inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
-            blobs.put(got.path, sha256=got.sha256)
+            # Parsing a PDF and syncing the file take a while: off the event loop, so other requests go on.
+            inspection = await anyio.to_thread.run_sync(
+                partial(inspect_document, got.path, allowed=question.allowed_types, max_pages=question.max_pages)
+            )
+            await anyio.to_thread.run_sync(partial(blobs.put, got.path, sha256=got.sha256))
             stored = service.StoredDocument(
                 sha256=got.sha256,
                 size_bytes=got.size,
