@@ -70,7 +70,10 @@ async def proposal_document_upload(
     blobs: BlobStore = request.app.state.blobs
     if now >= stage.deadline_at:
         error = _message(request, service.StageClosed(stage.deadline_at))
-        return _documents_page(request, db, proposal, now, errors={field: error}, status_code=422)
+        # The body was not read: close the connection rather than drain it.
+        return _documents_page(
+            request, db, proposal, now, errors={field: error}, status_code=422, headers={"Connection": "close"}
+        )
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
             # Parsing a PDF and syncing the file take a while: off the event loop, so other requests go on.

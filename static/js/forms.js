@@ -1,4 +1,5 @@
-// Progressive enhancement: a live word count under long answers. The server counts and enforces the limit.
+// Progressive enhancement of forms: live word counts, one submission per click, file size before upload.
+// The server counts, limits and checks everything again.
 (function () {
   "use strict";
   function words(text) {
@@ -25,6 +26,15 @@
     form.addEventListener("submit", function (event) {
       if (form.dataset.submitting === "1") { event.preventDefault(); return; }
       form.dataset.submitting = "1";
+    });
+  });
+  // A file past the slot's limit is refused before it is sent (the server checks again while reading).
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+      var file = input.files && input.files[0];
+      input.setCustomValidity(file && file.size > max ? input.getAttribute("data-too-large") : "");
+      input.reportValidity();
     });
   });
 })();
