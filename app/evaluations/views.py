@@ -1,7 +1,378 @@
-"""Evaluations pages."""
+"""Evaluation pages for evaluators (``/evaluate``), their affiliations (``/account/affiliations``) and the
+company's released decision (``/proposals/{id}/decision``). Coordinator pages are in ``manage_views``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from app.accounts.dependencies import CurrentUser, EvaluatorUser
+from app.accounts.models import User
+from app.challenges import service as challenge_service
+from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.evaluations import decision_views, manage_views, permissions, route, service
+from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.enums import AFFILIATION_LABELS, OUTCOME_LABELS
+from app.evaluations.models import Decision
+from app.evaluations.schemas import AffiliationForm, DeclarationForm, parse_assessment, parse_scores
+from app.forms import form_values, parse_form, translate_errors
+from app.i18n import translate
+from app.organisations.models import Membership
+from app.organisations.schemas import country_names
+from app.proposals.models import Proposal
+from app.web import DbSession, Language, Now, actor_of, render, see_other
 
 router = APIRouter()
+router.include_router(manage_views.router)
+router.include_router(decision_views.router)
+REDACTED = "[…]"
+
+
+# --- affiliations ---------------------------------------------------------------------------------
+
+
+def _affiliations_page(
+    request: Request,
+    db: Session,
+    user: User,
+    language: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "affiliations": service.list_affiliations(db, user_id=user.id),
+        "natures": [(key, translate(language, label)) for key, label in AFFILIATION_LABELS.items()],
+        "countries": list(country_names(language).items()),
+        "errors": errors or {},
+        "values": values or {"nature": "employment"},
+    }
+    return render(request, "evaluations/affiliations.html", context, status_code=status_code)
+
+
+@router.get("/account/affiliations", name="affiliations")
+def affiliations(request: Request, db: DbSession, user: EvaluatorUser, language: Language) -> Response:
+    return _affiliations_page(request, db, user, language)
+
+
+@router.post("/account/affiliations")
+async def affiliation_add(
+    request: Request, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    values = form_values(await request.form())
+    form, errors = parse_form(AffiliationForm, values)
+    if form is not None:
+        try:
+            service.add_affiliation(db, user=user, form=form, actor=actor_of(request, user), now=now)
+            db.commit()
+            return see_other(request, "affiliations")
+        except ValidationFailed as failed:
+            db.rollback()
+            errors = failed.errors
+    return _affiliations_page(
+        request, db, user, language, errors=translate_errors(language, errors), values=values, status_code=422
+    )
+
+
+@router.post("/account/affiliations/{affiliation_id}/remove", name="affiliation_remove")
+def affiliation_remove(request: Request, affiliation_id: int, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+    service.remove_affiliation(db, user=user, affiliation_id=affiliation_id, actor=actor_of(request, user), now=now)
+    db.commit()
+    return see_other(request, "affiliations")
+
+
+# --- the evaluator's queue and one assignment -----------------------------------------------------
+
+
+@router.get("/evaluate", name="evaluate_queue")
+def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+    return render(
+        request, "evaluations/queue.html", {"queue": evaluator_service.evaluator_queue(db, user=user, now=now)}
+    )
+
+
+def _names(opened: evaluator_service.Opened) -> list[str]:
+    """Every identifying text of the consortium, longest first, to hide while scoring blind."""
+    found = set()
+    for party in service.parties_of(opened.item).organisations:
+        for value in (party.name, party.kvk_number, party.registry_id):
+            if value and len(value.strip()) >= 3:
+                found.add(value.strip())
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, names: list[str]) -> str:
+    for name in names:
+        text = re.sub(re.escape(name), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def _answers(
+    definition: ChallengeDefinition, opened: evaluator_service.Opened, language: str, blind: bool
+) -> list[dict[str, Any]]:
+    """The stage's questions with the company's answers, as text (organisation names hidden when blind)."""
+    stage = next((s for s in definition.stages if s.key == opened.stage.key), None)
+    if stage is None:
+        return []
+    answers = opened.item.content.get("answers") or {}
+    documents = opened.item.content.get("documents") or {}
+    names = _names(opened) if blind else []
+    shown = []
+    for question in stage.questions:
+        entry: dict[str, Any] = {
+            "key": question.key,
+            "label": question.label.get(language),
+            "document": None,
+            "text": "",
+        }
+        if isinstance(question, DocumentQuestion):
+            entry["document"] = documents.get(question.key)
+        else:
+            entry["text"] = redact(_answer_text(question, answers.get(question.key), language), names)
+        shown.append(entry)
+    return shown
+
+
+def _answer_text(question: Any, value: Any, language: str) -> str:
+    options: dict[str, str] = {o.key: o.label.get(language) for o in getattr(question, "options", [])}
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(options.get(str(v), str(v)) for v in value)
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return options.get(str(value), str(value))
+
+
+def _assignment_page(
+    request: Request,
+    db: Session,
+    opened: evaluator_service.Opened,
+    language: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assignment = opened.assignment
+    definition = opened.definition
+    blind = definition.blind_scoring
+    context: dict[str, Any] = {
+        "opened": opened,
+        "assignment": assignment,
+        "challenge": opened.challenge,
+        "definition": definition,
+        "errors": errors or {},
+        "values": values or {},
+        "blind": blind,
+    }
+    if not permissions.can_read_content(assignment):
+        context["parties"] = service.parties_of(opened.item).organisations
+        return render(request, "evaluations/declare.html", context, status_code=status_code)
+    evaluation = assignment.evaluation
+    if values is None:
+        values = {}
+        if evaluation is not None:
+            for row in evaluation.scores:
+                values[f"score_{row.criterion_key}"] = "" if row.score is None else str(row.score)
+                values[f"justification_{row.criterion_key}"] = row.justification
+            values["assessed_trl"] = "" if evaluation.assessed_trl is None else str(evaluation.assessed_trl)
+        context["values"] = values
+    context.update(
+        answers=_answers(definition, opened, language, blind),
+        claimed_trl=opened.item.content.get("trl"),
+        evaluation=evaluation,
+        editable=permissions.can_edit_evaluation(evaluation),
+        others=evaluator_service.others_for(db, opened=opened),
+        rating_labels=route.RATING_LABELS,
+        factor_labels=route.FACTOR_LABELS,
+    )
+    return render(request, "evaluations/score.html", context, status_code=status_code)
+
+
+@router.get("/evaluate/assignments/{assignment_id}", name="evaluate_assignment")
+def assignment(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(request, db, opened, language)
+
+
+@router.post("/evaluate/assignments/{assignment_id}/declaration", name="evaluate_declare")
+async def declare(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    values = form_values(await request.form())
+    form, errors = parse_form(DeclarationForm, values)
+    if form is not None:
+        base = str(request.app.state.settings.base_url).rstrip("/")
+        link = base + str(
+            request.app.url_path_for("eval_assignments", slug=opened.challenge.slug, stage_key=opened.stage.key)
+        )
+        try:
+            evaluator_service.declare(db, opened=opened, form=form, actor=actor_of(request, user), now=now, link=link)
+            db.commit()
+            if form.has_conflict:
+                return see_other(request, "evaluate_queue")
+            return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        except (ValidationFailed, InvalidTransition) as failed:
+            db.rollback()
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(
+        request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
+    )
+
+
+@router.post("/evaluate/assignments/{assignment_id}/scores", name="evaluate_scores")
+async def scores(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    values = form_values(await request.form())
+    raw = parse_scores([c.key for c in opened.definition.criteria], values)
+    submit = values.get("action") == "submit"
+    try:
+        evaluator_service.save_evaluation(
+            db,
+            opened=opened,
+            raw=raw,
+            assessed_trl=str(values.get("assessed_trl", "")).strip(),
+            submit=submit,
+            actor=actor_of(request, user),
+            now=now,
+        )
+        db.commit()
+        return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+    except (ValidationFailed, InvalidTransition) as failed:
+        db.rollback()
+        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(
+        request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
+    )
+
+
+def _security_page(
+    request: Request,
+    opened: evaluator_service.Opened,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assessment = opened.assignment.assessment
+    if values is None:
+        values = {}
+        for factor, entry in (assessment.factors if assessment else {}).items():
+            values[f"rating_{factor}"] = entry.get("rating", "")
+            values[f"factor_justification_{factor}"] = entry.get("justification", "")
+    context = {
+        "opened": opened,
+        "assignment": opened.assignment,
+        "challenge": opened.challenge,
+        "assessment": assessment,
+        "editable": assessment is None or assessment.status != "submitted",
+        "factors": list(route.FACTOR_LABELS.items()),
+        "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
+        "parties": service.parties_of(opened.item).organisations,
+        "errors": errors or {},
+        "values": values,
+    }
+    return render(request, "evaluations/security.html", context, status_code=status_code)
+
+
+@router.get("/evaluate/assignments/{assignment_id}/security", name="evaluate_security")
+def security(request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    return _security_page(request, opened)
+
+
+@router.post("/evaluate/assignments/{assignment_id}/security")
+async def security_save(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    values = form_values(await request.form())
+    try:
+        evaluator_service.save_assessment(
+            db,
+            opened=opened,
+            factors=parse_assessment(values),
+            submit=values.get("action") == "submit",
+            actor=actor_of(request, user),
+            now=now,
+        )
+        db.commit()
+        return see_other(request, "evaluate_security", assignment_id=assignment_id)
+    except (ValidationFailed, InvalidTransition) as failed:
+        db.rollback()
+        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _security_page(request, opened, errors=translate_errors(language, errors), values=values, status_code=422)
+
+
+@router.get("/evaluate/assignments/{assignment_id}/documents/{question_key}", name="evaluate_document")
+def document(
+    request: Request, assignment_id: int, question_key: str, db: DbSession, now: Now, user: EvaluatorUser
+) -> Response:
+    """A document of the standing version, only to its assigned evaluator after the declaration; as an attachment."""
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    entry = (opened.item.content.get("documents") or {}).get(question_key)
+    if not entry or not entry.get("sha256"):
+        raise NotFound()
+    blobs = request.app.state.blobs
+    if not blobs.exists(entry["sha256"]):
+        raise NotFound()
+    kind = re.sub(r"[^a-z0-9]", "", str(entry.get("kind") or "bin"))[:8] or "bin"
+    name = f"{opened.item.proposal.reference}-{re.sub(r'[^A-Za-z0-9_-]', '', question_key)}.{kind}"
+    handle = blobs.open(entry["sha256"])
+    return StreamingResponse(
+        handle,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# --- the company's released decision --------------------------------------------------------------
+
+
+@router.get("/proposals/{proposal_id}/decision", name="proposal_decision")
+def proposal_decision(
+    request: Request, proposal_id: int, db: DbSession, user: CurrentUser, language: Language
+) -> Response:
+    """The released decision, for members of the proposal's organisation only; 404 before release."""
+    proposal = db.get(Proposal, proposal_id)
+    if proposal is None or db.get(Membership, (proposal.organisation_id, user.id)) is None:
+        raise NotFound()
+    decision = db.get(Decision, proposal_id)
+    if not permissions.is_released(decision):
+        raise NotFound()
+    from app.challenges.models import Challenge
+
+    challenge = db.get_one(Challenge, proposal.challenge_id)
+    definition = challenge_service.current_definition(challenge)
+    context = {
+        "proposal": proposal,
+        "challenge": challenge,
+        "decision": decision,
+        "outcome_labels": OUTCOME_LABELS,
+        "scale": definition.scale,
+    }
+    return render(request, "evaluations/decision.html", context)

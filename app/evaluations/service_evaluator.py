@@ -1,0 +1,405 @@
+"""Evaluation use cases for evaluators: the queue, opening an assignment, the declaration of conflicts,
+scores, the essential-security-interest assessment, others' scores after one's own, and the coordinator's
+reopening of a submitted evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.audit.service import Actor, record_event
+from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
+from app.challenges.schemas import ChallengeDefinition
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.evaluations import permissions
+from app.evaluations.enums import ASSIGNMENT_TRANSITIONS, EVALUATION_TRANSITIONS, AssignmentStatus, EvaluationStatus
+from app.evaluations.models import Assignment, ConflictDeclaration, Evaluation, EvaluationScore, SecurityAssessment
+from app.evaluations.route import FactorRating as SecurityRating
+from app.evaluations.route import SecurityFactor
+from app.evaluations.schemas import DeclarationForm
+from app.evaluations.service import (
+    REQUIRED,
+    Standing,
+    assessments_by_assignment,
+    definition_for,
+    evaluations_by_assignment,
+    get_standing,
+    scores_by_evaluation,
+    stage_assignment,
+)
+from app.i18n import N_
+from app.notifications.service import queue_email
+from app.proposals.models import Proposal
+
+# --- the evaluator's side -------------------------------------------------------------------------
+
+
+@dataclass
+class QueueItem:
+    assignment: Assignment
+    challenge: Challenge
+    stage: ChallengeStage
+    proposal: Proposal
+    evaluation: Evaluation | None
+    assessment: SecurityAssessment | None
+
+
+@dataclass
+class Queue:
+    visible: list[QueueItem]
+    sealed_count: int
+
+
+def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
+    """The evaluator's assignments whose deadline has passed; the others only as a count. A fixed number of queries."""
+    rows = session.execute(
+        select(Assignment, Proposal, ChallengeStage, Challenge)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .where(Assignment.evaluator_id == user.id)
+        .order_by(ChallengeStage.deadline_at, Assignment.proposal_id)
+    ).all()
+    visible = [(a, p, s, c) for a, p, s, c in rows if not permissions.is_sealed(s, now)]
+    ids = [a.id for a, _, _, _ in visible]
+    evaluations = evaluations_by_assignment(session, assignment_ids=ids)
+    assessments = assessments_by_assignment(session, assignment_ids=ids)
+    items = [QueueItem(a, c, s, p, evaluations.get(a.id), assessments.get(a.id)) for a, p, s, c in visible]
+    return Queue(visible=items, sealed_count=len(rows) - len(visible))
+
+
+@dataclass
+class Opened:
+    assignment: Assignment
+    challenge: Challenge
+    stage: ChallengeStage
+    item: Standing
+    definition: ChallengeDefinition
+
+
+def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
+    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound()
+    proposal = session.get(Proposal, assignment.proposal_id)
+    if proposal is None:
+        raise NotFound()
+    stage = session.get_one(ChallengeStage, proposal.stage_id)
+    if not permissions.can_open_assignment(user, assignment, stage, now):
+        raise NotFound()
+    challenge = session.get_one(Challenge, proposal.challenge_id)
+    item = get_standing(session, stage=stage, proposal_id=proposal.id)
+    return Opened(assignment, challenge, stage, item, definition_for(challenge, item.version.challenge_version))
+
+
+def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(ChallengeCoordinator, ChallengeCoordinator.user_id == User.id)
+            .where(ChallengeCoordinator.challenge_id == challenge_id, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def _move_assignment(assignment: Assignment, target: AssignmentStatus) -> None:
+    if target not in ASSIGNMENT_TRANSITIONS[AssignmentStatus(assignment.status)]:
+        raise InvalidTransition(N_("The declaration has already been made."))
+    assignment.status = target.value
+
+
+def declare(
+    session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, link: str
+) -> Assignment:
+    """Declare no conflict (content opens) or a conflict (the assignment is released; coordinators told)."""
+    if form.has_conflict and not form.reason:
+        raise ValidationFailed(errors=[FieldError("reason", N_("Describe the conflict of interest."))])
+    assignment = opened.assignment
+    target = AssignmentStatus.CONFLICTED if form.has_conflict else AssignmentStatus.ACCEPTED
+    _move_assignment(assignment, target)
+    session.add(
+        ConflictDeclaration(
+            assignment_id=assignment.id, has_conflict=form.has_conflict, reason=form.reason, declared_at=now
+        )
+    )
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="assignment.declare",
+        object_type="evaluation_assignment",
+        object_id=assignment.id,
+        at=now,
+        data={"conflict": form.has_conflict, "reason": form.reason, "proposal_id": assignment.proposal_id},
+    )
+    if form.has_conflict:
+        for coordinator in coordinator_emails(session, challenge_id=opened.challenge.id):
+            queue_email(
+                session,
+                to=coordinator.email,
+                template="evaluation_conflict",
+                language=coordinator.language,
+                context={
+                    "reference": opened.item.proposal.reference,
+                    "challenge_title": opened.challenge.title(coordinator.language),
+                    "link": link,
+                },
+                now=now,
+                user_id=coordinator.id,
+            )
+    return assignment
+
+
+def _check_scores(
+    definition: ChallengeDefinition, raw: dict[str, tuple[str, str]], *, submit: bool
+) -> tuple[dict[str, int | None], list[FieldError]]:
+    from app.evaluations.schemas import justification_field, score_field
+
+    scale = definition.scale
+    parsed: dict[str, int | None] = {}
+    errors: list[FieldError] = []
+    for criterion in definition.criteria:
+        text, justification = raw.get(criterion.key, ("", ""))
+        value: int | None = None
+        if text:
+            try:
+                value = int(text)
+            except ValueError:
+                errors.append(FieldError(score_field(criterion.key), N_("Choose a score on the scale.")))
+            else:
+                if not scale.min <= value <= scale.max:
+                    errors.append(
+                        FieldError(
+                            score_field(criterion.key),
+                            N_("Choose a score from %(min)s to %(max)s."),
+                            {"min": scale.min, "max": scale.max},
+                        )
+                    )
+                    value = None
+        elif submit:
+            errors.append(FieldError(score_field(criterion.key), N_("Choose a score on the scale.")))
+        if submit and not justification:
+            errors.append(FieldError(justification_field(criterion.key), N_("Give a justification for this score.")))
+        if len(justification) > 10000:
+            errors.append(
+                FieldError(
+                    justification_field(criterion.key),
+                    N_("Enter at most %(max_length)s characters."),
+                    {"max_length": 10000},
+                )
+            )
+        parsed[criterion.key] = value
+    return parsed, errors
+
+
+def _parse_trl(text: str, *, submit: bool) -> tuple[int | None, list[FieldError]]:
+    if not text:
+        return None, ([FieldError("assessed_trl", N_("Choose the TRL you assess."))] if submit else [])
+    try:
+        value = int(text)
+    except ValueError:
+        return None, [FieldError("assessed_trl", N_("Choose a TRL from 1 to 9."))]
+    if not 1 <= value <= 9:
+        return None, [FieldError("assessed_trl", N_("Choose a TRL from 1 to 9."))]
+    return value, []
+
+
+def save_evaluation(
+    session: Session,
+    *,
+    opened: Opened,
+    raw: dict[str, tuple[str, str]],
+    assessed_trl: str,
+    submit: bool,
+    actor: Actor,
+    now: datetime,
+) -> Evaluation:
+    """Save the scores as a draft, or submit them (every score and justification required; then locked)."""
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    evaluation = opened.assignment.evaluation
+    if not permissions.can_edit_evaluation(evaluation):
+        raise InvalidTransition(N_("This evaluation has been submitted; only a coordinator can reopen it."))
+    scores, errors = _check_scores(opened.definition, raw, submit=submit)
+    trl, trl_errors = _parse_trl(assessed_trl, submit=submit)
+    if errors or trl_errors:
+        raise ValidationFailed(errors=errors + trl_errors)
+    if evaluation is None:
+        evaluation = Evaluation(
+            assignment_id=opened.assignment.id, status=EvaluationStatus.DRAFT.value, created_at=now, updated_at=now
+        )
+        opened.assignment.evaluation = evaluation
+        session.add(evaluation)
+        session.flush()
+    current = {row.criterion_key: row for row in evaluation.scores}
+    for key, value in scores.items():
+        row = current.get(key)
+        if row is None:
+            row = EvaluationScore(criterion_key=key)
+            evaluation.scores.append(row)
+        row.score = value
+        row.justification = raw[key][1]
+    evaluation.assessed_trl = trl
+    evaluation.updated_at = now
+    if submit:
+        target = EvaluationStatus.SUBMITTED
+        if target not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
+            raise InvalidTransition()
+        evaluation.status = target.value
+        evaluation.submitted_at = now
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="evaluation.submit" if submit else "evaluation.save",
+        object_type="evaluation",
+        object_id=evaluation.id,
+        at=now,
+        data={"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl},
+    )
+    return evaluation
+
+
+def save_assessment(
+    session: Session,
+    *,
+    opened: Opened,
+    factors: dict[str, dict[str, str]],
+    submit: bool,
+    actor: Actor,
+    now: datetime,
+) -> SecurityAssessment:
+    """The essential-security-interest assessment: a rating and a justification per factor."""
+    from app.evaluations.schemas import factor_justification_field, rating_field
+
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    assessment = opened.assignment.assessment
+    if assessment is not None and assessment.status not in {
+        EvaluationStatus.DRAFT.value,
+        EvaluationStatus.REOPENED.value,
+    }:
+        raise InvalidTransition(N_("This assessment has been submitted; only a coordinator can reopen it."))
+    ratings = {r.value for r in SecurityRating}
+    errors: list[FieldError] = []
+    for factor in SecurityFactor:
+        entry = factors.get(factor.value, {})
+        if (entry.get("rating") and entry["rating"] not in ratings) or (submit and not entry.get("rating")):
+            errors.append(FieldError(rating_field(factor.value), N_("Choose one of the options.")))
+        if submit and not entry.get("justification"):
+            errors.append(
+                FieldError(factor_justification_field(factor.value), N_("Give a justification for this rating."))
+            )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if assessment is None:
+        assessment = SecurityAssessment(
+            assignment_id=opened.assignment.id, factors={}, status=EvaluationStatus.DRAFT.value, updated_at=now
+        )
+        opened.assignment.assessment = assessment
+        session.add(assessment)
+    assessment.factors = {key: dict(value) for key, value in factors.items()}
+    assessment.updated_at = now
+    if submit:
+        assessment.status = EvaluationStatus.SUBMITTED.value
+        assessment.submitted_at = now
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="security_assessment.submit" if submit else "security_assessment.save",
+        object_type="evaluation_assignment",
+        object_id=opened.assignment.id,
+        at=now,
+        data={"factors": {k: v.get("rating") for k, v in factors.items()}},
+    )
+    return assessment
+
+
+@dataclass
+class OtherEvaluation:
+    label: str  # "Evaluator 2": never a name on the evaluator's page
+    evaluation: Evaluation
+    scores: dict[str, EvaluationScore]
+    assessment: SecurityAssessment | None
+
+
+def others_for(session: Session, *, opened: Opened) -> list[OtherEvaluation]:
+    """Other evaluators' submitted work on the same proposal, only once one's own is submitted."""
+    if not permissions.can_see_others(opened.assignment.evaluation):
+        return []
+    assignments = [
+        a
+        for a in session.scalars(
+            select(Assignment).where(Assignment.proposal_id == opened.assignment.proposal_id).order_by(Assignment.id)
+        )
+        if a.id != opened.assignment.id
+    ]
+    evaluations = evaluations_by_assignment(session, assignment_ids=[a.id for a in assignments])
+    submitted = [e for e in evaluations.values() if e.status == EvaluationStatus.SUBMITTED.value]
+    scores = scores_by_evaluation(session, evaluation_ids=[e.id for e in submitted])
+    assessments = assessments_by_assignment(session, assignment_ids=[a.id for a in assignments])
+    result = []
+    for number, evaluation in enumerate(sorted(submitted, key=lambda e: e.assignment_id), start=1):
+        assessment = assessments.get(evaluation.assignment_id)
+        if assessment is not None and assessment.status != EvaluationStatus.SUBMITTED.value:
+            assessment = None
+        result.append(OtherEvaluation(str(number), evaluation, scores.get(evaluation.id, {}), assessment))
+    return result
+
+
+def reopen_evaluation(
+    session: Session,
+    *,
+    stage: ChallengeStage,
+    evaluation_id: int,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    link: Callable[[int], str] | None = None,
+) -> Evaluation:
+    """A coordinator reopens a submitted evaluation (and its security assessment); the evaluator is e-mailed the reason."""
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        raise NotFound()
+    stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
+    if EvaluationStatus.REOPENED not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
+        raise InvalidTransition(N_("Only a submitted evaluation can be reopened."))
+    if not reason:
+        raise ValidationFailed(errors=[FieldError("reason", REQUIRED)])
+    evaluation.status = EvaluationStatus.REOPENED.value
+    evaluation.reopened_at = now
+    evaluation.reopen_reason = reason
+    assessment = session.get(SecurityAssessment, evaluation.assignment_id)
+    if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value:
+        assessment.status = EvaluationStatus.REOPENED.value
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="evaluation.reopen",
+        object_type="evaluation",
+        object_id=evaluation.id,
+        at=now,
+        data={"reason": reason},
+    )
+    assignment = session.get_one(Assignment, evaluation.assignment_id)
+    evaluator = session.get_one(User, assignment.evaluator_id)
+    proposal = session.get_one(Proposal, assignment.proposal_id)
+    queue_email(
+        session,
+        to=evaluator.email,
+        template="evaluation_reopened",
+        language=evaluator.language,
+        context={"reference": proposal.reference, "reason": reason, "link": link(assignment.id) if link else ""},
+        now=now,
+        user_id=evaluator.id,
+    )
+    return evaluation

@@ -1,0 +1,1 @@
+"""Pure evaluation arithmetic: scoring, assignment, procurement route, exports (no database, no web)."""
