@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.challenges import service as challenge_service
 from app.errors import DeadlinePassed, FieldError, NotFound, ValidationFailed
+from app.evaluations import service_decisions as decision_service
 from app.forms import form_values, translate_errors
 from app.i18n import N_, translate
 from app.organisations import service as organisation_service
@@ -100,6 +101,7 @@ def proposal_detail(
         service.check_receipt(db, proposal=proposal, code=receipt, store=request.app.state.blobs) if receipt else None
     )
     context["receipt_code"] = receipt
+    context["decision"] = decision_service.released_decision(db, proposal_id=proposal.id)
     return render(request, "proposals/detail.html", context)
 
 
