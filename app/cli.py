@@ -197,6 +197,31 @@ def challenges_export(slug: str) -> None:
     db.dispose()
 
 
+@challenges.command("assign")
+@click.argument("slug")
+@click.argument("email")
+def challenges_assign(slug: str, email: str) -> None:
+    """Assign a coordinator (a user with the coordinator role) to a challenge."""
+    from app.challenges import administration, service
+    from app.clock import SystemClock
+    from app.errors import NotFound, ValidationFailed
+
+    db = _database(_settings())
+    with db.unit_of_work() as session:
+        try:
+            challenge = service.get_challenge_by_slug(session, slug=slug)
+            user = administration.assign_coordinator(
+                session, challenge=challenge, email=email, actor=_cli_actor(), now=SystemClock().now()
+            )
+        except NotFound:
+            raise click.ClickException(f"no challenge with slug '{slug}'") from None
+        except ValidationFailed:
+            raise click.ClickException(f"no coordinator with e-mail address '{email.strip().lower()}'") from None
+        session.commit()
+        click.echo(f"{user.email} coordinates {challenge.slug}.")
+    db.dispose()
+
+
 # --- audit ----------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -26,6 +27,20 @@ class Settings(BaseSettings):
     challenges_dir: Path = Path("challenges")
     workers: int = 1
     blob_dir: Path | None = Field(default=None, description="Folder for uploaded documents; default data_dir/blobs.")
+    correction_extension_days: int = Field(
+        default=6, ge=0, description="A correction this many days or fewer before a deadline must extend it."
+    )
+
+    # The ADV threshold (Directive 2009/81/EC, supplies and services) with its validity period, as
+    # "euros:first-day:last-day" entries separated by commas. The European Commission revises it every two
+    # years in the Official Journal: add the new period when it is published.
+    adv_thresholds: str = Field(
+        default="443000:2024-01-01:2025-12-31",
+        description="ADV thresholds with their validity, e.g. '443000:2024-01-01:2025-12-31,NEW:2026-01-01:2027-12-31'.",
+    )
+    # Evaluation: a proposal is flagged for disagreement where a criterion's range of scores reaches this many
+    # points on a 0-5 scale (proportionally on other scales).
+    disagreement_threshold: float = Field(default=2, gt=0, le=100)
 
     # Sessions: ended after this long without a request, and this long after login whatever happens.
     session_idle_minutes: int = 30
@@ -57,6 +72,15 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
 
+    @field_validator("adv_thresholds")
+    @classmethod
+    def _thresholds_readable(cls, value: str) -> str:
+        parse_adv_thresholds(value)
+        return value
+
+    def adv_threshold_periods(self) -> list[tuple[int, date, date | None]]:
+        return parse_adv_thresholds(self.adv_thresholds)
+
     @property
     def effective_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
@@ -77,6 +101,19 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def parse_adv_thresholds(value: str) -> list[tuple[int, date, date | None]]:
+    """``"443000:2024-01-01:2025-12-31,..."`` as (euros, first day, last day or None for open-ended)."""
+    periods: list[tuple[int, date, date | None]] = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        euros, _, rest = item.partition(":")
+        start, _, end = rest.partition(":")
+        try:
+            periods.append((int(euros), date.fromisoformat(start), date.fromisoformat(end) if end else None))
+        except ValueError as error:
+            raise ValueError(f"ADV threshold {item!r}: give euros:YYYY-MM-DD:YYYY-MM-DD") from error
+    return periods
 
 
 def load_settings(**overrides: object) -> Settings:

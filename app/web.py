@@ -47,8 +47,11 @@ def get_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; writing requests get the writing bind. Only closes: services' callers commit."""
     session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
-    # E-mails written by services link back to the portal; the request's settings know where it lives.
-    session.info["base_url"] = request.app.state.settings.base_url
+    # Settings that services need wherever they are called from travel with the session: e-mails link back
+    # to the portal's address; evaluation flags disagreement at the configured threshold.
+    settings = request.app.state.settings
+    session.info["base_url"] = settings.base_url
+    session.info["disagreement_threshold"] = settings.disagreement_threshold
     try:
         yield session
     finally:

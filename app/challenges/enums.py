@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.i18n import N_
+
 
 class ChallengeStatus(StrEnum):
     DRAFT = "draft"
@@ -59,3 +61,14 @@ class DocumentType(StrEnum):
 class TaxonomyKind(StrEnum):
     NLD = "nld"
     BASIS = "basis"
+
+
+# How a status is named on the coordinator pages (msgids; translated where shown).
+STATUS_LABELS: dict[str, str] = {
+    ChallengeStatus.DRAFT.value: N_("Draft"),
+    ChallengeStatus.PUBLISHED.value: N_("Published"),
+    ChallengeStatus.EVALUATION.value: N_("Evaluation"),
+    ChallengeStatus.DECIDED.value: N_("Decided"),
+    ChallengeStatus.ARCHIVED.value: N_("Archived"),
+    ChallengeStatus.CANCELLED.value: N_("Cancelled"),
+}

@@ -1,7 +1,394 @@
-"""Coordinator pages for challenges."""
+"""Coordinator pages under ``/manage``: dashboard, the definition form, lifecycle, corrections and extensions.
+
+The administrators' pages (coordinators, taxonomies) are in ``administration_views``, included here."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import tomllib
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.accounts.dependencies import CoordinatorUser
+from app.challenges import administration, administration_views, corrections, forms, manage, service
+from app.challenges.definitions import to_toml
+from app.challenges.enums import STATUS_LABELS, ChallengeStatus, TaxonomyKind
+from app.challenges.manage_pages import actor_of, challenge_page, see_other
+from app.challenges.models import Challenge
+from app.challenges.schemas import ChallengeDefinition
+from app.errors import FieldError, ValidationFailed
+from app.forms import form_values, translate_errors
+from app.i18n import N_
+from app.web import AppSettings, DbSession, Language, Now, render
 
 router = APIRouter()
+router.include_router(administration_views.router)
+
+MAX_DEFINITION_BYTES = 256 * 1024
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+@router.get("/manage", name="manage_dashboard")
+def manage_dashboard(request: Request, db: DbSession, now: Now, user: CoordinatorUser) -> Response:
+    challenges = manage.list_managed_challenges(db, user=user)
+    context = {"challenges": challenges, "current": {c.id: service.current_stage(c, now) for c in challenges}}
+    return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
+
+
+@router.post("/manage/challenges/{challenge_id}/publish", name="manage_challenge_publish")
+async def manage_challenge_publish(
+    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    values = form_values(await request.form())
+    try:
+        manage.publish_challenge(
+            db, challenge=challenge, reason=values.get("reason"), actor=actor_of(request, user), now=now
+        )
+    except ValidationFailed as failed:
+        db.rollback()
+        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+        return challenge_page(
+            request, db, challenge, now=now, language=language, errors=failed.errors, values=values, status_code=422
+        )
+    db.commit()
+    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+
+
+@router.post("/manage/challenges/{challenge_id}/status", name="manage_challenge_status")
+async def manage_challenge_status(
+    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    values = form_values(await request.form())
+    try:
+        to = ChallengeStatus(values.get("to", ""))
+    except ValueError:
+        to = None
+    try:
+        if to is None:
+            raise ValidationFailed([FieldError("to", N_("Choose one of the options."))])
+        manage.change_status(
+            db, challenge=challenge, to=to, reason=values.get("reason"), actor=actor_of(request, user), now=now
+        )
+    except ValidationFailed as failed:
+        db.rollback()
+        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+        errors = [FieldError(f"status_{e.path}", e.message, e.params) for e in failed.errors]
+        values = {f"status_{k}": v for k, v in values.items()}
+        return challenge_page(
+            request, db, challenge, now=now, language=language, errors=errors, values=values, status_code=422
+        )
+    db.commit()
+    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+
+
+# --- the definition form: new, copy, upload, edit, correct -----------------------------------------
+
+
+def _form_page(
+    request: Request,
+    db: DbSession,
+    *,
+    raw: dict[str, Any],
+    mode: str,
+    language: str,
+    challenge: Challenge | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    terms = administration.list_terms(db, active_only=True)
+    context = {
+        "raw": raw,
+        "values": forms.flatten(raw),
+        "mode": mode,
+        "challenge": challenge,
+        "errors": translate_errors(language, errors or []),
+        "nld_terms": [t for t in terms if t.kind == TaxonomyKind.NLD.value],
+        "basis_terms": [t for t in terms if t.kind == TaxonomyKind.BASIS.value],
+        "question_types": list(forms.QUESTION_TYPE_LABELS.items()),
+        "type_fields": forms.TYPE_FIELDS,
+        "document_types": forms.DOCUMENT_TYPES,
+        "copyable": manage.list_managed_challenges(db, user=request.state.auth.user) if mode == "new" else [],
+        **(extra or {}),
+    }
+    return render(request, "challenges/manage/form.html", context, status_code=status_code)
+
+
+async def _posted(request: Request) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    values = form_values(await request.form())
+    action = str(values.get("action") or "save")
+    return forms.nest(values), action, values
+
+
+@router.get("/manage/challenges/new", name="manage_challenge_new")
+def manage_challenge_new(
+    request: Request, db: DbSession, language: Language, user: CoordinatorUser, copy: int | None = None
+) -> Response:
+    raw = forms.blank_form()
+    if copy is not None:
+        source = manage.get_copyable_challenge(db, challenge_id=copy, user=user)
+        raw = forms.definition_to_raw(service.current_definition(source))
+        raw["slug"] = f"{source.slug}-copy"[:80]
+    return _form_page(request, db, raw=raw, mode="new", language=language)
+
+
+@router.post("/manage/challenges/new", name="manage_challenge_create")
+async def manage_challenge_create(
+    request: Request, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    raw, action, _ = await _posted(request)
+    if action != "save":
+        forms.apply_action(raw, action)
+        return _form_page(request, db, raw=raw, mode="new", language=language)
+    definition, errors = forms.parse_raw(raw)
+    if definition is not None:
+        try:
+            challenge = manage.create_challenge(
+                db, definition=definition, user=user, actor=actor_of(request, user), now=now
+            )
+            db.commit()
+            return see_other(request, "manage_challenge", challenge_id=challenge.id)
+        except ValidationFailed as failed:
+            db.rollback()
+            errors = failed.errors
+    return _form_page(request, db, raw=raw, mode="new", language=language, errors=errors, status_code=422)
+
+
+@router.get("/manage/challenges/{challenge_id}", name="manage_challenge")
+def manage_challenge(
+    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    return challenge_page(request, db, challenge, now=now, language=language)
+
+
+@router.post("/manage/challenges/upload", name="manage_challenge_upload")
+async def manage_challenge_upload(
+    request: Request, db: DbSession, language: Language, user: CoordinatorUser
+) -> Response:
+    """Fill the new-challenge form from a definition file; nothing is stored until the form is saved."""
+    if int(request.headers.get("content-length") or 0) > 2 * MAX_DEFINITION_BYTES:
+        return _upload_error(request, db, language, N_("The file is larger than 256 KB."))
+    form = await request.form(max_files=1, max_fields=5)
+    upload = form.get("definition")
+    if upload is None or isinstance(upload, str):
+        return _upload_error(request, db, language, N_("Choose a definition file (TOML)."))
+    content = await upload.read(MAX_DEFINITION_BYTES + 1)
+    if len(content) > MAX_DEFINITION_BYTES:
+        return _upload_error(request, db, language, N_("The file is larger than 256 KB."))
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return _upload_error(request, db, language, N_("The file is not a valid TOML definition file."))
+    definition, errors = _validate_data(data)
+    raw = forms.definition_to_raw(definition) if definition is not None else _raw_from_data(data)
+    return _form_page(
+        request, db, raw=raw, mode="new", language=language, errors=errors, status_code=422 if errors else 200
+    )
+
+
+def _validate_data(data: dict[str, Any]) -> tuple[ChallengeDefinition | None, list[FieldError]]:
+    from pydantic import ValidationError
+
+    try:
+        return ChallengeDefinition.model_validate(data), []
+    except ValidationError as error:
+        return None, forms.definition_errors(error)
+
+
+def _raw_from_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An invalid file's content in the form as far as it goes, so the coordinator can fix it there."""
+    try:
+        raw = forms.nest(forms.flatten(forms._strings(data)))
+    except (AttributeError, TypeError, ValueError):
+        raw = {}
+    blank = forms.blank_form()
+    for key, value in blank.items():
+        raw.setdefault(key, value)
+    return raw
+
+
+def _upload_error(request: Request, db: DbSession, language: str, message: str) -> Response:
+    return _form_page(
+        request,
+        db,
+        raw=forms.blank_form(),
+        mode="new",
+        language=language,
+        errors=[FieldError("definition", message)],
+        status_code=422,
+    )
+
+
+@router.get("/manage/challenges/{challenge_id}/edit", name="manage_challenge_edit")
+def manage_challenge_edit(
+    request: Request, challenge_id: int, db: DbSession, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
+    raw = forms.definition_to_raw(service.current_definition(challenge))
+    return _form_page(request, db, raw=raw, mode=mode, language=language, challenge=challenge)
+
+
+@router.post("/manage/challenges/{challenge_id}/edit", name="manage_challenge_save")
+async def manage_challenge_save(
+    request: Request,
+    challenge_id: int,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    settings: AppSettings,
+    user: CoordinatorUser,
+) -> Response:
+    """Save a draft, or (after publication) make a correction with a reason."""
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
+    raw, action, values = await _posted(request)
+    reason = str(values.get("_reason") or "")
+    extra = {"reason": reason}
+    if action != "save":
+        forms.apply_action(raw, action)
+        return _form_page(request, db, raw=raw, mode=mode, language=language, challenge=challenge, extra=extra)
+    definition, errors = forms.parse_raw(raw)
+    if definition is not None:
+        try:
+            if mode == "edit":
+                manage.update_draft(
+                    db, challenge=challenge, definition=definition, actor=actor_of(request, user), now=now
+                )
+            else:
+                corrections.correct_challenge(
+                    db,
+                    challenge=challenge,
+                    definition=definition,
+                    reason=reason,
+                    actor=actor_of(request, user),
+                    now=now,
+                    extension_days=settings.correction_extension_days,
+                )
+            db.commit()
+            return see_other(request, "manage_challenge", challenge_id=challenge_id)
+        except ValidationFailed as failed:
+            db.rollback()
+            challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+            errors = [
+                FieldError("_reason" if e.path == "reason" else e.path, e.message, e.params) for e in failed.errors
+            ]
+    return _form_page(
+        request,
+        db,
+        raw=raw,
+        mode=mode,
+        language=language,
+        challenge=challenge,
+        errors=errors,
+        extra=extra,
+        status_code=422,
+    )
+
+
+@router.get("/manage/challenges/{challenge_id}/preview", name="manage_challenge_preview")
+def manage_challenge_preview(
+    request: Request, challenge_id: int, db: DbSession, now: Now, user: CoordinatorUser
+) -> Response:
+    """The public page exactly as a company will see it, with a banner saying it is a preview."""
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    definition = service.current_definition(challenge)
+    context = {
+        "challenge": challenge,
+        "definition": definition,
+        "stages": list(zip(challenge.stages, definition.stages, strict=True)),
+        "phase": service.phase_of(challenge, now),
+        "current": service.current_stage(challenge, now),
+        "total_weight": sum(c.weight for c in definition.criteria),
+        "preview": True,
+        "status_labels": STATUS_LABELS,
+        "questions": _public_questions(db, challenge, now),
+    }
+    return render(request, "challenges/manage/preview.html", context)
+
+
+def _public_questions(db: DbSession, challenge: Challenge, now: datetime) -> Any:
+    """The questions section as an anonymous visitor sees it (the public page's own context)."""
+    try:
+        from app.questions import service as question_service
+    except ImportError:  # questions not built yet
+        return None
+    return question_service.challenge_page(db, challenge=challenge, user=None, now=now)
+
+
+@router.get("/manage/challenges/{challenge_id}/definition.toml", name="manage_challenge_download")
+def manage_challenge_download(request: Request, challenge_id: int, db: DbSession, user: CoordinatorUser) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    body = to_toml(service.current_definition(challenge))
+    return Response(
+        body,
+        media_type="application/toml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{challenge.slug}.toml"'},
+    )
+
+
+# --- deadline extension ---------------------------------------------------------------------------
+
+
+def _extend_page(
+    request: Request,
+    challenge: Challenge,
+    *,
+    language: str,
+    values: dict[str, Any],
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {"challenge": challenge, "values": values, "errors": translate_errors(language, errors or [])}
+    return render(request, "challenges/manage/extend.html", context, status_code=status_code)
+
+
+@router.get("/manage/challenges/{challenge_id}/extend", name="manage_challenge_extend")
+def manage_challenge_extend(
+    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    stage = service.current_stage(challenge, now)
+    return _extend_page(request, challenge, language=language, values={"stage": stage.key if stage else ""})
+
+
+@router.post("/manage/challenges/{challenge_id}/extend")
+async def manage_challenge_extend_save(
+    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+) -> Response:
+    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+    values = form_values(await request.form())
+    try:
+        deadline = datetime.fromisoformat(str(values.get("deadline") or "")) if values.get("deadline") else None
+    except ValueError:
+        return _extend_page(
+            request,
+            challenge,
+            language=language,
+            values=values,
+            errors=[FieldError("deadline", N_("Enter a date and time."))],
+            status_code=422,
+        )
+    try:
+        corrections.extend_deadline(
+            db,
+            challenge=challenge,
+            stage_key=str(values.get("stage") or ""),
+            deadline_local=deadline,
+            reason=values.get("reason"),
+            actor=actor_of(request, user),
+            now=now,
+        )
+    except ValidationFailed as failed:
+        db.rollback()
+        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+        return _extend_page(request, challenge, language=language, values=values, errors=failed.errors, status_code=422)
+    db.commit()
+    return see_other(request, "manage_challenge", challenge_id=challenge_id)

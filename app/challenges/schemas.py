@@ -332,3 +332,17 @@ class ChallengeDetailOut(ChallengeSummaryOut):
 class ChallengeListOut(BaseModel):
     count: int
     challenges: list[ChallengeSummaryOut]
+
+
+# --- coordinator forms besides the definition -----------------------------------------------------
+
+
+class TaxonomyTermForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: Literal["nld", "basis"]
+    key: Key
+    name_nl: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name_en: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    position: int = Field(default=0, ge=0, le=1000)
+    active: bool = False

@@ -112,6 +112,16 @@ def save_definition(
     return LoadOutcome(definition.slug, result)
 
 
+def replace_draft_definition(
+    session: Session, *, challenge: Challenge, definition: ChallengeDefinition, now: datetime
+) -> None:
+    """Rewrite a draft's current version in place (drafts keep one version until publication). No audit here:
+    the caller records what the change means."""
+    _apply_definition(
+        session, challenge, definition, content_hash=definition_hash(definition), now=now, reason=None, replace=True
+    )
+
+
 def current_definition_hash(challenge: Challenge) -> str | None:
     for version in challenge.versions:
         if version.number == challenge.current_version:
@@ -127,20 +137,28 @@ def _apply_definition(
     content_hash: str,
     now: datetime,
     reason: str | None,
+    replace: bool = False,
 ) -> None:
-    challenge.current_version += 1
+    """Make the definition current: a new version, or (``replace``, drafts only) the current one rewritten."""
     challenge.title_nl, challenge.title_en = definition.title.nl, definition.title.en
     challenge.summary_nl, challenge.summary_en = definition.summary.nl, definition.summary.en
     challenge.updated_at = now
-    challenge.versions.append(
-        ChallengeVersion(
-            number=challenge.current_version,
-            definition=definition.model_dump(mode="json"),
-            content_hash=content_hash,
-            reason=reason,
-            created_at=now,
+    current = next((v for v in challenge.versions if v.number == challenge.current_version), None)
+    if replace and current is not None:
+        current.definition = definition.model_dump(mode="json")
+        current.content_hash = content_hash
+        current.created_at = now
+    else:
+        challenge.current_version += 1
+        challenge.versions.append(
+            ChallengeVersion(
+                number=challenge.current_version,
+                definition=definition.model_dump(mode="json"),
+                content_hash=content_hash,
+                reason=reason,
+                created_at=now,
+            )
         )
-    )
     _sync_stages(challenge, definition)
     wanted = [(TaxonomyKind.NLD.value, key) for key in definition.tags.nld] + [
         (TaxonomyKind.BASIS.value, key) for key in definition.tags.basis

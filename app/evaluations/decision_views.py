@@ -375,7 +375,7 @@ def _route_page(
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    advice = decisions.route_recommendation(db, challenge=challenge, now=now)
+    advice = decisions.route_recommendation(db, challenge=challenge, now=now, thresholds=_thresholds(request))
     current = decisions.get_route_decision(db, challenge_id=challenge.id)
     context = {
         "challenge": challenge,
@@ -391,6 +391,10 @@ def _route_page(
         or {"chosen": current.chosen if current else advice.route.value, "reason": current.reason if current else ""},
     }
     return render(request, "evaluations/route.html", context, status_code=status_code)
+
+
+def _thresholds(request: Request) -> tuple[route.AdvThreshold, ...]:
+    return decisions.adv_thresholds(request.app.state.settings.adv_threshold_periods())
 
 
 @router.get(BASE + "/route", name="eval_route")
@@ -412,7 +416,14 @@ async def route_decide(
     form, errors = parse_form(RouteForm, values)
     if form is not None:
         try:
-            decisions.decide_route(db, challenge=challenge, form=form, actor=actor_of(request, user), now=now)
+            decisions.decide_route(
+                db,
+                challenge=challenge,
+                form=form,
+                actor=actor_of(request, user),
+                now=now,
+                thresholds=_thresholds(request),
+            )
             db.commit()
             return see_other(request, "eval_route", slug=slug)
         except ValidationFailed as failed:

@@ -8,7 +8,7 @@ proposals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -40,17 +40,18 @@ from app.evaluations.service import Standing
 from app.i18n import N_
 from app.notifications.service import queue_email
 
-# ADV thresholds for supplies and services under Directive 2009/81/EC (whole euros, with their period).
-ADV_THRESHOLDS: tuple[route.AdvThreshold, ...] = (
-    route.AdvThreshold(443_000, date(2024, 1, 1), date(2025, 12, 31)),
-    route.AdvThreshold(432_000, date(2026, 1, 1), date(2027, 12, 31)),
-)
+
+def adv_thresholds(periods: Sequence[tuple[int, date, date | None]]) -> tuple[route.AdvThreshold, ...]:
+    """The configured ADV thresholds (settings ``adv_thresholds``) for the route recommendation."""
+    return tuple(route.AdvThreshold(euros, start, end) for euros, start, end in periods)
 
 
-def default_threshold(definition: ChallengeDefinition) -> int:
-    """The disagreement threshold: 2 points on a 0-5 scale, proportionally on other scales (at least 1)."""
+def default_threshold(
+    definition: ChallengeDefinition, points_on_five: float = scoring.DEFAULT_DISAGREEMENT_THRESHOLD
+) -> float:
+    """The disagreement threshold: the configured points on a 0-5 scale, proportionally on other scales (>= 1)."""
     span = definition.scale.max - definition.scale.min
-    return max(1, round(scoring.DEFAULT_DISAGREEMENT_THRESHOLD * span / 5))
+    return max(1, round(points_on_five * span / 5))
 
 
 def criterion_rules(definition: ChallengeDefinition) -> list[scoring.CriterionRule]:
@@ -220,7 +221,8 @@ def stage_results(
     if permissions.is_sealed(stage, now):
         raise NotFound()
     definition = challenge_service.current_definition(challenge)
-    limit = threshold if threshold is not None and threshold > 0 else default_threshold(definition)
+    configured = float(session.info.get("disagreement_threshold", scoring.DEFAULT_DISAGREEMENT_THRESHOLD))
+    limit = threshold if threshold is not None and threshold > 0 else default_threshold(definition, configured)
     items = evaluation_service.standing(session, stage_id=stage.id, proposal_ids=proposal_ids)
     ids = [item.proposal.id for item in items]
     eligibility = evaluation_service.eligibility_of(session, proposal_ids=ids)
@@ -412,7 +414,13 @@ def record_consensus(
 # --- procurement route ----------------------------------------------------------------------------
 
 
-def route_recommendation(session: Session, *, challenge: Challenge, now: datetime) -> route.RouteRecommendation:
+def route_recommendation(
+    session: Session,
+    *,
+    challenge: Challenge,
+    now: datetime,
+    thresholds: Sequence[route.AdvThreshold] = (),
+) -> route.RouteRecommendation:
     """The portal's advice from the challenge's data and every submitted security assessment."""
     definition = challenge_service.current_definition(challenge)
     from app.proposals.models import Proposal
@@ -428,7 +436,7 @@ def route_recommendation(session: Session, *, challenge: Challenge, now: datetim
         military_equipment=definition.procurement.military_equipment,
         sensitive=definition.procurement.sensitive,
         estimated_value_eur=definition.procurement.estimated_value_eur,
-        thresholds=ADV_THRESHOLDS,
+        thresholds=thresholds,
         decision_date=challenge_service_local_date(now),
         ratings=ratings,
     )
@@ -445,10 +453,16 @@ def get_route_decision(session: Session, *, challenge_id: int) -> RouteDecision 
 
 
 def decide_route(
-    session: Session, *, challenge: Challenge, form: RouteForm, actor: Actor, now: datetime
+    session: Session,
+    *,
+    challenge: Challenge,
+    form: RouteForm,
+    actor: Actor,
+    now: datetime,
+    thresholds: Sequence[route.AdvThreshold] = (),
 ) -> RouteDecision:
     """Confirm the recommended route, or override it with a reason; kept with the challenge and audited."""
-    advice = route_recommendation(session, challenge=challenge, now=now)
+    advice = route_recommendation(session, challenge=challenge, now=now, thresholds=thresholds)
     recommended = advice.route.value
     if form.chosen.value != recommended and not form.reason:
         raise ValidationFailed(

@@ -198,6 +198,11 @@ def test_route_recommendation_confirm_and_override(client: TestClient, session: 
     after_deadline(clock)
     log_in(client, session, s.coordinator, now=clock.now())
     url = f"/manage/challenges/{s.challenge.slug}/evaluation/route"
+    # Without a threshold valid today the coordinator is asked to confirm the one that applies.
+    unknown = client.get(url)
+    assert unknown.status_code == 200 and "geldt geen ADV-drempelwaarde" in unknown.text
+    # The threshold comes from the settings (PORTAL_ADV_THRESHOLDS), with its validity period.
+    client.app.state.settings.adv_thresholds = "432000:2026-01-01:2027-12-31"  # type: ignore[attr-defined]
     page = client.get(url)
     assert page.status_code == 200
     # The test challenge is military and sensitive, 2,000,000 euro; no assessments yet: ADV.

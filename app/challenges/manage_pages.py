@@ -1,0 +1,55 @@
+"""Helpers shared by the coordinator and administrator pages under ``/manage``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.accounts.models import User
+from app.audit.service import Actor
+from app.challenges import manage
+from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus
+from app.challenges.models import Challenge
+from app.challenges.permissions import is_administrator
+from app.errors import FieldError
+from app.forms import translate_errors
+from app.web import DbSession, client_ip, render
+
+
+def actor_of(request: Request, user: User) -> Actor:
+    return Actor(user.id, label=user.email, ip=client_ip(request))
+
+
+def see_other(request: Request, route: str, **params: Any) -> Response:
+    return RedirectResponse(str(request.app.url_path_for(route, **params)), status_code=303)
+
+
+def challenge_page(
+    request: Request,
+    db: DbSession,
+    challenge: Challenge,
+    *,
+    now: datetime,
+    language: str,
+    errors: list[FieldError] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    current = ChallengeStatus(challenge.status)
+    context = {
+        "challenge": challenge,
+        "dashboard": manage.challenge_dashboard(db, challenge=challenge, now=now),
+        "problems": manage.publication_problems(db, challenge=challenge, now=now)
+        if current == ChallengeStatus.DRAFT
+        else [],
+        "transitions": sorted(s.value for s in ALLOWED_TRANSITIONS[current] if s != ChallengeStatus.PUBLISHED),
+        "errors": translate_errors(language, errors or []),
+        "values": values or {},
+        "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
+    }
+    context["status_labels"] = STATUS_LABELS
+    return render(request, "challenges/manage/challenge.html", context, status_code=status_code)

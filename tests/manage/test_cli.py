@@ -1,0 +1,54 @@
+"""`portal challenges assign`, and a file downloaded from the web that `portal challenges validate` accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from app.cli import main
+from app.clock import FrozenClock
+from tests.factories import create_challenge
+from tests.manage.helpers import staff
+from tests.test_cli import SEEDED, cli_env, run
+
+__all__ = ["cli_env"]  # a fixture, used by name
+
+
+def test_assign_makes_a_coordinator_manage_a_challenge(cli_env: str) -> None:
+    run("challenges", "load", str(SEEDED))
+    created = CliRunner().invoke(
+        main,
+        ["users", "create", "coco@mindef.example", "--name", "Coco", "--password-stdin"],
+        input="a long passphrase 42\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert run("users", "grant", "coco@mindef.example", "coordinator").exit_code == 0
+    result = run("challenges", "assign", "counter-uas", "COCO@mindef.example")
+    assert result.output == "coco@mindef.example coordinates counter-uas.\n"
+    engine = create_engine(cli_env)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM challenge_coordinator")).scalar()
+    engine.dispose()
+    assert count == 1
+
+
+def test_assign_refuses_a_user_without_the_role(cli_env: str) -> None:
+    run("challenges", "load", str(SEEDED))
+    result = CliRunner().invoke(main, ["challenges", "assign", "counter-uas", "nobody@mindef.example"])
+    assert result.exit_code == 1
+    assert "no coordinator with e-mail address 'nobody@mindef.example'" in result.output
+
+
+def test_downloaded_file_passes_validate(
+    client: TestClient, session: Session, clock: FrozenClock, tmp_path: Path
+) -> None:
+    challenge = create_challenge(session)
+    staff(client, session, clock, email="adam@mindef.example", role="administrator")
+    path = tmp_path / "downloaded.toml"
+    path.write_text(client.get(f"/manage/challenges/{challenge.id}/definition.toml").text, encoding="utf-8")
+    result = run("challenges", "validate", str(path))
+    assert result.exit_code == 0, result.output
