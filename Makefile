@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORTAL_PORT ?= 8000
 export PORTAL_PORT
 
-.PHONY: run test install install-dev browser lint check messages lock clean
+.PHONY: run demo test install install-dev browser lint check messages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ run: install
 	$(BIN)/portal migrate
 	$(BIN)/portal challenges load --publish --demo
 	$(BIN)/portal serve
+
+## demo: like run, plus demo staff accounts (coordinator, evaluator, administrator) printed with their passwords
+demo: install
+	$(BIN)/portal migrate
+	$(BIN)/portal challenges load --publish --demo
+	PORTAL_DEMO=1 $(BIN)/portal users demo
+	PORTAL_DEMO=1 $(BIN)/portal serve
 
 ## test: install what the tests need and run them (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
 test: install-dev browser

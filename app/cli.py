@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -366,6 +367,24 @@ def users_list(query: str | None) -> None:
         click.echo("No users.", err=True)
 
 
+def _assign_demo_coordinators(session: Any, *, staff: list[Any], now: Any) -> list[str]:
+    """In demo mode the demo coordinators manage every challenge there is (the seeded ones)."""
+    from sqlalchemy import select
+
+    from app.challenges import administration
+    from app.challenges.models import Challenge
+
+    slugs: list[str] = []
+    for challenge in session.scalars(select(Challenge).order_by(Challenge.slug)):
+        for user in staff:
+            if "coordinator" in user.role_names:
+                administration.assign_coordinator(
+                    session, challenge=challenge, email=user.email, actor=_cli_actor(), now=now
+                )
+        slugs.append(challenge.slug)
+    return slugs
+
+
 @users.command("demo")
 def users_demo() -> None:
     """Create the demo staff accounts (only with PORTAL_DEMO=1) and print how to log in."""
@@ -382,7 +401,9 @@ def users_demo() -> None:
     password = "demo-" + secrets.token_urlsafe(15)
     db = _database(settings)
     with db.unit_of_work() as session:
-        staff = service.ensure_demo_staff(session, password=password, now=SystemClock().now(), actor=_cli_actor())
+        now = SystemClock().now()
+        staff = service.ensure_demo_staff(session, password=password, now=now, actor=_cli_actor())
+        assigned = _assign_demo_coordinators(session, staff=staff, now=now)
         session.commit()
         click.echo(f"Demo staff accounts (password for each: {password})")
         for user in staff:
@@ -394,6 +415,8 @@ def users_demo() -> None:
             click.echo(f"  password:    {password}")
             click.echo(f"  TOTP secret: {user.totp_secret}")
             click.echo(f"  otpauth URI: {uri}")
+        if assigned:
+            click.echo(f"\nThe demo coordinator manages: {', '.join(assigned)}")
     db.dispose()
     click.echo(
         f"\nLog in at {settings.base_url}/login with the e-mail and password, then enter the six-digit code "

@@ -145,3 +145,24 @@ def test_demo_creates_enrolled_staff_and_prints_login(cli_env: str, monkeypatch:
         ("coordinator",),
         ("evaluator",),
     ]
+
+
+def test_demo_coordinator_manages_the_loaded_challenges(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_DEMO", "1")
+    root = Path(__file__).resolve().parents[2]
+    assert run("challenges", "load", str(root / "challenges"), "--publish").exit_code == 0
+    result = run("users", "demo")
+    assert result.exit_code == 0, result.output
+    assert "The demo coordinator manages: ammunition-reuse, counter-uas, drone-munitions" in result.output
+    assigned = _rows(
+        cli_env,
+        "SELECT c.slug, u.email FROM challenge_coordinator cc JOIN challenge c ON c.id = cc.challenge_id "
+        "JOIN user_account u ON u.id = cc.user_id ORDER BY c.slug",
+    )
+    assert assigned == [
+        ("ammunition-reuse", "coordinator@demo.invalid"),
+        ("counter-uas", "coordinator@demo.invalid"),
+        ("drone-munitions", "coordinator@demo.invalid"),
+    ]
+    assert run("users", "demo").exit_code == 0  # again: nothing assigned twice
+    assert len(_rows(cli_env, "SELECT * FROM challenge_coordinator")) == 3
