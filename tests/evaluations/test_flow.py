@@ -154,3 +154,22 @@ def test_flow_from_eligibility_to_released_decision(client: TestClient, session:
     ):
         assert action in actions, action
     assert session.scalar(select(Evaluation.status).where(Evaluation.assignment_id == first.id)) == "submitted"
+
+
+def test_eligibility_shows_a_proposal_not_re_confirmed_after_a_correction(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    s = build_scenario(session, proposals=2, evaluators=1)
+    s.proposals[0].reconfirmation_required_at = clock.now()
+    session.commit()
+    after_deadline(clock)
+    log_in(client, session, s.coordinator, now=clock.now())
+    page = client.get(f"{s.base}/eligibility")
+    assert page.status_code == 200
+    assert page.text.count("Niet opnieuw bevestigd: de challenge is op") == 1
+    refused = post(client, f"{s.base}/eligibility/{s.proposals[0].id}", {"admissible": "no", "reason": ""})
+    assert refused.status_code == 422
+    decided = post(
+        client, f"{s.base}/eligibility/{s.proposals[0].id}", {"admissible": "no", "reason": "Niet herbevestigd."}
+    )
+    assert decided.status_code == 303
