@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -246,3 +247,31 @@ def see_other(request: Request, route: str, query: str = "", **params: Any) -> R
 def actor_of(request: Request, user: Any) -> Actor:
     """The audit actor for a logged-in user making this request."""
     return Actor(user.id, label=user.email, ip=client_ip(request))
+
+
+async def read_posted_form(request: Request) -> FormData:
+    """The posted form, read before the view runs (the view then runs in a worker thread).
+
+    Views that touch the database are plain ``def`` functions: FastAPI runs them in its thread pool, so a
+    view waiting for the database (SQLite's writer lock, a pooled PostgreSQL connection) never stops the
+    event loop that other requests, including the one holding that lock, need to finish.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(read_posted_form)]
+
+
+SMALL_UPLOAD_BYTES = 1024 * 1024
+
+
+async def read_small_upload(request: Request) -> FormData | None:
+    """A multipart form with one small file (a definition file, a CSV), or None when the request announces
+    more than 1 MiB or no length at all: the body is then not read."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > SMALL_UPLOAD_BYTES:
+        return None
+    return await request.form(max_files=1, max_fields=10)
+
+
+SmallUpload = Annotated[FormData | None, Depends(read_small_upload)]

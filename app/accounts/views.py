@@ -28,7 +28,7 @@ from app.accounts.schemas import (
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.settings import Settings
-from app.web import AppSettings, DbSession, Language, Now, client_ip, render, safe_next
+from app.web import AppSettings, DbSession, Language, Now, PostedForm, client_ip, render, safe_next
 
 router = APIRouter()
 
@@ -79,8 +79,10 @@ def register_form(request: Request) -> Response:
 
 
 @router.post("/register")
-async def register(request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings) -> Response:
-    values = form_values(await request.form())
+def register(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
+) -> Response:
+    values = form_values(posted)
     form, errors = parse_form(RegisterForm, values)
     if form is not None:
         errors = accounts.new_password_errors(form.password, form.password_confirm, email=form.email)
@@ -113,10 +115,10 @@ def confirm_email(request: Request, token: str, db: DbSession, now: Now) -> Resp
 
 
 @router.post("/confirm", name="confirm_resend")
-async def confirm_resend(
-    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+def confirm_resend(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return _form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
@@ -138,8 +140,10 @@ def _set_session_cookie(response: Response, token: str, settings: Settings) -> N
 
 
 @router.post("/login")
-async def login(request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings) -> Response:
-    values = form_values(await request.form())
+def login(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
+) -> Response:
+    values = form_values(posted)
     next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
     form, errors = parse_form(LoginForm, values)
     page = "accounts/login.html"
@@ -212,11 +216,11 @@ def two_factor_verify_form(request: Request, next: str | None = None) -> Respons
 
 
 @router.post("/login/two-factor")
-async def two_factor_verify(
-    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+def two_factor_verify(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
     auth = _pending_auth(request)
-    values = form_values(await request.form())
+    values = form_values(posted)
     next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
     page = "accounts/two_factor_verify.html"
     form, errors = parse_form(CodeForm, values)
@@ -260,11 +264,11 @@ def two_factor_setup_form(request: Request, next: str | None = None) -> Response
 
 
 @router.post("/account/two-factor")
-async def two_factor_setup(request: Request, db: DbSession, now: Now, language: Language) -> Response:
+def two_factor_setup(request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language) -> Response:
     auth = _pending_auth(request)
     if auth.user.totp_enabled:
         return _redirect(str(request.app.url_path_for("account")))
-    values = form_values(await request.form())
+    values = form_values(posted)
     next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
     form, errors = parse_form(TotpSetupForm, values)
     secret = str(values.get("secret") or "")
@@ -294,10 +298,10 @@ def password_forgot_form(request: Request) -> Response:
 
 
 @router.post("/password/forgot")
-async def password_forgot(
-    request: Request, db: DbSession, now: Now, language: Language, settings: AppSettings
+def password_forgot(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return _form_page(request, "accounts/password_forgot.html", language, values, errors)
@@ -321,8 +325,10 @@ def password_reset_form(request: Request, token: str, db: DbSession, now: Now) -
 
 
 @router.post("/password/reset/{token}")
-async def password_reset(request: Request, token: str, db: DbSession, now: Now, language: Language) -> Response:
-    values = form_values(await request.form())
+def password_reset(
+    request: Request, posted: PostedForm, token: str, db: DbSession, now: Now, language: Language
+) -> Response:
+    values = form_values(posted)
     form, errors = parse_form(NewPasswordForm, values)
     page = "accounts/password_reset.html"
     try:
@@ -366,8 +372,10 @@ def account(request: Request, db: DbSession, auth: CurrentAuth, language: Langua
 
 
 @router.post("/account/name", name="account_name")
-async def account_name(request: Request, db: DbSession, auth: CurrentAuth, now: Now, language: Language) -> Response:
-    values = form_values(await request.form())
+def account_name(
+    request: Request, posted: PostedForm, db: DbSession, auth: CurrentAuth, now: Now, language: Language
+) -> Response:
+    values = form_values(posted)
     form, errors = parse_form(NameForm, values)
     if form is None:
         return _account_page(
@@ -385,10 +393,10 @@ async def account_name(request: Request, db: DbSession, auth: CurrentAuth, now: 
 
 
 @router.post("/account/password", name="account_password")
-async def account_password(
-    request: Request, db: DbSession, auth: CurrentAuth, now: Now, language: Language
+def account_password(
+    request: Request, posted: PostedForm, db: DbSession, auth: CurrentAuth, now: Now, language: Language
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(ChangePasswordForm, values)
     try:
         if form is None:

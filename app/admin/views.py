@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import AdminUser
@@ -16,7 +17,7 @@ from app.admin import service
 from app.audit.service import Actor
 from app.errors import FieldError
 from app.forms import form_values, parse_form, translate_errors
-from app.web import DbSession, Language, Now, client_ip, render
+from app.web import DbSession, Language, Now, PostedForm, client_ip, render
 
 router = APIRouter(prefix="/admin")
 DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
@@ -65,11 +66,19 @@ def admin_user_detail(
     return _detail(request, service.get_user(db, user_id=user_id), done=done)
 
 
-async def _change_role(
-    request: Request, user_id: int, admin: User, db: DbSession, now: Any, language: str, *, grant: bool
+def _change_role(
+    request: Request,
+    user_id: int,
+    admin: User,
+    db: DbSession,
+    now: Any,
+    language: str,
+    *,
+    grant: bool,
+    posted: FormData,
 ) -> Response:
     user = service.get_user(db, user_id=user_id)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(RoleForm, values)
     if form is None:
         return _detail(request, user, errors=_messages(language, errors, grant=grant), values=values)
@@ -88,14 +97,14 @@ async def _change_role(
 
 
 @router.post("/users/{user_id}/roles", name="admin_grant_role")
-async def admin_grant_role(
-    request: Request, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
+def admin_grant_role(
+    request: Request, posted: PostedForm, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
 ) -> Response:
-    return await _change_role(request, user_id, admin, db, now, language, grant=True)
+    return _change_role(request, user_id, admin, db, now, language, grant=True, posted=posted)
 
 
 @router.post("/users/{user_id}/roles/revoke", name="admin_revoke_role")
-async def admin_revoke_role(
-    request: Request, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
+def admin_revoke_role(
+    request: Request, posted: PostedForm, user_id: int, admin: AdminUser, db: DbSession, now: Now, language: Language
 ) -> Response:
-    return await _change_role(request, user_id, admin, db, now, language, grant=False)
+    return _change_role(request, user_id, admin, db, now, language, grant=False, posted=posted)

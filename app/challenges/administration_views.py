@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import AdminUser
@@ -16,7 +17,7 @@ from app.challenges.manage_pages import actor_of, challenge_page, see_other
 from app.challenges.schemas import TaxonomyTermForm
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
-from app.web import DbSession, Language, Now, render
+from app.web import DbSession, Language, Now, PostedForm, render
 
 router = APIRouter()
 
@@ -25,11 +26,17 @@ router = APIRouter()
 
 
 @router.post("/manage/challenges/{challenge_id}/coordinators", name="manage_coordinator_add")
-async def manage_coordinator_add(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: AdminUser
+def manage_coordinator_add(
+    request: Request,
+    posted: PostedForm,
+    challenge_id: int,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    user: AdminUser,
 ) -> Response:
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         administration.assign_coordinator(
             db, challenge=challenge, email=str(values.get("email") or ""), actor=actor_of(request, user), now=now
@@ -106,24 +113,24 @@ def manage_taxonomy_term(
 
 
 @router.post("/manage/taxonomy", name="manage_taxonomy_create")
-async def manage_taxonomy_create(
-    request: Request, db: DbSession, now: Now, language: Language, user: AdminUser
+def manage_taxonomy_create(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, user: AdminUser
 ) -> Response:
-    return await _save_term(request, db, now=now, language=language, user=user, term_id=None)
+    return _save_term(request, db, now=now, language=language, user=user, term_id=None, posted=posted)
 
 
 @router.post("/manage/taxonomy/{term_id}", name="manage_taxonomy_update")
-async def manage_taxonomy_update(
-    request: Request, term_id: int, db: DbSession, now: Now, language: Language, user: AdminUser
+def manage_taxonomy_update(
+    request: Request, posted: PostedForm, term_id: int, db: DbSession, now: Now, language: Language, user: AdminUser
 ) -> Response:
-    return await _save_term(request, db, now=now, language=language, user=user, term_id=term_id)
+    return _save_term(request, db, now=now, language=language, user=user, term_id=term_id, posted=posted)
 
 
-async def _save_term(
-    request: Request, db: DbSession, *, now: datetime, language: str, user: User, term_id: int | None
+def _save_term(
+    request: Request, db: DbSession, *, now: datetime, language: str, user: User, term_id: int | None, posted: FormData
 ) -> Response:
     term = administration.get_term(db, term_id=term_id) if term_id is not None else None
-    values = form_values(await request.form())
+    values = form_values(posted)
     values.setdefault("active", "")
     form, errors = parse_form(TaxonomyTermForm, {**values, "active": values.get("active") == "1"})
     if form is not None:

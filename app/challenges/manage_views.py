@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
@@ -21,7 +22,7 @@ from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
-from app.web import AppSettings, DbSession, Language, Now, render
+from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, render
 
 router = APIRouter()
 router.include_router(administration_views.router)
@@ -40,11 +41,17 @@ def manage_dashboard(request: Request, db: DbSession, now: Now, user: Coordinato
 
 
 @router.post("/manage/challenges/{challenge_id}/publish", name="manage_challenge_publish")
-async def manage_challenge_publish(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+def manage_challenge_publish(
+    request: Request,
+    posted: PostedForm,
+    challenge_id: int,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    user: CoordinatorUser,
 ) -> Response:
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         manage.publish_challenge(
             db, challenge=challenge, reason=values.get("reason"), actor=actor_of(request, user), now=now
@@ -60,11 +67,17 @@ async def manage_challenge_publish(
 
 
 @router.post("/manage/challenges/{challenge_id}/status", name="manage_challenge_status")
-async def manage_challenge_status(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+def manage_challenge_status(
+    request: Request,
+    posted: PostedForm,
+    challenge_id: int,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    user: CoordinatorUser,
 ) -> Response:
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         to = ChallengeStatus(values.get("to", ""))
     except ValueError:
@@ -120,8 +133,8 @@ def _form_page(
     return render(request, "challenges/manage/form.html", context, status_code=status_code)
 
 
-async def _posted(request: Request) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    values = form_values(await request.form())
+def _posted(request: Request, *, posted: FormData) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    values = form_values(posted)
     action = str(values.get("action") or "save")
     return forms.nest(values), action, values
 
@@ -139,10 +152,10 @@ def manage_challenge_new(
 
 
 @router.post("/manage/challenges/new", name="manage_challenge_create")
-async def manage_challenge_create(
-    request: Request, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+def manage_challenge_create(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, user: CoordinatorUser
 ) -> Response:
-    raw, action, _ = await _posted(request)
+    raw, action, _ = _posted(request, posted=posted)
     if action != "save":
         forms.apply_action(raw, action)
         return _form_page(request, db, raw=raw, mode="new", language=language)
@@ -169,17 +182,16 @@ def manage_challenge(
 
 
 @router.post("/manage/challenges/upload", name="manage_challenge_upload")
-async def manage_challenge_upload(
-    request: Request, db: DbSession, language: Language, user: CoordinatorUser
+def manage_challenge_upload(
+    request: Request, posted: SmallUpload, db: DbSession, language: Language, user: CoordinatorUser
 ) -> Response:
     """Fill the new-challenge form from a definition file; nothing is stored until the form is saved."""
-    if int(request.headers.get("content-length") or 0) > 2 * MAX_DEFINITION_BYTES:
+    if posted is None:
         return _upload_error(request, db, language, N_("The file is larger than 256 KB."))
-    form = await request.form(max_files=1, max_fields=5)
-    upload = form.get("definition")
+    upload = posted.get("definition")
     if upload is None or isinstance(upload, str):
         return _upload_error(request, db, language, N_("Choose a definition file (TOML)."))
-    content = await upload.read(MAX_DEFINITION_BYTES + 1)
+    content = upload.file.read(MAX_DEFINITION_BYTES + 1)
     if len(content) > MAX_DEFINITION_BYTES:
         return _upload_error(request, db, language, N_("The file is larger than 256 KB."))
     try:
@@ -237,8 +249,9 @@ def manage_challenge_edit(
 
 
 @router.post("/manage/challenges/{challenge_id}/edit", name="manage_challenge_save")
-async def manage_challenge_save(
+def manage_challenge_save(
     request: Request,
+    posted: PostedForm,
     challenge_id: int,
     db: DbSession,
     now: Now,
@@ -249,7 +262,7 @@ async def manage_challenge_save(
     """Save a draft, or (after publication) make a correction with a reason."""
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
-    raw, action, values = await _posted(request)
+    raw, action, values = _posted(request, posted=posted)
     reason = str(values.get("_reason") or "")
     extra = {"reason": reason}
     if action != "save":
@@ -360,11 +373,17 @@ def manage_challenge_extend(
 
 
 @router.post("/manage/challenges/{challenge_id}/extend")
-async def manage_challenge_extend_save(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+def manage_challenge_extend_save(
+    request: Request,
+    posted: PostedForm,
+    challenge_id: int,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    user: CoordinatorUser,
 ) -> Response:
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         deadline = datetime.fromisoformat(str(values.get("deadline") or "")) if values.get("deadline") else None
     except ValueError:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
@@ -33,7 +34,7 @@ from app.evaluations.manage_views import (
 from app.evaluations.schemas import DecisionForm, RouteForm
 from app.forms import form_values, parse_form, translate_errors
 from app.i18n import N_, translate
-from app.web import DbSession, Language, Now, actor_of, get_language, render, see_other
+from app.web import DbSession, Language, Now, PostedForm, actor_of, get_language, render, see_other
 
 router = APIRouter()
 
@@ -153,8 +154,9 @@ def proposal(
 
 
 @router.post(STAGE + "/proposals/{proposal_id}/consensus", name="eval_consensus")
-async def consensus(
+def consensus(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     proposal_id: int,
@@ -164,7 +166,7 @@ async def consensus(
     language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     keys = [c.key for c in challenge_service.current_definition(scope.challenge).criteria]
     entries = {
         k: (str(values.get(f"score_{k}", "")).strip(), str(values.get(f"rationale_{k}", "")).strip()) for k in keys
@@ -190,8 +192,9 @@ async def consensus(
 
 
 @router.post(STAGE + "/proposals/{proposal_id}/decision", name="eval_decision_prepare")
-async def decision_prepare(
+def decision_prepare(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     proposal_id: int,
@@ -201,7 +204,7 @@ async def decision_prepare(
     language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(DecisionForm, values)
     if form is not None:
         try:
@@ -252,10 +255,10 @@ def decisions_page(request: Request, slug: str, stage_key: str, db: DbSession, n
     return _decisions_page(request, db, scope_of(db, slug, stage_key, user, now), now)
 
 
-async def _decisions_action(
-    request: Request, db: Session, scope: Scope, now: Any, language: str, action: Any
+def _decisions_action(
+    request: Request, db: Session, scope: Scope, now: Any, language: str, action: Any, *, posted: FormData
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         action(values)
         db.commit()
@@ -268,8 +271,15 @@ async def _decisions_action(
 
 
 @router.post(STAGE + "/shortlist", name="eval_shortlist")
-async def shortlist(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def shortlist(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
@@ -285,28 +295,43 @@ async def shortlist(
             db, challenge=scope.challenge, stage=scope.stage, top=top, actor=actor, now=now, feedback=feedback
         )
 
-    return await _decisions_action(request, db, scope, now, language, action)
+    return _decisions_action(request, db, scope, now, language, action, posted=posted)
 
 
 @router.post(STAGE + "/decisions/review", name="eval_decisions_review")
-async def decisions_review(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def decisions_review(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
-    return await _decisions_action(
+    return _decisions_action(
         request,
         db,
         scope,
         now,
         language,
         lambda v: decisions.review_decisions(db, stage=scope.stage, actor=actor, now=now),
+        posted=posted,
     )
 
 
 @router.post(STAGE + "/decisions/release", name="eval_decisions_release")
-async def decisions_release(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def decisions_release(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
@@ -315,7 +340,7 @@ async def decisions_release(
     def link(proposal_id: int) -> str:
         return base + str(request.app.url_path_for("proposal_decision", proposal_id=proposal_id))
 
-    return await _decisions_action(
+    return _decisions_action(
         request,
         db,
         scope,
@@ -324,22 +349,31 @@ async def decisions_release(
         lambda v: decisions.release_decisions(
             db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now, link=link
         ),
+        posted=posted,
     )
 
 
 @router.post(STAGE + "/invite", name="eval_invite_next")
-async def invite_next(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def invite_next(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
-    return await _decisions_action(
+    return _decisions_action(
         request,
         db,
         scope,
         now,
         language,
         lambda v: decisions.invite_shortlisted(db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now),
+        posted=posted,
     )
 
 
@@ -406,13 +440,13 @@ def route_page(request: Request, slug: str, db: DbSession, now: Now, user: Staff
 
 
 @router.post(BASE + "/route")
-async def route_decide(
-    request: Request, slug: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def route_decide(
+    request: Request, posted: PostedForm, slug: str, db: DbSession, now: Now, user: StaffUser, language: Language
 ) -> Response:
     challenge = challenge_of(db, slug, user)
     if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
         raise NotFound()
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(RouteForm, values)
     if form is not None:
         try:

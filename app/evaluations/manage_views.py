@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.dependencies import StaffUser
 from app.accounts.models import User
@@ -25,7 +26,7 @@ from app.evaluations import service_evaluator as evaluator_service
 from app.evaluations.schemas import AutoAssignForm, EligibilityForm, ReasonForm
 from app.forms import form_values, parse_form, translate_errors
 from app.i18n import N_, translate
-from app.web import DbSession, Language, Now, actor_of, render, see_other
+from app.web import DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
 
 router = APIRouter()
 BASE = "/manage/challenges/{slug}/evaluation"
@@ -118,8 +119,9 @@ def eligibility(request: Request, slug: str, stage_key: str, db: DbSession, now:
 
 
 @router.post(STAGE + "/eligibility/{proposal_id}", name="eval_eligibility_set")
-async def eligibility_set(
+def eligibility_set(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     proposal_id: int,
@@ -129,7 +131,7 @@ async def eligibility_set(
     language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(EligibilityForm, values)
     if form is not None:
         try:
@@ -208,10 +210,10 @@ def assignments(request: Request, slug: str, stage_key: str, db: DbSession, now:
     return _assignments_page(request, db, scope_of(db, slug, stage_key, user, now), now)
 
 
-async def _assignment_change(
-    request: Request, db: Session, scope: Scope, now: Any, language: str, change: Any
+def _assignment_change(
+    request: Request, db: Session, scope: Scope, now: Any, language: str, change: Any, *, posted: FormData
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         change(values)
         db.commit()
@@ -232,12 +234,19 @@ def int_field(values: dict[str, Any], name: str) -> int:
 
 
 @router.post(STAGE + "/pool", name="eval_pool_add")
-async def pool_add(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def pool_add(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
-    return await _assignment_change(
+    return _assignment_change(
         request,
         db,
         scope,
@@ -246,12 +255,14 @@ async def pool_add(
         lambda v: service.add_to_pool(
             db, challenge=scope.challenge, user_id=int_field(v, "evaluator_id"), actor=actor, now=now
         ),
+        posted=posted,
     )
 
 
 @router.post(STAGE + "/pool/{user_id}/remove", name="eval_pool_remove")
-async def pool_remove(
+def pool_remove(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     user_id: int,
@@ -262,19 +273,27 @@ async def pool_remove(
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
-    return await _assignment_change(
+    return _assignment_change(
         request,
         db,
         scope,
         now,
         language,
         lambda v: service.remove_from_pool(db, challenge=scope.challenge, user_id=user_id, actor=actor, now=now),
+        posted=posted,
     )
 
 
 @router.post(STAGE + "/assignments", name="eval_assign")
-async def assign(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def assign(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
@@ -294,12 +313,13 @@ async def assign(
         except NotFound:
             raise ValidationFailed(errors=[FieldError("proposal_id", N_("Choose one of the options."))]) from None
 
-    return await _assignment_change(request, db, scope, now, language, change)
+    return _assignment_change(request, db, scope, now, language, change, posted=posted)
 
 
 @router.post(STAGE + "/assignments/{assignment_id}/remove", name="eval_unassign")
-async def unassign(
+def unassign(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     assignment_id: int,
@@ -310,22 +330,30 @@ async def unassign(
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
-    return await _assignment_change(
+    return _assignment_change(
         request,
         db,
         scope,
         now,
         language,
         lambda v: service.unassign(db, stage=scope.stage, assignment_id=assignment_id, actor=actor, now=now),
+        posted=posted,
     )
 
 
 @router.post(STAGE + "/assignments/auto", name="eval_auto_assign")
-async def auto_assign(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def auto_assign(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(AutoAssignForm, values)
     if form is not None:
         try:
@@ -356,17 +384,25 @@ async def auto_assign(
 
 
 @router.post(STAGE + "/assignments/import", name="eval_import")
-async def import_csv(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+def import_csv(
+    request: Request,
+    posted: SmallUpload,
+    slug: str,
+    stage_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    form = await request.form()
-    upload = form.get("file")
+    upload = posted.get("file") if posted is not None else None
     data = b""
     if upload is not None and not isinstance(upload, str):
-        data = await upload.read(CSV_MAX_BYTES + 1)
+        data = upload.file.read(CSV_MAX_BYTES + 1)
     errors: list[FieldError] = []
-    if not data:
+    if posted is None:
+        errors = [FieldError("file", N_("The file is too large."))]
+    elif not data:
         errors = [FieldError("file", N_("Choose a CSV file."))]
     elif len(data) > CSV_MAX_BYTES:
         errors = [FieldError("file", N_("The file is too large."))]
@@ -395,8 +431,9 @@ def assignments_csv(request: Request, slug: str, stage_key: str, db: DbSession, 
 
 
 @router.post(STAGE + "/evaluations/{evaluation_id}/reopen", name="eval_reopen")
-async def reopen(
+def reopen(
     request: Request,
+    posted: PostedForm,
     slug: str,
     stage_key: str,
     evaluation_id: int,
@@ -406,7 +443,7 @@ async def reopen(
     language: Language,
 ) -> Response:
     scope = scope_of(db, slug, stage_key, user, now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(ReasonForm, values)
     if form is not None:
         try:

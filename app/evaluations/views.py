@@ -26,7 +26,7 @@ from app.i18n import translate
 from app.organisations.models import Membership
 from app.organisations.schemas import country_names
 from app.proposals.models import Proposal
-from app.web import DbSession, Language, Now, actor_of, render, see_other
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
 router.include_router(manage_views.router)
@@ -63,10 +63,10 @@ def affiliations(request: Request, db: DbSession, user: EvaluatorUser, language:
 
 
 @router.post("/account/affiliations")
-async def affiliation_add(
-    request: Request, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+def affiliation_add(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, user: EvaluatorUser, language: Language
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(AffiliationForm, values)
     if form is not None:
         try:
@@ -206,11 +206,17 @@ def assignment(
 
 
 @router.post("/evaluate/assignments/{assignment_id}/declaration", name="evaluate_declare")
-async def declare(
-    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+def declare(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
 ) -> Response:
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(DeclarationForm, values)
     if form is not None:
         base = str(request.app.state.settings.base_url).rstrip("/")
@@ -233,13 +239,19 @@ async def declare(
 
 
 @router.post("/evaluate/assignments/{assignment_id}/scores", name="evaluate_scores")
-async def scores(
-    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+def scores(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
 ) -> Response:
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    values = form_values(await request.form())
+    values = form_values(posted)
     raw = parse_scores([c.key for c in opened.definition.criteria], values)
     submit = values.get("action") == "submit"
     try:
@@ -301,13 +313,19 @@ def security(request: Request, assignment_id: int, db: DbSession, now: Now, user
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
-async def security_save(
-    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+def security_save(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
 ) -> Response:
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         evaluator_service.save_assessment(
             db,

@@ -23,7 +23,7 @@ from app.organisations.schemas import (
     country_names,
     parse_organisation,
 )
-from app.web import DbSession, Language, Now, client_ip, render, safe_next
+from app.web import DbSession, Language, Now, PostedForm, client_ip, render, safe_next
 
 router = APIRouter()
 
@@ -74,8 +74,10 @@ def organisation_list(request: Request, db: DbSession, auth: CurrentAuth) -> Res
 
 
 @router.post("/organisations/acting", name="organisation_choose_acting")
-async def organisation_choose_acting(request: Request, db: DbSession, now: Now, auth: CurrentAuth) -> Response:
-    values = form_values(await request.form())
+def organisation_choose_acting(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, auth: CurrentAuth
+) -> Response:
+    values = form_values(posted)
     try:
         organisation_id = int(values.get("organisation_id", ""))
     except ValueError:
@@ -103,10 +105,10 @@ def organisation_create_form(request: Request, user: CurrentUser, language: Lang
 
 
 @router.post("/organisations/new")
-async def organisation_create(
-    request: Request, db: DbSession, now: Now, language: Language, auth: CurrentAuth
+def organisation_create(
+    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, auth: CurrentAuth
 ) -> Response:
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_organisation(values)
     if form is not None:
         try:
@@ -132,11 +134,17 @@ def organisation_edit_form(
 
 
 @router.post("/organisations/{organisation_id}/edit")
-async def organisation_edit(
-    request: Request, organisation_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def organisation_edit(
+    request: Request,
+    posted: PostedForm,
+    organisation_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     service.get_admin_membership(db, organisation_id=organisation_id, user_id=user.id)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_organisation(values)
     if form is not None:
         try:
@@ -196,11 +204,17 @@ def organisation_detail(
 
 
 @router.post("/organisations/{organisation_id}/invitations", name="invitation_create")
-async def invitation_create(
-    request: Request, organisation_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def invitation_create(
+    request: Request,
+    posted: PostedForm,
+    organisation_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     service.get_admin_membership(db, organisation_id=organisation_id, user_id=user.id)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(InvitationForm, values)
     if form is not None:
         base = str(request.app.state.settings.base_url).rstrip("/")
@@ -322,8 +336,9 @@ def membership_leave(
 
 
 @router.post("/organisations/{organisation_id}/members/{user_id}/role", name="membership_role")
-async def membership_role(
+def membership_role(
     request: Request,
+    posted: PostedForm,
     organisation_id: int,
     user_id: int,
     db: DbSession,
@@ -332,7 +347,7 @@ async def membership_role(
     language: Language,
 ) -> Response:
     service.get_admin_membership(db, organisation_id=organisation_id, user_id=user.id)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         role = MemberRole(values.get("role", ""))
     except ValueError:

@@ -6,7 +6,8 @@ committed; downloads go through the same permission check and always as attachme
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -63,24 +64,50 @@ def _message(request: Request, error: DomainError) -> str:
 async def proposal_document_upload(
     request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
-    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    challenge, stage, _ = service.context_of(db, proposal)
-    question = service.document_question(challenge, stage, question_key)
+    """Stream one document into the slot. The only view that reads its own body, so it is async; all its
+    database work runs in worker threads, and no transaction (lock, pooled connection) is held while the
+    body streams in: a slow upload must not hold up anyone else's."""
     field = f"document_{question_key}"
     blobs: BlobStore = request.app.state.blobs
-    if now >= stage.deadline_at:
-        error = _message(request, service.StageClosed(stage.deadline_at))
-        # The body was not read: close the connection rather than drain it.
-        return _documents_page(
-            request, db, proposal, now, errors={field: error}, status_code=422, headers={"Connection": "close"}
+
+    def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return anyio.to_thread.run_sync(partial(function, *args, **kwargs))
+
+    def page(errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None) -> Response:
+        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+        return _documents_page(request, db, proposal, now, errors=errors, status_code=status_code, headers=headers)
+
+    async def shown(errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None) -> Response:
+        return await anyio.to_thread.run_sync(partial(page, errors, status_code, headers))
+
+    def prepare() -> tuple[Any, datetime]:
+        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+        challenge, stage, _ = service.context_of(db, proposal)
+        question = service.document_question(challenge, stage, question_key)
+        deadline = stage.deadline_at
+        db.rollback()
+        return question, deadline
+
+    def attach(stored: service.StoredDocument) -> list[str]:
+        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+        orphans = service.attach_document(
+            db, proposal=proposal, question_key=question_key, document=stored, actor=actor_of(request, user), now=now
         )
+        db.commit()
+        return orphans
+
+    question, deadline = await in_thread(prepare)
+    if now >= deadline:
+        error = _message(request, service.StageClosed(deadline))
+        # The body was not read: close the connection rather than drain it.
+        return await shown({field: error}, 422, {"Connection": "close"})
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
-            # Parsing a PDF and syncing the file take a while: off the event loop, so other requests go on.
-            inspection = await anyio.to_thread.run_sync(
-                partial(inspect_document, got.path, allowed=question.allowed_types, max_pages=question.max_pages)
+            inspection = await in_thread(
+                inspect_document, got.path, allowed=question.allowed_types, max_pages=question.max_pages
             )
-            await anyio.to_thread.run_sync(partial(blobs.put, got.path, sha256=got.sha256))
+            # Written and synced before the row that points to it is committed.
+            await in_thread(blobs.put, got.path, sha256=got.sha256)
             stored = service.StoredDocument(
                 sha256=got.sha256,
                 size_bytes=got.size,
@@ -89,32 +116,16 @@ async def proposal_document_upload(
                 media_type=inspection.media_type,
                 pages=inspection.pages,
             )
-            orphans = service.attach_document(
-                db,
-                proposal=proposal,
-                question_key=question_key,
-                document=stored,
-                actor=actor_of(request, user),
-                now=now,
-            )
-            db.commit()
+            orphans = await in_thread(attach, stored)
     except UploadTooLarge as error:
         # The rest of the body was not read: close the connection rather than drain it.
-        return _documents_page(
-            request,
-            db,
-            proposal,
-            now,
-            errors={field: _message(request, error)},
-            status_code=413,
-            headers={"Connection": "close"},
-        )
+        return await shown({field: _message(request, error)}, 413, {"Connection": "close"})
     except (UploadMissing, UploadMalformed, DocumentRefused, DeadlinePassed) as error:
-        db.rollback()
-        return _documents_page(request, db, proposal, now, errors={field: _message(request, error)}, status_code=422)
+        await in_thread(db.rollback)
+        return await shown({field: _message(request, error)}, 422)
     for sha in orphans:
         blobs.delete(sha)
-    return see_other(request, "proposal_documents", query=f"uploaded={question_key}", proposal_id=proposal.id)
+    return see_other(request, "proposal_documents", query=f"uploaded={question_key}", proposal_id=proposal_id)
 
 
 @router.post("/proposals/{proposal_id}/documents/{question_key}/remove", name="proposal_document_remove")

@@ -24,7 +24,7 @@ from app.proposals import consortium, document_views, service, staff_views
 from app.proposals.enums import Declaration, ProposalStatus
 from app.proposals.models import Proposal
 from app.tokens import new_token
-from app.web import DbSession, Language, Now, actor_of, domain_message, get_language, render, see_other
+from app.web import DbSession, Language, Now, PostedForm, actor_of, domain_message, get_language, render, see_other
 
 router = APIRouter()
 KEPT_AS_DRAFT = N_("What you typed has been kept as a draft; it was not submitted.")
@@ -128,11 +128,17 @@ def proposal_answers_form(
 
 
 @router.post("/proposals/{proposal_id}/answers")
-async def proposal_answers_save(
-    request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def proposal_answers_save(
+    request: Request,
+    posted: PostedForm,
+    proposal_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         outcome = service.save_answers(db, proposal=proposal, values=values, actor=actor_of(request, user), now=now)
     except DeadlinePassed as failed:
@@ -187,11 +193,11 @@ def proposal_consortium(request: Request, proposal_id: int, db: DbSession, now: 
 
 
 @router.post("/proposals/{proposal_id}/consortium")
-async def proposal_consortium_save(
-    request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser
+def proposal_consortium_save(
+    request: Request, posted: PostedForm, proposal_id: int, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         problems = service.save_shares(db, proposal=proposal, values=values, actor=actor_of(request, user), now=now)
     except DeadlinePassed as failed:
@@ -206,11 +212,11 @@ async def proposal_consortium_save(
 
 
 @router.post("/proposals/{proposal_id}/consortium/partners", name="proposal_partner_add")
-async def proposal_partner_add(
-    request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser
+def proposal_partner_add(
+    request: Request, posted: PostedForm, proposal_id: int, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    values = form_values(await request.form())
+    values = form_values(posted)
     try:
         service.add_partner(db, proposal=proposal, values=values, actor=actor_of(request, user), now=now)
     except DeadlinePassed as failed:
@@ -279,11 +285,17 @@ def proposal_submit_form(request: Request, proposal_id: int, db: DbSession, now:
 
 
 @router.post("/proposals/{proposal_id}/submit")
-async def proposal_submit(
-    request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def proposal_submit(
+    request: Request,
+    posted: PostedForm,
+    proposal_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    form = await request.form()
+    form = posted
     ticked = {str(v) for v in form.getlist("declarations")}
     key = str(form.get("submission_key", ""))[:64] or new_token()[:43]
     try:
@@ -351,11 +363,17 @@ def proposal_reconfirm_form(request: Request, proposal_id: int, db: DbSession, n
 
 
 @router.post("/proposals/{proposal_id}/reconfirm")
-async def proposal_reconfirm(
-    request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def proposal_reconfirm(
+    request: Request,
+    posted: PostedForm,
+    proposal_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    form = await request.form()
+    form = posted
     key = str(form.get("submission_key", ""))[:64] or new_token()[:43]
     try:
         version = service.reconfirm_proposal(

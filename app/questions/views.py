@@ -23,7 +23,7 @@ from app.questions import permissions, service
 from app.questions.enums import EntryStatus
 from app.questions.models import NotaEntry
 from app.questions.schemas import AnswerForm, AskForm
-from app.web import DbSession, Language, Now, client_ip, render
+from app.web import DbSession, Language, Now, PostedForm, client_ip, render
 
 router = APIRouter()
 
@@ -85,11 +85,11 @@ def question_ask_form(
 
 
 @router.post("/challenges/{slug}/questions")
-async def question_ask(
-    request: Request, slug: str, db: DbSession, now: Now, auth: CurrentAuth, language: Language
+def question_ask(
+    request: Request, posted: PostedForm, slug: str, db: DbSession, now: Now, auth: CurrentAuth, language: Language
 ) -> Response:
     challenge = challenge_service.get_public_challenge(db, slug=slug)
-    values = form_values(await request.form())
+    values = form_values(posted)
     form, errors = parse_form(AskForm, values)
     if form is not None:
         try:
@@ -128,9 +128,11 @@ async def question_ask(
 
 
 @router.post("/challenges/{slug}/follow", name="challenge_follow")
-async def challenge_follow(request: Request, slug: str, db: DbSession, now: Now, user: CurrentUser) -> Response:
+def challenge_follow(
+    request: Request, posted: PostedForm, slug: str, db: DbSession, now: Now, user: CurrentUser
+) -> Response:
     challenge = challenge_service.get_public_challenge(db, slug=slug)
-    values = form_values(await request.form())
+    values = form_values(posted)
     follow = values.get("follow") != "no"
     service.set_following(db, challenge=challenge, user=user, follow=follow, actor=_actor(request, user), now=now)
     db.commit()
@@ -277,12 +279,19 @@ def question_answer_form(
 
 
 @router.post("/manage/challenges/{slug}/questions/{entry_id}")
-async def question_answer(
-    request: Request, slug: str, entry_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
+def question_answer(
+    request: Request,
+    posted: PostedForm,
+    slug: str,
+    entry_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
 ) -> Response:
     challenge = _managed(db, slug=slug, user=user)
     entry = service.get_entry(db, challenge_id=challenge.id, entry_id=entry_id)
-    values = form_values(await request.form())
+    values = form_values(posted)
     approve = values.pop("action", "save") == "approve"
     form, errors = parse_form(AnswerForm, values)
     if form is not None:
