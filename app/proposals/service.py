@@ -396,6 +396,10 @@ def attach_document(
         )
     )
     proposal.updated_at = now
+    session.flush()
+    session.expire(proposal, ["documents"])
+    orphans = _orphans(session, [old_sha] if old_sha and old_sha != document.sha256 else [])
+    # Last: appending to the audit chain serialises writers until the commit that follows.
     _audit(
         session,
         proposal,
@@ -406,9 +410,7 @@ def attach_document(
         sha256=document.sha256,
         size=document.size_bytes,
     )
-    session.flush()
-    session.expire(proposal, ["documents"])
-    return _orphans(session, [old_sha] if old_sha and old_sha != document.sha256 else [])
+    return orphans
 
 
 def remove_document(
@@ -624,6 +626,14 @@ def submit_proposal(
     )
     proposal.challenge_version = challenge.current_version
     _transition(proposal, ProposalStatus.SUBMITTED)
+    _send_to_members(
+        session,
+        proposal=proposal,
+        template="proposal_receipt",
+        context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
+        now=now,
+    )
+    # Last: appending to the audit chain serialises writers until the commit that follows.
     _audit(
         session,
         proposal,
@@ -632,13 +642,6 @@ def submit_proposal(
         now=now,
         version=version.number,
         receipt=version.receipt_hash,
-    )
-    _send_to_members(
-        session,
-        proposal=proposal,
-        template="proposal_receipt",
-        context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
-        now=now,
     )
     session.flush()
     return version
