@@ -26,6 +26,8 @@ from app.challenges.schemas import ChallengeDefinition
 from app.clock import AMSTERDAM, local_to_utc
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.i18n import N_
+from app.proposals import service as proposal_service
+from app.questions import service as question_service
 
 # --- corrections and extensions after publication -------------------------------------------------
 
@@ -274,19 +276,11 @@ def notify_extension(
 
 
 def _organisations_with_proposals(session: Session, *, challenge_id: int) -> set[int]:
-    try:
-        from app.proposals.service import organisation_ids_with_proposals
-    except ImportError:  # proposals not built yet
-        return set()
-    return set(organisation_ids_with_proposals(session, challenge_id=challenge_id))
+    return set(proposal_service.organisation_ids_with_proposals(session, challenge_id=challenge_id))
 
 
 def _require_reconfirmation(session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime) -> int:
-    try:
-        from app.proposals.service import require_reconfirmation
-    except ImportError:  # proposals not built yet
-        return 0
-    return int(require_reconfirmation(session, challenge=challenge, reason=reason, actor=actor, now=now))
+    return proposal_service.require_reconfirmation(session, challenge=challenge, reason=reason, actor=actor, now=now)
 
 
 def _announce(
@@ -295,12 +289,8 @@ def _announce(
     """Put a notice in the Nota van Inlichtingen (texts in both languages; the reason as the coordinator wrote it)."""
     from app import i18n
 
-    try:
-        from app.questions.service import announce
-    except ImportError:  # questions not built yet
-        return
     msgid, params = title
-    announce(
+    question_service.announce(
         session,
         challenge=challenge,
         title_nl=i18n.translate("nl", msgid, **params),

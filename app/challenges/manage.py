@@ -24,6 +24,9 @@ from app.challenges.permissions import can_manage_challenge, is_administrator
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.i18n import N_
+from app.proposals import service as proposal_service
+from app.proposals.models import Proposal
+from app.questions import service as question_service
 
 REASON_REQUIRED = N_("Give a reason.")
 # Transitions that must say why (publishing is checked by ``publish_challenge``).
@@ -223,10 +226,6 @@ def not_reconfirmed_at_deadline(session: Session, *, stage: ChallengeStage, now:
     after the stage's deadline. Empty before the deadline (the sealing rule: counts only)."""
     if now < stage.deadline_at:
         return []
-    try:
-        from app.proposals.models import Proposal
-    except ImportError:
-        return []
     return list(
         session.scalars(
             select(Proposal).where(
@@ -239,13 +238,7 @@ def not_reconfirmed_at_deadline(session: Session, *, stage: ChallengeStage, now:
 
 
 def challenge_dashboard(session: Session, *, challenge: Challenge, now: datetime) -> Dashboard:
-    counts: dict[str, Any] = {}
-    try:
-        from app.proposals.service import count_proposals
-    except ImportError:
-        count_proposals = None  # type: ignore[assignment]
-    if count_proposals is not None:
-        counts = dict(count_proposals(session, challenge_id=challenge.id))
+    counts = proposal_service.count_proposals(session, challenge_id=challenge.id)
     stages = []
     for stage in challenge.stages:
         row = StageCounts(stage=stage, sealed=now < stage.deadline_at)
@@ -255,12 +248,7 @@ def challenge_dashboard(session: Session, *, challenge: Challenge, now: datetime
             row.withdrawn, row.reconfirmation_due = int(found.withdrawn), int(found.reconfirmation_due)
         row.not_reconfirmed = len(not_reconfirmed_at_deadline(session, stage=stage, now=now))
         stages.append(row)
-    try:
-        from app.questions.service import count_open_questions
-    except ImportError:
-        open_questions = None
-    else:
-        open_questions = int(count_open_questions(session, challenge_id=challenge.id))
+    open_questions = question_service.count_open_questions(session, challenge_id=challenge.id)
     return Dashboard(
         challenge=challenge,
         stages=stages,
