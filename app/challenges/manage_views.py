@@ -22,6 +22,7 @@ from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
+from app.questions import service as question_service
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, render
 
 router = APIRouter()
@@ -329,10 +330,6 @@ def manage_challenge_preview(
 
 def _public_questions(db: DbSession, challenge: Challenge, now: datetime) -> Any:
     """The questions section as an anonymous visitor sees it (the public page's own context)."""
-    try:
-        from app.questions import service as question_service
-    except ImportError:  # questions not built yet
-        return None
     return question_service.challenge_page(db, challenge=challenge, user=None, now=now)
 
 
