@@ -379,19 +379,31 @@ def invite_next(
 
 @router.get(STAGE + "/export.{fmt}", name="eval_export")
 def export(
-    request: Request, slug: str, stage_key: str, fmt: str, db: DbSession, now: Now, user: StaffUser, language: Language
+    request: Request,
+    slug: str,
+    stage_key: str,
+    fmt: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
+    names: str = "yes",
 ) -> Response:
+    """The results per proposal and criterion. Coordinators' own export names the evaluators; with
+    ``names=no`` they are "Evaluator 1, 2, 3" (a copy to share outside the evaluation team)."""
+    with_names = names != "no"
     if fmt not in {"csv", "xlsx"}:
         raise NotFound()
     scope = scope_of(db, slug, stage_key, user, now)
     outcome = decisions.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
-    table = decisions.results_table(outcome, language=language, with_names=True)
-    name = f"{scope.challenge.slug}-{scope.stage.key}-results.{fmt}"
+    table = decisions.results_table(outcome, language=language, with_names=with_names)
+    suffix = "" if with_names else "-anonymous"
+    name = f"{scope.challenge.slug}-{scope.stage.key}-results{suffix}.{fmt}"
     if fmt == "csv":
-        data = exports.results_csv(table, language=language, include_evaluators=True)
+        data = exports.results_csv(table, language=language, include_evaluators=with_names)
         media = "text/csv; charset=utf-8"
     else:
-        data = exports.results_xlsx(table, language=language, include_evaluators=True)
+        data = exports.results_xlsx(table, language=language, include_evaluators=with_names)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -276,6 +276,23 @@ def test_exports_carry_scores_and_evaluator_names_for_coordinators(
     ]
     assert s.proposals[1].reference in cells and s.evaluators[1].name in cells
     assert client.get(f"{s.base}/export.pdf").status_code == 404
+    # A copy to share outside the evaluation team: the same scores, evaluators numbered, never named.
+    anonymous = client.get(f"{s.base}/export.csv", params={"names": "no"})
+    assert anonymous.status_code == 200
+    assert anonymous.headers["content-disposition"].endswith('-results-anonymous.csv"')
+    shared = anonymous.content.decode("utf-8-sig")
+    assert s.proposals[0].reference in shared
+    assert all(evaluator.name not in shared for evaluator in s.evaluators)
+    anonymous_xlsx = client.get(f"{s.base}/export.xlsx", params={"names": "no"})
+    sheet_cells = [
+        str(c)
+        for sheet in load_workbook(io.BytesIO(anonymous_xlsx.content), read_only=True).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    ]
+    assert s.proposals[1].reference in sheet_cells
+    assert all(evaluator.name not in sheet_cells for evaluator in s.evaluators)
 
 
 def test_disagreement_threshold_can_be_changed(client: TestClient, session: Session, clock: FrozenClock) -> None:
