@@ -37,6 +37,8 @@ MAX_FIELDS_BYTES = 64 * 1024
 # Room for the multipart framing: boundaries and part headers.
 FRAMING_ALLOWANCE = 16 * 1024
 MAX_PARTS = 50
+# File bytes are written in batches of about this size (memory per upload stays near it).
+WRITE_BATCH = 512 * 1024
 MAX_NAME_CHARS = 255
 DEFAULT_NAME = "document"
 # Bidirectional overrides and similar invisible marks make "gpj.exe" look like "exe.jpg"; zero-width
@@ -119,6 +121,7 @@ class _Receiver:
         self.size = 0
         self.finished = False
         self.pending: list[bytes] = []
+        self.pending_bytes = 0
         self._in_file = False
         self._discard = False
         self._header_name = b""
@@ -180,6 +183,7 @@ class _Receiver:
             if self.size > self.max_bytes:
                 raise too_large(self.max_bytes)
             self.pending.append(data[start:end])
+            self.pending_bytes += length
             return
         self.fields_bytes += length
         if self.fields_bytes > MAX_FIELDS_BYTES:
@@ -216,6 +220,13 @@ def _write(handle: BinaryIO, digest: hashlib._Hash, chunks: list[bytes]) -> None
         digest.update(chunk)
 
 
+async def _flush(receiver: _Receiver, handle: BinaryIO, digest: hashlib._Hash) -> None:
+    """Hash and write what has arrived, in a worker thread (a batch at a time: few thread hops per file)."""
+    if receiver.pending:
+        chunks, receiver.pending, receiver.pending_bytes = receiver.pending, [], 0
+        await anyio.to_thread.run_sync(_write, handle, digest, chunks)
+
+
 async def _consume(request: Request, receiver: _Receiver, boundary: bytes, handle: BinaryIO) -> str:
     """Feed the body to the parser chunk by chunk; file bytes go to ``handle`` off the event loop."""
     digest = hashlib.sha256()
@@ -231,10 +242,10 @@ async def _consume(request: Request, receiver: _Receiver, boundary: bytes, handl
             if received > body_limit:  # framing or headers past any honest form
                 raise too_large(receiver.max_bytes)
             parser.write(chunk)
-            if receiver.pending:
-                chunks, receiver.pending = receiver.pending, []
-                await anyio.to_thread.run_sync(_write, handle, digest, chunks)
+            if receiver.pending_bytes >= WRITE_BATCH:
+                await _flush(receiver, handle, digest)
         parser.finalize()
+        await _flush(receiver, handle, digest)
     except FormParserError as exc:
         raise UploadMalformed() from exc
     except ClientDisconnect as exc:
