@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
@@ -34,7 +37,16 @@ from app.storage import LocalBlobStore
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Views run in worker threads. A few at a time keeps a thread that holds a database lock from
+        # waiting for the interpreter behind dozens of others (and within the connection pool's size).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Defence challenge portal API",
         version=__version__,
         description="Public, read-only API of the challenges published by the Dutch Ministry of Defence.",

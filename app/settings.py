@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     default_language: str = "nl"
     challenges_dir: Path = Path("challenges")
     workers: int = 1
+    threads: int = Field(default=4, ge=1, le=200, description="Worker threads per process for views.")
     blob_dir: Path | None = Field(default=None, description="Folder for uploaded documents; default data_dir/blobs.")
     correction_extension_days: int = Field(
         default=6, ge=0, description="A correction this many days or fewer before a deadline must extend it."
