@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import AuthSession, User
 from app.tokens import hash_token, new_token
@@ -45,7 +45,13 @@ def resolve_session(session: Session, *, token: str, now: datetime, policy: Sess
     """The live session for a cookie value, or None when unknown, ended, idle too long or past its end."""
     if not token or len(token) > 128:
         return None
-    auth = session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_token(token)))
+    query = (
+        select(AuthSession)
+        .where(AuthSession.token_hash == hash_token(token))
+        # One query for the session, its user and the user's roles: every request asks for them.
+        .options(joinedload(AuthSession.user).joinedload(User.roles))
+    )
+    auth = session.scalars(query).unique().one_or_none()
     if auth is None or auth.ended_at is not None or not auth.user.is_active:
         return None
     if now >= auth.expires_at or now - auth.last_seen_at >= policy.idle:

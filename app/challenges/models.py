@@ -72,7 +72,8 @@ class ChallengeVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Deferred: loaded only when a process has not parsed this content hash yet (service.version_definition).
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -27,14 +28,23 @@ def definition_hash(definition: ChallengeDefinition) -> str:
     return sha256_hex(canonical_json(definition.model_dump(mode="json")))
 
 
-@lru_cache(maxsize=256)
-def _parse_cached(content_hash: str, payload: str) -> ChallengeDefinition:
-    return ChallengeDefinition.model_validate_json(payload)
+_PARSED: OrderedDict[str, ChallengeDefinition] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+_PARSED_LIMIT = 256
 
 
 def version_definition(version: ChallengeVersion) -> ChallengeDefinition:
-    """The validated definition a version holds (parsed once per content hash)."""
-    return _parse_cached(version.content_hash, canonical_json(version.definition))
+    """The validated definition a version holds, parsed once per content hash. The definition column is
+    loaded only when this process has not parsed that hash yet (it is deferred on the model)."""
+    with _PARSED_LOCK:
+        found = _PARSED.get(version.content_hash)
+    if found is None:
+        found = ChallengeDefinition.model_validate(version.definition)
+        with _PARSED_LOCK:
+            _PARSED[version.content_hash] = found
+            while len(_PARSED) > _PARSED_LIMIT:
+                _PARSED.popitem(last=False)
+    return found
 
 
 def current_definition(challenge: Challenge) -> ChallengeDefinition:
