@@ -80,16 +80,22 @@ async def proposal_document_upload(
     async def shown(errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None) -> Response:
         return await anyio.to_thread.run_sync(partial(page, errors, status_code, headers))
 
+    loaded: list[Any] = []
+
     def prepare() -> tuple[Any, datetime]:
         proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-        challenge, stage, _ = service.context_of(db, proposal)
+        challenge, stage, organisation = service.context_of(db, proposal)
         question = service.document_question(challenge, stage, question_key)
-        deadline = stage.deadline_at
-        db.rollback()
-        return question, deadline
+        loaded.extend([proposal, challenge, stage, organisation])
+        # End the transaction and give the connection back while the body streams in; the objects loaded
+        # stay usable (closing detaches them without expiring them) and are taken up again afterwards.
+        db.close()
+        return question, stage.deadline_at
 
     def attach(stored: service.StoredDocument) -> list[str]:
-        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+        for instance in loaded:
+            db.add(instance)
+        proposal = loaded[0]
         orphans = service.attach_document(
             db, proposal=proposal, question_key=question_key, document=stored, actor=actor_of(request, user), now=now
         )

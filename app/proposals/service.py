@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -778,6 +778,7 @@ def _send_to_members(
 ) -> None:
     members = session.scalars(
         select(User)
+        .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
         .order_by(User.id)
