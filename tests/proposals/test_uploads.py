@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,14 @@ def receive(
         except DomainError as exc:
             return exc
 
-    return anyio.run(run), counting, seen[0] if seen else None
+    return run_async(run), counting, seen[0] if seen else None
+
+
+def run_async(function: Any) -> Any:
+    """Run a coroutine function to its end in a thread of its own: a browser test earlier in the same worker
+    may keep an event loop running in the main thread (Playwright's sync API), where anyio.run would refuse."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, function).result()
 
 
 @pytest.fixture
@@ -317,7 +325,7 @@ def test_receive_file_refuses_a_declared_length_that_is_not_a_number(store: Loca
             pass
 
     with pytest.raises(UploadMalformed):
-        anyio.run(run)
+        run_async(run)
     assert counting.consumed == 0
 
 
