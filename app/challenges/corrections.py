@@ -27,6 +27,7 @@ from app.clock import AMSTERDAM, local_to_utc
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.i18n import N_
 from app.proposals import service as proposal_service
+from app.proposals.models import Proposal
 from app.questions import service as question_service
 
 # --- corrections and extensions after publication -------------------------------------------------
@@ -150,9 +151,14 @@ def correct_challenge(
         actor=actor,
         now=now,
     )
+    told: set[int] = set()
     for change in changes:
-        _record_extension(session, challenge=challenge, change=change, reason=text, actor=actor, now=now)
-    return _require_reconfirmation(session, challenge=challenge, reason=text, actor=actor, now=now)
+        told |= _record_extension(session, challenge=challenge, change=change, reason=text, actor=actor, now=now)
+    count = _require_reconfirmation(session, challenge=challenge, reason=text, actor=actor, now=now)
+    told |= _asked_to_reconfirm(session, challenge=challenge, now=now)
+    # One Nota version for the whole correction; whoever had an e-mail of their own above is not sent another.
+    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told)
+    return count
 
 
 def extend_deadline(
@@ -197,7 +203,7 @@ def extend_deadline(
     text = (reason or "").strip()
     old = stage.deadline_at
     service.save_definition(session, definition=definition, actor=actor, now=now, reason=text)
-    _record_extension(
+    told = _record_extension(
         session,
         challenge=challenge,
         change=DeadlineChange(stage, old, stage.deadline_at),
@@ -205,11 +211,13 @@ def extend_deadline(
         actor=actor,
         now=now,
     )
+    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told)
 
 
 def _record_extension(
     session: Session, *, challenge: Challenge, change: DeadlineChange, reason: str, actor: Actor, now: datetime
-) -> None:
+) -> set[int]:
+    """Audit the extension, add its notice to the next Nota version, e-mail the companies; returns who was told."""
     record_event(
         session,
         actor=actor,
@@ -232,19 +240,19 @@ def _record_extension(
         actor=actor,
         now=now,
     )
-    notify_extension(session, challenge=challenge, stage=change.stage, reason=reason, now=now)
+    return notify_extension(session, challenge=challenge, stage=change.stage, reason=reason, now=now)
 
 
 def notify_extension(
     session: Session, *, challenge: Challenge, stage: ChallengeStage, reason: str, now: datetime
-) -> int:
-    """E-mail every member of every organisation with a draft or submission, in their language."""
+) -> set[int]:
+    """E-mail every member of every organisation with a draft or submission, in their language; returns who."""
     from app.notifications.service import queue_email
     from app.organisations.models import Membership
 
     organisation_ids = _organisations_with_proposals(session, challenge_id=challenge.id)
     if not organisation_ids:
-        return 0
+        return set()
     users = session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
@@ -269,7 +277,7 @@ def notify_extension(
             now=now,
             user_id=user.id,
         )
-    return len(users)
+    return {user.id for user in users}
 
 
 # --- the other domains, reached where they exist --------------------------------------------------
@@ -283,14 +291,36 @@ def _require_reconfirmation(session: Session, *, challenge: Challenge, reason: s
     return proposal_service.require_reconfirmation(session, challenge=challenge, reason=reason, actor=actor, now=now)
 
 
+def _publish_notices(
+    session: Session, *, challenge: Challenge, actor: Actor, now: datetime, already_told: set[int]
+) -> None:
+    question_service.publish_announcements(
+        session, challenge=challenge, actor=actor, now=now, already_told=already_told
+    )
+
+
+def _asked_to_reconfirm(session: Session, *, challenge: Challenge, now: datetime) -> set[int]:
+    """Members of the organisations whose proposals were just marked for re-confirmation (they were e-mailed)."""
+    from app.organisations.models import Membership
+
+    return set(
+        session.scalars(
+            select(Membership.user_id)
+            .join(Proposal, Proposal.organisation_id == Membership.organisation_id)
+            .where(Proposal.challenge_id == challenge.id, Proposal.reconfirmation_required_at == now)
+        )
+    )
+
+
 def _announce(
     session: Session, *, challenge: Challenge, title: tuple[str, dict[str, Any]], text: str, actor: Actor, now: datetime
 ) -> None:
-    """Put a notice in the Nota van Inlichtingen (texts in both languages; the reason as the coordinator wrote it)."""
+    """Add a notice to the next Nota van Inlichtingen version (both languages; the reason as the coordinator wrote
+    it). The caller publishes once, with ``_publish_notices``."""
     from app import i18n
 
     msgid, params = title
-    question_service.announce(
+    question_service.add_announcement(
         session,
         challenge=challenge,
         title_nl=i18n.translate("nl", msgid, **params),

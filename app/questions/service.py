@@ -11,6 +11,7 @@ can be approved for publication only when all four texts are there.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -270,12 +271,41 @@ def announce(
     actor: Actor,
     now: datetime,
     nota_url: str = "",
+    already_told: Collection[int] = (),
 ) -> NotaVersion:
     """Add a coordinator's announcement (a correction, an extension) and publish a new Nota version at once.
 
     The version also takes any question already approved for publication. Same numbering, notifications
     and audit event (``nota.publish``) as ``publish``; the announcement itself is ``nota.announce``.
+    Users in ``already_told`` got their own e-mail about this change and are not sent the Nota's.
     """
+    add_announcement(
+        session,
+        challenge=challenge,
+        title_nl=title_nl,
+        title_en=title_en,
+        text_nl=text_nl,
+        text_en=text_en,
+        actor=actor,
+        now=now,
+    )
+    return publish_announcements(
+        session, challenge=challenge, actor=actor, now=now, nota_url=nota_url, already_told=already_told
+    )
+
+
+def add_announcement(
+    session: Session,
+    *,
+    challenge: Challenge,
+    title_nl: str,
+    title_en: str,
+    text_nl: str,
+    text_en: str,
+    actor: Actor,
+    now: datetime,
+) -> NotaEntry:
+    """An announcement entry, approved for the next publication (``publish_announcements`` publishes it)."""
     texts = {"title_nl": title_nl, "title_en": title_en, "text_nl": text_nl, "text_en": text_en}
     missing = [name for name, value in texts.items() if not value.strip()]
     if missing:
@@ -306,8 +336,24 @@ def announce(
         at=now,
         data={"challenge": challenge.slug, "title": title_en.strip()},
     )
+    return entry
+
+
+def publish_announcements(
+    session: Session,
+    *,
+    challenge: Challenge,
+    actor: Actor,
+    now: datetime,
+    nota_url: str = "",
+    already_told: Collection[int] = (),
+) -> NotaVersion:
+    """Publish the approved entries (announcements and answered questions) as one new Nota version."""
+    _lock_challenge(session, challenge)
     approved = _approved_entries(session, challenge_id=challenge.id)
-    return _publish(session, challenge=challenge, entries=approved, actor=actor, now=now, nota_url=nota_url)
+    return _publish(
+        session, challenge=challenge, entries=approved, actor=actor, now=now, nota_url=nota_url, skip=already_told
+    )
 
 
 def _lock_challenge(session: Session, challenge: Challenge) -> None:
@@ -325,7 +371,14 @@ def _approved_entries(session: Session, *, challenge_id: int) -> list[NotaEntry]
 
 
 def _publish(
-    session: Session, *, challenge: Challenge, entries: list[NotaEntry], actor: Actor, now: datetime, nota_url: str
+    session: Session,
+    *,
+    challenge: Challenge,
+    entries: list[NotaEntry],
+    actor: Actor,
+    now: datetime,
+    nota_url: str,
+    skip: Collection[int] = (),
 ) -> NotaVersion:
     previous = latest_version(session, challenge_id=challenge.id)
     number = (previous.number if previous else 0) + 1
@@ -363,7 +416,7 @@ def _publish(
             "entries": [entry.number for entry in entries],
         },
     )
-    _notify(session, challenge=challenge, version=version, now=now, nota_url=nota_url)
+    _notify(session, challenge=challenge, version=version, now=now, nota_url=nota_url, skip=skip)
     return version
 
 
@@ -481,8 +534,18 @@ def notification_recipients(session: Session, *, challenge_id: int) -> list[User
     return list(session.scalars(query))
 
 
-def _notify(session: Session, *, challenge: Challenge, version: NotaVersion, now: datetime, nota_url: str) -> None:
+def _notify(
+    session: Session,
+    *,
+    challenge: Challenge,
+    version: NotaVersion,
+    now: datetime,
+    nota_url: str,
+    skip: Collection[int] = (),
+) -> None:
     for user in notification_recipients(session, challenge_id=challenge.id):
+        if user.id in skip:
+            continue
         queue_email(
             session,
             to=user.email,

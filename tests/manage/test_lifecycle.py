@@ -221,3 +221,34 @@ def test_extension_after_the_deadline_is_refused_at_the_stage(
     assert "De deadline is verstreken; die kan niet meer verschuiven." in response.text
     session.expire_all()
     assert challenge.current_version == 1
+
+
+def test_a_change_reaches_each_person_once(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    """A correction with an extension: companies get the e-mails about what it means for them (re-confirm,
+    new deadline), not a third about the new Nota version; a follower without a proposal gets that one."""
+    from app.questions.models import ChallengeFollower, NotaVersion
+    from tests.factories import create_user
+
+    challenge = create_challenge(session)
+    proposal_for(session, challenge, email="sub@alpha.example", status="submitted", clock=clock)
+    proposal_for(session, challenge, email="draft@bravo.example", status="draft", clock=clock)
+    follower = create_user(session, email="follow@charlie.example", name="Fiona Follower")
+    session.add(ChallengeFollower(challenge_id=challenge.id, user_id=follower.id, followed_at=clock.now()))
+    session.commit()
+    clock.set(challenge.stages[0].deadline_at - timedelta(days=3))
+    staff(client, session, clock, email="adam@mindef.example", role="administrator")
+    response = _correct(
+        client,
+        challenge.id,
+        **{"criteria.0.title.en": "Operational effect", "stages.0.deadline": "2027-03-12T17:00", "_reason": "Helder"},
+    )
+    assert response.status_code == 303, response.text[:300]
+    mails = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    by_person: dict[str, list[str]] = {}
+    for mail in mails:
+        by_person.setdefault(mail.to_address, []).append(mail.template)
+    assert sorted(by_person["sub@alpha.example"]) == ["challenge_deadline_extended", "proposal_reconfirm"]
+    assert by_person["draft@bravo.example"] == ["challenge_deadline_extended"]
+    assert by_person["follow@charlie.example"] == ["nota_published"]
+    # One Nota version for the whole correction, holding both notices.
+    assert len(session.scalars(select(NotaVersion).where(NotaVersion.challenge_id == challenge.id)).all()) == 1
