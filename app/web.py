@@ -238,10 +238,11 @@ _STANDARD_PHRASES = frozenset({"Not Found", "Method Not Allowed", "Forbidden", "
 # --- view helpers ---------------------------------------------------------------------------------
 
 
-def see_other(request: Request, route: str, query: str = "", **params: Any) -> Response:
-    """The 303 after a successful POST, to a named route (with an optional query string)."""
+def see_other(request: Request, route: str, query: str = "", fragment: str = "", **params: Any) -> Response:
+    """The 303 after a successful POST, to a named route (with an optional query string and fragment)."""
     target = str(request.app.url_path_for(route, **params))
-    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=303)
+    target += (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
+    return RedirectResponse(target, status_code=303)
 
 
 def actor_of(request: Request, user: Any) -> Actor:

@@ -14,10 +14,9 @@ from app.accounts.dependencies import AdminUser
 from app.accounts.enums import Role
 from app.accounts.models import User
 from app.admin import service
-from app.audit.service import Actor
 from app.errors import FieldError
 from app.forms import form_values, parse_form, translate_errors
-from app.web import DbSession, Language, Now, PostedForm, client_ip, render
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render
 
 router = APIRouter(prefix="/admin")
 DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
@@ -25,10 +24,6 @@ DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
 
 class RoleForm(BaseModel):
     role: Role
-
-
-def _actor(request: Request, admin: User) -> Actor:
-    return Actor(user_id=admin.id, label=admin.email, ip=client_ip(request))
 
 
 def _detail(
@@ -84,7 +79,7 @@ def _change_role(
         return _detail(request, user, errors=_messages(language, errors, grant=grant), values=values)
     change = service.grant_role if grant else service.revoke_role
     try:
-        changed = change(db, user=user, role=form.role, actor=_actor(request, admin), now=now)
+        changed = change(db, user=user, role=form.role, actor=actor_of(request, admin), now=now)
     except service.LastAdministrator as error:
         db.rollback()
         user = service.get_user(db, user_id=user_id)

@@ -6,26 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.accounts.models import User
-from app.audit.service import Actor
 from app.challenges import manage
 from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus
 from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
 from app.errors import FieldError
 from app.forms import translate_errors
-from app.web import DbSession, client_ip, render
-
-
-def actor_of(request: Request, user: User) -> Actor:
-    return Actor(user.id, label=user.email, ip=client_ip(request))
-
-
-def see_other(request: Request, route: str, **params: Any) -> Response:
-    return RedirectResponse(str(request.app.url_path_for(route, **params)), status_code=303)
+from app.web import DbSession, render
 
 
 def challenge_page(

@@ -16,14 +16,14 @@ from app.accounts.dependencies import CoordinatorUser
 from app.challenges import administration, administration_views, corrections, forms, manage, service
 from app.challenges.definitions import to_toml
 from app.challenges.enums import STATUS_LABELS, ChallengeStatus, TaxonomyKind
-from app.challenges.manage_pages import actor_of, challenge_page, see_other
+from app.challenges.manage_pages import challenge_page
 from app.challenges.models import Challenge
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
-from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, render
+from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
 
 router = APIRouter()
 router.include_router(administration_views.router)

@@ -21,6 +21,7 @@ from app.audit.service import Actor, record_event
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
+from app.clock import to_local
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import exports, permissions, route, scoring
 from app.evaluations import service as evaluation_service
@@ -437,15 +438,9 @@ def route_recommendation(
         sensitive=definition.procurement.sensitive,
         estimated_value_eur=definition.procurement.estimated_value_eur,
         thresholds=thresholds,
-        decision_date=challenge_service_local_date(now),
+        decision_date=to_local(now).date(),
         ratings=ratings,
     )
-
-
-def challenge_service_local_date(now: datetime) -> date:
-    from app.clock import AMSTERDAM
-
-    return now.astimezone(AMSTERDAM).date()
 
 
 def get_route_decision(session: Session, *, challenge_id: int) -> RouteDecision | None:

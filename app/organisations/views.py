@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.accounts.models import User
-from app.audit.service import Actor
 from app.errors import ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.organisations import permissions, service
@@ -23,17 +22,9 @@ from app.organisations.schemas import (
     country_names,
     parse_organisation,
 )
-from app.web import DbSession, Language, Now, PostedForm, client_ip, render, safe_next
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, safe_next, see_other
 
 router = APIRouter()
-
-
-def _actor(request: Request, user: User) -> Actor:
-    return Actor(user.id, label=user.email, ip=client_ip(request))
-
-
-def _see_other(request: Request, route: str, **params: Any) -> Response:
-    return RedirectResponse(str(request.app.url_path_for(route, **params)), status_code=303)
 
 
 def _form_context(language: str, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -87,12 +78,12 @@ def organisation_choose_acting(
         auth_session_id=auth.id,
         organisation_id=organisation_id,
         user=auth.user,
-        actor=_actor(request, auth.user),
+        actor=actor_of(request, auth.user),
         now=now,
     )
     db.commit()
     target = safe_next(str(values.get("next", "")), "")
-    return RedirectResponse(target, status_code=303) if target else _see_other(request, "organisation_list")
+    return RedirectResponse(target, status_code=303) if target else see_other(request, "organisation_list")
 
 
 # --- register and edit ----------------------------------------------------------------------------
@@ -113,10 +104,10 @@ def organisation_create(
     if form is not None:
         try:
             organisation = service.create_organisation(
-                db, form=form, user=auth.user, auth_session_id=auth.id, actor=_actor(request, auth.user), now=now
+                db, form=form, user=auth.user, auth_session_id=auth.id, actor=actor_of(request, auth.user), now=now
             )
             db.commit()
-            return _see_other(request, "organisation_detail", organisation_id=organisation.id)
+            return see_other(request, "organisation_detail", organisation_id=organisation.id)
         except ValidationFailed as failed:
             errors = failed.errors
     context = _form_context(language, values, translate_errors(language, errors))
@@ -149,10 +140,10 @@ def organisation_edit(
     if form is not None:
         try:
             service.update_organisation(
-                db, organisation_id=organisation_id, form=form, user=user, actor=_actor(request, user), now=now
+                db, organisation_id=organisation_id, form=form, user=user, actor=actor_of(request, user), now=now
             )
             db.commit()
-            return _see_other(request, "organisation_detail", organisation_id=organisation_id)
+            return see_other(request, "organisation_detail", organisation_id=organisation_id)
         except ValidationFailed as failed:
             errors = failed.errors
     organisation = db.get_one(Organisation, organisation_id)
@@ -230,11 +221,11 @@ def invitation_create(
                 user=user,
                 language=language,
                 link=link,
-                actor=_actor(request, user),
+                actor=actor_of(request, user),
                 now=now,
             )
             db.commit()
-            return _see_other(request, "organisation_detail", organisation_id=organisation_id)
+            return see_other(request, "organisation_detail", organisation_id=organisation_id)
         except ValidationFailed as failed:
             errors = failed.errors
     return _detail(
@@ -259,11 +250,11 @@ def invitation_revoke(
         organisation_id=organisation_id,
         invitation_id=invitation_id,
         user=user,
-        actor=_actor(request, user),
+        actor=actor_of(request, user),
         now=now,
     )
     db.commit()
-    return _see_other(request, "organisation_detail", organisation_id=organisation_id)
+    return see_other(request, "organisation_detail", organisation_id=organisation_id)
 
 
 def _member_change(
@@ -307,14 +298,14 @@ def membership_remove(
         now=now,
         language=language,
         change=lambda: service.remove_member(
-            db, organisation_id=organisation_id, member_id=user_id, user=user, actor=_actor(request, user), now=now
+            db, organisation_id=organisation_id, member_id=user_id, user=user, actor=actor_of(request, user), now=now
         ),
     )
     if refused is not None:
         return refused
     if user_id == user.id:
-        return _see_other(request, "organisation_list")
-    return _see_other(request, "organisation_detail", organisation_id=organisation_id)
+        return see_other(request, "organisation_list")
+    return see_other(request, "organisation_detail", organisation_id=organisation_id)
 
 
 @router.post("/organisations/{organisation_id}/leave", name="membership_leave")
@@ -329,10 +320,10 @@ def membership_leave(
         now=now,
         language=language,
         change=lambda: service.remove_member(
-            db, organisation_id=organisation_id, member_id=user.id, user=user, actor=_actor(request, user), now=now
+            db, organisation_id=organisation_id, member_id=user.id, user=user, actor=actor_of(request, user), now=now
         ),
     )
-    return refused if refused is not None else _see_other(request, "organisation_list")
+    return refused if refused is not None else see_other(request, "organisation_list")
 
 
 @router.post("/organisations/{organisation_id}/members/{user_id}/role", name="membership_role")
@@ -365,12 +356,12 @@ def membership_role(
             member_id=user_id,
             role=role,
             user=user,
-            actor=_actor(request, user),
+            actor=actor_of(request, user),
             now=now,
         ),
     )
     return (
-        refused if refused is not None else _see_other(request, "organisation_detail", organisation_id=organisation_id)
+        refused if refused is not None else see_other(request, "organisation_detail", organisation_id=organisation_id)
     )
 
 
@@ -391,8 +382,8 @@ def invitation_show(request: Request, token: str, db: DbSession, now: Now, user:
 
 @router.post("/invitations/{token}")
 def invitation_accept(request: Request, token: str, db: DbSession, now: Now, user: CurrentUser) -> Response:
-    found = service.accept_invitation(db, token=token, user=user, actor=_actor(request, user), now=now)
+    found = service.accept_invitation(db, token=token, user=user, actor=actor_of(request, user), now=now)
     if found.state != service.InvitationState.OPEN or found.invitation is None:
         return _invitation_page(request, found)
     db.commit()
-    return _see_other(request, "organisation_detail", organisation_id=found.invitation.organisation_id)
+    return see_other(request, "organisation_detail", organisation_id=found.invitation.organisation_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.accounts.models import User
@@ -850,28 +850,6 @@ def page_context(session: Session, proposal: Proposal, now: datetime) -> dict[st
         "editable": permissions.is_open_for_changes(challenge, stage, now),
         "draft": {**EMPTY_DRAFT, **(proposal.draft or {})},
     }
-
-
-def can_still_change(session: Session, proposal: Proposal, now: datetime) -> bool:
-    challenge, stage, _ = context_of(session, proposal)
-    return permissions.is_open_for_changes(challenge, stage, now)
-
-
-def referenced(session: Session, *, sha256: str) -> bool:
-    """Whether any working copy or submitted version refers to the blob."""
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Blob)
-            .where(
-                Blob.sha256 == sha256,
-                or_(
-                    Blob.sha256.in_(select(ProposalDocument.sha256)),
-                    Blob.sha256.in_(select(ProposalVersionDocument.sha256)),
-                ),
-            )
-        )
-    )
 
 
 @dataclass(frozen=True)

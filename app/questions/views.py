@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.accounts.models import User
-from app.audit.service import Actor
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, NotPermitted, ValidationFailed
@@ -23,17 +21,9 @@ from app.questions import permissions, service
 from app.questions.enums import EntryStatus
 from app.questions.models import NotaEntry
 from app.questions.schemas import AnswerForm, AskForm
-from app.web import DbSession, Language, Now, PostedForm, client_ip, render
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
-
-
-def _actor(request: Request, user: User) -> Actor:
-    return Actor(user.id, label=user.email, ip=client_ip(request))
-
-
-def _see_other(request: Request, route: str, query: str = "", **params: Any) -> Response:
-    return RedirectResponse(str(request.app.url_path_for(route, **params)) + query, status_code=303)
 
 
 def _nota_url(request: Request, slug: str) -> str:
@@ -101,11 +91,11 @@ def question_ask(
                 text=form.text,
                 section=form.section,
                 language=language,
-                actor=_actor(request, auth.user),
+                actor=actor_of(request, auth.user),
                 now=now,
             )
             db.commit()
-            return _see_other(request, "question_ask", "?done=asked", slug=slug)
+            return see_other(request, "question_ask", "done=asked", slug=slug)
         except ValidationFailed as failed:
             errors = failed.errors
         except NotPermitted as refused:
@@ -134,9 +124,9 @@ def challenge_follow(
     challenge = challenge_service.get_public_challenge(db, slug=slug)
     values = form_values(posted)
     follow = values.get("follow") != "no"
-    service.set_following(db, challenge=challenge, user=user, follow=follow, actor=_actor(request, user), now=now)
+    service.set_following(db, challenge=challenge, user=user, follow=follow, actor=actor_of(request, user), now=now)
     db.commit()
-    return _see_other(request, "challenge_detail", "#questions", slug=slug)
+    return see_other(request, "challenge_detail", fragment="questions", slug=slug)
 
 
 # --- the public Nota van Inlichtingen -------------------------------------------------------------
@@ -220,7 +210,7 @@ def nota_publish(
     challenge = _managed(db, slug=slug, user=user)
     try:
         service.publish(
-            db, challenge=challenge, actor=_actor(request, user), now=now, nota_url=_nota_url(request, slug)
+            db, challenge=challenge, actor=actor_of(request, user), now=now, nota_url=_nota_url(request, slug)
         )
     except ValidationFailed as failed:
         db.rollback()
@@ -234,7 +224,7 @@ def nota_publish(
             status_code=422,
         )
     db.commit()
-    return _see_other(request, "question_inbox", "?done=published", slug=slug)
+    return see_other(request, "question_inbox", "done=published", slug=slug)
 
 
 def _values_of(entry: NotaEntry) -> dict[str, Any]:
@@ -297,10 +287,10 @@ def question_answer(
     if form is not None:
         try:
             service.save_answer(
-                db, challenge=challenge, entry=entry, form=form, approve=approve, actor=_actor(request, user), now=now
+                db, challenge=challenge, entry=entry, form=form, approve=approve, actor=actor_of(request, user), now=now
             )
             db.commit()
-            return _see_other(request, "question_inbox", "?done=" + ("approved" if approve else "saved"), slug=slug)
+            return see_other(request, "question_inbox", "done=" + ("approved" if approve else "saved"), slug=slug)
         except ValidationFailed as failed:
             errors = failed.errors
         except InvalidTransition as refused:
