@@ -234,3 +234,100 @@ def test_company_journey_from_registration_to_receipt(
         server.clock.set(saved)
     # The refused consortium form answered 422 on purpose; nothing else may have gone wrong.
     console_errors[:] = [error for error in console_errors if "status of 422" not in error]
+
+
+def _staff_session(page: Page, server: LiveServer, email: str) -> None:
+    """An administrator whose session passed the second factor, at the server's current time."""
+    from datetime import timedelta
+
+    from app.accounts import sessions
+    from tests.factories import create_user
+
+    now = server.clock.now()
+    with server.db.unit_of_work() as session:
+        admin = create_user(session, email=email, name="Browser Admin", roles=("administrator",))
+        policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+        token, auth = sessions.start_session(
+            session, user=admin, now=now, policy=policy, ip="127.0.0.1", user_agent="pw"
+        )
+        auth.mfa_verified_at = now
+        session.commit()
+    page.context.add_cookies([{"name": sessions.SESSION_COOKIE, "value": token, "url": server.base_url}])
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
+    page: Page, server: LiveServer, language: str
+) -> None:
+    from datetime import timedelta
+
+    from app.audit.service import Actor
+    from app.proposals import service
+    from tests.factories import create_challenge
+    from tests.proposals.helpers import create_company
+
+    unique = uuid.uuid4().hex[:8]
+    slug = f"staff-view-{unique}"
+    with server.db.unit_of_work() as session:
+        challenge = create_challenge(session, slug=slug, at=server.clock.now() - timedelta(days=1))
+        user, organisation = create_company(
+            session,
+            email=f"staff-{unique}@company.example",
+            name=f"Zichtbaar {unique} B.V.",
+            kvk=str(int(unique, 16) % 100_000_000).zfill(8),
+            at=server.clock.now(),
+        )
+        actor, now = Actor(user.id, label=user.email), server.clock.now()
+        stage = challenge.stages[0]
+        proposal = service.start_proposal(
+            session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=actor, now=now
+        )
+        service.save_answers(
+            session,
+            proposal=proposal,
+            values={"q_summary": "Zichtbaar na de deadline", "trl": "5"},
+            actor=actor,
+            now=now,
+        )
+        data = pdf_bytes(text=unique)
+        stored = service.StoredDocument(
+            server_blobs(server).put_bytes(data), len(data), "brief.pdf", "pdf", "application/pdf", 1
+        )
+        service.attach_document(session, proposal=proposal, question_key="brief", document=stored, actor=actor, now=now)
+        service.submit_proposal(
+            session,
+            proposal=proposal,
+            declarations={"unclassified", "truthful", "consent"},
+            idempotency_key="k",
+            store=server_blobs(server),
+            user=user,
+            actor=actor,
+            now=now,
+        )
+        session.commit()
+        reference, proposal_id, deadline = proposal.reference, proposal.id, stage.deadline_at
+
+    _staff_session(page, server, f"staff-admin-{unique}@mindef.example")
+    page.goto(f"/language/{language}?next=/manage/challenges/{slug}/proposals")
+    expect(page.locator("main")).to_contain_text("alleen aantallen" if language == "nl" else "only counts are shown")
+    expect(page.locator("main")).not_to_contain_text(f"Zichtbaar {unique}")
+    assert_accessible(page)
+
+    saved = server.clock.now()
+    try:
+        server.clock.set(deadline + timedelta(hours=1))
+        _staff_session(page, server, f"staff-admin2-{unique}@mindef.example")
+        page.goto(f"/manage/challenges/{slug}/proposals")
+        page.get_by_role("link", name=reference).click()
+        page.wait_for_url(f"**/manage/proposals/{proposal_id}")
+        expect(page.locator("main")).to_contain_text("Zichtbaar na de deadline")
+        expect(page.get_by_role("link", name="brief.pdf")).to_be_visible()
+        assert_accessible(page)
+    finally:
+        server.clock.set(saved)
+
+
+def server_blobs(server: LiveServer):  # type: ignore[no-untyped-def]
+    from app.storage import LocalBlobStore
+
+    return LocalBlobStore(server.settings.effective_blob_dir)
