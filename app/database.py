@@ -58,7 +58,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -77,6 +78,15 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def insert_unless_present(session: Session, model: type[Base], *, key: str, values: dict[str, Any]) -> None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` in one statement, on PostgreSQL and on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
 
 class Database:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -40,13 +41,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # --- dependencies ---------------------------------------------------------------------------------
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in a worker thread, a
+# hop that costs more than the work. Only what touches the database or a file runs in a thread.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; writing requests get the writing bind. Only closes: services' callers commit."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request; writing requests get the writing bind. Only closes: services' callers commit.
+
+    Opening a session does no I/O (it connects at its first query), so it happens on the event loop; closing
+    one that still holds a transaction rolls it back over the network, so that runs in a worker thread.
+    """
     session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
     # Settings that services need wherever they are called from travel with the session: e-mails link back
     # to the portal's address; evaluation flags disagreement at the configured threshold.
@@ -56,10 +65,13 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
 
@@ -74,9 +86,13 @@ def get_language(request: Request) -> str:
     return str(language)
 
 
+async def language_of(request: Request) -> str:
+    return get_language(request)
+
+
 DbSession = Annotated[Session, Depends(get_db)]
 Now = Annotated[datetime, Depends(get_now)]
-Language = Annotated[str, Depends(get_language)]
+Language = Annotated[str, Depends(language_of)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 

@@ -71,11 +71,11 @@ def require_auth(request: Request) -> AuthSession:
     return auth
 
 
-def require_user(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
+async def require_user(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
     return auth.user
 
 
-def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
+async def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
     """Any staff role, with two-factor authentication done. Others get a 404: staff pages do not exist for them."""
     if not auth.user.is_staff:
         raise NotFound()
@@ -85,7 +85,7 @@ def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
 def require_role(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency that admits users holding any of the roles (administrators hold every staff right)."""
 
-    def dependency(user: Annotated[User, Depends(require_staff)]) -> User:
+    async def dependency(user: Annotated[User, Depends(require_staff)]) -> User:
         if not ({r.value for r in roles} | {Role.ADMINISTRATOR.value}) & user.role_names:
             raise NotFound()
         return user

@@ -22,7 +22,7 @@ from app.proposals import answers as answer_rules
 from app.proposals import service
 from app.proposals.documents import DocumentRefused, inspect_document
 from app.proposals.models import Proposal
-from app.proposals.uploads import UploadMalformed, UploadMissing, UploadTooLarge, receive_file
+from app.proposals.uploads import ReceivedFile, UploadMalformed, UploadMissing, UploadTooLarge, receive_file
 from app.storage import CHUNK, BlobStore
 from app.web import DbSession, Now, actor_of, domain_message, render, see_other
 
@@ -92,7 +92,19 @@ async def proposal_document_upload(
         db.close()
         return question, stage.deadline_at
 
-    def attach(stored: service.StoredDocument) -> list[str]:
+    def keep(got: ReceivedFile, question: Any) -> list[str]:
+        """Check the received file by its bytes, store it, and put it in the slot (one worker-thread hop)."""
+        inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
+        # Written and synced before the row that points to it is committed.
+        blobs.put(got.path, sha256=got.sha256)
+        stored = service.StoredDocument(
+            sha256=got.sha256,
+            size_bytes=got.size,
+            original_name=got.filename,
+            kind=inspection.kind.value,
+            media_type=inspection.media_type,
+            pages=inspection.pages,
+        )
         for instance in loaded:
             db.add(instance)
         proposal = loaded[0]
@@ -109,20 +121,7 @@ async def proposal_document_upload(
         return await shown({field: error}, 422, {"Connection": "close"})
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
-            inspection = await in_thread(
-                inspect_document, got.path, allowed=question.allowed_types, max_pages=question.max_pages
-            )
-            # Written and synced before the row that points to it is committed.
-            await in_thread(blobs.put, got.path, sha256=got.sha256)
-            stored = service.StoredDocument(
-                sha256=got.sha256,
-                size_bytes=got.size,
-                original_name=got.filename,
-                kind=inspection.kind.value,
-                media_type=inspection.media_type,
-                pages=inspection.pages,
-            )
-            orphans = await in_thread(attach, stored)
+            orphans = await in_thread(keep, got, question)
     except UploadTooLarge as error:
         # The rest of the body was not read: close the connection rather than drain it.
         return await shown({field: _message(request, error)}, 413, {"Connection": "close"})

@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -21,6 +22,7 @@ from app.canonical import canonical_json, sha256_hex
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition, Question, Stage
+from app.database import insert_unless_present
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.formatting import format_local_datetime
 from app.i18n import N_
@@ -31,6 +33,8 @@ from app.proposals import consortium, permissions
 from app.proposals.enums import ALLOWED_TRANSITIONS, Declaration, ProposalStatus, VersionKind
 from app.proposals.models import Blob, Proposal, ProposalDocument, ProposalVersion, ProposalVersionDocument
 from app.storage import BlobStore
+
+_Model = TypeVar("_Model")
 
 EMPTY_DRAFT: dict[str, Any] = {"answers": {}, "trl": "", "lead": {"role": "", "share": ""}, "partners": []}
 
@@ -60,19 +64,50 @@ def get_proposal(session: Session, *, proposal_id: int) -> Proposal:
 
 
 def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Proposal:
-    """The proposal, for a member of its organisation; ``NotFound`` for everyone else (staff too)."""
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None or not permissions.is_member(session, user, proposal):
+    """The proposal, for a member of its organisation; ``NotFound`` for everyone else (staff too).
+
+    One query: the membership is a join, so a proposal of another organisation is simply not found.
+    """
+    proposal = session.scalar(
+        select(Proposal)
+        .join(
+            Membership,
+            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == user.id),
+        )
+        .where(Proposal.id == proposal_id)
+    )
+    if proposal is None:
         raise NotFound()
     return proposal
 
 
+def _context_query(proposal: Proposal) -> Select[tuple[Challenge, ChallengeStage, Organisation]]:
+    """The proposal's challenge (with its versions, for the current definition), stage and organisation."""
+    return (
+        select(Challenge, ChallengeStage, Organisation)
+        .join(ChallengeStage, ChallengeStage.challenge_id == Challenge.id)
+        .join(Organisation, Organisation.id == proposal.organisation_id)
+        .where(Challenge.id == proposal.challenge_id, ChallengeStage.id == proposal.stage_id)
+        .options(joinedload(Challenge.versions))
+    )
+
+
 def context_of(session: Session, proposal: Proposal) -> tuple[Challenge, ChallengeStage, Organisation]:
-    challenge = session.get(Challenge, proposal.challenge_id)
-    stage = session.get(ChallengeStage, proposal.stage_id)
-    organisation = session.get(Organisation, proposal.organisation_id)
-    assert challenge is not None and stage is not None and organisation is not None
+    """Challenge, stage and organisation of a proposal: from the session when it holds them, else one query."""
+    held = (
+        _held(session, Challenge, proposal.challenge_id),
+        _held(session, ChallengeStage, proposal.stage_id),
+        _held(session, Organisation, proposal.organisation_id),
+    )
+    if held[0] is not None and held[1] is not None and held[2] is not None:
+        return held[0], held[1], held[2]
+    challenge, stage, organisation = session.execute(_context_query(proposal)).unique().one()
     return challenge, stage, organisation
+
+
+def _held(session: Session, model: type[_Model], key: int) -> _Model | None:
+    found = session.identity_map.get(identity_key(model, key))
+    return found if isinstance(found, model) else None
 
 
 def stage_spec(challenge: Challenge, stage: ChallengeStage) -> tuple[ChallengeDefinition, Stage]:
@@ -373,10 +408,18 @@ def attach_document(
     challenge, stage, _ = context_of(session, proposal)
     _require_open(challenge, stage, now)
     document_question(challenge, stage, question_key)
-    if session.get(Blob, document.sha256) is None:
-        session.add(
-            Blob(sha256=document.sha256, size_bytes=document.size_bytes, media_type=document.media_type, created_at=now)
-        )
+    # The same bytes may already be stored (another slot, another proposal): one row per hash.
+    insert_unless_present(
+        session,
+        Blob,
+        key="sha256",
+        values={
+            "sha256": document.sha256,
+            "size_bytes": document.size_bytes,
+            "media_type": document.media_type,
+            "created_at": now,
+        },
+    )
     previous = _slot(proposal, question_key)
     old_sha = previous.sha256 if previous else None
     if previous is not None:
@@ -452,13 +495,28 @@ def _orphans(session: Session, candidates: list[str]) -> list[str]:
 # --- submit, amend, withdraw, re-confirm ----------------------------------------------------------
 
 
-def _lock(session: Session, proposal: Proposal) -> Proposal:
-    """Serialise submissions of one proposal (row lock on PostgreSQL; SQLite's writer lock does the same)."""
-    locked = session.scalar(
-        select(Proposal).where(Proposal.id == proposal.id).with_for_update().execution_options(populate_existing=True)
+def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, ChallengeStage, Organisation]:
+    """Serialise submissions of one proposal (row lock on PostgreSQL; SQLite's writer lock does the same).
+
+    The proposal is read again under the lock, and its challenge, stage and organisation come in the same
+    query: one round trip for what every submission needs first. The caller keeps all four (the session
+    holds its objects only weakly).
+    """
+    row = (
+        session.execute(
+            select(Proposal, Challenge, ChallengeStage, Organisation)
+            .join(Challenge, Challenge.id == Proposal.challenge_id)
+            .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+            .join(Organisation, Organisation.id == Proposal.organisation_id)
+            .where(Proposal.id == proposal.id)
+            .options(joinedload(Challenge.versions))
+            .with_for_update(of=Proposal)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one()
     )
-    assert locked is not None
-    return locked
+    return row[0], row[1], row[2], row[3]
 
 
 def submission_problems(session: Session, *, proposal: Proposal) -> list[FieldError]:
@@ -600,11 +658,10 @@ def submit_proposal(
     e-mail to every member. The same ``idempotency_key`` (a double click, a resent form) returns the
     version made the first time.
     """
-    proposal = _lock(session, proposal)
+    proposal, challenge, stage, organisation = _lock(session, proposal)
     existing = _existing_version(session, proposal, idempotency_key)
     if existing is not None:
         return existing
-    challenge, stage, organisation = context_of(session, proposal)
     _require_open(challenge, stage, now)
     problems = submission_problems(session, proposal=proposal)
     missing = [d for d in Declaration if d.value not in declarations]
@@ -649,8 +706,7 @@ def submit_proposal(
 
 def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now: datetime) -> None:
     """Withdraw before the deadline; no version counts any more until the company submits again."""
-    proposal = _lock(session, proposal)
-    challenge, stage, _ = context_of(session, proposal)
+    proposal, challenge, stage, _ = _lock(session, proposal)
     _require_open(challenge, stage, now)
     _transition(proposal, ProposalStatus.WITHDRAWN)
     proposal.withdrawn_at = now
@@ -671,11 +727,10 @@ def reconfirm_proposal(
     session: Session, *, proposal: Proposal, idempotency_key: str, user: User, actor: Actor, now: datetime
 ) -> ProposalVersion:
     """After a correction of the challenge: the company confirms its submitted version against the new one."""
-    proposal = _lock(session, proposal)
+    proposal, challenge, stage, _ = _lock(session, proposal)
     existing = _existing_version(session, proposal, idempotency_key)
     if existing is not None:
         return existing
-    challenge, stage, _ = context_of(session, proposal)
     _require_open(challenge, stage, now)
     previous = latest_version(proposal)
     if proposal.status != ProposalStatus.SUBMITTED.value or previous is None:
