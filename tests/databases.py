@@ -68,6 +68,9 @@ class TransactionalDatabase:
     def session(self, *, write: bool = False) -> Session:
         return Session(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
+    def lookup_session(self) -> Session:
+        return self.session()
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         session = self.session(write=True)

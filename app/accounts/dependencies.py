@@ -39,7 +39,7 @@ def load_auth(request: Request) -> AuthSession | None:
         db = request.app.state.db
         now = request.app.state.clock.now()
         policy = session_policy(request.app.state.settings)
-        with db.session() as lookup:
+        with db.lookup_session() as lookup:
             auth = sessions.resolve_session(lookup, token=token, now=now, policy=policy)
             if auth is not None:
                 auth.user.roles  # noqa: B018 - load roles before the session closes

@@ -634,6 +634,10 @@ def _transition(proposal: Proposal, target: ProposalStatus) -> None:
 
 
 def _existing_version(session: Session, proposal: Proposal, key: str) -> ProposalVersion | None:
+    """The version an earlier request with this key made. Read under the proposal's lock: a proposal
+    without versions has none to find, which spares the first submission a query."""
+    if not proposal.version_count:
+        return None
     return session.scalar(
         select(ProposalVersion).where(
             ProposalVersion.proposal_id == proposal.id, ProposalVersion.idempotency_key == key

@@ -38,7 +38,7 @@ MAX_FIELDS_BYTES = 64 * 1024
 FRAMING_ALLOWANCE = 16 * 1024
 MAX_PARTS = 50
 # File bytes are written in batches of about this size (memory per upload stays near it).
-WRITE_BATCH = 512 * 1024
+WRITE_BATCH = 1024 * 1024
 MAX_NAME_CHARS = 255
 DEFAULT_NAME = "document"
 # Bidirectional overrides and similar invisible marks make "gpj.exe" look like "exe.jpg"; zero-width
