@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
@@ -66,7 +67,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         if session.in_transaction():
-            await anyio.to_thread.run_sync(session.close)
+            # Its own limiter, as FastAPI does for a ``def`` dependency's exit: closing gives a pooled
+            # connection back, and waiting for one of the shared worker threads (all of which may be
+            # waiting for a pooled connection) would deadlock.
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
         else:
             session.close()
 
