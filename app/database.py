@@ -114,10 +114,13 @@ def _configure_sqlite(engine: Engine) -> None:
 def insert_unless_present(session: Session, model: type[Base], *, key: str, values: dict[str, Any]) -> None:
     """``INSERT ... ON CONFLICT (key) DO NOTHING`` in one statement, on PostgreSQL and on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects import postgresql
+
+        session.execute(postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
 
 class Database:

@@ -81,7 +81,7 @@ def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Pr
     return proposal
 
 
-def _context_query(proposal: Proposal) -> Select[tuple[Challenge, ChallengeStage, Organisation]]:
+def _context_query(proposal: Proposal) -> Select[Challenge, ChallengeStage, Organisation]:
     """The proposal's challenge (with its versions, for the current definition), stage and organisation."""
     return (
         select(Challenge, ChallengeStage, Organisation)
