@@ -83,13 +83,14 @@ async def proposal_document_upload(
     loaded: list[Any] = []
 
     def prepare() -> tuple[Any, datetime]:
-        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-        challenge, stage, organisation = service.context_of(db, proposal)
-        question = service.document_question(challenge, stage, question_key)
+        # Read outside the request's transaction (no connection is held while the body streams in); the
+        # objects loaded stay usable (closing detaches them without expiring them) and join the request's
+        # session afterwards.
+        with request.app.state.db.lookup_session() as lookup:
+            proposal = service.get_member_proposal(lookup, proposal_id=proposal_id, user=user)
+            challenge, stage, organisation = service.context_of(lookup, proposal)
+            question = service.document_question(challenge, stage, question_key)  # may load the definition
         loaded.extend([proposal, challenge, stage, organisation])
-        # End the transaction and give the connection back while the body streams in; the objects loaded
-        # stay usable (closing detaches them without expiring them) and are taken up again afterwards.
-        db.close()
         return question, stage.deadline_at
 
     def keep(got: ReceivedFile, question: Any) -> list[str]:
