@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,19 @@ def test_https_base_url_adds_hsts(tmp_path: Path, tdb) -> None:  # type: ignore[
     app = create_app(Settings(data_dir=tmp_path, secret_key="x", base_url="https://portal.example"), db=tdb)
     with TestClient(app) as client:
         assert client.get("/healthz").headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_a_production_worker_moves_its_startup_objects_out_of_the_collectors_sight(
+    tmp_path: Path, production: bool
+) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="x" * 40, production=production)
+    app = create_app(settings, db=Database(f"sqlite:///{tmp_path / 'empty.db'}"))
+    gc.unfreeze()
+    try:
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert (frozen > 0) is production
