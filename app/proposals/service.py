@@ -606,11 +606,9 @@ def _new_version(
         idempotency_key=key,
     )
     session.add(version)
-    session.flush()
     for question_key, doc in content["documents"].items():
-        session.add(
+        version.documents.append(
             ProposalVersionDocument(
-                version_id=version.id,
                 question_key=question_key,
                 sha256=doc["sha256"],
                 original_name=doc["name"],
@@ -835,13 +833,14 @@ def invite_to_stage(
 def _send_to_members(
     session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime
 ) -> None:
-    members = session.scalars(
-        select(User)
-        .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
-        .order_by(User.id)
-    )
+    with session.no_autoflush:  # the members do not depend on pending changes: one flush, with the e-mail's
+        members = session.scalars(
+            select(User)
+            .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
+            .order_by(User.id)
+        ).all()
     base_url = str(session.info.get("base_url", "")).rstrip("/")
     for member in members:
         language = member.language
