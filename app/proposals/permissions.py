@@ -13,7 +13,6 @@ from app.accounts.models import User
 from app.challenges import permissions as challenge_permissions
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeStage
-from app.organisations.models import Membership
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal
 
@@ -21,12 +20,6 @@ from app.proposals.models import Proposal
 def is_sealed(stage: ChallengeStage, now: datetime) -> bool:
     """Before the deadline nobody outside the submitting organisation may read anything of a proposal."""
     return now < stage.deadline_at
-
-
-def is_member(session: Session, user: User | None, proposal: Proposal) -> bool:
-    if user is None:
-        return False
-    return session.get(Membership, (proposal.organisation_id, user.id)) is not None
 
 
 def is_open_for_changes(challenge: Challenge, stage: ChallengeStage, now: datetime) -> bool:

@@ -502,21 +502,18 @@ def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, Ch
     query: one round trip for what every submission needs first. The caller keeps all four (the session
     holds its objects only weakly).
     """
-    row = (
+    challenge, stage, organisation, locked = (
         session.execute(
-            select(Proposal, Challenge, ChallengeStage, Organisation)
-            .join(Challenge, Challenge.id == Proposal.challenge_id)
-            .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
-            .join(Organisation, Organisation.id == Proposal.organisation_id)
-            .where(Proposal.id == proposal.id)
-            .options(joinedload(Challenge.versions))
+            _context_query(proposal)
+            .join(Proposal, Proposal.id == proposal.id)
+            .add_columns(Proposal)
             .with_for_update(of=Proposal)
             .execution_options(populate_existing=True)
         )
         .unique()
         .one()
     )
-    return row[0], row[1], row[2], row[3]
+    return locked, challenge, stage, organisation
 
 
 def submission_problems(session: Session, *, proposal: Proposal) -> list[FieldError]:
