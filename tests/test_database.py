@@ -4,6 +4,7 @@ transaction, and pooled connections that died while idle replaced before anyone 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -38,10 +39,10 @@ def test_insert_unless_present_keeps_the_first_row(session: Session) -> None:
 
 
 @pytest.fixture
-def own_database(migrated: Database) -> Database:
+def own_database(migrated: Database) -> Iterator[Database]:
     """A second Database (its own pool) on the migrated test database."""
     db = Database(migrated.url)
-    yield db  # type: ignore[misc]
+    yield db
     db.dispose()
 
 
