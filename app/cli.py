@@ -46,15 +46,24 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     settings = _settings()
     settings.resolved_secret_key()
     click.echo(f"Serving the portal on http://{host or settings.host}:{port or settings.port}")
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
         proxy_headers=True,
         log_level="info",
     )
+    count = workers or settings.workers
+    if count > 1:
+        from app import serving
+
+        serving.serve(config, count)
+    else:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            sys.exit(3)  # uvicorn's STARTUP_FAILURE, as uvicorn.run ends
 
 
 @main.command()

@@ -1,0 +1,448 @@
+"""Several worker processes behind one port, each new connection given to the least busy worker.
+
+uvicorn's own multi-process mode lets every worker accept from the shared listening socket. Whichever
+worker's event loop wakes first takes the connection, whatever it already has, so at moments one worker
+serves noticeably more clients than the other while both get the same share of the CPU: the clients of the
+busier one wait longer. In a deadline rush (``bench/deadline_rush.py``) that was the whole difference between
+the median and the slowest submissions.
+
+Here the supervisor process alone accepts. It hands each connection (the file descriptor, over a Unix
+socket pair: ``SCM_RIGHTS``) to the worker with the fewest open connections, taking turns between equals,
+and each worker reports back when one of its connections closes. No request bytes pass through the
+supervisor. Node.js's cluster module distributes connections from its primary in the same way, for the same
+reason. A worker that dies is replaced; a worker that fails to start stops the whole server (a
+configuration error does not become a restart loop). SIGTERM or SIGINT: the supervisor stops accepting and
+the workers finish the requests in flight (uvicorn's graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import uvicorn
+
+logger = logging.getLogger("uvicorn.error")
+
+# Messages on a worker's channel. Worker to supervisor: READY, STOPPING, CLOSED (one byte per connection
+# closed), RETURN (with connections it will not serve). Supervisor to worker: GIVE (with a connection),
+# NO_MORE (nothing more will be given: the answer to STOPPING, or the supervisor's own stop).
+READY = b"r"
+STOPPING = b"s"
+CLOSED = b"c"
+RETURN = b"b"
+GIVE = b"g"
+NO_MORE = b"n"
+NO_MORE_SECONDS = 2.0
+"""How long a stopping worker waits for the supervisor's NO_MORE before it stops reading its channel."""
+ACCEPT_PAUSE_SECONDS = 0.5
+STOP_SECONDS = 35.0
+"""How long the supervisor waits for a stopping worker (uvicorn's own graceful timeout is unset: it waits for
+the requests in flight) before it kills it."""
+
+
+# --- choosing a worker -------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerLoad:
+    """What the supervisor knows of one worker: whether it is serving, and its open connections."""
+
+    ready: bool = False
+    connections: int = 0
+
+
+@dataclass
+class Balancer:
+    """Least open connections first; among equals, the one after the worker chosen last."""
+
+    workers: list[WorkerLoad] = field(default_factory=list)
+    _last: int = -1
+
+    def choose(self, exclude: frozenset[int] = frozenset()) -> int | None:
+        """The index of the worker to give the next connection to, or None if no worker is ready."""
+        count = len(self.workers)
+        best: int | None = None
+        for step in range(1, count + 1):
+            index = (self._last + step) % count
+            worker = self.workers[index]
+            if (
+                worker.ready
+                and index not in exclude
+                and (best is None or worker.connections < self.workers[best].connections)
+            ):
+                best = index
+        if best is not None:
+            self._last = best
+        return best
+
+
+# --- the worker process ------------------------------------------------------------------------------
+
+
+def _counted(protocol_class: type[asyncio.Protocol], closed: Callable[[], None]) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, telling the supervisor when its connection ends."""
+
+    class Counted(protocol_class):  # type: ignore[valid-type,misc]
+        def connection_lost(self, exc: Exception | None) -> None:
+            try:
+                super().connection_lost(exc)
+            finally:
+                closed()
+
+    return Counted
+
+
+class Worker(uvicorn.Server):
+    """A uvicorn server without a listening socket of its own: it serves the connections the supervisor sends.
+
+    ``sockets`` (as uvicorn passes them to a worker) holds one socket: the channel to the supervisor."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._channel: socket.socket | None = None
+        self._unreported = 0
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self._no_more: asyncio.Event | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        assert sockets is not None and len(sockets) == 1, "a worker takes exactly its channel to the supervisor"
+        await super().startup(sockets=[])
+        self._channel = sockets[0]
+        self._channel.setblocking(False)
+        config = self.config
+        protocol_class = _counted(config.http_protocol_class, self._connection_closed)
+
+        def create_protocol() -> asyncio.Protocol:
+            return protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        self._create_protocol = create_protocol
+        self._no_more = asyncio.Event()
+        asyncio.get_running_loop().add_reader(self._channel.fileno(), self._receive)
+        self._report(READY)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Tell the supervisor, hand back what it sends until it has heard, then uvicorn's graceful shutdown."""
+        if self._channel is not None and self._channel.fileno() >= 0 and self._no_more is not None:
+            self._stopping = True
+            self._report(STOPPING)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_more.wait(), NO_MORE_SECONDS)
+            asyncio.get_running_loop().remove_reader(self._channel.fileno())
+        await super().shutdown(sockets=sockets)
+
+    def _receive(self) -> None:
+        """Take every connection the supervisor has sent; stop serving if the supervisor is gone."""
+        assert self._channel is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                message, fds, _flags, _address = socket.recv_fds(self._channel, 16, 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                message, fds = b"", []
+            if not message:
+                if not self._stopping:
+                    logger.error("The supervisor has gone; this worker stops.")
+                loop.remove_reader(self._channel.fileno())
+                self.should_exit = True
+                if self._no_more is not None:
+                    self._no_more.set()
+                return
+            if message == NO_MORE:
+                if self._no_more is not None:
+                    self._no_more.set()
+                continue
+            if self._stopping:
+                self._hand_back(fds)
+                continue
+            for fd in fds:
+                task = loop.create_task(self._serve_connection(socket.socket(fileno=fd)))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+
+    def _hand_back(self, fds: list[int]) -> None:
+        """Connections given while this worker was stopping go back to the supervisor, for another worker."""
+        assert self._channel is not None
+        try:
+            socket.send_fds(self._channel, [RETURN], fds)
+        except OSError as error:
+            logger.error("Could not hand back %d connection(s) to the supervisor: %s", len(fds), error)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    async def _serve_connection(self, connection: socket.socket) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(self._create_protocol, connection)
+        except OSError:
+            connection.close()
+            self._connection_closed()
+
+    def _connection_closed(self) -> None:
+        self._unreported += 1
+        self._report_closed()
+
+    def _report(self, message: bytes) -> None:
+        """One message to the supervisor; closings not yet reported go with the next one."""
+        if self._channel is None:
+            return
+        try:
+            self._channel.send(message)
+        except BlockingIOError:  # the supervisor is behind: report these closings a moment later
+            if message[:1] == CLOSED:
+                asyncio.get_running_loop().call_later(0.05, self._report_closed)
+            return
+        except OSError:  # the supervisor has gone: _receive sees the end of file and stops the worker
+            return
+        if message[:1] == CLOSED:
+            self._unreported = 0
+
+    def _report_closed(self) -> None:
+        if self._unreported:
+            self._report(CLOSED * self._unreported)
+
+
+def _worker_main(config: uvicorn.Config, channel: socket.socket) -> None:
+    """The worker process (spawned, as uvicorn spawns its workers)."""
+    config.configure_logging()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C reaches every process; no traceback for it
+        Worker(config).run(sockets=[channel])
+
+
+# --- the supervisor ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Process:
+    process: BaseProcess
+    channel: socket.socket
+    load: WorkerLoad
+    served: bool = False
+
+
+class Supervisor:
+    """Accepts on the listening socket and hands every connection to a worker (see the module's text)."""
+
+    def __init__(self, config: uvicorn.Config, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("at least one worker")
+        self.config = config
+        self.count = workers
+        self.processes: list[_Process | None] = [None] * workers
+        self.balancer = Balancer([WorkerLoad() for _ in range(workers)])
+        self.selector = selectors.DefaultSelector()
+        self.stopping = False
+        self.failed = False
+        self._resume_accepting = 0.0
+        self._context = multiprocessing.get_context("spawn")
+
+    # the main loop
+
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT; the exit status (1 if a worker failed to start)."""
+        listener = self.config.bind_socket()
+        listener.listen(self.config.backlog)
+        listener.setblocking(False)
+        wake_read, wake_write = socket.socketpair()
+        wake_read.setblocking(False)
+        wake_write.setblocking(False)
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous_wakeup = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+        logger.info("Started supervisor process [%d] for %d workers", os.getpid(), self.count)
+        try:
+            for index in range(self.count):
+                self._start(index)
+            self.selector.register(wake_read, selectors.EVENT_READ, "wake")
+            accepting = False
+            while not self.stopping:
+                ready = any(load.ready for load in self.balancer.workers)
+                if not accepting and ready and time.monotonic() >= self._resume_accepting:
+                    self.selector.register(listener, selectors.EVENT_READ, "accept")
+                    accepting = True
+                for key, _events in self.selector.select(timeout=ACCEPT_PAUSE_SECONDS):
+                    if key.data == "accept":
+                        if not self._accept(listener):
+                            self.selector.unregister(listener)
+                            accepting = False
+                    elif key.data == "wake":
+                        _drain(wake_read)
+                    else:
+                        self._hear(key.data)
+                self._reap()
+        finally:
+            listener.close()
+            signal.set_wakeup_fd(previous_wakeup)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._stop_workers()
+            self.selector.close()
+            wake_read.close()
+            wake_write.close()
+        return 1 if self.failed else 0
+
+    def _stop(self, signum: int, _frame: Any) -> None:
+        logger.info("Supervisor: %s received, stopping the workers", signal.Signals(signum).name)
+        self.stopping = True
+
+    # workers
+
+    def _start(self, index: int) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        process = self._context.Process(
+            target=_worker_main, kwargs={"config": self.config, "channel": theirs}, name=f"portal-worker-{index}"
+        )
+        process.start()
+        theirs.close()
+        ours.setblocking(False)
+        self.balancer.workers[index] = WorkerLoad()
+        self.processes[index] = _Process(process, ours, self.balancer.workers[index])
+        self.selector.register(ours, selectors.EVENT_READ, index)
+
+    def _hear(self, index: int) -> None:
+        """Messages of one worker: ready, connections closed, or (at end of file) its end."""
+        entry = self.processes[index]
+        assert entry is not None
+        while True:
+            try:
+                message, fds, _flags, _address = socket.recv_fds(entry.channel, 4096, 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                message, fds = b"", []
+            if not message:
+                self._forget(index)
+                return
+            if message == RETURN:
+                entry.load.connections = max(0, entry.load.connections - len(fds))
+                for fd in fds:
+                    with socket.socket(fileno=fd) as connection:
+                        self._give(connection)
+                continue
+            if message == READY:
+                entry.load.ready = True
+                entry.served = True
+                logger.info("Worker %d [%d] serving", index, entry.process.pid)
+            elif message == STOPPING:
+                entry.load.ready = False
+                self._tell(entry, NO_MORE)
+            else:
+                entry.load.connections = max(0, entry.load.connections - message.count(CLOSED))
+
+    def _forget(self, index: int) -> None:
+        """A worker's channel has closed: it has stopped or died. Replace it unless stopping."""
+        entry = self.processes[index]
+        assert entry is not None
+        self.selector.unregister(entry.channel)
+        entry.channel.close()
+        entry.process.join(timeout=STOP_SECONDS)
+        self.processes[index] = None
+        self.balancer.workers[index] = WorkerLoad()
+        if self.stopping:
+            return
+        if not entry.served:
+            logger.error(
+                "Worker %d [%s] stopped before it could serve (exit code %s); the server stops.",
+                index,
+                entry.process.pid,
+                entry.process.exitcode,
+            )
+            self.failed = True
+            self.stopping = True
+            return
+        logger.warning(
+            "Worker %d [%s] ended (exit code %s); starting another.", index, entry.process.pid, entry.process.exitcode
+        )
+        self._start(index)
+
+    def _reap(self) -> None:
+        """A worker whose process ended but whose channel is somehow still open (it always closes with it)."""
+        for index, entry in enumerate(self.processes):
+            if entry is not None and not entry.process.is_alive():
+                self._hear(index)
+
+    def _tell(self, entry: _Process, message: bytes) -> None:
+        with contextlib.suppress(OSError):  # a worker that has gone: its end of file is handled
+            entry.channel.send(message)
+
+    def _stop_workers(self) -> None:
+        running = [entry for entry in self.processes if entry is not None]
+        for entry in running:
+            self._tell(entry, NO_MORE)  # the listener is closed: a stopping worker need not wait to hear it
+            if entry.process.is_alive():
+                entry.process.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for entry in running:
+            entry.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if entry.process.is_alive():
+                logger.error("Worker [%s] did not stop in %.0f s; killed.", entry.process.pid, STOP_SECONDS)
+                entry.process.kill()
+                entry.process.join()
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(entry.channel)
+            entry.channel.close()
+
+    # connections
+
+    def _accept(self, listener: socket.socket) -> bool:
+        """Every connection waiting, each to the least busy ready worker; False to pause accepting a moment."""
+        while True:
+            try:
+                connection, _address = listener.accept()
+            except BlockingIOError:
+                return True
+            except ConnectionAbortedError:  # the client gave up while it waited
+                continue
+            except OSError as error:  # out of file descriptors and the like: not in a busy loop
+                logger.error("Supervisor: accept failed (%s); accepting again in %.1f s", error, ACCEPT_PAUSE_SECONDS)
+                self._resume_accepting = time.monotonic() + ACCEPT_PAUSE_SECONDS
+                return False
+            with connection:
+                self._give(connection)
+
+    def _give(self, connection: socket.socket) -> None:
+        tried: frozenset[int] = frozenset()
+        while (index := self.balancer.choose(exclude=tried)) is not None:
+            tried |= {index}
+            entry = self.processes[index]
+            assert entry is not None
+            try:
+                socket.send_fds(entry.channel, [GIVE], [connection.fileno()])
+            except OSError as error:  # the worker is going (its end of file follows) or its queue is full
+                logger.warning("Supervisor: worker %d did not take a connection: %s", index, error)
+                continue
+            entry.load.connections += 1
+            return
+        logger.error("Supervisor: no worker could take a connection; it is closed.")
+
+
+def _drain(wake: socket.socket) -> None:
+    try:
+        while wake.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def serve(config: uvicorn.Config, workers: int) -> None:
+    """Serve with ``workers`` balanced worker processes; exits the process with the supervisor's status."""
+    sys.exit(Supervisor(config, workers).run())
+
+
+__all__: Sequence[str] = ["Balancer", "Supervisor", "Worker", "WorkerLoad", "serve"]
