@@ -246,6 +246,8 @@ class Supervisor:
         self.config = config
         self.count = workers
         self.processes: list[_Process | None] = [None] * workers
+        self.retiring: list[_Process] = []
+        self.waiting: list[socket.socket] = []
         self.balancer = Balancer([WorkerLoad() for _ in range(workers)])
         self.selector = selectors.DefaultSelector()
         self.stopping = False
@@ -272,10 +274,14 @@ class Supervisor:
             self.selector.register(wake_read, selectors.EVENT_READ, "wake")
             accepting = False
             while not self.stopping:
+                # Connections wait in the listening socket's backlog while no worker is ready to serve.
                 ready = any(load.ready for load in self.balancer.workers)
                 if not accepting and ready and time.monotonic() >= self._resume_accepting:
                     self.selector.register(listener, selectors.EVENT_READ, "accept")
                     accepting = True
+                elif accepting and not ready:
+                    self.selector.unregister(listener)
+                    accepting = False
                 for key, _events in self.selector.select(timeout=ACCEPT_PAUSE_SECONDS):
                     if key.data == "accept":
                         if not self._accept(listener):
@@ -339,6 +345,10 @@ class Supervisor:
                 entry.load.ready = True
                 entry.served = True
                 logger.info("Worker %d [%d] serving", index, entry.process.pid)
+                waiting, self.waiting = self.waiting, []
+                for connection in waiting:
+                    with connection:
+                        self._give(connection)
             elif message == STOPPING:
                 entry.load.ready = False
                 self._tell(entry, NO_MORE)
@@ -346,36 +356,34 @@ class Supervisor:
                 entry.load.connections = max(0, entry.load.connections - message.count(CLOSED))
 
     def _forget(self, index: int) -> None:
-        """A worker's channel has closed: it has stopped or died. Replace it unless stopping."""
+        """A worker's channel has closed: it is stopping or has died. Replace it unless stopping.
+
+        Not waited for: a worker told to stop may take a while over its requests in flight, and the supervisor
+        keeps accepting meanwhile."""
         entry = self.processes[index]
         assert entry is not None
         self.selector.unregister(entry.channel)
         entry.channel.close()
-        entry.process.join(timeout=STOP_SECONDS)
         self.processes[index] = None
         self.balancer.workers[index] = WorkerLoad()
+        self.retiring.append(entry)
         if self.stopping:
             return
         if not entry.served:
-            logger.error(
-                "Worker %d [%s] stopped before it could serve (exit code %s); the server stops.",
-                index,
-                entry.process.pid,
-                entry.process.exitcode,
-            )
+            logger.error("Worker %d [%s] stopped before it could serve; the server stops.", index, entry.process.pid)
             self.failed = True
             self.stopping = True
             return
-        logger.warning(
-            "Worker %d [%s] ended (exit code %s); starting another.", index, entry.process.pid, entry.process.exitcode
-        )
+        logger.warning("Worker %d [%s] has stopped serving; starting another.", index, entry.process.pid)
         self._start(index)
 
     def _reap(self) -> None:
-        """A worker whose process ended but whose channel is somehow still open (it always closes with it)."""
-        for index, entry in enumerate(self.processes):
-            if entry is not None and not entry.process.is_alive():
-                self._hear(index)
+        """Workers that have stopped serving and whose process has now ended."""
+        for entry in list(self.retiring):
+            if not entry.process.is_alive():
+                self.retiring.remove(entry)
+                level = logging.INFO if entry.process.exitcode in (0, -signal.SIGTERM) else logging.WARNING
+                logger.log(level, "Worker [%s] ended (exit code %s)", entry.process.pid, entry.process.exitcode)
 
     def _tell(self, entry: _Process, message: bytes) -> None:
         with contextlib.suppress(OSError):  # a worker that has gone: its end of file is handled
@@ -383,20 +391,26 @@ class Supervisor:
 
     def _stop_workers(self) -> None:
         running = [entry for entry in self.processes if entry is not None]
+        self.processes = [None] * self.count
         for entry in running:
             self._tell(entry, NO_MORE)  # the listener is closed: a stopping worker need not wait to hear it
             if entry.process.is_alive():
                 entry.process.terminate()
         deadline = time.monotonic() + STOP_SECONDS
-        for entry in running:
+        for entry in running + self.retiring:
             entry.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if entry.process.is_alive():
                 logger.error("Worker [%s] did not stop in %.0f s; killed.", entry.process.pid, STOP_SECONDS)
                 entry.process.kill()
                 entry.process.join()
+        for entry in running:
             with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(entry.channel)
             entry.channel.close()
+        self.retiring.clear()
+        for connection in self.waiting:
+            connection.close()
+        self.waiting.clear()
 
     # connections
 
@@ -429,7 +443,7 @@ class Supervisor:
                 continue
             entry.load.connections += 1
             return
-        logger.error("Supervisor: no worker could take a connection; it is closed.")
+        self.waiting.append(connection.dup())  # for the next worker that is ready
 
 
 def _drain(wake: socket.socket) -> None:

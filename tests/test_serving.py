@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -66,6 +67,10 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def serving(self) -> int:
+        """How many times a worker has reported that it serves."""
+        return len(re.findall(r"Worker \d+ \[\d+\] serving$", self.output(), re.MULTILINE))
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -97,7 +102,7 @@ def _wait_until_serving(served: Served, workers: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert served.process.poll() is None, served.output()
-        if served.output().count("serving") >= workers:
+        if served.serving() >= workers:
             return
         time.sleep(0.1)
     raise AssertionError(f"not serving after 60 s:\n{served.output()}")
@@ -184,7 +189,7 @@ def test_connections_are_spread_evenly_and_refill_the_worker_that_has_fewest(two
         deadline = time.monotonic() + 10
         while _open_sockets(emptied, two_workers) > 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.3)  # the worker's report of the closings reaches the supervisor
+        time.sleep(1.0)  # the worker's report of the closings reaches the supervisor (well within a second)
         arriving = [_open(two_workers) for _ in range(2)]
         connections += arriving
         assert [_holder(connection, two_workers) for connection in arriving] == [emptied, emptied]
@@ -198,19 +203,27 @@ def _wait_for_replacement(served: Served, gone: int, serving_before: int) -> lis
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         now = served.workers()
-        if len(now) == 2 and gone not in now and served.output().count("serving") > serving_before:
+        if len(now) == 2 and gone not in now and served.serving() > serving_before:
             return now
         time.sleep(0.1)
     raise AssertionError(f"no replacement worker:\n{served.output()}")
 
 
+def _wait_for_output(served: Served, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in served.output():
+        assert time.monotonic() < deadline, f"{text!r} not in:\n{served.output()}"
+        time.sleep(0.1)
+
+
 def test_a_worker_that_dies_is_replaced_and_the_portal_keeps_answering(two_workers: Served) -> None:
     before = two_workers.workers()
-    serving_before = two_workers.output().count("serving")
+    serving_before = two_workers.serving()
     os.kill(before[0], signal.SIGKILL)
     now = _wait_for_replacement(two_workers, before[0], serving_before)
     assert before[1] in now
-    assert "ended (exit code -9); starting another" in two_workers.output()
+    assert "has stopped serving; starting another" in two_workers.output()
+    _wait_for_output(two_workers, f"Worker [{before[0]}] ended (exit code -9)")
     holders = set()
     for _ in range(4):
         connection = _open(two_workers)
@@ -221,7 +234,7 @@ def test_a_worker_that_dies_is_replaced_and_the_portal_keeps_answering(two_worke
 
 def test_a_worker_told_to_stop_hands_back_new_connections_and_no_client_is_refused(two_workers: Served) -> None:
     before = two_workers.workers()
-    serving_before = two_workers.output().count("serving")
+    serving_before = two_workers.serving()
     answers: list[object] = []
     stop = threading.Event()
 
@@ -248,7 +261,37 @@ def test_a_worker_told_to_stop_hands_back_new_connections_and_no_client_is_refus
             thread.join()
     assert len(answers) > 50
     assert Counter(answers) == {200: len(answers)}
-    assert f"[{before[0]}] ended (exit code -15); starting another" in two_workers.output()  # uvicorn re-raises
+    _wait_for_output(two_workers, f"Worker [{before[0]}] ended (exit code -15)")  # uvicorn re-raises the signal
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: a zombie has closed every file it had open."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_while_no_worker_can_serve_a_new_connection_waits_for_one(two_workers: Served) -> None:
+    before = two_workers.workers()
+    serving_before = two_workers.serving()
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    # Once the supervisor knows (a connection handed to a worker in its last moment is lost with it, as are
+    # those it held):
+    for pid in before:
+        _wait_for_output(two_workers, f"[{pid}] has stopped serving")
+    connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=60)
+    try:
+        assert _healthz(connection) == 200  # answered by a replacement
+    finally:
+        connection.close()
+    assert two_workers.serving() > serving_before
+    deadline = time.monotonic() + 60
+    while two_workers.serving() < serving_before + 2 or len(two_workers.workers()) != 2:
+        assert time.monotonic() < deadline, two_workers.output()
+        time.sleep(0.1)
+    assert not set(before) & set(two_workers.workers())
 
 
 def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path: Path) -> None:
@@ -258,8 +301,7 @@ def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path: Path) -> None:
     connection = _open(served)
     connection.close()
     assert _stop(served) == 0
-    for pid in workers:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not any(_alive(pid) for pid in workers)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", served.port), timeout=2).close()
 
