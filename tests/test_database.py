@@ -59,7 +59,9 @@ def _terminate(migrated: Database, pid: int) -> None:
         assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}) is True
     deadline = time.monotonic() + 5
     with migrated.engine.connect() as connection:
+        # pg_stat_activity is a snapshot taken once per transaction: each look in a transaction of its own.
         while connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+            connection.rollback()
             assert time.monotonic() < deadline, "the backend did not end"
             time.sleep(0.02)
 
