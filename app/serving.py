@@ -53,6 +53,17 @@ STOP_SECONDS = 35.0
 the requests in flight) before it kills it."""
 
 
+def _next_message(channel: socket.socket) -> tuple[bytes, list[int]] | None:
+    """The next message on a channel with the descriptors it carries; None if none waits, b"" at its end."""
+    try:
+        message, fds, _flags, _address = socket.recv_fds(channel, 4096, 16)
+    except BlockingIOError:
+        return None
+    except OSError:  # the other side has gone
+        return b"", []
+    return message, fds
+
+
 # --- choosing a worker -------------------------------------------------------------------------------
 
 
@@ -150,13 +161,8 @@ class Worker(uvicorn.Server):
         """Take every connection the supervisor has sent; stop serving if the supervisor is gone."""
         assert self._channel is not None
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                message, fds, _flags, _address = socket.recv_fds(self._channel, 16, 16)
-            except BlockingIOError:
-                return
-            except OSError:
-                message, fds = b"", []
+        while (received := _next_message(self._channel)) is not None:
+            message, fds = received
             if not message:
                 if not self._stopping:
                     logger.error("The supervisor has gone; this worker stops.")
@@ -325,13 +331,8 @@ class Supervisor:
         """Messages of one worker: ready, connections closed, or (at end of file) its end."""
         entry = self.processes[index]
         assert entry is not None
-        while True:
-            try:
-                message, fds, _flags, _address = socket.recv_fds(entry.channel, 4096, 16)
-            except BlockingIOError:
-                return
-            except OSError:
-                message, fds = b"", []
+        while (received := _next_message(entry.channel)) is not None:
+            message, fds = received
             if not message:
                 self._forget(index)
                 return
