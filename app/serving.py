@@ -10,9 +10,11 @@ Here the supervisor process alone accepts. It hands each connection (the file de
 socket pair: ``SCM_RIGHTS``) to the worker with the fewest open connections, taking turns between equals,
 and each worker reports back when one of its connections closes. No request bytes pass through the
 supervisor. Node.js's cluster module distributes connections from its primary in the same way, for the same
-reason. A worker that dies is replaced; a worker that fails to start stops the whole server (a
-configuration error does not become a restart loop). SIGTERM or SIGINT: the supervisor stops accepting and
-the workers finish the requests in flight (uvicorn's graceful shutdown).
+reason. A worker that dies is replaced at once (the supervisor does not wait for it); a worker told to stop
+first says so and hands back any connection given to it meanwhile, for another worker; while no worker is
+ready, connections wait in the listening socket's backlog. A worker that fails to start stops the whole
+server (a configuration error does not become a restart loop). SIGTERM or SIGINT: the supervisor stops
+accepting and the workers finish the requests in flight (uvicorn's graceful shutdown).
 """
 
 from __future__ import annotations
