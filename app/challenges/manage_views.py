@@ -19,7 +19,7 @@ from app.challenges.enums import STATUS_LABELS, ChallengeStatus, TaxonomyKind
 from app.challenges.manage_pages import challenge_page
 from app.challenges.models import Challenge
 from app.challenges.schemas import ChallengeDefinition
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
@@ -80,20 +80,19 @@ def manage_challenge_status(
     challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
-        to = ChallengeStatus(values.get("to", ""))
+        to = ChallengeStatus(str(values.get("status_to", "")))
     except ValueError:
         to = None
     try:
         if to is None:
             raise ValidationFailed([FieldError("to", N_("Choose one of the options."))])
-        manage.change_status(
-            db, challenge=challenge, to=to, reason=values.get("reason"), actor=actor_of(request, user), now=now
-        )
-    except ValidationFailed as failed:
+        reason = str(values.get("status_reason", ""))
+        manage.change_status(db, challenge=challenge, to=to, reason=reason, actor=actor_of(request, user), now=now)
+    except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-        errors = [FieldError(f"status_{e.path}", e.message, e.params) for e in failed.errors]
-        values = {f"status_{k}": v for k, v in values.items()}
+        found = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("to", failed.message)]
+        errors = [FieldError(f"status_{e.path}", e.message, e.params) for e in found]
         return challenge_page(
             request, db, challenge, now=now, language=language, errors=errors, values=values, status_code=422
         )

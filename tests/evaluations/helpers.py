@@ -147,12 +147,13 @@ def build_scenario(
     two_stages: bool = False,
     at: datetime = RECEIVED,
     prefix: str = "",
+    definition: dict[str, Any] | None = None,
 ) -> Scenario:
     """A published challenge with submitted proposals, its coordinator, evaluators (not yet in the pool).
 
     ``prefix`` makes every slug, e-mail address and KvK number distinct, so that two scenarios can share a test.
     """
-    overrides: dict[str, Any] = {"blind_scoring": blind}
+    overrides: dict[str, Any] = {"blind_scoring": blind, **(definition or {})}
     if prefix:
         overrides["slug"] = f"{prefix}-challenge"
     if two_stages:
