@@ -50,7 +50,7 @@ ROWS = [
         "/manage/challenges/{challenge_id}/status",
         C + "/status",
         _admin(REDIRECT),
-        data={"to": "evaluation", "reason": "Matrix"},
+        data={"status_to": "evaluation", "status_reason": "Matrix"},
         private_to=PRIVATE,
     ),
     Row("GET", "/manage/challenges/{challenge_id}/edit", C + "/edit", _admin(OK), private_to=PRIVATE),

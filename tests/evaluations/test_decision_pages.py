@@ -4,8 +4,8 @@ page, factors rated high on the route page, in Dutch and in English."""
 from __future__ import annotations
 
 import pytest
-from markupsafe import escape
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock

@@ -151,10 +151,14 @@ def test_publish_with_a_reason(client: TestClient, session: Session, clock: Froz
 def test_cancel_needs_a_reason(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    response = post(client, f"/manage/challenges/{challenge.id}/status", {"to": "cancelled", "reason": " "})
+    response = post(
+        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "cancelled", "status_reason": " "}
+    )
     assert response.status_code == 422
     assert 'id="status_reason-error"' in response.text
-    response = post(client, f"/manage/challenges/{challenge.id}/status", {"to": "cancelled", "reason": "Geen budget"})
+    response = post(
+        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "cancelled", "status_reason": "Geen budget"}
+    )
     assert response.status_code == 303
     session.expire_all()
     assert (challenge.status, challenge.status_reason) == ("cancelled", "Geen budget")
@@ -164,8 +168,11 @@ def test_cancel_needs_a_reason(client: TestClient, session: Session, clock: Froz
 def test_status_outside_the_table_is_refused(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    response = post(client, f"/manage/challenges/{challenge.id}/status", {"to": "archived", "reason": "x"})
-    assert response.status_code == 400
+    response = post(
+        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "archived", "status_reason": "x"}
+    )
+    assert response.status_code == 422
+    assert 'id="status_to-error"' in response.text
     session.expire_all()
     assert challenge.status == "published"
 
