@@ -161,7 +161,6 @@ def template_context(request: Request, language: str) -> dict[str, Any]:
         "ngettext": ngettext,
         "_": gettext,
         "now": now,
-        "settings": request.app.state.settings,
         "local_datetime": lambda value: format_local_datetime(value, language),
         "local_date": lambda value: format_local_date(value, language),
         "remaining": lambda deadline: format_remaining(deadline, now, language),

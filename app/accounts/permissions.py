@@ -18,7 +18,3 @@ def needs_second_factor(auth: AuthSession) -> bool:
     """Staff must have given a one-time code in this session; company users only when they enrolled."""
     user = auth.user
     return (user.is_staff or user.totp_enabled) and auth.mfa_verified_at is None
-
-
-def may_use_staff_pages(auth: AuthSession | None) -> bool:
-    return auth is not None and auth.user.is_staff and auth.user.totp_enabled and auth.mfa_verified_at is not None

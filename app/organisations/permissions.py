@@ -6,10 +6,6 @@ from app.organisations.enums import MemberRole
 from app.organisations.models import Membership
 
 
-def is_member(membership: Membership | None) -> bool:
-    return membership is not None
-
-
 def is_admin(membership: Membership | None) -> bool:
     return membership is not None and membership.role == MemberRole.ADMIN.value
 

@@ -56,13 +56,6 @@ class StageNotOpen(InvalidTransition):
 # --- queries --------------------------------------------------------------------------------------
 
 
-def get_proposal(session: Session, *, proposal_id: int) -> Proposal:
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound()
-    return proposal
-
-
 def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Proposal:
     """The proposal, for a member of its organisation; ``NotFound`` for everyone else (staff too).
 
