@@ -284,6 +284,7 @@ def manage_challenge_save(
                     actor=actor_of(request, user),
                     now=now,
                     extension_days=settings.correction_extension_days,
+                    links=request.app.state.links,
                 )
             db.commit()
             return see_other(request, "manage_challenge", challenge_id=challenge_id)
@@ -400,6 +401,7 @@ def manage_challenge_extend_save(
             reason=values.get("reason"),
             actor=actor_of(request, user),
             now=now,
+            links=request.app.state.links,
         )
     except ValidationFailed as failed:
         db.rollback()

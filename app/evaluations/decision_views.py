@@ -372,7 +372,9 @@ def invite_next(
         scope,
         now,
         language,
-        lambda v: decisions.invite_shortlisted(db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now),
+        lambda v: decisions.invite_shortlisted(
+            db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now, links=request.app.state.links
+        ),
         posted=posted,
     )
 

@@ -39,6 +39,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import DecisionForm, RouteForm
 from app.evaluations.service import Standing
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 
 
@@ -696,7 +697,7 @@ def shortlist(
 
 
 def invite_shortlisted(
-    session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> int:
     """Invite the companies of released 'invite' decisions to the next stage (a prefilled draft each)."""
     from app.proposals import service as proposal_service
@@ -714,7 +715,9 @@ def invite_shortlisted(
             and decision.invited_proposal_id is None
         ):
             proposal = session.get_one(Proposal, decision.proposal_id)
-            invited = proposal_service.invite_to_stage(session, proposal=proposal, stage=target, actor=actor, now=now)
+            invited = proposal_service.invite_to_stage(
+                session, proposal=proposal, stage=target, actor=actor, now=now, links=links
+            )
             decision.invited_proposal_id = invited.id
             count += 1
     session.flush()

@@ -16,7 +16,7 @@ from app.notifications.models import OutboxMessage
 from app.proposals import service
 from app.proposals.models import Proposal, ProposalVersion
 from app.storage import LocalBlobStore
-from tests.factories import create_challenge, definition_data
+from tests.factories import LINKS, create_challenge, definition_data
 from tests.pdfs import pdf_bytes
 from tests.proposals.helpers import create_company
 
@@ -71,6 +71,7 @@ def _submit(
         user=user,
         actor=_actor(user),
         now=now,
+        links=LINKS,
     )
     session.commit()
     return version
@@ -84,7 +85,7 @@ def test_counts_per_stage_tell_only_numbers(session: Session, clock: FrozenClock
     _, p3 = _ready(session, challenge, 3, now, blobs)
     _submit(session, p1, user1, blobs, now, "a")
     _submit(session, p2, user2, blobs, now, "b")
-    service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now)
+    service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now, links=LINKS)
     session.commit()
     counts = service.count_proposals(session, challenge_id=challenge.id)
     assert counts == {"brief": service.ProposalCounts(drafts=1, submitted=1, withdrawn=1, reconfirmation_due=0)}
@@ -105,7 +106,7 @@ def test_the_last_version_before_the_deadline_stands(
     second = _submit(session, proposal, user, blobs, later, "second")
     withdrawn_user, withdrawn = _ready(session, challenge, 2, clock.now(), blobs)
     _submit(session, withdrawn, withdrawn_user, blobs, clock.now(), "w")
-    service.withdraw_proposal(session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later)
+    service.withdraw_proposal(session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later, links=LINKS)
     session.commit()
     standing = service.standing_versions(session, stage_id=challenge.stages[0].id)
     assert [(v.proposal_id, v.number) for v in standing] == [(proposal.id, 2)]
@@ -144,7 +145,12 @@ def test_correction_requires_reconfirmation_and_tells_members(
     _submit(session, proposal, user, blobs, clock.now(), "k")
     _ready(session, challenge, 2, clock.now(), blobs)  # a draft is not asked to re-confirm
     marked = service.require_reconfirmation(
-        session, challenge=challenge, reason="Criterium verduidelijkt", actor=Actor.system(), now=clock.now()
+        session,
+        challenge=challenge,
+        reason="Criterium verduidelijkt",
+        actor=Actor.system(),
+        now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     assert marked == 1
@@ -152,7 +158,7 @@ def test_correction_requires_reconfirmation_and_tells_members(
     mails = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "proposal_reconfirm")).all()
     assert [m.to_address for m in mails] == [user.email] and "Criterium verduidelijkt" in mails[0].body_text
     version = service.reconfirm_proposal(
-        session, proposal=proposal, idempotency_key="r", user=user, actor=_actor(user), now=clock.now()
+        session, proposal=proposal, idempotency_key="r", user=user, actor=_actor(user), now=clock.now(), links=LINKS
     )
     session.commit()
     assert version.kind == "reconfirm" and version.number == 2 and proposal.reconfirmation_required_at is None
@@ -174,13 +180,13 @@ def test_invitation_to_the_next_stage_prefills_the_consortium(
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     _submit(session, proposal, user, blobs, clock.now(), "k")
     invited = service.invite_to_stage(
-        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now()
+        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     session.commit()
     assert invited.stage_id == challenge.stages[1].id and invited.invited_at == clock.now()
     assert invited.draft["lead"] == {"role": "", "share": "100"} and invited.draft["trl"] == "5"
     again = service.invite_to_stage(
-        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now()
+        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     assert again.id == invited.id
     assert (
