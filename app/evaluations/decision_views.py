@@ -142,6 +142,8 @@ def _proposal_page(
         rating_labels=route.RATING_LABELS,
         scale_options=scale_options(outcome.definition, get_language(request)),
         released=item.decision is not None and item.decision.status == DecisionStatus.RELEASED.value,
+        # The confirmation after the redirect; only where a consensus exists, whatever the address says.
+        consensus_recorded=not errors and request.query_params.get("done") == "consensus" and bool(item.consensus),
     )
     return render(request, "evaluations/proposal.html", context, status_code=status_code)
 
@@ -182,7 +184,9 @@ def consensus(
             now=now,
         )
         db.commit()
-        return see_other(request, "eval_proposal", slug=slug, stage_key=stage_key, proposal_id=proposal_id)
+        return see_other(
+            request, "eval_proposal", "done=consensus", slug=slug, stage_key=stage_key, proposal_id=proposal_id
+        )
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]

@@ -192,6 +192,11 @@ class ProposalResult:
     def submitted_count(self) -> int:
         return sum(1 for row in self.rows if row.submitted)
 
+    @property
+    def consensus_pending(self) -> tuple[str, ...]:
+        """The flagged criteria that have no consensus score yet: consensus is required while there are any."""
+        return tuple(key for key in self.flagged if key not in self.consensus)
+
 
 @dataclass
 class StageResults:
@@ -301,8 +306,12 @@ def _rank(results: StageResults) -> None:
 
 
 class ConsensusValue(NamedTuple):
+    """One criterion's consensus; ``moderator`` is the name of who recorded it ("" once their account is gone)."""
+
     score: int
     rationale: str
+    recorded_at: datetime | None = None
+    moderator: str = ""
 
 
 def _consensus_values(session: Session, ids: list[int]) -> dict[int, dict[str, ConsensusValue]]:
@@ -311,11 +320,18 @@ def _consensus_values(session: Session, ids: list[int]) -> dict[int, dict[str, C
     if ids:
         rows = session.execute(
             select(
-                ConsensusScore.proposal_id, ConsensusScore.criterion_key, ConsensusScore.score, ConsensusScore.rationale
-            ).where(ConsensusScore.proposal_id.in_(ids))
+                ConsensusScore.proposal_id,
+                ConsensusScore.criterion_key,
+                ConsensusScore.score,
+                ConsensusScore.rationale,
+                ConsensusScore.recorded_at,
+                User.name,
+            )
+            .outerjoin(User, User.id == ConsensusScore.moderator_id)
+            .where(ConsensusScore.proposal_id.in_(ids))
         )
-        for proposal_id, key, score, rationale in rows:
-            result.setdefault(proposal_id, {})[key] = ConsensusValue(score, rationale)
+        for proposal_id, key, score, rationale, recorded_at, moderator in rows:
+            result.setdefault(proposal_id, {})[key] = ConsensusValue(score, rationale, recorded_at, moderator or "")
     return result
 
 

@@ -29,6 +29,7 @@ TEXT = {
         "submit": "Beoordeling indienen",
         "flag": "Verschil van oordeel",
         "consensus": "Consensus vastleggen",
+        "consensus_recorded": "De consensus is vastgelegd.",
         "prepare": "Besluit voorbereiden",
         "review": "Voorbereide besluiten als gecontroleerd markeren",
         "release": "Alle besluiten bekendmaken en de bedrijven berichten",
@@ -42,6 +43,7 @@ TEXT = {
         "submit": "Submit the evaluation",
         "flag": "Disagreement",
         "consensus": "Record the consensus",
+        "consensus_recorded": "The consensus has been recorded.",
         "prepare": "Prepare the decision",
         "review": "Mark the prepared decisions as reviewed",
         "release": "Release all decisions and notify the companies",
@@ -158,7 +160,9 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
             page.locator(f"#score_safety-{safety + 1}").check()
             page.locator("#rationale_safety").fill("Besproken.")
             page.get_by_role("button", name=text["consensus"]).click()
-            page.wait_for_url(f"**{s.base}/proposals/{proposal.id}")
+            page.wait_for_url(f"**{s.base}/proposals/{proposal.id}?done=consensus")
+            expect(page.get_by_role("status")).to_contain_text(text["consensus_recorded"])
+            assert_accessible(page)
             page.locator(f"#outcome-{outcome}").check()
             page.locator("#feedback").fill(f"Terugkoppeling voor {proposal.reference}.")
             page.get_by_role("button", name=text["prepare"]).click()
