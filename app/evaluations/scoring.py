@@ -41,10 +41,13 @@ class Reason:
 
 
 def reason_text(reason: Reason, language: str, *, criterion_titles: Mapping[str, str] | None = None) -> str:
-    """The reason translated, with a ``criterion`` key replaced by its title when ``criterion_titles`` has it."""
+    """The reason translated, with a ``criterion`` key replaced by its title when ``criterion_titles`` has it
+    and a weighted ``total`` with two decimals (as the pages show it)."""
     params = dict(reason.params)
     if criterion_titles is not None and "criterion" in params:
         params["criterion"] = criterion_titles.get(str(params["criterion"]), params["criterion"])
+    if isinstance(params.get("total"), float):
+        params["total"] = f"{params['total']:.2f}"
     return translate(language, reason.message, **params)
 
 
