@@ -29,7 +29,7 @@ from app.i18n import N_
 from app.links import Links
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
-from app.questions import service as question_service
+from app.questions.nota import service as question_service
 
 # --- corrections and extensions after publication -------------------------------------------------
 

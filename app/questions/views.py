@@ -20,6 +20,7 @@ from app.organisations.models import Organisation
 from app.questions import permissions, service
 from app.questions.enums import EntryStatus
 from app.questions.models import NotaEntry
+from app.questions.nota import service as nota_service
 from app.questions.schemas import AnswerForm, AskForm
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
@@ -204,7 +205,9 @@ def nota_publish(
 ) -> Response:
     challenge = _managed(db, slug=slug, user=user)
     try:
-        service.publish(db, challenge=challenge, actor=actor_of(request, user), now=now, links=request.app.state.links)
+        nota_service.publish(
+            db, challenge=challenge, actor=actor_of(request, user), now=now, links=request.app.state.links
+        )
     except ValidationFailed as failed:
         db.rollback()
         challenge = _managed(db, slug=slug, user=user)
