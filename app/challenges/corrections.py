@@ -29,6 +29,7 @@ from app.i18n import N_
 from app.links import Links
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
+from app.proposals.submissions import service as submission_service
 from app.questions.nota import service as question_service
 
 # --- corrections and extensions after publication -------------------------------------------------
@@ -293,7 +294,7 @@ def _organisations_with_proposals(session: Session, *, challenge_id: int) -> set
 def _require_reconfirmation(
     session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime, links: Links
 ) -> int:
-    return proposal_service.require_reconfirmation(
+    return submission_service.require_reconfirmation(
         session, challenge=challenge, reason=reason, actor=actor, now=now, links=links
     )
 

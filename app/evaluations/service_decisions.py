@@ -716,8 +716,8 @@ def invite_shortlisted(
     session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> int:
     """Invite the companies of released 'invite' decisions to the next stage (a prefilled draft each)."""
-    from app.proposals import service as proposal_service
     from app.proposals.models import Proposal
+    from app.proposals.submissions import service as proposal_service
 
     target = next_stage(challenge, stage)
     if target is None:

@@ -16,7 +16,7 @@ from app.challenges.models import Challenge, ChallengeStage
 from app.errors import NotFound
 from app.organisations.models import Organisation
 from app.proposals import permissions, service
-from app.proposals.document_views import MEDIA_TYPES, attachment
+from app.proposals.documents.views import MEDIA_TYPES, attachment
 from app.proposals.models import Proposal, ProposalVersion
 from app.web import DbSession, Now, render
 

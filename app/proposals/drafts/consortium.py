@@ -33,42 +33,16 @@ def parse_partner(
 ) -> dict[str, Any]:
     """A partner from the add-partner form, linked to its registration when there is one."""
     errors: list[FieldError] = []
-    if not definition.eligibility.consortium_allowed:
-        raise ValidationFailed(errors=[FieldError("partner", N_("This challenge does not accept consortia."))])
-    limit = definition.eligibility.max_partners
-    if limit is not None and len(partners) >= limit:
-        raise ValidationFailed(
-            errors=[FieldError("partner", N_("This challenge allows at most %(max)s partners."), {"max": limit})]
-        )
+    _check_room(definition, partners)
     kvk_raw = str(values.get("partner_kvk_number", "")).strip()
     country = str(values.get("partner_country", "")).strip().upper()
     registry_id = str(values.get("partner_registry_id", "")).strip()
     name = str(values.get("partner_legal_name", "")).strip()
     role = str(values.get("partner_role", "")).strip()
     share_raw = str(values.get("partner_share", "")).strip()
-    registered: Organisation | None = None
-    kvk: str | None = None
-    if kvk_raw:
-        kvk = normalise_kvk(kvk_raw)
-        if kvk is None:
-            errors.append(FieldError("partner_kvk_number", N_("A KvK number has 8 digits.")))
-        else:
-            registered = organisation_service.find_registered(session, kvk_number=kvk)
-        country = "NL"
-        registry_id = ""
-    elif country or registry_id:
-        if not is_country(country) or country == "NL":
-            errors.append(
-                FieldError(
-                    "partner_country", N_("Choose the country of a non-Dutch organisation, or give a KvK number.")
-                )
-            )
-        if not registry_id:
-            errors.append(FieldError("partner_registry_id", REQUIRED))
-        if not errors:
-            registered = organisation_service.find_registered(session, country=country, registry_id=registry_id)
-    else:
-        errors.append(FieldError("partner_kvk_number", N_("Give a KvK number, or a country and registry id.")))
+    registered, kvk, country, registry_id = _identify(
+        session, kvk_raw=kvk_raw, country=country, registry_id=registry_id, errors=errors
+    )
     if registered is None and not name:
         errors.append(FieldError("partner_legal_name", REQUIRED))
     if not role:
@@ -98,6 +72,48 @@ def parse_partner(
         "role": role[:200],
         "share": share_raw,
     }
+
+
+def _check_room(definition: ChallengeDefinition, partners: list[dict[str, Any]]) -> None:
+    """Refuse any partner when the call takes no consortia, or one more than it allows."""
+    if not definition.eligibility.consortium_allowed:
+        raise ValidationFailed(errors=[FieldError("partner", N_("This challenge does not accept consortia."))])
+    limit = definition.eligibility.max_partners
+    if limit is not None and len(partners) >= limit:
+        raise ValidationFailed(
+            errors=[FieldError("partner", N_("This challenge allows at most %(max)s partners."), {"max": limit})]
+        )
+
+
+def _identify(
+    session: Session, *, kvk_raw: str, country: str, registry_id: str, errors: list[FieldError]
+) -> tuple[Organisation | None, str | None, str, str]:
+    """The partner's registration (if any), KvK number, country and registry id, from what was typed; what is
+    wrong with them goes into ``errors``."""
+    registered: Organisation | None = None
+    kvk: str | None = None
+    if kvk_raw:
+        kvk = normalise_kvk(kvk_raw)
+        if kvk is None:
+            errors.append(FieldError("partner_kvk_number", N_("A KvK number has 8 digits.")))
+        else:
+            registered = organisation_service.find_registered(session, kvk_number=kvk)
+        country = "NL"
+        registry_id = ""
+    elif country or registry_id:
+        if not is_country(country) or country == "NL":
+            errors.append(
+                FieldError(
+                    "partner_country", N_("Choose the country of a non-Dutch organisation, or give a KvK number.")
+                )
+            )
+        if not registry_id:
+            errors.append(FieldError("partner_registry_id", REQUIRED))
+        if not errors:
+            registered = organisation_service.find_registered(session, country=country, registry_id=registry_id)
+    else:
+        errors.append(FieldError("partner_kvk_number", N_("Give a KvK number, or a country and registry id.")))
+    return registered, kvk, country, registry_id
 
 
 def _identity_key(organisation_id: int | None, kvk: str | None, country: str | None, registry: str | None) -> str:
