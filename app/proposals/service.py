@@ -8,7 +8,6 @@ the view does, once. Every change is an audit event.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,12 +25,11 @@ from app.errors import DeadlinePassed, InvalidTransition, NotFound
 from app.i18n import N_
 from app.organisations.models import Membership, Organisation
 from app.proposals import permissions
+from app.proposals.drafts.schemas import ProposalDraft
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
 _Model = TypeVar("_Model")
-
-EMPTY_DRAFT: dict[str, Any] = {"answers": {}, "trl": "", "lead": {"role": "", "share": ""}, "partners": []}
 
 
 class StageClosed(DeadlinePassed):
@@ -213,11 +211,9 @@ def get_version(session: Session, *, proposal: Proposal, number: int) -> Proposa
 # --- the working copy, the open-for-changes guard, the audit event --------------------------------
 
 
-def working_copy(proposal: Proposal) -> dict[str, Any]:
-    """A copy to change and assign back (JSON columns notice assignment, not mutation)."""
-    draft = copy.deepcopy(EMPTY_DRAFT)
-    draft.update(copy.deepcopy(proposal.draft or {}))
-    return draft
+def working_copy(proposal: Proposal) -> ProposalDraft:
+    """A copy to change and store back with ``model_dump()`` (JSON columns notice assignment, not mutation)."""
+    return ProposalDraft.model_validate(proposal.draft or {})
 
 
 def require_open(challenge: Challenge, stage: ChallengeStage, now: datetime) -> None:
@@ -254,7 +250,7 @@ def page_context(session: Session, proposal: Proposal, now: datetime) -> dict[st
         "definition": definition,
         "spec": spec,
         "editable": permissions.is_open_for_changes(challenge, stage, now),
-        "draft": {**EMPTY_DRAFT, **(proposal.draft or {})},
+        "draft": working_copy(proposal),
     }
 
 

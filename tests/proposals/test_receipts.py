@@ -20,6 +20,7 @@ from app.audit.service import Actor
 from app.clock import FrozenClock
 from app.proposals.documents import service as document_service
 from app.proposals.drafts import service as draft_service
+from app.proposals.drafts.schemas import ProposalDraft
 from app.proposals.models import Proposal
 from app.proposals.submissions import receipts
 from app.proposals.submissions import service as submission_service
@@ -203,3 +204,28 @@ def test_a_working_copy_stored_by_an_earlier_release_loads_and_keeps_its_shape(
         "lead": {"role": "", "share": ""},
         "partners": [],
     }
+
+
+def test_a_stored_working_copy_round_trips_through_the_model_unchanged() -> None:
+    stored = {
+        "answers": {"summary": "Vroege detectie", "sensors": ["radar", "rf"]},
+        "trl": "5",
+        "lead": {"role": "Integratie", "share": "60"},
+        "partners": [
+            {
+                "organisation_id": 7,
+                "legal_name": "Partner B.V.",
+                "kvk_number": "44444444",
+                "country": "NL",
+                "registry_id": None,
+                "role": "Sensoren",
+                "share": "40",
+            }
+        ],
+        "declarations": ["consent"],  # a key the model does not know is kept
+    }
+    assert json.dumps(ProposalDraft.model_validate(stored).model_dump()) == json.dumps(stored)
+    assert ProposalDraft.model_validate({"trl": 5}).trl == "5"
+    assert json.dumps(ProposalDraft().model_dump()) == (
+        '{"answers": {}, "trl": "", "lead": {"role": "", "share": ""}, "partners": []}'
+    )

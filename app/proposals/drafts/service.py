@@ -5,7 +5,6 @@ Services never commit; the view does, once. Every change is an audit event.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,10 +18,10 @@ from app.errors import FieldError, NotFound
 from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
+from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal
 from app.proposals.service import (
-    EMPTY_DRAFT,
     StageClosed,
     StageNotOpen,
     audit_event,
@@ -59,7 +58,7 @@ def start_proposal(
         stage_id=stage.id,
         organisation_id=organisation.id,
         status=ProposalStatus.DRAFT.value,
-        draft=copy.deepcopy(EMPTY_DRAFT),
+        draft=ProposalDraft().model_dump(),
         challenge_version=challenge.current_version,
         created_at=now,
         updated_at=now,
@@ -87,36 +86,36 @@ def save_answers(
     challenge, stage, _ = context_of(session, proposal)
     questions = questions_of(challenge, stage)
     draft = working_copy(proposal)
-    draft["answers"] = {**draft["answers"], **answer_rules.raw_answers(questions, values)}
-    draft["trl"] = str(values.get(answer_rules.TRL_FIELD, "")).strip()
+    draft.answers = {**draft.answers, **answer_rules.raw_answers(questions, values)}
+    draft.trl = str(values.get(answer_rules.TRL_FIELD, "")).strip()
     late = now >= stage.deadline_at
     if not late:
         require_open(challenge, stage, now)
-    proposal.draft = draft
+    proposal.draft = draft.model_dump()
     proposal.challenge_version = challenge.current_version
     proposal.updated_at = now
     audit_event(session, proposal, actor=actor, action="proposal.late_save" if late else "proposal.save", now=now)
     session.flush()
-    problems = answer_rules.check_answers(questions, draft["answers"], complete=False)
-    problems += answer_rules.check_trl(draft["trl"], complete=False)
+    problems = answer_rules.check_answers(questions, draft.answers, complete=False)
+    problems += answer_rules.check_trl(draft.trl, complete=False)
     return SaveOutcome(problems, late=late)
 
 
 def add_partner(
     session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
-) -> dict[str, Any]:
+) -> PartnerDraft:
     """Add a partner organisation (registered, or named by KvK number / country and registry id)."""
     challenge, stage, organisation = context_of(session, proposal)
     require_open(challenge, stage, now)
     draft = working_copy(proposal)
     definition, _ = stage_spec(challenge, stage)
     partner = consortium.parse_partner(
-        session, values=values, lead=organisation, partners=draft["partners"], definition=definition
+        session, values=values, lead=organisation, partners=draft.partners, definition=definition
     )
-    draft["partners"] = [*draft["partners"], partner]
-    proposal.draft = draft
+    draft.partners = [*draft.partners, partner]
+    proposal.draft = draft.model_dump()
     proposal.updated_at = now
-    audit_event(session, proposal, actor=actor, action="proposal.partner_add", now=now, partner=partner["legal_name"])
+    audit_event(session, proposal, actor=actor, action="proposal.partner_add", now=now, partner=partner.legal_name)
     session.flush()
     return partner
 
@@ -125,14 +124,12 @@ def remove_partner(session: Session, *, proposal: Proposal, index: int, actor: A
     challenge, stage, _ = context_of(session, proposal)
     require_open(challenge, stage, now)
     draft = working_copy(proposal)
-    if not 0 <= index < len(draft["partners"]):
+    if not 0 <= index < len(draft.partners):
         raise NotFound()
-    removed = draft["partners"].pop(index)
-    proposal.draft = draft
+    removed = draft.partners.pop(index)
+    proposal.draft = draft.model_dump()
     proposal.updated_at = now
-    audit_event(
-        session, proposal, actor=actor, action="proposal.partner_remove", now=now, partner=removed["legal_name"]
-    )
+    audit_event(session, proposal, actor=actor, action="proposal.partner_remove", now=now, partner=removed.legal_name)
     session.flush()
 
 
@@ -148,14 +145,14 @@ def save_shares(
     if not late:
         require_open(challenge, stage, now)
     draft = working_copy(proposal)
-    draft["lead"] = {
-        "role": str(values.get("lead_role", "")).strip()[:200],
-        "share": str(values.get("lead_share", "")).strip(),
-    }
-    for index, partner in enumerate(draft["partners"]):
-        partner["role"] = str(values.get(f"partner_{index}_role", partner["role"])).strip()[:200]
-        partner["share"] = str(values.get(f"partner_{index}_share", partner["share"])).strip()
-    proposal.draft = draft
+    draft.lead = LeadDraft(
+        role=str(values.get("lead_role", "")).strip()[:200],
+        share=str(values.get("lead_share", "")).strip(),
+    )
+    for index, partner in enumerate(draft.partners):
+        partner.role = str(values.get(f"partner_{index}_role", partner.role)).strip()[:200]
+        partner.share = str(values.get(f"partner_{index}_share", partner.share)).strip()
+    proposal.draft = draft.model_dump()
     proposal.updated_at = now
     audit_event(
         session, proposal, actor=actor, action="proposal.late_save" if late else "proposal.consortium_save", now=now

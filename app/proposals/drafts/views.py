@@ -78,9 +78,9 @@ def proposal_create(request: Request, slug: str, db: DbSession, now: Now, auth: 
 
 
 def _answer_values(proposal: Proposal) -> dict[str, Any]:
-    draft = proposal.draft or {}
-    values = {answer_rules.field_name(k): v for k, v in draft.get("answers", {}).items()}
-    values[answer_rules.TRL_FIELD] = draft.get("trl", "")
+    draft = proposal_service.working_copy(proposal)
+    values: dict[str, Any] = {answer_rules.field_name(k): v for k, v in draft.answers.items()}
+    values[answer_rules.TRL_FIELD] = draft.trl
     return values
 
 
@@ -91,7 +91,7 @@ def proposal_answers_form(
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     context = proposal_service.page_context(db, proposal, now)
     questions = answer_rules.form_questions(list(context["spec"].questions))
-    problems = answer_rules.check_answers(questions, proposal.draft.get("answers", {}), complete=False)
+    problems = answer_rules.check_answers(questions, proposal_service.working_copy(proposal).answers, complete=False)
     context.update(values=_answer_values(proposal), errors=translate_errors(language, problems), questions=questions)
     return render(request, "proposals/answers.html", context)
 
@@ -158,7 +158,13 @@ def _consortium_page(
 @router.get("/proposals/{proposal_id}/consortium", name="proposal_consortium")
 def proposal_consortium(request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser) -> Response:
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    return _consortium_page(request, db, proposal, now, errors=consortium.check_shares(proposal.draft, complete=False))
+    return _consortium_page(
+        request,
+        db,
+        proposal,
+        now,
+        errors=consortium.check_shares(proposal_service.working_copy(proposal), complete=False),
+    )
 
 
 @router.post("/proposals/{proposal_id}/consortium")

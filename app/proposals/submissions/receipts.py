@@ -38,8 +38,8 @@ def version_content(
         },
         "lead": consortium.lead_of(draft),
         "partners": consortium.partners_of(draft),
-        "trl": int(draft["trl"]),
-        "answers": answer_rules.typed_answers(list(spec.questions), draft["answers"]),
+        "trl": int(draft.trl),
+        "answers": answer_rules.typed_answers(list(spec.questions), draft.answers),
         "documents": {
             d.question_key: {
                 "sha256": d.sha256,

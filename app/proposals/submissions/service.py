@@ -27,10 +27,10 @@ from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
+from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import ALLOWED_TRANSITIONS, Declaration, ProposalStatus, VersionKind
 from app.proposals.models import Proposal, ProposalVersion, ProposalVersionDocument
 from app.proposals.service import (
-    EMPTY_DRAFT,
     audit_event,
     context_of,
     context_query,
@@ -72,8 +72,8 @@ def submission_problems(session: Session, *, proposal: Proposal) -> list[FieldEr
     challenge, stage, organisation = context_of(session, proposal)
     definition, spec = stage_spec(challenge, stage)
     draft = working_copy(proposal)
-    problems = answer_rules.check_answers(list(spec.questions), draft["answers"], complete=True)
-    problems += answer_rules.check_trl(draft["trl"], complete=True)
+    problems = answer_rules.check_answers(list(spec.questions), draft.answers, complete=True)
+    problems += answer_rules.check_trl(draft.trl, complete=True)
     problems += consortium.check_consortium(draft, lead=organisation, definition=definition)
     slots = {d.question_key for d in proposal.documents}
     for question in answer_rules.document_questions(list(spec.questions)):
@@ -332,17 +332,20 @@ def invite_to_stage(
     challenge = session.get(Challenge, proposal.challenge_id)
     assert challenge is not None
     previous = latest_version(proposal)
-    draft = copy.deepcopy(EMPTY_DRAFT)
+    draft = ProposalDraft()
     if previous is not None:
-        draft["lead"] = {k: str(v) for k, v in previous.content["lead"].items()}
-        draft["partners"] = [{**partner, "share": str(partner["share"])} for partner in previous.content["partners"]]
-        draft["trl"] = str(previous.content.get("trl") or "")
+        draft.lead = LeadDraft.model_validate({k: str(v) for k, v in previous.content["lead"].items()})
+        draft.partners = [
+            PartnerDraft.model_validate({**partner, "share": str(partner["share"])})
+            for partner in previous.content["partners"]
+        ]
+        draft.trl = str(previous.content.get("trl") or "")
     invited = Proposal(
         challenge_id=proposal.challenge_id,
         stage_id=stage.id,
         organisation_id=proposal.organisation_id,
         status=ProposalStatus.DRAFT.value,
-        draft=draft,
+        draft=draft.model_dump(),
         challenge_version=challenge.current_version,
         created_at=now,
         updated_at=now,
