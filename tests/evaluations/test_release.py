@@ -322,34 +322,6 @@ def test_command_after_release_is_refused_and_changes_nothing(
     assert _state(session, r.s) == before
 
 
-def test_commands_before_release_are_accepted(session: Session, clock: FrozenClock) -> None:
-    """The same commands on the same data succeed while the stage is not released (so the refusal is the release)."""
-    s = build_scenario(session, proposals=2, evaluators=2)
-    after_deadline(clock)
-    now = clock.now()
-    for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now)
-    assignment = _assign(session, s, s.proposals[0], s.evaluators[0], now)
-    opened = _declare(session, assignment, s.evaluators[0], now)
-    evaluator_service.save_evaluation(
-        session, opened=opened, raw=SCORES, assessed_trl="5", submit=True, actor=actor(s.evaluators[0]), now=now
-    )
-    evaluator_service.reopen_evaluation(
-        session,
-        stage=s.stage,
-        evaluation_id=opened.assignment.evaluation.id,
-        reason="Nog eens.",
-        actor=actor(s.coordinator),
-        now=now,  # type: ignore[union-attr]
-    )
-    _prepare(session, s, now, outcomes=(DecisionOutcome.AWARD, DecisionOutcome.REJECT))
-    assert service.is_stage_released(session, stage_id=s.stage.id) is False
-    decisions.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=now, link=_link
-    )
-    assert service.is_stage_released(session, stage_id=s.stage.id) is True
-
-
 def test_pool_stays_editable_after_release(client: TestClient, session: Session, clock: FrozenClock) -> None:
     r = _released(session, clock)
     log_in(client, session, r.s.coordinator, now=clock.now())
