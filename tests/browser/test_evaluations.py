@@ -33,6 +33,7 @@ TEXT = {
         "prepare": "Besluit voorbereiden",
         "review": "Voorbereide besluiten als gecontroleerd markeren",
         "release": "Alle besluiten bekendmaken en de bedrijven berichten",
+        "release_confirm": "2 besluiten bekendmaken en de bedrijven berichten",
         "confirm": "Route bevestigen",
         "released": "bekendgemaakt",
     },
@@ -47,6 +48,7 @@ TEXT = {
         "prepare": "Prepare the decision",
         "review": "Mark the prepared decisions as reviewed",
         "release": "Release all decisions and notify the companies",
+        "release_confirm": "Release 2 decisions and notify the companies",
         "confirm": "Confirm the route",
         "released": "released",
     },
@@ -175,9 +177,20 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         assert_accessible(page)
         page.get_by_role("button", name=text["review"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
-        page.get_by_role("button", name=text["release"]).click()
+        page.get_by_role("link", name=text["release"]).click()
+        page.wait_for_url(f"**{s.base}/decisions/release")
+        assert_accessible(page)
+        page.get_by_role("button", name=text["release_confirm"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
         expect(page.locator("tbody")).to_contain_text(text["released"])
+        expect(page.locator("#release-record")).to_contain_text(s.coordinator.name)
+        page.goto(s.base + "/assignments")  # released: a notice, and no forms that would change the stage
+        expect(page.locator("#stage-released")).to_be_visible()
+        assert_accessible(page)
+        scorer = contexts[-1].new_page()
+        scorer.goto(f"/evaluate/assignments/{active[-1].id}")
+        expect(scorer.locator("#stage-released")).to_be_visible()
+        assert_accessible(scorer)
         assert_accessible(page)
 
         company = _context(browser, server, s.companies[0], language)
