@@ -72,7 +72,9 @@ def contexts() -> Iterator[list[BrowserContext]]:
         context.close()
 
 
-def _evaluate(session: Any, s: Scenario, proposal: Any, evaluator: Any, scores: tuple[int, int], ratings: Any) -> None:
+def _evaluate(
+    session: Any, s: Scenario, proposal: Any, evaluator: Any, scores: tuple[int, int], ratings: dict[str, str] | None
+) -> None:
     """One evaluator assigned, declaring no conflict, scoring (effect, safety) and, when given, rating security."""
     now = AFTER_DEADLINE
     assignment = service.assign(
@@ -104,9 +106,9 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
     """Three proposals of the test challenge after the deadline, four evaluators A-D in the pool.
 
     P0: C declared a conflict and was replaced by D; A scored effect 2, D effect 0 (a range of 2: flagged).
-    P1: A and B scored safety 0 (effect 1). P2: A and B agree. ``security`` is what P0's two evaluators rate; B rates every
-    factor of P2 low, so a factor rated high on P0 is high by 2 of 3 (a majority). ``consensus``: recorded for
-    every proposal with the service (journeys not about consensus)."""
+    P1: A and B scored safety 0 (effect 1). P2: A and B agree. ``security`` is what P0's two evaluators rate;
+    B rates every factor of P2 low, so a factor rated high on P0 is high by 2 of 3 (a majority).
+    ``consensus``: recorded for every proposal with the service (for the journeys not about consensus)."""
     now = AFTER_DEADLINE
     with server.db.unit_of_work() as session:
         s = build_scenario(
@@ -216,7 +218,8 @@ def _release(page: Page, s: Scenario, language: str) -> None:
         assert first.value.status == 303, f"the release was refused ({first.value.status})"
 
 
-def _record_consensus(page: Page, s: Scenario, proposal: Any, scores: tuple[int, int], language: str) -> None:
+def _record_consensus(page: Page, scores: tuple[int, int], language: str) -> None:
+    """On a proposal's page: a consensus score and rationale per criterion, recorded with the form's button."""
     form = _form_with(page, _t(language, "Record the consensus"))
     for title, score in zip(CRITERIA[language], scores, strict=True):
         group = form.get_by_role("group", name=re.compile(rf"^{re.escape(title)} \("))
@@ -227,6 +230,7 @@ def _record_consensus(page: Page, s: Scenario, proposal: Any, scores: tuple[int,
 
 
 def _prepare_decision(page: Page, s: Scenario, proposal: Any, outcome: str, language: str) -> None:
+    """On a proposal's page: the outcome and the feedback to the company, prepared with the form's button."""
     _visit(page, f"{s.base}/proposals/{proposal.id}")
     form = _form_with(page, _t(language, "Prepare the decision"))
     form.get_by_role("radio", name=_t(language, OUTCOME_LABELS[outcome]), exact=True).check()
@@ -255,7 +259,8 @@ def test_results_consensus_and_decisions_with_a_knocked_out_proposal(
     threshold.fill("2")
     threshold.press("Enter")
     page.wait_for_url(re.compile(r"[?&]threshold=2"))
-    expect(page.get_by_text(_t(language, "Disagreement"), exact=True)).to_have_count(1)
+    ranking = page.get_by_role("table", name=_t(language, "Ranking"))
+    expect(ranking.get_by_text(_t(language, "Disagreement"), exact=True)).to_have_count(1)
     expect(_row(page, p0.reference).get_by_text(_t(language, "Disagreement"), exact=True)).to_have_count(1)
     assert_accessible(page)
 
@@ -265,7 +270,7 @@ def test_results_consensus_and_decisions_with_a_knocked_out_proposal(
         if proposal is p0:
             conflicted = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=data.conflicted.name))
             expect(conflicted).to_contain_text(_t(language, "conflict: reassign"))
-        _record_consensus(page, s, proposal, scores, language)
+        _record_consensus(page, scores, language)
 
     # The knocked-out proposal is listed, with its reason, after the ranked ones.
     _visit(page, s.base + "/results")
