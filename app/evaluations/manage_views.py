@@ -61,6 +61,11 @@ def scale_options(definition: Any, language: str) -> list[tuple[str, str]]:
     return [(str(level.value), f"{level.value}: {level.label.get(language)}") for level in definition.scale.levels]
 
 
+def queue_link(request: Request) -> str:
+    """The absolute address of the evaluators' queue, for the e-mail that tells them of new assignments."""
+    return str(request.app.state.settings.base_url).rstrip("/") + str(request.app.url_path_for("evaluate_queue"))
+
+
 def base_context(scope: Scope, **extra: Any) -> dict[str, Any]:
     return {"challenge": scope.challenge, "stage": scope.stage, **extra}
 
@@ -309,6 +314,7 @@ def assign(
                 evaluator_id=evaluator_id,
                 actor=actor,
                 now=now,
+                link=queue_link(request),
             )
         except NotFound:
             raise ValidationFailed(errors=[FieldError("proposal_id", N_("Choose one of the options."))]) from None
@@ -365,6 +371,7 @@ def auto_assign(
                 max_per_evaluator=form.max_per_evaluator,
                 actor=actor_of(request, user),
                 now=now,
+                link=queue_link(request),
             )
             db.commit()
             if not outcome.shortfalls:
@@ -409,7 +416,13 @@ def import_csv(
     else:
         try:
             service_assignment.import_assignments(
-                db, challenge=scope.challenge, stage=scope.stage, data=data, actor=actor_of(request, user), now=now
+                db,
+                challenge=scope.challenge,
+                stage=scope.stage,
+                data=data,
+                actor=actor_of(request, user),
+                now=now,
+                link=queue_link(request),
             )
             db.commit()
             return stage_page(request, "eval_assignments", scope)

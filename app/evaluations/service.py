@@ -7,7 +7,8 @@ an audit event for every change. Results, consensus, the procurement route and d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -493,8 +494,13 @@ def assign(
     evaluator_id: int,
     actor: Actor,
     now: datetime,
+    link: str | None = None,
 ) -> Assignment:
-    """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it."""
+    """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it.
+
+    With ``link`` (the absolute address of the evaluator's queue) the evaluator is told by e-mail; a bulk
+    action leaves it out and tells each evaluator once for all their new proposals (``notify_assigned``).
+    """
     _require_unsealed(stage, now)
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluator = session.get(User, evaluator_id)
@@ -521,7 +527,51 @@ def assign(
         at=now,
         data={"proposal_id": proposal_id, "evaluator_id": evaluator_id},
     )
+    if link is not None:
+        notify_assigned(session, challenge=challenge, stage=stage, counts={evaluator_id: 1}, link=link, now=now)
     return assignment
+
+
+def stage_title(challenge: Challenge, stage: ChallengeStage, language: str) -> str:
+    """The stage's title in a language, as the challenge's current definition gives it (its key if absent)."""
+    for spec in challenge_service.current_definition(challenge).stages:
+        if spec.key == stage.key:
+            return spec.title.get(language)
+    return stage.key
+
+
+def notify_assigned(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    counts: Mapping[int, int],
+    link: str,
+    now: datetime,
+) -> None:
+    """E-mail each evaluator once, in their language, how many proposals one action gave them.
+
+    ``counts`` maps evaluator ids to their new proposals. The message names no company: the evaluator
+    declares a conflict of interest before seeing any proposal's content.
+    """
+    ids = [user_id for user_id, count in counts.items() if count > 0]
+    if not ids:
+        return
+    for user in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)):
+        queue_email(
+            session,
+            to=user.email,
+            template="evaluation_assigned",
+            language=user.language,
+            context={
+                "challenge_title": challenge.title(user.language),
+                "stage_title": stage_title(challenge, stage, user.language),
+                "count": counts[user.id],
+                "link": link,
+            },
+            now=now,
+            user_id=user.id,
+        )
 
 
 def unassign(session: Session, *, stage: ChallengeStage, assignment_id: int, actor: Actor, now: datetime) -> None:
@@ -580,8 +630,12 @@ def assign_many(
     actor: Actor,
     now: datetime,
     source: str,
+    link: str | None = None,
 ) -> AssignOutcome:
-    """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set."""
+    """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set.
+
+    With ``link`` (the evaluator's queue) each evaluator with new proposals gets one e-mail for the set.
+    """
     outcome = AssignOutcome()
     for proposal_id, evaluator_id in pairs:
         try:
@@ -615,4 +669,7 @@ def assign_many(
         at=now,
         data={"source": source, "created": outcome.created},
     )
+    if link is not None:
+        counts = Counter(evaluator_id for _, evaluator_id in pairs)
+        notify_assigned(session, challenge=challenge, stage=stage, counts=counts, link=link, now=now)
     return outcome
