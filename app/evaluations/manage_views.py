@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.dependencies import StaffUser
 from app.accounts.models import User
+from app.challenges import service as challenge_service
 from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions, route, service, service_assignment
@@ -26,6 +27,7 @@ from app.evaluations import service_evaluator as evaluator_service
 from app.evaluations.schemas import AutoAssignForm, EligibilityForm, ReasonForm
 from app.forms import form_values, parse_form, translate_errors
 from app.i18n import N_, translate
+from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
 
 router = APIRouter()
@@ -104,6 +106,7 @@ def _eligibility_page(
     request: Request,
     db: Session,
     scope: Scope,
+    language: str,
     *,
     errors: dict[str, str] | None = None,
     failed_id: int | None = None,
@@ -112,15 +115,26 @@ def _eligibility_page(
 ) -> Response:
     items = service.standing(db, stage_id=scope.stage.id)
     eligibility = service.eligibility_of(db, proposal_ids=[i.proposal.id for i in items])
+    definition = challenge_service.current_definition(scope.challenge)
     context = base_context(
-        scope, items=items, eligibility=eligibility, errors=errors or {}, failed_id=failed_id, values=values or {}
+        scope,
+        items=items,
+        eligibility=eligibility,
+        definition=definition,
+        facts=service.eligibility_facts(db, definition=definition, items=items),
+        countries=country_names(language),
+        errors=errors or {},
+        failed_id=failed_id,
+        values=values or {},
     )
     return render(request, "evaluations/eligibility.html", context, status_code=status_code)
 
 
 @router.get(STAGE + "/eligibility", name="eval_eligibility")
-def eligibility(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    return _eligibility_page(request, db, scope_of(db, slug, stage_key, user, now))
+def eligibility(
+    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+) -> Response:
+    return _eligibility_page(request, db, scope_of(db, slug, stage_key, user, now), language)
 
 
 @router.post(STAGE + "/eligibility/{proposal_id}", name="eval_eligibility_set")
@@ -154,11 +168,17 @@ def eligibility_set(
         except ValidationFailed as failed:
             db.rollback()
             errors = failed.errors
+    # The page holds a form per proposal: the messages are keyed by field and proposal, as the fields' ids are.
+    messages = {
+        name if name == "__all__" else f"{name}-{proposal_id}": message
+        for name, message in translate_errors(language, errors).items()
+    }
     return _eligibility_page(
         request,
         db,
         scope,
-        errors=translate_errors(language, errors),
+        language,
+        errors=messages,
         failed_id=proposal_id,
         values=values,
         status_code=422,

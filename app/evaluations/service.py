@@ -41,7 +41,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import AffiliationForm, EligibilityForm
 from app.i18n import N_
 from app.notifications.service import queue_email
-from app.organisations.models import Membership
+from app.organisations.models import Membership, Organisation
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
@@ -294,6 +294,56 @@ def eligibility_of(session: Session, *, proposal_ids: Iterable[int]) -> dict[int
         return {}
     rows = session.scalars(select(EligibilityDecision).where(EligibilityDecision.proposal_id.in_(ids)))
     return {row.proposal_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """What eligibility turns on for one proposal (its standing version and its organisation), each fact with
+    whether it meets the challenge's rule."""
+
+    country: str
+    sme: bool | None
+    partners: int
+    trl: int | None
+    received_at: datetime
+    country_allowed: bool
+    sme_allowed: bool
+    partners_allowed: bool
+    trl_in_window: bool
+
+
+def eligibility_facts(
+    session: Session, *, definition: ChallengeDefinition, items: list[Standing]
+) -> dict[int, EligibilityFacts]:
+    """The facts of every proposal by id: the lead's country, partners and claimed TRL as the standing version
+    gives them, the SME flag from the organisation, against the definition's eligibility rules and TRL window."""
+    ids = {item.proposal.organisation_id for item in items}
+    organisations = (
+        {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {}
+    )
+    rules, window = definition.eligibility, definition.trl
+    result: dict[int, EligibilityFacts] = {}
+    for item in items:
+        organisation = organisations.get(item.proposal.organisation_id)
+        lead = item.content.get("organisation") or {}
+        country = str(lead.get("country") or (organisation.country if organisation else ""))
+        sme = organisation.is_sme if organisation else None
+        partners = len(item.content.get("partners") or [])
+        claimed = item.content.get("trl")
+        trl = claimed if isinstance(claimed, int) else None
+        result[item.proposal.id] = EligibilityFacts(
+            country=country,
+            sme=sme,
+            partners=partners,
+            trl=trl,
+            received_at=item.version.received_at,
+            country_allowed=not rules.lead_countries or country in rules.lead_countries,
+            sme_allowed=not rules.sme_only or sme is True,
+            partners_allowed=(partners == 0 or rules.consortium_allowed)
+            and (rules.max_partners is None or partners <= rules.max_partners),
+            trl_in_window=trl is not None and window.min <= trl <= window.max,
+        )
+    return result
 
 
 def organisation_recipients(session: Session, *, organisation_ids: Iterable[int]) -> dict[int, list[User]]:
