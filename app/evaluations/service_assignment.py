@@ -48,6 +48,7 @@ def auto_assign(
     With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
     """
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     if not pool:
         raise ValidationFailed(errors=[FieldError("per_proposal", N_("Add evaluators to the pool first."))])
@@ -135,6 +136,7 @@ def import_assignments(
     With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
     """
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     items = evaluation_service.standing(session, stage_id=stage.id)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     parsed = assignment_rules.parse_assignments_csv(

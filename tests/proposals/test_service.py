@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -193,3 +195,17 @@ def test_invitation_to_the_next_stage_prefills_the_consortium(
         session.scalars(select(OutboxMessage).where(OutboxMessage.template == "proposal_invited")).one().to_address
         == user.email
     )
+
+
+def test_receipt_covers_every_document_hash(session: Session, clock: FrozenClock, blobs: LocalBlobStore) -> None:
+    """Two versions that differ only in one document's hash have different receipts."""
+    challenge = create_challenge(session)
+    user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
+    version = _submit(session, proposal, user, blobs, clock.now(), "k")
+    same = copy.deepcopy(version.content)
+    other = copy.deepcopy(version.content)
+    other["documents"]["brief"]["sha256"] = hashlib.sha256(b"another brief").hexdigest()
+    assert set(other["documents"]) == {"brief"} and other != same
+    received = version.received_at
+    assert service.receipt_hash(same, number=version.number, received_at=received) == version.receipt_hash
+    assert service.receipt_hash(other, number=version.number, received_at=received) != version.receipt_hash
