@@ -5,14 +5,11 @@ field (the typed reason kept), and a decision made is shown selected."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import Browser, expect
 
-from app.accounts import sessions
-from tests.browser.harness import LiveServer, assert_accessible
+from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
 
 pytestmark = pytest.mark.browser
@@ -31,25 +28,6 @@ TEXT = {
 }
 
 
-def _context(browser: Browser, server: LiveServer, user: Any, language: str) -> BrowserContext:
-    now = server.clock.now()
-    with server.db.unit_of_work() as session:
-        policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
-        token, auth = sessions.start_session(
-            session, user=session.merge(user), now=now, policy=policy, ip="127.0.0.1", user_agent="pw"
-        )
-        auth.mfa_verified_at = now
-        session.commit()
-    context = browser.new_context(base_url=server.base_url)
-    context.add_cookies(
-        [
-            {"name": sessions.SESSION_COOKIE, "value": token, "url": server.base_url},
-            {"name": "portal_lang", "value": language, "url": server.base_url},
-        ]
-    )
-    return context
-
-
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_eligibility_page_journey(browser: Browser, server: LiveServer, language: str) -> None:
     text = TEXT[language]
@@ -58,7 +36,7 @@ def test_eligibility_page_journey(browser: Browser, server: LiveServer, language
         s = build_scenario(session, proposals=2, evaluators=0, prefix=prefix)
         session.expunge_all()
     server.clock.set(AFTER_DEADLINE)
-    context = _context(browser, server, s.coordinator, language)
+    context = logged_in_context(browser, server, s.coordinator, language)
     try:
         page = context.new_page()
         page.goto(s.base + "/eligibility")
