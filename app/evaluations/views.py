@@ -148,7 +148,7 @@ def _answer_text(question: Any, value: Any, language: str) -> str:
     if isinstance(value, list):
         return ", ".join(options.get(str(v), str(v)) for v in value)
     if isinstance(value, bool):
-        return "✓" if value else "✗"
+        return translate(language, "Yes") if value else translate(language, "No")
     return options.get(str(value), str(value))
 
 
