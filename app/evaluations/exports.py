@@ -16,7 +16,8 @@ written a colleague's name. Column headers, labels and reasons are translated in
 
 Safety: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
 apostrophe (formula injection, OWASP "CSV Injection"), in CSV and in XLSX alike (openpyxl would store a
-string starting with ``=`` as a formula). Numbers stay numbers. Figures are rounded to two decimals here,
+string starting with ``=`` as a formula); the XLSX drops the control characters a worksheet cannot hold.
+Numbers stay numbers. Figures are rounded to two decimals here,
 for display; the scoring functions never round.
 
 Speed: the XLSX is written with openpyxl's write-only mode (rows streamed, no cell objects kept).
@@ -31,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.evaluations.enums import DECISION_STATUS_LABELS, OUTCOME_LABELS
 from app.evaluations.route import FACTOR_LABELS, RATING_LABELS
@@ -300,6 +302,12 @@ def _safe(row: list[Cell]) -> list[Cell]:
     return [safe_cell(value) if isinstance(value, str) else value for value in row]
 
 
+def _xlsx_cells(row: list[Cell]) -> list[Cell]:
+    """Safe cells without the control characters a worksheet cannot hold (a justification pasted from a
+    word processor may carry one, and openpyxl refuses the whole workbook)."""
+    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in _safe(row)]
+
+
 def results_csv(table: ResultsTable, *, language: str, include_evaluators: bool = False, delimiter: str = ",") -> bytes:
     """The results table as CSV (UTF-8 with a BOM, so spreadsheets read it as UTF-8)."""
     rows = _Rows(table, language=language, include_evaluators=include_evaluators)
@@ -316,9 +324,9 @@ def results_xlsx(table: ResultsTable, *, language: str, include_evaluators: bool
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(rows._(SHEET_RESULTS))
     sheet.freeze_panes = "C2"
-    sheet.append(_safe(rows.header()))
+    sheet.append(_xlsx_cells(rows.header()))
     for row in rows.rows():
-        sheet.append(_safe(row))
+        sheet.append(_xlsx_cells(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

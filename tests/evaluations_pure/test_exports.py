@@ -248,6 +248,23 @@ def test_results_xlsx_never_stores_a_formula() -> None:
     assert sheet["L2"].value == "Anna Jansen"
 
 
+def test_results_xlsx_drops_control_characters_a_worksheet_cannot_hold() -> None:
+    result = proposal_result(
+        reference="P-000001",
+        organisation="Alpha B.V.",
+        criteria=CRITERIA,
+        evaluations=[Evaluated("Anna Jansen", {"effect": 3, "cost": 3}, {"effect": "Regel\x0bnieuwe regel\x01."})],
+        consensus={"effect": 3, "cost": 3},
+        ranked=None,
+    )
+    table = ResultsTable(criteria=CRITERIA, proposals=(result,))
+    workbook = load_workbook(io.BytesIO(results_xlsx(table, language="en")), read_only=True)
+    values = [list(row) for row in workbook["Results"].iter_rows(values_only=True)]
+    workbook.close()
+    assert values[1][values[0].index("Operational effect (60%): Evaluator 1 justification")] == "Regelnieuwe regel."
+    assert "Regel\x0bnieuwe regel\x01." in results_csv(table, language="en").decode("utf-8-sig")
+
+
 def test_results_of_no_proposals_is_a_header_only() -> None:
     table = ResultsTable(criteria=CRITERIA, proposals=())
     rows = _csv_rows(results_csv(table, language="en"))
