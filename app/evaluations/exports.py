@@ -304,8 +304,9 @@ def _safe(row: list[Cell]) -> list[Cell]:
 
 def _xlsx_cells(row: list[Cell]) -> list[Cell]:
     """Safe cells without the control characters a worksheet cannot hold (a justification pasted from a
-    word processor may carry one, and openpyxl refuses the whole workbook)."""
-    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in _safe(row)]
+    word processor may carry one, and openpyxl refuses the whole workbook); an empty text is an empty cell,
+    which openpyxl skips instead of writing."""
+    return [(ILLEGAL_CHARACTERS_RE.sub("", value) or None) if isinstance(value, str) else value for value in _safe(row)]
 
 
 def results_csv(table: ResultsTable, *, language: str, include_evaluators: bool = False, delimiter: str = ",") -> bytes:

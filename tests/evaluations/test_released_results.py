@@ -225,7 +225,8 @@ def _xlsx(client: TestClient, url: str, **params: str) -> list[dict[str, object]
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
     header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    return [dict(zip(header, row, strict=True)) for row in rows]  # type: ignore[arg-type]
+    # Trailing empty cells are not stored, so a row may be shorter than the header.
+    return [dict(zip(header, row + [None] * (len(header) - len(row)), strict=True)) for row in rows]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("anonymous", [False, True])
