@@ -232,6 +232,55 @@ def challenges_assign(slug: str, email: str) -> None:
     db.dispose()
 
 
+@challenges.command("extend")
+@click.argument("slug")
+@click.option("--stage", "stage_key", required=True, help="The stage's key, as in the definition file.")
+@click.option(
+    "--until", "until", required=True, help="The new deadline in Europe/Amsterdam time, e.g. 2027-03-12T17:00."
+)
+@click.option("--reason", required=True, help="Why the deadline moves; published in the Nota van Inlichtingen.")
+def challenges_extend(slug: str, stage_key: str, until: str, reason: str) -> None:
+    """Extend a published challenge's stage deadline, as a coordinator does on the web (same rules, same
+    announcement and e-mails)."""
+    from datetime import datetime
+
+    from app import i18n
+    from app.challenges import corrections, service
+    from app.clock import SystemClock
+    from app.errors import DomainError, NotFound, ValidationFailed
+    from app.main import build_links
+
+    try:
+        deadline = datetime.fromisoformat(until)
+    except ValueError:
+        raise click.ClickException(f"--until: not a date and time: {until!r}") from None
+    settings = _settings()
+    db = _database(settings)
+    with db.unit_of_work() as session:
+        try:
+            challenge = service.get_challenge_by_slug(session, slug=slug)
+            corrections.extend_deadline(
+                session,
+                challenge=challenge,
+                stage_key=stage_key,
+                deadline_local=deadline,
+                reason=reason,
+                actor=_cli_actor(),
+                now=SystemClock().now(),
+                links=build_links(settings),
+            )
+        except NotFound:
+            raise click.ClickException(f"no challenge with slug '{slug}'") from None
+        except ValidationFailed as failed:
+            problems = "; ".join(f"{e.path}: {i18n.translate('en', e.message, **e.params)}" for e in failed.errors)
+            raise click.ClickException(problems) from None
+        except DomainError as refused:
+            raise click.ClickException(i18n.translate("en", refused.message, **refused.params)) from None
+        session.commit()
+        click.echo(f"The deadline of {slug} stage {stage_key} is now {deadline:%Y-%m-%d %H:%M} (Europe/Amsterdam).")
+    db.dispose()
+
+
 # --- audit ----------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
 from app.evaluations import views as evaluation_views
+from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.proposals import views as proposal_views
@@ -83,17 +84,33 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.add_exception_handler(Exception, web.unhandled_exception_handler)
 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    app.include_router(ops_views.router)
-    app.include_router(challenge_views.router)
-    app.include_router(account_views.router)
-    app.include_router(challenge_api.router)
-    app.include_router(organisation_views.router)
-    app.include_router(admin_views.router)
-    app.include_router(proposal_views.router)
-    app.include_router(question_views.router)
-    app.include_router(challenge_manage_views.router)
-    app.include_router(evaluation_views.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.links = Links(settings.base_url, app.url_path_for)
     return app
+
+
+# Every domain's routes, in the order they are matched.
+ROUTERS: tuple[APIRouter, ...] = (
+    ops_views.router,
+    challenge_views.router,
+    account_views.router,
+    challenge_api.router,
+    organisation_views.router,
+    admin_views.router,
+    proposal_views.router,
+    question_views.router,
+    challenge_manage_views.router,
+    evaluation_views.router,
+)
+
+
+def build_links(settings: Settings) -> Links:
+    """The links services write into e-mails, for code outside a request (the command line, the worker)."""
+    table = APIRouter()
+    for router in ROUTERS:
+        table.include_router(router)
+    return Links(settings.base_url, table.url_path_for)
 
 
 async def redirect_handler(request: Request, exc: Exception) -> Response:

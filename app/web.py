@@ -28,6 +28,7 @@ from app.clock import Clock
 from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
+from app.links import Links
 from app.settings import SUPPORTED_LANGUAGES, Settings
 
 log = logging.getLogger("portal")
@@ -58,11 +59,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     one that still holds a transaction rolls it back over the network, so that runs in a worker thread.
     """
     session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
-    # Settings that services need wherever they are called from travel with the session: e-mails link back
-    # to the portal's address; evaluation flags disagreement at the configured threshold.
-    settings = request.app.state.settings
-    session.info["base_url"] = settings.base_url
-    session.info["disagreement_threshold"] = settings.disagreement_threshold
+    # Evaluation flags disagreement at the configured threshold.
+    session.info["disagreement_threshold"] = request.app.state.settings.disagreement_threshold
     try:
         yield session
     finally:
@@ -73,6 +71,11 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
         else:
             session.close()
+
+
+async def get_links(request: Request) -> Links:
+    links: Links = request.app.state.links
+    return links
 
 
 async def get_now(request: Request) -> datetime:
@@ -98,6 +101,7 @@ DbSession = Annotated[Session, Depends(get_db)]
 Now = Annotated[datetime, Depends(get_now)]
 Language = Annotated[str, Depends(language_of)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+AppLinks = Annotated[Links, Depends(get_links)]
 
 
 def client_ip(request: Request) -> str | None:

@@ -13,6 +13,8 @@ from app.audit.service import Actor
 from app.challenges import service
 from app.challenges.models import Challenge
 from app.challenges.schemas import ChallengeDefinition
+from app.links import Links
+from app.settings import Settings
 
 
 def _text(nl: str, en: str) -> dict[str, str]:
@@ -175,3 +177,13 @@ def csrf(client: Any) -> str:
     if CSRF_COOKIE not in client.cookies:
         client.get("/healthz")
     return sign(client.app.state.settings.resolved_secret_key(), client.cookies[CSRF_COOKIE])
+
+
+def _links() -> Links:
+    from app.main import build_links
+
+    return build_links(Settings(base_url="http://testserver"))
+
+
+# The links services write into e-mails, as the test client's app builds them.
+LINKS = _links()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import select, text
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.audit.service import GENESIS_HASH, Actor, record_event, verify_chain
+from app.cli import main
+from tests.databases import empty_database
 from tests.factories import EARLIER, create_challenge
 
 ACTOR = Actor(user_id=7, label="tester", ip="192.0.2.1")
@@ -95,3 +100,37 @@ def test_every_challenge_change_is_audited(session: Session) -> None:
         ("challenge.create", "challenge", "test"),
         ("challenge.published", "challenge", "test"),
     ]
+
+
+def test_audit_verify_finds_a_removed_event_whose_successor_was_relinked(
+    db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database administrator removes an event and rewrites the next event's link to bridge the gap: every
+    link then matches, but the next event's hash covers the link it was recorded with, so verify finds it."""
+    with empty_database(db_kind, tmp_path) as url:
+        monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+        monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
+        assert CliRunner().invoke(main, ["migrate"], catch_exceptions=False).exit_code == 0
+        engine = create_engine(url)
+        with Session(engine) as own:
+            events = [(e.id, e.prev_hash) for e in _record(own, 4)]
+        assert CliRunner().invoke(main, ["audit", "verify"]).output == "Audit chain intact: 4 events.\n"
+        removed, successor = events[1], events[2]
+        with engine.begin() as connection:
+            if db_kind == "postgresql":
+                connection.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+            else:
+                connection.execute(text("DROP TRIGGER audit_event_no_update"))
+                connection.execute(text("DROP TRIGGER audit_event_no_delete"))
+            connection.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": removed[0]})
+            connection.execute(
+                text("UPDATE audit_event SET prev_hash = :prev WHERE id = :id"),
+                {"prev": removed[1], "id": successor[0]},
+            )
+        engine.dispose()
+        result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Audit chain broken at event {successor[0]}: the content does not match its hash (the event was altered). "
+        "1 events before it are intact.\n"
+    )

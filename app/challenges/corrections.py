@@ -26,6 +26,7 @@ from app.challenges.schemas import ChallengeDefinition
 from app.clock import AMSTERDAM, local_to_utc
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.i18n import N_
+from app.links import Links
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
 from app.questions import service as question_service
@@ -109,6 +110,7 @@ def correct_challenge(
     actor: Actor,
     now: datetime,
     extension_days: int,
+    links: Links,
 ) -> int:
     """A formal correction of a published challenge: a new version with its reason.
 
@@ -154,10 +156,10 @@ def correct_challenge(
     told: set[int] = set()
     for change in changes:
         told |= _record_extension(session, challenge=challenge, change=change, reason=text, actor=actor, now=now)
-    count = _require_reconfirmation(session, challenge=challenge, reason=text, actor=actor, now=now)
+    count = _require_reconfirmation(session, challenge=challenge, reason=text, actor=actor, now=now, links=links)
     told |= _asked_to_reconfirm(session, challenge=challenge, now=now)
     # One Nota version for the whole correction; whoever had an e-mail of their own above is not sent another.
-    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told)
+    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told, links=links)
     return count
 
 
@@ -170,6 +172,7 @@ def extend_deadline(
     reason: str | None,
     actor: Actor,
     now: datetime,
+    links: Links,
 ) -> None:
     """Move a stage's deadline later, with a reason: a new version, an announcement, and e-mail to every
     organisation with a draft or a submission."""
@@ -211,7 +214,7 @@ def extend_deadline(
         actor=actor,
         now=now,
     )
-    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told)
+    _publish_notices(session, challenge=challenge, actor=actor, now=now, already_told=told, links=links)
 
 
 def _record_extension(
@@ -287,15 +290,19 @@ def _organisations_with_proposals(session: Session, *, challenge_id: int) -> set
     return set(proposal_service.organisation_ids_with_proposals(session, challenge_id=challenge_id))
 
 
-def _require_reconfirmation(session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime) -> int:
-    return proposal_service.require_reconfirmation(session, challenge=challenge, reason=reason, actor=actor, now=now)
+def _require_reconfirmation(
+    session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime, links: Links
+) -> int:
+    return proposal_service.require_reconfirmation(
+        session, challenge=challenge, reason=reason, actor=actor, now=now, links=links
+    )
 
 
 def _publish_notices(
-    session: Session, *, challenge: Challenge, actor: Actor, now: datetime, already_told: set[int]
+    session: Session, *, challenge: Challenge, actor: Actor, now: datetime, already_told: set[int], links: Links
 ) -> None:
     question_service.publish_announcements(
-        session, challenge=challenge, actor=actor, now=now, already_told=already_told
+        session, challenge=challenge, actor=actor, now=now, already_told=already_told, links=links
     )
 
 

@@ -37,7 +37,11 @@ MAX_DEFINITION_BYTES = 256 * 1024
 @router.get("/manage", name="manage_dashboard")
 def manage_dashboard(request: Request, db: DbSession, now: Now, user: CoordinatorUser) -> Response:
     challenges = manage.list_managed_challenges(db, user=user)
-    context = {"challenges": challenges, "current": {c.id: service.current_stage(c, now) for c in challenges}}
+    context = {
+        "challenges": challenges,
+        "current": {c.id: service.current_stage(c, now) for c in challenges},
+        "public_phases": {c.id: service.public_phase(c, now) for c in challenges},
+    }
     return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
 
 
@@ -284,6 +288,7 @@ def manage_challenge_save(
                     actor=actor_of(request, user),
                     now=now,
                     extension_days=settings.correction_extension_days,
+                    links=request.app.state.links,
                 )
             db.commit()
             return see_other(request, "manage_challenge", challenge_id=challenge_id)
@@ -400,6 +405,7 @@ def manage_challenge_extend_save(
             reason=values.get("reason"),
             actor=actor_of(request, user),
             now=now,
+            links=request.app.state.links,
         )
     except ValidationFailed as failed:
         db.rollback()

@@ -246,6 +246,13 @@ def phase_of(challenge: Challenge, now: datetime) -> Phase:
     return Phase.CLOSED
 
 
+def public_phase(challenge: Challenge, now: datetime) -> Phase | None:
+    """The phase the public pages show for a challenge (``phase_of``), or None when they do not show it at all."""
+    if ChallengeStatus(challenge.status) not in PUBLIC_STATUSES:
+        return None
+    return phase_of(challenge, now)
+
+
 def current_stage(challenge: Challenge, now: datetime) -> ChallengeStage | None:
     """The stage open now, else the next to open, else the last one."""
     for stage in challenge.stages:

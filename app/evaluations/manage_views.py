@@ -38,6 +38,7 @@ CSV_MAX_BYTES = 1_000_000
 class Scope:
     challenge: Challenge
     stage: ChallengeStage
+    released: bool = False  # the stage's decisions are released: its evaluation can no longer change
 
 
 def challenge_of(db: Session, slug: str, user: User) -> Challenge:
@@ -50,7 +51,7 @@ def scope_of(db: Session, slug: str, stage_key: str, user: User, now: Any) -> Sc
     stage = service.get_stage(db, challenge=challenge, stage_key=stage_key)
     if permissions.is_sealed(stage, now):
         raise NotFound()
-    return Scope(challenge, stage)
+    return Scope(challenge, stage, service.is_stage_released(db, stage_id=stage.id))
 
 
 def stage_page(request: Request, name: str, scope: Scope) -> Response:
@@ -62,7 +63,7 @@ def scale_options(definition: Any, language: str) -> list[tuple[str, str]]:
 
 
 def base_context(scope: Scope, **extra: Any) -> dict[str, Any]:
-    return {"challenge": scope.challenge, "stage": scope.stage, **extra}
+    return {"challenge": scope.challenge, "stage": scope.stage, "stage_released": scope.released, **extra}
 
 
 # --- overview -------------------------------------------------------------------------------------
@@ -146,9 +147,9 @@ def eligibility_set(
             )
             db.commit()
             return stage_page(request, "eval_eligibility", scope)
-        except ValidationFailed as failed:
+        except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
     return _eligibility_page(
         request,
         db,
@@ -375,9 +376,9 @@ def auto_assign(
                 count=outcome.created,
             )
             return _assignments_page(request, db, scope, now, notice=notice, shortfalls=outcome.shortfalls)
-        except ValidationFailed as failed:
+        except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
     return _assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
@@ -416,6 +417,10 @@ def import_csv(
         except ValidationFailed as failed:
             db.rollback()
             errors = failed.errors
+        except InvalidTransition as refused:
+            db.rollback()
+            message = translate(language, refused.message)
+            return _assignments_page(request, db, scope, now, errors={"__all__": message}, status_code=422)
     messages = [translate(language, e.message, **e.params) for e in errors]
     return _assignments_page(request, db, scope, now, errors={"file": " ".join(messages)}, status_code=422)
 

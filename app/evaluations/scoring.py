@@ -41,10 +41,13 @@ class Reason:
 
 
 def reason_text(reason: Reason, language: str, *, criterion_titles: Mapping[str, str] | None = None) -> str:
-    """The reason translated, with a ``criterion`` key replaced by its title when ``criterion_titles`` has it."""
+    """The reason translated, with a ``criterion`` key replaced by its title when ``criterion_titles`` has it
+    and a weighted ``total`` with two decimals (as the pages show it)."""
     params = dict(reason.params)
     if criterion_titles is not None and "criterion" in params:
         params["criterion"] = criterion_titles.get(str(params["criterion"]), params["criterion"])
+    if isinstance(params.get("total"), float):
+        params["total"] = f"{params['total']:.2f}"
     return translate(language, reason.message, **params)
 
 
@@ -148,6 +151,12 @@ def disagreement(
 
 # --- calibration (advisory) --------------------------------------------------------------------------
 
+# An evaluator's figures mean something only from this many submitted evaluations on. Over two totals the
+# z-scores are always -1 and +1 (or 0 and 0), whatever the scores were: normalising then gives different
+# proposals the same total and says only which of the two the evaluator liked better. Three is the least
+# number at which an evaluator's spread says anything about how they score.
+MIN_EVALUATIONS_PER_EVALUATOR = 3
+
 
 @dataclass(frozen=True)
 class EvaluationScores:
@@ -162,9 +171,9 @@ class EvaluationScores:
 class EvaluatorCalibration:
     """How one evaluator scores, over all proposals they evaluated (weighted totals on the scale).
 
-    ``offset`` is their mean minus the mean of all evaluations: positive is lenient, negative strict.
-    ``zero_spread`` is true when all their totals are equal (or there is only one): z-scores are then
-    undefined and their evaluations count as average (z = 0).
+    ``offset`` is their mean minus the mean of every evaluation that counts: positive is lenient, negative
+    strict. ``zero_spread`` is true when all their totals are equal: z-scores are then undefined and their
+    evaluations count as average (z = 0).
     """
 
     evaluator_id: int
@@ -176,11 +185,22 @@ class EvaluatorCalibration:
 
 
 @dataclass(frozen=True)
+class TooLittleData:
+    """An evaluator with fewer submitted evaluations (``n``) than calibration needs (``needed``)."""
+
+    evaluator_id: int
+    n: int
+    needed: int
+
+
+@dataclass(frozen=True)
 class ProposalCalibration:
     """A proposal's total before and after normalising each evaluator's totals (advisory only).
 
-    ``mean_z`` is the mean z-score of its evaluations; ``normalised_total`` puts it back on the scale as
-    ``overall mean + mean_z * overall SD`` so that it can be read beside ``raw_total`` (the plain mean).
+    Only evaluations by evaluators with enough data count: ``n`` of them. ``raw_total`` is their plain
+    mean, ``mean_z`` their mean z-score, and ``normalised_total`` puts it back on the scale as
+    ``overall mean + mean_z * overall SD`` (over every evaluation that counts) so that the two can be read
+    side by side.
     """
 
     proposal: str
@@ -192,27 +212,57 @@ class ProposalCalibration:
 
 @dataclass(frozen=True)
 class Calibration:
+    """Figures for the evaluators with enough data, and the proposals they evaluated.
+
+    ``too_little_data`` lists the evaluators below ``minimum`` evaluations: they get no figures and their
+    evaluations count nowhere. ``uncalibrated`` lists the proposals that no evaluator with enough data
+    evaluated.
+    """
+
     evaluators: tuple[EvaluatorCalibration, ...]
     proposals: tuple[ProposalCalibration, ...]
+    too_little_data: tuple[TooLittleData, ...] = ()
+    uncalibrated: tuple[str, ...] = ()
+    minimum: int = MIN_EVALUATIONS_PER_EVALUATOR
+
+    @property
+    def enough_data(self) -> bool:
+        """Whether at least one evaluator has enough evaluations for any figure to mean something."""
+        return bool(self.evaluators)
 
 
-def calibration(evaluations: Iterable[EvaluationScores], weights: Mapping[str, int]) -> Calibration:
+def calibration(
+    evaluations: Iterable[EvaluationScores],
+    weights: Mapping[str, int],
+    *,
+    minimum: int = MIN_EVALUATIONS_PER_EVALUATOR,
+) -> Calibration:
     """Per evaluator the mean and spread of their weighted totals; per proposal the z-normalised total.
 
-    Each evaluation's weighted total becomes ``z = (total - evaluator mean) / evaluator SD`` (population
-    SD over that evaluator's totals); an evaluator with zero spread gets z = 0 for every evaluation. The
-    result is advice for the moderator: it never changes a score or the ranking. Evaluators are listed
-    by id, proposals by reference.
+    Only evaluators with at least ``minimum`` evaluations count (:data:`MIN_EVALUATIONS_PER_EVALUATOR`);
+    the others are listed in ``too_little_data`` without figures. Each counted evaluation's weighted total
+    becomes ``z = (total - evaluator mean) / evaluator SD`` (population SD over that evaluator's totals);
+    an evaluator with zero spread gets z = 0 for every evaluation. The result is advice for the moderator:
+    it never changes a score or the ranking. Evaluators are listed by id, proposals by reference.
     """
+    if minimum < 1:
+        raise ValueError("calibration needs at least one evaluation per evaluator")
     rows = sorted(evaluations, key=lambda row: (row.evaluator_id, row.proposal))
-    if not rows:
-        return Calibration(evaluators=(), proposals=())
-    totals = [weighted_total(row.scores, weights) for row in rows]
+    counts: dict[int, int] = {}
+    for row in rows:
+        counts[row.evaluator_id] = counts.get(row.evaluator_id, 0) + 1
+    short = tuple(TooLittleData(key, n, minimum) for key, n in sorted(counts.items()) if n < minimum)
+    excluded = {item.evaluator_id for item in short}
+    counted = [row for row in rows if row.evaluator_id not in excluded]
+    uncalibrated = tuple(sorted({row.proposal for row in rows} - {row.proposal for row in counted}))
+    if not counted:
+        return Calibration((), (), too_little_data=short, uncalibrated=uncalibrated, minimum=minimum)
+    totals = [weighted_total(row.scores, weights) for row in counted]
     overall_mean = statistics.fmean(totals)
     overall_sd = statistics.pstdev(totals)
 
     by_evaluator: dict[int, list[float]] = {}
-    for row, total in zip(rows, totals, strict=True):
+    for row, total in zip(counted, totals, strict=True):
         by_evaluator.setdefault(row.evaluator_id, []).append(total)
     evaluators: dict[int, EvaluatorCalibration] = {}
     for evaluator_id, values in by_evaluator.items():
@@ -228,7 +278,7 @@ def calibration(evaluations: Iterable[EvaluationScores], weights: Mapping[str, i
         )
 
     by_proposal: dict[str, list[tuple[float, float]]] = {}
-    for row, total in zip(rows, totals, strict=True):
+    for row, total in zip(counted, totals, strict=True):
         stats = evaluators[row.evaluator_id]
         z = 0.0 if stats.zero_spread else (total - stats.mean) / stats.sd
         by_proposal.setdefault(row.proposal, []).append((total, z))
@@ -245,7 +295,13 @@ def calibration(evaluations: Iterable[EvaluationScores], weights: Mapping[str, i
                 normalised_total=overall_mean + mean_z * overall_sd,
             )
         )
-    return Calibration(evaluators=tuple(evaluators[key] for key in sorted(evaluators)), proposals=tuple(proposals))
+    return Calibration(
+        evaluators=tuple(evaluators[key] for key in sorted(evaluators)),
+        proposals=tuple(proposals),
+        too_little_data=short,
+        uncalibrated=uncalibrated,
+        minimum=minimum,
+    )
 
 
 # --- knock-outs --------------------------------------------------------------------------------------

@@ -26,10 +26,12 @@ from app.evaluations import assignment as assignment_rules
 from app.evaluations import permissions
 from app.evaluations.enums import (
     AssignmentStatus,
+    DecisionStatus,
     EvaluationStatus,
 )
 from app.evaluations.models import (
     Assignment,
+    Decision,
     EligibilityDecision,
     Evaluation,
     EvaluationScore,
@@ -137,6 +139,26 @@ def count_submitted(session: Session, *, stage_id: int) -> int:
 def _require_unsealed(stage: ChallengeStage, now: datetime) -> None:
     if permissions.is_sealed(stage, now):
         raise NotFound()
+
+
+MSG_STAGE_RELEASED = N_("The decisions of this stage have been released: its evaluation can no longer change.")
+
+
+def is_stage_released(session: Session, *, stage_id: int) -> bool:
+    """Whether the stage's decisions have been released (release is all at once, so one released decision says so)."""
+    query = (
+        select(Decision.proposal_id)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(Proposal.stage_id == stage_id, Decision.status == DecisionStatus.RELEASED.value)
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def require_open_evaluation(session: Session, *, stage: ChallengeStage) -> None:
+    """Refuse any change to the evaluation of a stage whose decisions have been released."""
+    if is_stage_released(session, stage_id=stage.id):
+        raise InvalidTransition(MSG_STAGE_RELEASED)
 
 
 # --- affiliations ---------------------------------------------------------------------------------
@@ -323,6 +345,7 @@ def set_eligibility(
 ) -> EligibilityDecision:
     """Mark a submitted proposal admissible or not (with the reason) and tell the company's members."""
     _require_unsealed(stage, now)
+    require_open_evaluation(session, stage=stage)
     if not form.admissible and not form.reason:
         raise ValidationFailed(errors=[FieldError("reason", N_("Give the reason why the proposal is not admissible."))])
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
@@ -496,6 +519,7 @@ def assign(
 ) -> Assignment:
     """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it."""
     _require_unsealed(stage, now)
+    require_open_evaluation(session, stage=stage)
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluator = session.get(User, evaluator_id)
     if evaluator is None:
@@ -527,6 +551,7 @@ def assign(
 def unassign(session: Session, *, stage: ChallengeStage, assignment_id: int, actor: Actor, now: datetime) -> None:
     """Remove an assignment on which nothing was scored yet."""
     assignment = stage_assignment(session, stage=stage, assignment_id=assignment_id)
+    require_open_evaluation(session, stage=stage)
     if assignment.evaluation is not None and assignment.evaluation.status != EvaluationStatus.DRAFT.value:
         raise InvalidTransition(N_("An assignment with a submitted evaluation cannot be removed."))
     record_event(
@@ -582,6 +607,7 @@ def assign_many(
     source: str,
 ) -> AssignOutcome:
     """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set."""
+    require_open_evaluation(session, stage=stage)
     outcome = AssignOutcome()
     for proposal_id, evaluator_id in pairs:
         try:

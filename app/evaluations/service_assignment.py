@@ -43,6 +43,7 @@ def auto_assign(
 ) -> AutoResult:
     """Fill every admissible proposal up to ``per_proposal`` evaluators from the pool, never with a known conflict."""
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     if not pool:
         raise ValidationFailed(errors=[FieldError("per_proposal", N_("Add evaluators to the pool first."))])
@@ -117,6 +118,7 @@ def import_assignments(
 ) -> int:
     """Create the assignments a CSV lists (``proposal,evaluator_email``); any bad row imports nothing."""
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     items = evaluation_service.standing(session, stage_id=stage.id)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     parsed = assignment_rules.parse_assignments_csv(

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.audit.models import AuditEvent
 from app.audit.service import Actor, record_event
 from app.challenges import service as challenge_service
+from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import to_local
@@ -39,6 +41,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import DecisionForm, RouteForm
 from app.evaluations.service import Standing
 from app.i18n import N_, translate, translate_plural
+from app.links import Links
 from app.notifications.service import queue_email
 
 
@@ -191,6 +194,11 @@ class ProposalResult:
     def submitted_count(self) -> int:
         return sum(1 for row in self.rows if row.submitted)
 
+    @property
+    def consensus_pending(self) -> tuple[str, ...]:
+        """The flagged criteria that have no consensus score yet: consensus is required while there are any."""
+        return tuple(key for key in self.flagged if key not in self.consensus)
+
 
 @dataclass
 class StageResults:
@@ -300,8 +308,12 @@ def _rank(results: StageResults) -> None:
 
 
 class ConsensusValue(NamedTuple):
+    """One criterion's consensus; ``moderator`` is the name of who recorded it ("" once their account is gone)."""
+
     score: int
     rationale: str
+    recorded_at: datetime | None = None
+    moderator: str = ""
 
 
 def _consensus_values(session: Session, ids: list[int]) -> dict[int, dict[str, ConsensusValue]]:
@@ -310,11 +322,18 @@ def _consensus_values(session: Session, ids: list[int]) -> dict[int, dict[str, C
     if ids:
         rows = session.execute(
             select(
-                ConsensusScore.proposal_id, ConsensusScore.criterion_key, ConsensusScore.score, ConsensusScore.rationale
-            ).where(ConsensusScore.proposal_id.in_(ids))
+                ConsensusScore.proposal_id,
+                ConsensusScore.criterion_key,
+                ConsensusScore.score,
+                ConsensusScore.rationale,
+                ConsensusScore.recorded_at,
+                User.name,
+            )
+            .outerjoin(User, User.id == ConsensusScore.moderator_id)
+            .where(ConsensusScore.proposal_id.in_(ids))
         )
-        for proposal_id, key, score, rationale in rows:
-            result.setdefault(proposal_id, {})[key] = ConsensusValue(score, rationale)
+        for proposal_id, key, score, rationale, recorded_at, moderator in rows:
+            result.setdefault(proposal_id, {})[key] = ConsensusValue(score, rationale, recorded_at, moderator or "")
     return result
 
 
@@ -362,9 +381,7 @@ def record_consensus(
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
-    decision = session.get(Decision, proposal_id)
-    if decision is not None and decision.status == DecisionStatus.RELEASED.value:
-        raise InvalidTransition(N_("The decision has been released; the consensus can no longer change."))
+    evaluation_service.require_open_evaluation(session, stage=stage)
     definition = challenge_service.current_definition(challenge)
     scale = definition.scale
     errors: list[FieldError] = []
@@ -520,6 +537,7 @@ def prepare_decision(
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
         raise ValidationFailed(
             errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
@@ -556,6 +574,7 @@ def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, n
     """Mark every prepared decision of the stage as reviewed; returns how many."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
+    evaluation_service.require_open_evaluation(session, stage=stage)
     ids = [item.proposal.id for item in evaluation_service.standing(session, stage_id=stage.id)]
     count = 0
     for decision in _decisions_of(session, ids).values():
@@ -577,22 +596,29 @@ def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, n
     return count
 
 
-def release_decisions(
-    session: Session,
-    *,
-    challenge: Challenge,
-    stage: ChallengeStage,
-    actor: Actor,
-    now: datetime,
-    link: Callable[[int], str],
-) -> int:
-    """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
+@dataclass
+class ReleasePreview:
+    """What releasing a stage's decisions does, or why it cannot be done yet."""
 
-    Refused unless every admissible proposal has a reviewed decision. Never an evaluator's identity.
-    """
-    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    decisions: int
+    outcomes: list[tuple[str, int]]  # (outcome, how many), in the order of ``DecisionOutcome``
+    companies: int  # companies with at least one active member to e-mail
+    closes_challenge: bool  # the last stage: the challenge becomes "decided"
+    problems: list[FieldError]
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """When, by whom and to how many companies a stage's decisions were released."""
+
+    released_at: datetime
+    released_by: str
+    decisions: int
+    companies: int
+
+
+def _release_problems(pending: list[ProposalResult]) -> list[FieldError]:
     problems: list[FieldError] = []
-    pending = [item for item in results.proposals if item.admissible]
     for item in pending:
         if item.decision is None:
             problems.append(
@@ -606,12 +632,110 @@ def release_decisions(
             )
     if not pending:
         problems.append(FieldError("__all__", N_("There are no decisions to release.")))
+    return problems
+
+
+def _outcome_counts(pending: list[ProposalResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in pending:
+        if item.decision is not None:
+            counts[item.decision.outcome] = counts.get(item.decision.outcome, 0) + 1
+    return counts
+
+
+def _notified(session: Session, pending: list[ProposalResult]) -> tuple[dict[int, list[User]], int]:
+    """The e-mail recipients per organisation, and how many companies have at least one."""
+    organisations = {item.standing.proposal.organisation_id for item in pending}
+    recipients = evaluation_service.organisation_recipients(session, organisation_ids=organisations)
+    return recipients, sum(1 for organisation_id in organisations if recipients.get(organisation_id))
+
+
+def release_preview(session: Session, *, challenge: Challenge, stage: ChallengeStage, now: datetime) -> ReleasePreview:
+    """What the confirmation page says before release: the decisions by outcome and who is e-mailed."""
+    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    pending = [item for item in results.proposals if item.admissible]
+    counts = _outcome_counts(pending)
+    _, companies = _notified(session, pending)
+    return ReleasePreview(
+        decisions=sum(counts.values()),
+        outcomes=[(outcome.value, counts[outcome.value]) for outcome in DecisionOutcome if outcome.value in counts],
+        companies=companies,
+        closes_challenge=next_stage(challenge, stage) is None,
+        problems=_release_problems(pending),
+    )
+
+
+def release_record(session: Session, *, stage: ChallengeStage) -> ReleaseRecord | None:
+    """The stage's release as the audit trail recorded it; None before release."""
+    event = session.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "decision.release",
+            AuditEvent.object_type == "challenge_stage",
+            AuditEvent.object_id == str(stage.id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    user = session.get(User, event.actor_id) if event.actor_id is not None else None
+    count = int(event.data.get("count", 0))
+    return ReleaseRecord(
+        released_at=event.occurred_at,
+        released_by=user.name if user is not None else event.actor_label,
+        decisions=count,
+        companies=int(event.data.get("companies", count)),
+    )
+
+
+# A challenge can be decided from these statuses (from "published" through "evaluation").
+_DECIDABLE = frozenset(
+    {ChallengeStatus.PUBLISHED.value, ChallengeStatus.EVALUATION.value, ChallengeStatus.DECIDED.value}
+)
+
+
+def _decide_challenge(session: Session, *, challenge: Challenge, actor: Actor, now: datetime) -> None:
+    """After the last stage's release the challenge is decided, through "evaluation" if it was still published."""
+    if challenge.status == ChallengeStatus.PUBLISHED.value:
+        challenge_service.transition_challenge(
+            session, challenge=challenge, to=ChallengeStatus.EVALUATION, actor=actor, now=now
+        )
+    if challenge.status == ChallengeStatus.EVALUATION.value:
+        challenge_service.transition_challenge(
+            session, challenge=challenge, to=ChallengeStatus.DECIDED, actor=actor, now=now
+        )
+
+
+def release_decisions(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    actor: Actor,
+    now: datetime,
+    link: Callable[[int], str],
+) -> int:
+    """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
+
+    Refused unless every admissible proposal has a reviewed decision, and once the stage is released (release
+    closes the stage's evaluation for good). Releasing the last stage moves the challenge to "decided".
+    Never an evaluator's identity.
+    """
+    evaluation_service.require_open_evaluation(session, stage=stage)
+    closes_challenge = next_stage(challenge, stage) is None
+    if closes_challenge and challenge.status not in _DECIDABLE:
+        raise InvalidTransition(
+            N_("This challenge has been cancelled or archived: its decisions can no longer be released.")
+        )
+    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    pending = [item for item in results.proposals if item.admissible]
+    problems = _release_problems(pending)
     if problems:
         raise ValidationFailed(errors=problems)
-    recipients = evaluation_service.organisation_recipients(
-        session, organisation_ids=[item.standing.proposal.organisation_id for item in pending]
-    )
+    recipients, companies = _notified(session, pending)
     titles = {c.key: c.title for c in results.definition.criteria}
+    outcomes = _outcome_counts(pending)
     for item in pending:
         decision = item.decision
         assert decision is not None
@@ -649,8 +773,10 @@ def release_decisions(
         object_type="challenge_stage",
         object_id=stage.id,
         at=now,
-        data={"count": len(pending)},
+        data={"count": len(pending), "companies": companies, "outcomes": outcomes},
     )
+    if closes_challenge:
+        _decide_challenge(session, challenge=challenge, actor=actor, now=now)
     return len(pending)
 
 
@@ -763,6 +889,7 @@ def shortlist(
 ) -> list[str]:
     """Prepare an 'invite' (or, in the last stage, 'award') decision for the best ``top`` ranked proposals."""
     results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     chosen = scoring.shortlist([item.ranked for item in results.ranking if item.ranked], top=top)
     outcome = DecisionOutcome.INVITE if next_stage(challenge, stage) is not None else DecisionOutcome.AWARD
     by_reference = {item.reference: item for item in results.ranking}
@@ -791,7 +918,7 @@ def shortlist(
 
 
 def invite_shortlisted(
-    session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> int:
     """Invite the companies of released 'invite' decisions to the next stage (a prefilled draft each)."""
     from app.proposals import service as proposal_service
@@ -809,7 +936,9 @@ def invite_shortlisted(
             and decision.invited_proposal_id is None
         ):
             proposal = session.get_one(Proposal, decision.proposal_id)
-            invited = proposal_service.invite_to_stage(session, proposal=proposal, stage=target, actor=actor, now=now)
+            invited = proposal_service.invite_to_stage(
+                session, proposal=proposal, stage=target, actor=actor, now=now, links=links
+            )
             decision.invited_proposal_id = invited.id
             count += 1
     session.flush()

@@ -173,6 +173,7 @@ def _assignment_page(
         "errors": errors or {},
         "values": values or {},
         "blind": blind,
+        "released": service.is_stage_released(db, stage_id=opened.stage.id),
     }
     if not permissions.can_read_content(assignment):
         context["parties"] = service.parties_of(opened.item).organisations
@@ -190,7 +191,7 @@ def _assignment_page(
         answers=_answers(definition, opened, language, blind),
         claimed_trl=opened.item.content.get("trl"),
         evaluation=evaluation,
-        editable=permissions.can_edit_evaluation(evaluation),
+        editable=permissions.can_edit_evaluation(evaluation) and not context["released"],
         others=evaluator_service.others_for(db, opened=opened),
         rating_labels=route.RATING_LABELS,
         factor_labels=route.FACTOR_LABELS,
@@ -278,6 +279,7 @@ def scores(
 
 def _security_page(
     request: Request,
+    db: Session,
     opened: evaluator_service.Opened,
     *,
     errors: dict[str, str] | None = None,
@@ -290,12 +292,14 @@ def _security_page(
         for factor, entry in (assessment.factors if assessment else {}).items():
             values[f"rating_{factor}"] = entry.get("rating", "")
             values[f"factor_justification_{factor}"] = entry.get("justification", "")
+    released = service.is_stage_released(db, stage_id=opened.stage.id)
     context = {
         "opened": opened,
         "assignment": opened.assignment,
         "challenge": opened.challenge,
         "assessment": assessment,
-        "editable": assessment is None or assessment.status != "submitted",
+        "released": released,
+        "editable": (assessment is None or assessment.status != "submitted") and not released,
         "factors": list(route.FACTOR_LABELS.items()),
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
         "parties": service.parties_of(opened.item).organisations,
@@ -310,7 +314,7 @@ def security(request: Request, assignment_id: int, db: DbSession, now: Now, user
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    return _security_page(request, opened)
+    return _security_page(request, db, opened)
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
@@ -342,7 +346,9 @@ def security_save(
         db.rollback()
         errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
-    return _security_page(request, opened, errors=translate_errors(language, errors), values=values, status_code=422)
+    return _security_page(
+        request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
+    )
 
 
 @router.get("/evaluate/assignments/{assignment_id}/documents/{question_key}", name="evaluate_document")

@@ -26,6 +26,7 @@ from app.database import insert_unless_present
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.formatting import format_local_datetime
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
 from app.proposals import answers as answer_rules
@@ -643,6 +644,7 @@ def submit_proposal(
     user: User,
     actor: Actor,
     now: datetime,
+    links: Links,
 ) -> ProposalVersion:
     """Make an immutable version of the working copy, before the deadline by the server clock.
 
@@ -681,6 +683,7 @@ def submit_proposal(
         template="proposal_receipt",
         context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
         now=now,
+        links=links,
     )
     # Last: appending to the audit chain serialises writers until the commit that follows.
     _audit(
@@ -696,7 +699,7 @@ def submit_proposal(
     return version
 
 
-def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now: datetime) -> None:
+def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now: datetime, links: Links) -> None:
     """Withdraw before the deadline; no version counts any more until the company submits again."""
     proposal, challenge, stage, _ = _lock(session, proposal)
     _require_open(challenge, stage, now)
@@ -711,12 +714,20 @@ def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now
         template="proposal_withdrawn",
         context={"proposal": proposal, "challenge": challenge, "stage": stage},
         now=now,
+        links=links,
     )
     session.flush()
 
 
 def reconfirm_proposal(
-    session: Session, *, proposal: Proposal, idempotency_key: str, user: User, actor: Actor, now: datetime
+    session: Session,
+    *,
+    proposal: Proposal,
+    idempotency_key: str,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    links: Links,
 ) -> ProposalVersion:
     """After a correction of the challenge: the company confirms its submitted version against the new one."""
     proposal, challenge, stage, _ = _lock(session, proposal)
@@ -752,12 +763,15 @@ def reconfirm_proposal(
         template="proposal_receipt",
         context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
         now=now,
+        links=links,
     )
     session.flush()
     return version
 
 
-def require_reconfirmation(session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime) -> int:
+def require_reconfirmation(
+    session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime, links: Links
+) -> int:
     """A correction of the challenge: every submitted proposal must be re-confirmed; their members are told."""
     proposals = session.scalars(
         select(Proposal).where(Proposal.challenge_id == challenge.id, Proposal.status == ProposalStatus.SUBMITTED.value)
@@ -774,13 +788,14 @@ def require_reconfirmation(session: Session, *, challenge: Challenge, reason: st
             template="proposal_reconfirm",
             context={"proposal": proposal, "challenge": challenge, "stage": stage, "reason": reason},
             now=now,
+            links=links,
         )
     session.flush()
     return len(proposals)
 
 
 def invite_to_stage(
-    session: Session, *, proposal: Proposal, stage: ChallengeStage, actor: Actor, now: datetime
+    session: Session, *, proposal: Proposal, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> Proposal:
     """Invite the proposal's organisation to a later (invitation-only) stage: a draft with the consortium."""
     if stage.challenge_id != proposal.challenge_id:
@@ -816,12 +831,13 @@ def invite_to_stage(
         template="proposal_invited",
         context={"proposal": invited, "challenge": challenge, "stage": stage},
         now=now,
+        links=links,
     )
     return invited
 
 
 def _send_to_members(
-    session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime
+    session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime, links: Links
 ) -> None:
     with session.no_autoflush:  # the members do not depend on pending changes: one flush, with the e-mail's
         members = session.scalars(
@@ -831,7 +847,7 @@ def _send_to_members(
             .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
             .order_by(User.id)
         ).all()
-    base_url = str(session.info.get("base_url", "")).rstrip("/")
+    link = links.url("proposal_detail", proposal_id=proposal.id)
     for member in members:
         language = member.language
 
@@ -847,7 +863,7 @@ def _send_to_members(
                 **context,
                 "user": member,
                 "local_datetime": when,
-                "link": f"{base_url}/proposals/{proposal.id}" if base_url else f"/proposals/{proposal.id}",
+                "link": link,
                 "title": context["challenge"].title(language),
             },
             now=now,

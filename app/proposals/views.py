@@ -308,6 +308,7 @@ def proposal_submit(
             user=user,
             actor=actor_of(request, user),
             now=now,
+            links=request.app.state.links,
         )
     except DeadlinePassed as failed:
         db.rollback()
@@ -345,7 +346,9 @@ def proposal_withdraw(
 ) -> Response:
     proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     try:
-        service.withdraw_proposal(db, proposal=proposal, actor=actor_of(request, user), now=now)
+        service.withdraw_proposal(
+            db, proposal=proposal, actor=actor_of(request, user), now=now, links=request.app.state.links
+        )
     except DeadlinePassed as failed:
         db.rollback()
         context = {**service.page_context(db, proposal, now), "errors": _deadline_errors(request, failed)}
@@ -377,7 +380,13 @@ def proposal_reconfirm(
     key = str(form.get("submission_key", ""))[:64] or new_token()[:43]
     try:
         version = service.reconfirm_proposal(
-            db, proposal=proposal, idempotency_key=key, user=user, actor=actor_of(request, user), now=now
+            db,
+            proposal=proposal,
+            idempotency_key=key,
+            user=user,
+            actor=actor_of(request, user),
+            now=now,
+            links=request.app.state.links,
         )
     except DeadlinePassed as failed:
         db.rollback()

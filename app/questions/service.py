@@ -29,6 +29,7 @@ from app.challenges.models import Challenge
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
 from app.proposals import service as proposal_service
@@ -246,7 +247,7 @@ def save_answer(
 # --- publishing -----------------------------------------------------------------------------------
 
 
-def publish(session: Session, *, challenge: Challenge, actor: Actor, now: datetime, nota_url: str = "") -> NotaVersion:
+def publish(session: Session, *, challenge: Challenge, actor: Actor, now: datetime, links: Links) -> NotaVersion:
     """Publish every approved entry in a new version of the Nota van Inlichtingen.
 
     Entries get the next numbers (a number never changes after); the version holds every published entry
@@ -257,7 +258,7 @@ def publish(session: Session, *, challenge: Challenge, actor: Actor, now: dateti
     approved = _approved_entries(session, challenge_id=challenge.id)
     if not approved:
         raise ValidationFailed(errors=[FieldError("publish", N_("No entry is marked for publication."))])
-    return _publish(session, challenge=challenge, entries=approved, actor=actor, now=now, nota_url=nota_url)
+    return _publish(session, challenge=challenge, entries=approved, actor=actor, now=now, links=links)
 
 
 def announce(
@@ -270,7 +271,7 @@ def announce(
     text_en: str,
     actor: Actor,
     now: datetime,
-    nota_url: str = "",
+    links: Links,
     already_told: Collection[int] = (),
 ) -> NotaVersion:
     """Add a coordinator's announcement (a correction, an extension) and publish a new Nota version at once.
@@ -290,7 +291,7 @@ def announce(
         now=now,
     )
     return publish_announcements(
-        session, challenge=challenge, actor=actor, now=now, nota_url=nota_url, already_told=already_told
+        session, challenge=challenge, actor=actor, now=now, links=links, already_told=already_told
     )
 
 
@@ -345,14 +346,14 @@ def publish_announcements(
     challenge: Challenge,
     actor: Actor,
     now: datetime,
-    nota_url: str = "",
+    links: Links,
     already_told: Collection[int] = (),
 ) -> NotaVersion:
     """Publish the approved entries (announcements and answered questions) as one new Nota version."""
     _lock_challenge(session, challenge)
     approved = _approved_entries(session, challenge_id=challenge.id)
     return _publish(
-        session, challenge=challenge, entries=approved, actor=actor, now=now, nota_url=nota_url, skip=already_told
+        session, challenge=challenge, entries=approved, actor=actor, now=now, links=links, skip=already_told
     )
 
 
@@ -377,7 +378,7 @@ def _publish(
     entries: list[NotaEntry],
     actor: Actor,
     now: datetime,
-    nota_url: str,
+    links: Links,
     skip: Collection[int] = (),
 ) -> NotaVersion:
     previous = latest_version(session, challenge_id=challenge.id)
@@ -416,7 +417,7 @@ def _publish(
             "entries": [entry.number for entry in entries],
         },
     )
-    _notify(session, challenge=challenge, version=version, now=now, nota_url=nota_url, skip=skip)
+    _notify(session, challenge=challenge, version=version, now=now, links=links, skip=skip)
     return version
 
 
@@ -540,7 +541,7 @@ def _notify(
     challenge: Challenge,
     version: NotaVersion,
     now: datetime,
-    nota_url: str,
+    links: Links,
     skip: Collection[int] = (),
 ) -> None:
     for user in notification_recipients(session, challenge_id=challenge.id):
@@ -556,7 +557,7 @@ def _notify(
                 "version": version.number,
                 "entries": len(version.content["entries"]),
                 "sha256": version.content_hash,
-                "link": nota_url,
+                "link": links.url("nota", slug=challenge.slug),
             },
             now=now,
             user_id=user.id,

@@ -26,11 +26,6 @@ from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_
 router = APIRouter()
 
 
-def _nota_url(request: Request, slug: str) -> str:
-    base = str(request.app.state.settings.base_url).rstrip("/")
-    return base + str(request.app.url_path_for("nota", slug=slug))
-
-
 def _section_options(challenge: Challenge, language: str) -> list[tuple[str, str]]:
     labels = service.section_labels(challenge_service.current_definition(challenge))
     return [(key, label[language]) for key, label in labels.items()]
@@ -209,9 +204,7 @@ def nota_publish(
 ) -> Response:
     challenge = _managed(db, slug=slug, user=user)
     try:
-        service.publish(
-            db, challenge=challenge, actor=actor_of(request, user), now=now, nota_url=_nota_url(request, slug)
-        )
+        service.publish(db, challenge=challenge, actor=actor_of(request, user), now=now, links=request.app.state.links)
     except ValidationFailed as failed:
         db.rollback()
         challenge = _managed(db, slug=slug, user=user)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tests.factories import create_challenge, create_user
+from tests.factories import LINKS, create_challenge, create_user
 
 ACTORS = ("anonymous", "member_a", "member_b", "evaluator", "coordinator", "administrator")
 
@@ -154,6 +154,7 @@ def _submitted_proposal(
         user=user,
         actor=actor,
         now=now,
+        links=LINKS,
     )
     proposal.reconfirmation_required_at = now
     session.commit()

@@ -29,9 +29,11 @@ TEXT = {
         "submit": "Beoordeling indienen",
         "flag": "Verschil van oordeel",
         "consensus": "Consensus vastleggen",
+        "consensus_recorded": "De consensus is vastgelegd.",
         "prepare": "Besluit voorbereiden",
         "review": "Voorbereide besluiten als gecontroleerd markeren",
         "release": "Alle besluiten bekendmaken en de bedrijven berichten",
+        "release_confirm": "2 besluiten bekendmaken en de bedrijven berichten",
         "confirm": "Route bevestigen",
         "released": "bekendgemaakt",
     },
@@ -42,9 +44,11 @@ TEXT = {
         "submit": "Submit the evaluation",
         "flag": "Disagreement",
         "consensus": "Record the consensus",
+        "consensus_recorded": "The consensus has been recorded.",
         "prepare": "Prepare the decision",
         "review": "Mark the prepared decisions as reviewed",
         "release": "Release all decisions and notify the companies",
+        "release_confirm": "Release 2 decisions and notify the companies",
         "confirm": "Confirm the route",
         "released": "released",
     },
@@ -158,7 +162,9 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
             page.locator(f"#score_safety-{safety + 1}").check()
             page.locator("#rationale_safety").fill("Besproken.")
             page.get_by_role("button", name=text["consensus"]).click()
-            page.wait_for_url(f"**{s.base}/proposals/{proposal.id}")
+            page.wait_for_url(f"**{s.base}/proposals/{proposal.id}?done=consensus")
+            expect(page.get_by_role("status")).to_contain_text(text["consensus_recorded"])
+            assert_accessible(page)
             page.locator(f"#outcome-{outcome}").check()
             page.locator("#feedback").fill(f"Terugkoppeling voor {proposal.reference}.")
             page.get_by_role("button", name=text["prepare"]).click()
@@ -171,9 +177,20 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         assert_accessible(page)
         page.get_by_role("button", name=text["review"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
-        page.get_by_role("button", name=text["release"]).click()
+        page.get_by_role("link", name=text["release"]).click()
+        page.wait_for_url(f"**{s.base}/decisions/release")
+        assert_accessible(page)
+        page.get_by_role("button", name=text["release_confirm"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
         expect(page.locator("tbody")).to_contain_text(text["released"])
+        expect(page.locator("#release-record")).to_contain_text(s.coordinator.name)
+        page.goto(s.base + "/assignments")  # released: a notice, and no forms that would change the stage
+        expect(page.locator("#stage-released")).to_be_visible()
+        assert_accessible(page)
+        scorer = contexts[-1].new_page()
+        scorer.goto(f"/evaluate/assignments/{active[-1].id}")
+        expect(scorer.locator("#stage-released")).to_be_visible()
+        assert_accessible(scorer)
         assert_accessible(page)
 
         company = _context(browser, server, s.companies[0], language)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.notifications.models import OutboxMessage
 from tests.browser.harness import LiveServer, assert_accessible
+from tests.factories import LINKS
 from tests.pdfs import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -303,6 +304,7 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
             user=user,
             actor=actor,
             now=now,
+            links=LINKS,
         )
         session.commit()
         reference, proposal_id, deadline = proposal.reference, proposal.id, stage.deadline_at

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
 from app.evaluations import service
-from app.evaluations.models import Assignment
+from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.models import Assignment, Evaluation
+from app.i18n import translate
 from tests.evaluations.helpers import actor, after_deadline, build_scenario, post
+from tests.evaluations.test_decisions import _score
 from tests.factories import create_user, log_in
+
+FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 
 
 def _assign(session: Session, s, evaluator, proposal, clock: FrozenClock) -> Assignment:  # type: ignore[no-untyped-def]
@@ -150,3 +157,43 @@ def test_decision_of_another_organisation_is_not_found(
     response = client.get(f"/proposals/{s.proposals[0].id}/decision")
     assert response.status_code == 404
     assert "Firma0" not in response.text
+
+
+@pytest.mark.parametrize("state", ["draft", "reopened"])
+def test_evaluator_with_a_draft_or_reopened_evaluation_does_not_see_the_others(
+    client: TestClient, session: Session, clock: FrozenClock, state: str
+) -> None:
+    s = build_scenario(session, proposals=1, evaluators=2)
+    after_deadline(clock)
+    _score(session, s, clock, {0: [(2, 1)]})  # the first evaluator submits "Effect-tekst." and "Veiligheid-tekst."
+    first = service.assignments_for_stage(session, stage_id=s.stage.id)[0]
+    opened = evaluator_service.open_assignment(session, assignment_id=first.id, user=s.evaluators[0], now=clock.now())
+    factors = {f: {"rating": "high", "justification": "Hoog volgens A."} for f in FACTORS}
+    evaluator_service.save_assessment(
+        session, opened=opened, factors=factors, submit=True, actor=actor(s.evaluators[0]), now=clock.now()
+    )
+    session.commit()
+    second = _assign(session, s, s.evaluators[1], s.proposals[0], clock)
+    log_in(client, session, s.evaluators[1], now=clock.now())
+    page_url = f"/evaluate/assignments/{second.id}"
+    assert post(client, f"{page_url}/declaration", {"has_conflict": "none"}).status_code == 303
+    own = {"score_effect": "0", "justification_effect": "Eigen oordeel B.", "score_safety": "1"}
+    own |= {"justification_safety": "Ok.", "assessed_trl": "3"}
+    others = ("Effect-tekst.", "Veiligheid-tekst.", translate("nl", "The other evaluators' scores"))
+    if state == "draft":
+        assert post(client, f"{page_url}/scores", {**own, "action": "save"}).status_code == 303
+    else:
+        assert post(client, f"{page_url}/scores", {**own, "action": "submit"}).status_code == 303
+        assert all(text in client.get(page_url).text for text in others)  # seen once submitted
+        evaluation = session.scalars(select(Evaluation).where(Evaluation.assignment_id == second.id)).one()
+        log_in(client, session, s.coordinator, now=clock.now())
+        reopen = post(client, f"{s.base}/evaluations/{evaluation.id}/reopen", {"reason": "Graag herzien."})
+        assert reopen.status_code == 303
+        log_in(client, session, s.evaluators[1], now=clock.now())
+    page = client.get(page_url)
+    assert page.status_code == 200
+    assert "Eigen oordeel B." in page.text
+    assert [text for text in others if text in page.text] == []
+    if state == "draft":  # the same page shows them once the evaluator submits
+        assert post(client, f"{page_url}/scores", {**own, "action": "submit"}).status_code == 303
+        assert all(text in client.get(page_url).text for text in others)

@@ -181,7 +181,7 @@ def test_calibration_reports_each_evaluators_mean_spread_and_offset() -> None:
         _evaluation(2, "P-000001", 3),
         _evaluation(2, "P-000002", 1),
     ]
-    result = calibration(rows, WEIGHTS)
+    result = calibration(rows, WEIGHTS, minimum=1)
     first, second = result.evaluators
     assert (first.evaluator_id, first.n, first.mean, first.sd, first.offset, first.zero_spread) == (
         1,
@@ -202,7 +202,7 @@ def test_calibration_removes_a_lenient_evaluators_offset() -> None:
         _evaluation(2, "P-000003", 2),
         _evaluation(2, "P-000004", 4),
     ]
-    result = calibration(rows, WEIGHTS)
+    result = calibration(rows, WEIGHTS, minimum=1)
     by_reference = {item.proposal: item for item in result.proposals}
     assert by_reference["P-000001"].mean_z == by_reference["P-000003"].mean_z == -1.0
     assert by_reference["P-000002"].mean_z == by_reference["P-000004"].mean_z == 1.0
@@ -217,7 +217,7 @@ def test_calibration_counts_an_evaluator_with_zero_spread_as_average() -> None:
         _evaluation(2, "P-000001", 1),
         _evaluation(2, "P-000002", 5),
     ]
-    result = calibration(rows, WEIGHTS)
+    result = calibration(rows, WEIGHTS, minimum=1)
     flat = result.evaluators[0]
     assert (flat.evaluator_id, flat.sd, flat.zero_spread) == (1, 0.0, True)
     by_reference = {item.proposal: item for item in result.proposals}
@@ -227,7 +227,7 @@ def test_calibration_counts_an_evaluator_with_zero_spread_as_average() -> None:
 
 
 def test_calibration_of_a_single_evaluation_is_zero_spread() -> None:
-    result = calibration([_evaluation(7, "P-000001", 2)], WEIGHTS)
+    result = calibration([_evaluation(7, "P-000001", 2)], WEIGHTS, minimum=1)
     assert result.evaluators[0].zero_spread is True
     assert result.proposals[0].mean_z == 0.0
     assert result.proposals[0].normalised_total == 2.0
@@ -235,6 +235,71 @@ def test_calibration_of_a_single_evaluation_is_zero_spread() -> None:
 
 def test_calibration_of_nothing_is_empty() -> None:
     assert calibration([], WEIGHTS) == scoring.Calibration(evaluators=(), proposals=())
+    assert calibration([], WEIGHTS).enough_data is False
+
+
+# The rule: an evaluator's figures count only from MIN_EVALUATIONS_PER_EVALUATOR evaluations on.
+
+
+def test_calibration_minimum_is_three_evaluations() -> None:
+    assert scoring.MIN_EVALUATIONS_PER_EVALUATOR == 3
+
+
+def test_calibration_with_two_evaluations_per_evaluator_has_too_little_data() -> None:
+    # Without the minimum, P-000001 and P-000003 (totals 1 and 4) would get the same normalised total.
+    rows = [
+        _evaluation(1, "P-000001", 1),
+        _evaluation(1, "P-000002", 3),
+        _evaluation(2, "P-000003", 4),
+        _evaluation(2, "P-000004", 5),
+    ]
+    result = calibration(rows, WEIGHTS)
+    assert result == scoring.Calibration(
+        evaluators=(),
+        proposals=(),
+        too_little_data=(scoring.TooLittleData(1, 2, 3), scoring.TooLittleData(2, 2, 3)),
+        uncalibrated=("P-000001", "P-000002", "P-000003", "P-000004"),
+        minimum=3,
+    )
+    assert result.enough_data is False
+
+
+def test_calibration_counts_only_evaluators_with_enough_data() -> None:
+    rows = [
+        _evaluation(1, "P-000001", 1),
+        _evaluation(1, "P-000002", 2),
+        _evaluation(1, "P-000003", 4),
+        _evaluation(2, "P-000001", 5),
+        _evaluation(2, "P-000004", 5),
+    ]
+    result = calibration(rows, WEIGHTS)
+    assert result.enough_data is True
+    assert [item.evaluator_id for item in result.evaluators] == [1]
+    assert result.too_little_data == (scoring.TooLittleData(2, 2, 3),)
+    assert result.uncalibrated == ("P-000004",)
+    # Only evaluator 1's totals count: mean 7/3; evaluator 2's 5 on P-000001 changes nothing.
+    first = result.evaluators[0]
+    assert (first.n, first.mean, first.offset) == (3, 7 / 3, 0.0)
+    by_reference = {item.proposal: item for item in result.proposals}
+    assert sorted(by_reference) == ["P-000001", "P-000002", "P-000003"]
+    assert (by_reference["P-000001"].n, by_reference["P-000001"].raw_total) == (1, 1.0)
+    normalised = [by_reference[key].normalised_total for key in sorted(by_reference)]
+    assert normalised == pytest.approx([1.0, 2.0, 4.0])  # one evaluator: normalising gives their own totals
+    assert len(set(normalised)) == 3
+
+
+def test_calibration_at_the_minimum_gives_distinct_totals_to_distinct_scores() -> None:
+    rows = [_evaluation(1, f"P-00000{i}", value) for i, value in enumerate((1, 2, 4), start=1)]
+    rows += [_evaluation(2, f"P-00000{i}", value) for i, value in enumerate((2, 2, 5), start=1)]
+    result = calibration(rows, WEIGHTS)
+    assert [item.n for item in result.evaluators] == [3, 3]
+    assert result.too_little_data == ()
+    assert len({item.normalised_total for item in result.proposals}) == 3
+
+
+def test_calibration_refuses_a_minimum_below_one() -> None:
+    with pytest.raises(ValueError, match="at least one evaluation"):
+        calibration([_evaluation(1, "P-000001", 1)], WEIGHTS, minimum=0)
 
 
 @given(
@@ -250,10 +315,10 @@ def test_calibration_z_scores_centre_each_evaluator(
     rows: list[tuple[int, int, dict[str, int]]], rnd: random.Random
 ) -> None:
     evaluations = [EvaluationScores(evaluator, f"P-{proposal:06d}", scores) for evaluator, proposal, scores in rows]
-    result = calibration(evaluations, WEIGHTS)
+    result = calibration(evaluations, WEIGHTS, minimum=1)
     shuffled = list(evaluations)
     rnd.shuffle(shuffled)
-    assert calibration(shuffled, WEIGHTS) == result
+    assert calibration(shuffled, WEIGHTS, minimum=1) == result
     for item in result.evaluators:
         assert item.sd >= 0
         assert item.zero_spread == (item.sd == 0)
@@ -262,6 +327,33 @@ def test_calibration_z_scores_centre_each_evaluator(
     for proposal in result.proposals:
         assert math.isfinite(proposal.mean_z)
         assert math.isfinite(proposal.normalised_total)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(1, 6), scores_st),
+        max_size=20,
+        unique_by=lambda row: row[:2],
+    ),
+    st.integers(1, 5),
+)
+def test_calibration_figures_come_only_from_evaluators_with_enough_data(
+    rows: list[tuple[int, int, dict[str, int]]], minimum: int
+) -> None:
+    evaluations = [EvaluationScores(evaluator, f"P-{proposal:06d}", scores) for evaluator, proposal, scores in rows]
+    result = calibration(evaluations, WEIGHTS, minimum=minimum)
+    counts = {evaluator: sum(1 for row in rows if row[0] == evaluator) for evaluator in {row[0] for row in rows}}
+    enough = {evaluator for evaluator, n in counts.items() if n >= minimum}
+    assert [item.evaluator_id for item in result.evaluators] == sorted(enough)
+    assert result.too_little_data == tuple(
+        scoring.TooLittleData(evaluator, n, minimum) for evaluator, n in sorted(counts.items()) if n < minimum
+    )
+    counted = {f"P-{row[1]:06d}" for row in rows if row[0] in enough}
+    assert [item.proposal for item in result.proposals] == sorted(counted)
+    assert set(result.uncalibrated) == {f"P-{row[1]:06d}" for row in rows} - counted
+    assert result.enough_data == bool(enough)
+    for proposal in result.proposals:
+        assert proposal.n == sum(1 for row in rows if f"P-{row[1]:06d}" == proposal.proposal and row[0] in enough)
 
 
 # --- knock-outs ---

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -52,3 +53,72 @@ def test_downloaded_file_passes_validate(
     path.write_text(client.get(f"/manage/challenges/{challenge.id}/definition.toml").text, encoding="utf-8")
     result = run("challenges", "validate", str(path))
     assert result.exit_code == 0, result.output
+
+
+def test_extend_from_the_command_line_mails_absolute_links_under_the_base_url(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line builds the same links as the web: an e-mail it queues points at PORTAL_BASE_URL."""
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://challenges.example.nl")
+    assert run("challenges", "load", "--publish", str(SEEDED)).exit_code == 0
+    created = CliRunner().invoke(
+        main,
+        ["users", "create", "fiona@volger.example", "--name", "Fiona", "--password-stdin"],
+        input="a long passphrase 42\n",
+    )
+    assert created.exit_code == 0, created.output
+    engine = create_engine(cli_env)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO challenge_follower (challenge_id, user_id, followed_at) "
+                "SELECT c.id, u.id, CURRENT_TIMESTAMP FROM challenge c, user_account u "
+                "WHERE c.slug = 'counter-uas' AND u.email = 'fiona@volger.example'"
+            )
+        )
+    refused = CliRunner().invoke(
+        main,
+        [
+            "challenges",
+            "extend",
+            "counter-uas",
+            "--stage",
+            "solution-brief",
+            "--until",
+            "2027-03-12T17:00",
+            "--reason",
+            " ",
+        ],
+    )
+    assert refused.exit_code == 1 and "reason" in refused.output
+    result = run(
+        "challenges",
+        "extend",
+        "counter-uas",
+        "--stage",
+        "solution-brief",
+        "--until",
+        "2027-03-12T17:00",
+        "--reason",
+        "Meer tijd",
+    )
+    assert result.exit_code == 0, result.output
+    with engine.connect() as connection:
+        bodies = (
+            connection.execute(
+                text(
+                    "SELECT body_text FROM outbox_message WHERE template = 'nota_published' AND to_address = 'fiona@volger.example'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        deadline = connection.execute(
+            text(
+                "SELECT s.deadline_at FROM challenge_stage s JOIN challenge c ON c.id = s.challenge_id WHERE c.slug = 'counter-uas' AND s.key = 'solution-brief'"
+            )
+        ).scalar()
+    engine.dispose()
+    assert len(bodies) == 1
+    assert "https://challenges.example.nl/challenges/counter-uas/nota" in bodies[0]
+    assert str(deadline).startswith("2027-03-12 16:00")  # 17:00 CET is 16:00 UTC

@@ -250,5 +250,10 @@ def test_a_change_reaches_each_person_once(client: TestClient, session: Session,
     assert sorted(by_person["sub@alpha.example"]) == ["challenge_deadline_extended", "proposal_reconfirm"]
     assert by_person["draft@bravo.example"] == ["challenge_deadline_extended"]
     assert by_person["follow@charlie.example"] == ["nota_published"]
+    # Every link is absolute, under the portal's base URL (the Nota e-mail of a correction had none).
+    nota_mail = next(m for m in mails if m.template == "nota_published")
+    assert f"http://testserver/challenges/{challenge.slug}/nota" in nota_mail.body_text
+    reconfirm = next(m for m in mails if m.template == "proposal_reconfirm")
+    assert "http://testserver/proposals/" in reconfirm.body_text
     # One Nota version for the whole correction, holding both notices.
     assert len(session.scalars(select(NotaVersion).where(NotaVersion.challenge_id == challenge.id)).all()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -180,6 +182,31 @@ def test_consortium_partners_and_shares(client: TestClient, session: Session, cl
     ]
 
 
+def test_consortium_shares_over_100_are_refused_at_the_field_and_cannot_be_submitted(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    challenge = create_challenge(session)
+    user, organisation = _company(session, clock, 1)
+    _, registered = _company(session, clock, 2)
+    act_for(client, session, user, organisation, now=clock.now())
+    proposal = ready_proposal(client, session, challenge.slug)
+    url = f"/proposals/{proposal.id}/consortium"
+    partner = {"partner_kvk_number": registered.kvk_number, "partner_role": "Radar", "csrf_token": csrf(client)}
+    assert client.post(url + "/partners", data=partner).status_code == 303
+    shares = {"lead_share": "60", "partner_0_share": "50", "partner_0_role": "Radar", "csrf_token": csrf(client)}
+    over = client.post(url, data=shares)
+    assert over.status_code == 422
+    message = "De aandelen in het werk tellen op tot 110%, niet 100%."
+    at_field = f'<p class="error-message" id="lead_share-error"><span class="visually-hidden">Fout:</span> {message}'
+    assert at_field in over.text
+    refused = submit(client, proposal.id)
+    assert refused.status_code == 422
+    assert message in refused.text
+    assert session.scalar(select(func.count()).select_from(ProposalVersion)) == 0
+    session.expire_all()
+    assert session.get(Proposal, proposal.id).status == "draft"  # type: ignore[union-attr]
+
+
 def test_submit_makes_a_version_with_a_receipt_once(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
     user, organisation = _company(session, clock)
@@ -322,6 +349,44 @@ def test_too_large_upload_is_cut_off_with_a_message(client: TestClient, session:
     assert response.status_code == 413
     assert "The file is larger than 1 MB." in response.text
     assert session.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def test_upload_with_bytes_after_the_closing_boundary_is_refused_at_the_field(
+    client: TestClient, session: Session, clock: FrozenClock, app
+) -> None:  # type: ignore[no-untyped-def]
+    """The file part is within the slot's 1 MB, the body is sent chunked (no Content-Length) and goes on
+    after the closing boundary: the cap on the whole body refuses it, and nothing is stored."""
+    challenge = create_challenge(session, stages=all_types_stage())  # brief: at most 1 MB
+    user, organisation = _company(session, clock)
+    act_for(client, session, user, organisation, now=clock.now())
+    client.cookies.set("portal_lang", "en")
+    proposal = start(client, session, challenge.slug)
+    boundary = "portal-test-epilogue"
+    content = pdf_bytes(pages=1)
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="brief.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head + content + f"\r\n--{boundary}--\r\n".encode()
+        for _ in range(48):
+            yield b"\0" * (64 * 1024)  # 3 MB after the end of the form
+
+    response = client.post(
+        f"/proposals/{proposal.id}/documents/brief?csrf_token={csrf(client)}",
+        content=chunks(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.headers["connection"] == "close"
+    assert '<p class="error-message" id="document_brief-error">' in response.text
+    assert "The file is larger than 1 MB." in response.text
+    assert session.scalar(select(func.count()).select_from(Blob)) == 0
+    assert not app.state.blobs.exists(hashlib.sha256(content).hexdigest())
+    session.expire_all()
+    assert session.get(Proposal, proposal.id).documents == []  # type: ignore[union-attr]
 
 
 def test_my_proposals_lists_status_and_deadline(client: TestClient, session: Session, clock: FrozenClock) -> None:

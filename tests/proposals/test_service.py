@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from app.notifications.models import OutboxMessage
 from app.proposals import service
 from app.proposals.models import Proposal, ProposalVersion
 from app.storage import LocalBlobStore
-from tests.factories import create_challenge, definition_data
+from tests.factories import LINKS, create_challenge, definition_data
 from tests.pdfs import pdf_bytes
 from tests.proposals.helpers import create_company
 
@@ -71,6 +73,7 @@ def _submit(
         user=user,
         actor=_actor(user),
         now=now,
+        links=LINKS,
     )
     session.commit()
     return version
@@ -84,7 +87,7 @@ def test_counts_per_stage_tell_only_numbers(session: Session, clock: FrozenClock
     _, p3 = _ready(session, challenge, 3, now, blobs)
     _submit(session, p1, user1, blobs, now, "a")
     _submit(session, p2, user2, blobs, now, "b")
-    service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now)
+    service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now, links=LINKS)
     session.commit()
     counts = service.count_proposals(session, challenge_id=challenge.id)
     assert counts == {"brief": service.ProposalCounts(drafts=1, submitted=1, withdrawn=1, reconfirmation_due=0)}
@@ -105,7 +108,7 @@ def test_the_last_version_before_the_deadline_stands(
     second = _submit(session, proposal, user, blobs, later, "second")
     withdrawn_user, withdrawn = _ready(session, challenge, 2, clock.now(), blobs)
     _submit(session, withdrawn, withdrawn_user, blobs, clock.now(), "w")
-    service.withdraw_proposal(session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later)
+    service.withdraw_proposal(session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later, links=LINKS)
     session.commit()
     standing = service.standing_versions(session, stage_id=challenge.stages[0].id)
     assert [(v.proposal_id, v.number) for v in standing] == [(proposal.id, 2)]
@@ -144,7 +147,12 @@ def test_correction_requires_reconfirmation_and_tells_members(
     _submit(session, proposal, user, blobs, clock.now(), "k")
     _ready(session, challenge, 2, clock.now(), blobs)  # a draft is not asked to re-confirm
     marked = service.require_reconfirmation(
-        session, challenge=challenge, reason="Criterium verduidelijkt", actor=Actor.system(), now=clock.now()
+        session,
+        challenge=challenge,
+        reason="Criterium verduidelijkt",
+        actor=Actor.system(),
+        now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     assert marked == 1
@@ -152,7 +160,7 @@ def test_correction_requires_reconfirmation_and_tells_members(
     mails = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "proposal_reconfirm")).all()
     assert [m.to_address for m in mails] == [user.email] and "Criterium verduidelijkt" in mails[0].body_text
     version = service.reconfirm_proposal(
-        session, proposal=proposal, idempotency_key="r", user=user, actor=_actor(user), now=clock.now()
+        session, proposal=proposal, idempotency_key="r", user=user, actor=_actor(user), now=clock.now(), links=LINKS
     )
     session.commit()
     assert version.kind == "reconfirm" and version.number == 2 and proposal.reconfirmation_required_at is None
@@ -174,16 +182,30 @@ def test_invitation_to_the_next_stage_prefills_the_consortium(
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     _submit(session, proposal, user, blobs, clock.now(), "k")
     invited = service.invite_to_stage(
-        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now()
+        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     session.commit()
     assert invited.stage_id == challenge.stages[1].id and invited.invited_at == clock.now()
     assert invited.draft["lead"] == {"role": "", "share": "100"} and invited.draft["trl"] == "5"
     again = service.invite_to_stage(
-        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now()
+        session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     assert again.id == invited.id
     assert (
         session.scalars(select(OutboxMessage).where(OutboxMessage.template == "proposal_invited")).one().to_address
         == user.email
     )
+
+
+def test_receipt_covers_every_document_hash(session: Session, clock: FrozenClock, blobs: LocalBlobStore) -> None:
+    """Two versions that differ only in one document's hash have different receipts."""
+    challenge = create_challenge(session)
+    user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
+    version = _submit(session, proposal, user, blobs, clock.now(), "k")
+    same = copy.deepcopy(version.content)
+    other = copy.deepcopy(version.content)
+    other["documents"]["brief"]["sha256"] = hashlib.sha256(b"another brief").hexdigest()
+    assert set(other["documents"]) == {"brief"} and other != same
+    received = version.received_at
+    assert service.receipt_hash(same, number=version.number, received_at=received) == version.receipt_hash
+    assert service.receipt_hash(other, number=version.number, received_at=received) != version.receipt_hash

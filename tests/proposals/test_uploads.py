@@ -6,6 +6,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from app.errors import DomainError
 from app.proposals.uploads import (
+    FRAMING_ALLOWANCE,
     MAX_FIELDS_BYTES,
     ReceivedFile,
     UploadMalformed,
@@ -243,6 +245,20 @@ def test_receive_file_refuses_other_fields_past_their_budget(store: LocalBlobSto
     assert temporary_files(store) == []
 
 
+def test_receive_file_stops_reading_bytes_after_the_closing_boundary(store: LocalBlobStore) -> None:
+    """The file part is within its limit, but the body goes on after the closing boundary (an epilogue the
+    parser ignores) and no honest length announces it: the overall cap on the body stops the reading."""
+    result, counting, seen = receive(
+        store, chain(body(file_part([b"%PDF-1.7 small"])), zeros(20 * MIB)), max_bytes=MIB, length=None
+    )
+    assert isinstance(result, UploadTooLarge)
+    assert result.params == {"limit": 1}
+    assert counting.finished is False
+    assert counting.consumed <= MIB + MAX_FIELDS_BYTES + FRAMING_ALLOWANCE + CHUNK
+    assert seen is None
+    assert temporary_files(store) == []
+
+
 def test_upload_too_large_says_the_limit_in_megabytes() -> None:
     from app.proposals.uploads import too_large
 
@@ -418,3 +434,19 @@ def test_upload_app_answers_413_with_connection_close(store: LocalBlobStore) -> 
     assert response.headers["connection"] == "close"
     assert response.json() == {"error": "The file is larger than 1 MB."}
     assert temporary_files(store) == []
+
+
+def test_upload_app_answers_413_to_a_chunked_body_that_goes_on_after_the_closing_boundary(
+    store: LocalBlobStore,
+) -> None:
+    sent = chain(body(file_part([b"%PDF-1.7 small"])), zeros(3 * MIB))
+    with TestClient(upload_app(store, MIB)) as client:
+        response = client.post(
+            "/upload", content=sent, headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+        )
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json() == {"error": "The file is larger than 1 MB."}
+    assert temporary_files(store) == []
+    assert not store.exists(hashlib.sha256(b"%PDF-1.7 small").hexdigest())

@@ -14,7 +14,7 @@ from app.accounts.models import AuthSession
 from app.clock import FrozenClock
 from app.organisations.models import Membership, Organisation
 from app.questions.models import NotaEntry, NotaVersion
-from tests.factories import create_challenge, create_user, csrf, log_in
+from tests.factories import LINKS, create_challenge, create_user, csrf, log_in
 from tests.questions.helpers import ASKER_TEXT, QUESTION_DEADLINE, answer, ask, create_coordinator
 
 ANSWER_FORM = {
@@ -66,7 +66,7 @@ def _published(session: Session, setup: Setup, now: Any) -> NotaEntry:
     from app.questions import service
     from tests.questions.helpers import actor
 
-    service.publish(session, challenge=setup.challenge, actor=actor(setup.coordinator), now=now)
+    service.publish(session, challenge=setup.challenge, actor=actor(setup.coordinator), now=now, links=LINKS)
     session.commit()
     return entry
 
