@@ -851,9 +851,9 @@ def released_result(decision: Decision, language: str) -> ReleasedResult | None:
         params = dict(entry["params"])
         if isinstance(params.get("total"), float):
             params["total"] = f"{params['total']:.2f}"
-        knock_outs.append(
-            scoring.reason_text(scoring.Reason(entry["message"], params), language, criterion_titles=titles)
-        )
+        if "criterion" in params:
+            params["criterion"] = titles.get(str(params["criterion"]), params["criterion"])
+        knock_outs.append(translate(language, entry["message"], **params))
     rank = snapshot["rank"]
     if rank is not None:
         standing = translate_plural(
