@@ -132,6 +132,14 @@ def replace_draft_definition(
     )
 
 
+def stage_title(stage: ChallengeStage, language: str) -> str:
+    """A stage's title in ``language``, from its challenge's current definition (its key only if that lacks it)."""
+    for spec in current_definition(stage.challenge).stages:
+        if spec.key == stage.key:
+            return spec.title.get(language)
+    return stage.key
+
+
 def current_definition_hash(challenge: Challenge) -> str | None:
     for version in challenge.versions:
         if version.number == challenge.current_version:

@@ -40,7 +40,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.schemas import DecisionForm, RouteForm
 from app.evaluations.service import Standing
-from app.i18n import N_
+from app.i18n import N_, translate, translate_plural
 from app.links import Links
 from app.notifications.service import queue_email
 
@@ -746,6 +746,7 @@ def release_decisions(
             for key, row in item.consensus.items()
             if key in titles
         }
+        decision.released_result = _release_snapshot(results, item)
         for user in recipients.get(item.standing.proposal.organisation_id, []):
             language = user.language
             queue_email(
@@ -758,10 +759,7 @@ def release_decisions(
                     "challenge_title": challenge.title(language),
                     "outcome": decision.outcome,
                     "feedback": decision.feedback,
-                    "scores": [
-                        (titles[key].get(language), value["score"]) for key, value in decision.released_scores.items()
-                    ],
-                    "scale_max": results.definition.scale.max,
+                    "result": released_result(decision, language),
                     "link": link(item.proposal_id),
                 },
                 now=now,
@@ -780,6 +778,103 @@ def release_decisions(
     if closes_challenge:
         _decide_challenge(session, challenge=challenge, actor=actor, now=now)
     return len(pending)
+
+
+# The knock-out rules a company is told about; a missing consensus score is not a rule it failed.
+KNOCK_OUT_RULES = frozenset({scoring.MSG_BELOW_CRITERION_MINIMUM, scoring.MSG_BELOW_TOTAL_MINIMUM})
+
+
+def _release_snapshot(results: StageResults, item: ProposalResult) -> dict[str, Any]:
+    """What the company is told at release, kept as ``Decision.released_result``: never an evaluator."""
+    ranked = item.ranked
+    criteria = []
+    for criterion in results.definition.criteria:
+        consensus = item.consensus.get(criterion.key)
+        criteria.append(
+            {
+                "key": criterion.key,
+                "title": criterion.title.model_dump(),
+                "weight": criterion.weight,
+                "score": consensus.score if consensus else None,
+                "rationale": consensus.rationale if consensus else "",
+            }
+        )
+    return {
+        "criteria": criteria,
+        "scale": {"min": results.definition.scale.min, "max": results.definition.scale.max},
+        "total": ranked.total if ranked else None,
+        "rank": ranked.rank if ranked else None,
+        "ranked": sum(1 for entry in results.ranking if entry.ranked is not None and entry.ranked.rank is not None),
+        "knock_outs": [
+            {"message": reason.message, "params": _plain(reason.params)}
+            for reason in (ranked.knock_out.reasons if ranked else ())
+            if reason.message in KNOCK_OUT_RULES
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ReleasedCriterion:
+    title: str
+    weight: int
+    score: int | None
+    rationale: str
+
+
+@dataclass(frozen=True)
+class ReleasedResult:
+    """A released decision's scores and standing as the company reads them, in one language.
+
+    ``standing`` says the rank ("Rank 2 of 5 ranked proposals.") or that the proposal was not ranked;
+    ``knock_outs`` the rules it failed, in words.
+    """
+
+    criteria: tuple[ReleasedCriterion, ...]
+    scale_max: int
+    total: str | None
+    standing: str
+    knock_outs: tuple[str, ...]
+
+
+def released_result(decision: Decision, language: str) -> ReleasedResult | None:
+    """The snapshot kept at release in ``language``; None for a decision released before it was kept."""
+    snapshot = decision.released_result
+    if not snapshot:
+        return None
+    titles = {entry["key"]: entry["title"].get(language, entry["key"]) for entry in snapshot["criteria"]}
+    criteria = tuple(
+        ReleasedCriterion(titles[entry["key"]], entry["weight"], entry["score"], entry["rationale"])
+        for entry in snapshot["criteria"]
+    )
+    knock_outs = []
+    for entry in snapshot["knock_outs"]:
+        params = dict(entry["params"])
+        if isinstance(params.get("total"), float):
+            params["total"] = f"{params['total']:.2f}"
+        if "criterion" in params:
+            params["criterion"] = titles.get(str(params["criterion"]), params["criterion"])
+        knock_outs.append(translate(language, entry["message"], **params))
+    rank = snapshot["rank"]
+    if rank is not None:
+        standing = translate_plural(
+            language,
+            "Rank %(rank)s of %(num)d ranked proposal.",
+            "Rank %(rank)s of %(num)d ranked proposals.",
+            snapshot["ranked"],
+            rank=rank,
+        )
+    elif knock_outs:
+        standing = translate(language, "Not ranked: the proposal did not pass a knock-out rule.")
+    else:
+        standing = translate(language, "Not ranked.")
+    total = snapshot["total"]
+    return ReleasedResult(
+        criteria=criteria,
+        scale_max=snapshot["scale"]["max"],
+        total=None if total is None else f"{total:.2f}",
+        standing=standing,
+        knock_outs=tuple(knock_outs),
+    )
 
 
 def shortlist(
@@ -868,30 +963,50 @@ def released_decision(session: Session, *, proposal_id: int) -> Decision | None:
 
 
 def results_table(results: StageResults, *, language: str, with_names: bool) -> exports.ResultsTable:
-    """The export's data: evaluators by name only for coordinators (``with_names``), else numbered."""
+    """The export's data: evaluators by name only for coordinators (``with_names``), else numbered, and their
+    names and e-mail addresses blanked out of the free texts."""
     criteria = tuple(
         exports.CriterionColumn(c.key, c.title.get(language), c.weight) for c in results.definition.criteria
     )
     keys = {c.key for c in criteria}
     rows = []
     for item in results.ranking + [p for p in results.proposals if not p.admissible]:
-        evaluations = [
-            (
-                row.evaluator.name if with_names else "",
-                {k: s.score for k, s in row.scores.items() if k in keys and s.score is not None},
-            )
-            for row in item.rows
-            if row.submitted
-        ]
         rows.append(
             exports.proposal_result(
                 reference=item.reference,
                 organisation=item.standing.organisation_name,
                 criteria=criteria,
-                evaluations=evaluations,
+                evaluations=[_evaluated(row, keys, with_names) for row in item.rows if row.submitted],
                 consensus={k: (item.consensus[k].score if k in item.consensus else None) for k in keys},
                 ranked=item.ranked,
                 threshold=results.threshold,
+                rationales={k: value.rationale for k, value in item.consensus.items() if k in keys},
+                admissible=None if item.eligibility is None else item.eligibility.admissible,
+                eligibility_reason=item.eligibility.reason if item.eligibility is not None else "",
+                outcome=item.decision.outcome if item.decision is not None else None,
+                decision_status=item.decision.status if item.decision is not None else None,
             )
         )
-    return exports.ResultsTable(criteria=criteria, proposals=tuple(rows))
+    hidden = () if with_names else tuple(t for user in results.evaluators.values() for t in (user.name, user.email))
+    return exports.ResultsTable(criteria=criteria, proposals=tuple(rows), hidden=hidden)
+
+
+def _evaluated(row: EvaluationRow, keys: set[str], with_names: bool) -> exports.Evaluated:
+    """One submitted evaluation for the export, with its submitted security assessment (a draft is left out)."""
+    assessment = row.assessment
+    factors = (
+        {
+            str(factor): (str(entry.get("rating") or ""), str(entry.get("justification") or ""))
+            for factor, entry in assessment.factors.items()
+            if isinstance(entry, dict)
+        }
+        if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value
+        else {}
+    )
+    return exports.Evaluated(
+        name=row.evaluator.name if with_names else "",
+        scores={k: s.score for k, s in row.scores.items() if k in keys and s.score is not None},
+        justifications={k: s.justification for k, s in row.scores.items() if k in keys},
+        assessed_trl=row.evaluation.assessed_trl if row.evaluation is not None else None,
+        factors=factors,
+    )

@@ -17,6 +17,7 @@ from app.challenges import service as challenge_service
 from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import decision_views, manage_views, permissions, route, service
+from app.evaluations import service_decisions as decisions
 from app.evaluations import service_evaluator as evaluator_service
 from app.evaluations.enums import AFFILIATION_LABELS, OUTCOME_LABELS
 from app.evaluations.models import Decision
@@ -147,7 +148,7 @@ def _answer_text(question: Any, value: Any, language: str) -> str:
     if isinstance(value, list):
         return ", ".join(options.get(str(v), str(v)) for v in value)
     if isinstance(value, bool):
-        return "✓" if value else "✗"
+        return translate(language, "Yes") if value else translate(language, "No")
     return options.get(str(value), str(value))
 
 
@@ -386,7 +387,7 @@ def proposal_decision(
     if proposal is None or db.get(Membership, (proposal.organisation_id, user.id)) is None:
         raise NotFound()
     decision = db.get(Decision, proposal_id)
-    if not permissions.is_released(decision):
+    if decision is None or not permissions.is_released(decision):
         raise NotFound()
     from app.challenges.models import Challenge
 
@@ -396,6 +397,7 @@ def proposal_decision(
         "proposal": proposal,
         "challenge": challenge,
         "decision": decision,
+        "result": decisions.released_result(decision, language),
         "outcome_labels": OUTCOME_LABELS,
         "scale": definition.scale,
     }
