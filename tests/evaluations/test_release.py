@@ -422,6 +422,8 @@ def test_coordinator_pages_after_release_show_a_notice_and_no_forms(
         r.s.base + "/shortlist",
         r.s.base + "/decisions/review",
         r.s.base + "/decisions/release",
+        f"{r.s.base}/eligibility/{p0.id}",
+        f"{r.s.base}/eligibility/{p1.id}",
     ]
     for page in ("/assignments", "/results", "/decisions", f"/proposals/{p1.id}", "/eligibility", "/calibration"):
         response = client.get(r.s.base + page)
