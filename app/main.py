@@ -21,6 +21,7 @@ from app.accounts.dependencies import Redirect, load_auth
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
 from app.challenges import manage_views as challenge_manage_views
+from app.challenges import service as challenge_service
 from app.challenges import views as challenge_views
 from app.clock import Clock, SystemClock
 from app.database import Database
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.db = db or Database(settings.effective_database_url)
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates()
+    # Pages name a stage by its title in the reader's language, never by its key.
+    app.state.templates.env.globals["stage_title"] = challenge_service.stage_title
     app.state.auth_loader = load_auth
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
 

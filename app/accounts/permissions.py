@@ -18,3 +18,19 @@ def needs_second_factor(auth: AuthSession) -> bool:
     """Staff must have given a one-time code in this session; company users only when they enrolled."""
     user = auth.user
     return (user.is_staff or user.totp_enabled) and auth.mfa_verified_at is None
+
+
+def landing_route(user: User) -> str | None:
+    """The page a user's own work starts on after logging in; None for a company user (today's landing).
+
+    An evaluator lands on their queue, an administrator on the administration, a coordinator, or anyone with
+    several staff roles, on the workspace (which coordinators and administrators both reach).
+    """
+    roles = user.role_names
+    if not roles:
+        return None
+    if roles == {Role.EVALUATOR.value}:
+        return "evaluate_queue"
+    if roles == {Role.ADMINISTRATOR.value}:
+        return "admin_users"
+    return "manage_dashboard"

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.accounts import dependencies, sessions
+from app.accounts import dependencies, permissions, sessions
 from app.accounts import service as accounts
 from app.accounts.dependencies import CurrentAuth, Redirect
-from app.accounts.models import AuthSession
+from app.accounts.models import AuthSession, User
 from app.accounts.schemas import (
     ChangePasswordForm,
     CodeForm,
@@ -61,6 +61,12 @@ def _form_page(
     safe_values = {k: v for k, v in values.items() if "password" not in k}
     context = {"values": safe_values, "errors": translate_errors(language, errors), **extra}
     return render(request, template, context, status_code=status_code)
+
+
+def _landing(request: Request, user: User, default: str = "/") -> str:
+    """Where a login without a ``next`` target ends: the user's own work (see ``landing_route``)."""
+    route = permissions.landing_route(user)
+    return str(request.app.url_path_for(route)) if route else default
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -177,7 +183,7 @@ def login(
     )
     needs_totp, staff = user.totp_enabled, user.is_staff
     db.commit()
-    target = next_path or "/"
+    target = next_path or _landing(request, user)
     if needs_totp or staff:
         route = "two_factor_verify" if needs_totp else "two_factor_setup"
         target = str(request.app.url_path_for(route)) + ("?" + urlencode({"next": next_path}) if next_path else "")
@@ -244,7 +250,7 @@ def two_factor_verify(
         db.commit()
         return _form_page(request, page, language, {}, [FieldError("code", error.message)], next=next_path)
     db.commit()
-    return _redirect(next_path or "/")
+    return _redirect(next_path or _landing(request, auth.user))
 
 
 def _setup_context(auth: AuthSession, secret: str) -> dict[str, Any]:
@@ -287,7 +293,8 @@ def two_factor_setup(request: Request, posted: PostedForm, db: DbSession, now: N
     except ValidationFailed as failure:
         return _form_page(request, page, language, {}, failure.errors, **extra)
     db.commit()
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_path or "/account"})
+    landing = next_path or _landing(request, auth.user, default="/account")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": landing})
 
 
 # --- password reset -----------------------------------------------------------------------------

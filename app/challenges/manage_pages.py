@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from app.challenges import manage
+from app.challenges import manage, service
 from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus
 from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
@@ -41,4 +41,5 @@ def challenge_page(
         "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
     }
     context["status_labels"] = STATUS_LABELS
+    context["public_phase"] = service.public_phase(challenge, now)
     return render(request, "challenges/manage/challenge.html", context, status_code=status_code)

@@ -37,7 +37,11 @@ MAX_DEFINITION_BYTES = 256 * 1024
 @router.get("/manage", name="manage_dashboard")
 def manage_dashboard(request: Request, db: DbSession, now: Now, user: CoordinatorUser) -> Response:
     challenges = manage.list_managed_challenges(db, user=user)
-    context = {"challenges": challenges, "current": {c.id: service.current_stage(c, now) for c in challenges}}
+    context = {
+        "challenges": challenges,
+        "current": {c.id: service.current_stage(c, now) for c in challenges},
+        "public_phases": {c.id: service.public_phase(c, now) for c in challenges},
+    }
     return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
 
 

@@ -132,6 +132,14 @@ def replace_draft_definition(
     )
 
 
+def stage_title(stage: ChallengeStage, language: str) -> str:
+    """A stage's title in ``language``, from its challenge's current definition (its key only if that lacks it)."""
+    for spec in current_definition(stage.challenge).stages:
+        if spec.key == stage.key:
+            return spec.title.get(language)
+    return stage.key
+
+
 def current_definition_hash(challenge: Challenge) -> str | None:
     for version in challenge.versions:
         if version.number == challenge.current_version:
@@ -236,6 +244,13 @@ def phase_of(challenge: Challenge, now: datetime) -> Phase:
     if any(now < stage.opens_at for stage in public_stages):
         return Phase.UPCOMING
     return Phase.CLOSED
+
+
+def public_phase(challenge: Challenge, now: datetime) -> Phase | None:
+    """The phase the public pages show for a challenge (``phase_of``), or None when they do not show it at all."""
+    if ChallengeStatus(challenge.status) not in PUBLIC_STATUSES:
+        return None
+    return phase_of(challenge, now)
 
 
 def current_stage(challenge: Challenge, now: datetime) -> ChallengeStage | None:

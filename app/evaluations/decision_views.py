@@ -141,7 +141,8 @@ def _proposal_page(
         factor_labels=route.FACTOR_LABELS,
         rating_labels=route.RATING_LABELS,
         scale_options=scale_options(outcome.definition, get_language(request)),
-        released=item.decision is not None and item.decision.status == DecisionStatus.RELEASED.value,
+        released=scope.released
+        or (item.decision is not None and item.decision.status == DecisionStatus.RELEASED.value),
         # The confirmation after the redirect; only where a consensus exists, whatever the address says.
         consensus_recorded=not errors and request.query_params.get("done") == "consensus" and bool(item.consensus),
     )
@@ -250,6 +251,7 @@ def _decisions_page(
         outcome_labels=OUTCOME_LABELS,
         errors=errors or {},
         has_next=decisions.next_stage(scope.challenge, scope.stage) is not None,
+        release=decisions.release_record(db, stage=scope.stage) if scope.released else None,
     )
     return render(request, "evaluations/decisions.html", context, status_code=status_code)
 
@@ -324,6 +326,21 @@ def decisions_review(
         lambda v: decisions.review_decisions(db, stage=scope.stage, actor=actor, now=now),
         posted=posted,
     )
+
+
+@router.get(STAGE + "/decisions/release", name="eval_decisions_release_confirm")
+def decisions_release_confirm(
+    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser
+) -> Response:
+    """What releasing will do (decisions by outcome, e-mails, the stage closing for good), and the button."""
+    scope = scope_of(db, slug, stage_key, user, now)
+    if scope.released:
+        context = base_context(scope, preview=None, release=decisions.release_record(db, stage=scope.stage))
+    else:
+        preview = decisions.release_preview(db, challenge=scope.challenge, stage=scope.stage, now=now)
+        context = base_context(scope, preview=preview, release=None)
+    context["outcome_labels"] = OUTCOME_LABELS
+    return render(request, "evaluations/release.html", context)
 
 
 @router.post(STAGE + "/decisions/release", name="eval_decisions_release")

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.dependencies import StaffUser
 from app.accounts.models import User
+from app.challenges import service as challenge_service
 from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions, route, service, service_assignment
@@ -26,6 +27,7 @@ from app.evaluations import service_evaluator as evaluator_service
 from app.evaluations.schemas import AutoAssignForm, EligibilityForm, ReasonForm
 from app.forms import form_values, parse_form, translate_errors
 from app.i18n import N_, translate
+from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
 
 router = APIRouter()
@@ -38,6 +40,7 @@ CSV_MAX_BYTES = 1_000_000
 class Scope:
     challenge: Challenge
     stage: ChallengeStage
+    released: bool = False  # the stage's decisions are released: its evaluation can no longer change
 
 
 def challenge_of(db: Session, slug: str, user: User) -> Challenge:
@@ -50,7 +53,7 @@ def scope_of(db: Session, slug: str, stage_key: str, user: User, now: Any) -> Sc
     stage = service.get_stage(db, challenge=challenge, stage_key=stage_key)
     if permissions.is_sealed(stage, now):
         raise NotFound()
-    return Scope(challenge, stage)
+    return Scope(challenge, stage, service.is_stage_released(db, stage_id=stage.id))
 
 
 def stage_page(request: Request, name: str, scope: Scope) -> Response:
@@ -61,8 +64,13 @@ def scale_options(definition: Any, language: str) -> list[tuple[str, str]]:
     return [(str(level.value), f"{level.value}: {level.label.get(language)}") for level in definition.scale.levels]
 
 
+def queue_link(request: Request) -> str:
+    """The absolute address of the evaluators' queue, for the e-mail that tells them of new assignments."""
+    return str(request.app.state.settings.base_url).rstrip("/") + str(request.app.url_path_for("evaluate_queue"))
+
+
 def base_context(scope: Scope, **extra: Any) -> dict[str, Any]:
-    return {"challenge": scope.challenge, "stage": scope.stage, **extra}
+    return {"challenge": scope.challenge, "stage": scope.stage, "stage_released": scope.released, **extra}
 
 
 # --- overview -------------------------------------------------------------------------------------
@@ -99,6 +107,7 @@ def _eligibility_page(
     request: Request,
     db: Session,
     scope: Scope,
+    language: str,
     *,
     errors: dict[str, str] | None = None,
     failed_id: int | None = None,
@@ -107,15 +116,26 @@ def _eligibility_page(
 ) -> Response:
     items = service.standing(db, stage_id=scope.stage.id)
     eligibility = service.eligibility_of(db, proposal_ids=[i.proposal.id for i in items])
+    definition = challenge_service.current_definition(scope.challenge)
     context = base_context(
-        scope, items=items, eligibility=eligibility, errors=errors or {}, failed_id=failed_id, values=values or {}
+        scope,
+        items=items,
+        eligibility=eligibility,
+        definition=definition,
+        facts=service.eligibility_facts(db, definition=definition, items=items),
+        countries=country_names(language),
+        errors=errors or {},
+        failed_id=failed_id,
+        values=values or {},
     )
     return render(request, "evaluations/eligibility.html", context, status_code=status_code)
 
 
 @router.get(STAGE + "/eligibility", name="eval_eligibility")
-def eligibility(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    return _eligibility_page(request, db, scope_of(db, slug, stage_key, user, now))
+def eligibility(
+    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
+) -> Response:
+    return _eligibility_page(request, db, scope_of(db, slug, stage_key, user, now), language)
 
 
 @router.post(STAGE + "/eligibility/{proposal_id}", name="eval_eligibility_set")
@@ -146,14 +166,20 @@ def eligibility_set(
             )
             db.commit()
             return stage_page(request, "eval_eligibility", scope)
-        except ValidationFailed as failed:
+        except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+    # The page holds a form per proposal: the messages are keyed by field and proposal, as the fields' ids are.
+    messages = {
+        name if name == "__all__" else f"{name}-{proposal_id}": message
+        for name, message in translate_errors(language, errors).items()
+    }
     return _eligibility_page(
         request,
         db,
         scope,
-        errors=translate_errors(language, errors),
+        language,
+        errors=messages,
         failed_id=proposal_id,
         values=values,
         status_code=422,
@@ -309,6 +335,7 @@ def assign(
                 evaluator_id=evaluator_id,
                 actor=actor,
                 now=now,
+                link=queue_link(request),
             )
         except NotFound:
             raise ValidationFailed(errors=[FieldError("proposal_id", N_("Choose one of the options."))]) from None
@@ -365,6 +392,7 @@ def auto_assign(
                 max_per_evaluator=form.max_per_evaluator,
                 actor=actor_of(request, user),
                 now=now,
+                link=queue_link(request),
             )
             db.commit()
             if not outcome.shortfalls:
@@ -375,9 +403,9 @@ def auto_assign(
                 count=outcome.created,
             )
             return _assignments_page(request, db, scope, now, notice=notice, shortfalls=outcome.shortfalls)
-        except ValidationFailed as failed:
+        except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
     return _assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
@@ -409,13 +437,23 @@ def import_csv(
     else:
         try:
             service_assignment.import_assignments(
-                db, challenge=scope.challenge, stage=scope.stage, data=data, actor=actor_of(request, user), now=now
+                db,
+                challenge=scope.challenge,
+                stage=scope.stage,
+                data=data,
+                actor=actor_of(request, user),
+                now=now,
+                link=queue_link(request),
             )
             db.commit()
             return stage_page(request, "eval_assignments", scope)
         except ValidationFailed as failed:
             db.rollback()
             errors = failed.errors
+        except InvalidTransition as refused:
+            db.rollback()
+            message = translate(language, refused.message)
+            return _assignments_page(request, db, scope, now, errors={"__all__": message}, status_code=422)
     messages = [translate(language, e.message, **e.params) for e in errors]
     return _assignments_page(request, db, scope, now, errors={"file": " ".join(messages)}, status_code=422)
 

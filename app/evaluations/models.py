@@ -188,6 +188,10 @@ class Decision(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # What the company was sent at release: consensus scores per criterion (no evaluator identities).
     released_scores: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # The rest of what the company was told at release: per criterion (in the definition's order) title,
+    # weight, consensus score and rationale; the scale, weighted total, rank among the ranked proposals and
+    # the knock-out rules that failed (service_decisions.released_result reads it). None before 0006.
+    released_result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     invited_proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("proposal.id", ondelete="SET NULL"), nullable=True
     )

@@ -65,13 +65,18 @@ class AffiliationForm(FormModel):
 
 
 class EligibilityForm(FormModel):
-    admissible: bool
+    # Nothing is pre-selected on the page: a form sent without a choice is refused, not read as either answer.
+    admissible: bool = Field(default=None, validate_default=True)
     reason: str = Field(default="", max_length=REASON_MAX)
 
     @field_validator("admissible", mode="before")
     @classmethod
     def _yes_no(cls, value: Any) -> Any:
-        return {"yes": True, "no": False}.get(value, value)
+        if isinstance(value, bool):
+            return value
+        if value not in ("yes", "no"):  # missing, empty, unknown or sent twice
+            raise ValueError(N_("Choose one of the options."))
+        return value == "yes"
 
 
 class DeclarationForm(FormModel):

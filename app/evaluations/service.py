@@ -7,7 +7,8 @@ an audit event for every change. Results, consensus, the procurement route and d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,10 +27,12 @@ from app.evaluations import assignment as assignment_rules
 from app.evaluations import permissions
 from app.evaluations.enums import (
     AssignmentStatus,
+    DecisionStatus,
     EvaluationStatus,
 )
 from app.evaluations.models import (
     Assignment,
+    Decision,
     EligibilityDecision,
     Evaluation,
     EvaluationScore,
@@ -40,7 +43,7 @@ from app.evaluations.models import (
 from app.evaluations.schemas import AffiliationForm, EligibilityForm
 from app.i18n import N_
 from app.notifications.service import queue_email
-from app.organisations.models import Membership
+from app.organisations.models import Membership, Organisation
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
@@ -137,6 +140,26 @@ def count_submitted(session: Session, *, stage_id: int) -> int:
 def _require_unsealed(stage: ChallengeStage, now: datetime) -> None:
     if permissions.is_sealed(stage, now):
         raise NotFound()
+
+
+MSG_STAGE_RELEASED = N_("The decisions of this stage have been released: its evaluation can no longer change.")
+
+
+def is_stage_released(session: Session, *, stage_id: int) -> bool:
+    """Whether the stage's decisions have been released (release is all at once, so one released decision says so)."""
+    query = (
+        select(Decision.proposal_id)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(Proposal.stage_id == stage_id, Decision.status == DecisionStatus.RELEASED.value)
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def require_open_evaluation(session: Session, *, stage: ChallengeStage) -> None:
+    """Refuse any change to the evaluation of a stage whose decisions have been released."""
+    if is_stage_released(session, stage_id=stage.id):
+        raise InvalidTransition(MSG_STAGE_RELEASED)
 
 
 # --- affiliations ---------------------------------------------------------------------------------
@@ -295,6 +318,56 @@ def eligibility_of(session: Session, *, proposal_ids: Iterable[int]) -> dict[int
     return {row.proposal_id: row for row in rows}
 
 
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """What eligibility turns on for one proposal (its standing version and its organisation), each fact with
+    whether it meets the challenge's rule."""
+
+    country: str
+    sme: bool | None
+    partners: int
+    trl: int | None
+    received_at: datetime
+    country_allowed: bool
+    sme_allowed: bool
+    partners_allowed: bool
+    trl_in_window: bool
+
+
+def eligibility_facts(
+    session: Session, *, definition: ChallengeDefinition, items: list[Standing]
+) -> dict[int, EligibilityFacts]:
+    """The facts of every proposal by id: the lead's country, partners and claimed TRL as the standing version
+    gives them, the SME flag from the organisation, against the definition's eligibility rules and TRL window."""
+    ids = {item.proposal.organisation_id for item in items}
+    organisations = (
+        {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))} if ids else {}
+    )
+    rules, window = definition.eligibility, definition.trl
+    result: dict[int, EligibilityFacts] = {}
+    for item in items:
+        organisation = organisations.get(item.proposal.organisation_id)
+        lead = item.content.get("organisation") or {}
+        country = str(lead.get("country") or (organisation.country if organisation else ""))
+        sme = organisation.is_sme if organisation else None
+        partners = len(item.content.get("partners") or [])
+        claimed = item.content.get("trl")
+        trl = claimed if isinstance(claimed, int) else None
+        result[item.proposal.id] = EligibilityFacts(
+            country=country,
+            sme=sme,
+            partners=partners,
+            trl=trl,
+            received_at=item.version.received_at,
+            country_allowed=not rules.lead_countries or country in rules.lead_countries,
+            sme_allowed=not rules.sme_only or sme is True,
+            partners_allowed=(partners == 0 or rules.consortium_allowed)
+            and (rules.max_partners is None or partners <= rules.max_partners),
+            trl_in_window=trl is not None and window.min <= trl <= window.max,
+        )
+    return result
+
+
 def organisation_recipients(session: Session, *, organisation_ids: Iterable[int]) -> dict[int, list[User]]:
     ids = list(organisation_ids)
     result: dict[int, list[User]] = {}
@@ -323,6 +396,7 @@ def set_eligibility(
 ) -> EligibilityDecision:
     """Mark a submitted proposal admissible or not (with the reason) and tell the company's members."""
     _require_unsealed(stage, now)
+    require_open_evaluation(session, stage=stage)
     if not form.admissible and not form.reason:
         raise ValidationFailed(errors=[FieldError("reason", N_("Give the reason why the proposal is not admissible."))])
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
@@ -493,9 +567,15 @@ def assign(
     evaluator_id: int,
     actor: Actor,
     now: datetime,
+    link: str | None = None,
 ) -> Assignment:
-    """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it."""
+    """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it.
+
+    With ``link`` (the absolute address of the evaluator's queue) the evaluator is told by e-mail; a bulk
+    action leaves it out and tells each evaluator once for all their new proposals (``notify_assigned``).
+    """
     _require_unsealed(stage, now)
+    require_open_evaluation(session, stage=stage)
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluator = session.get(User, evaluator_id)
     if evaluator is None:
@@ -521,12 +601,57 @@ def assign(
         at=now,
         data={"proposal_id": proposal_id, "evaluator_id": evaluator_id},
     )
+    if link is not None:
+        notify_assigned(session, challenge=challenge, stage=stage, counts={evaluator_id: 1}, link=link, now=now)
     return assignment
+
+
+def stage_title(challenge: Challenge, stage: ChallengeStage, language: str) -> str:
+    """The stage's title in a language, as the challenge's current definition gives it (its key if absent)."""
+    for spec in challenge_service.current_definition(challenge).stages:
+        if spec.key == stage.key:
+            return spec.title.get(language)
+    return stage.key
+
+
+def notify_assigned(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    counts: Mapping[int, int],
+    link: str,
+    now: datetime,
+) -> None:
+    """E-mail each evaluator once, in their language, how many proposals one action gave them.
+
+    ``counts`` maps evaluator ids to their new proposals. The message names no company: the evaluator
+    declares a conflict of interest before seeing any proposal's content.
+    """
+    ids = [user_id for user_id, count in counts.items() if count > 0]
+    if not ids:
+        return
+    for user in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)):
+        queue_email(
+            session,
+            to=user.email,
+            template="evaluation_assigned",
+            language=user.language,
+            context={
+                "challenge_title": challenge.title(user.language),
+                "stage_title": stage_title(challenge, stage, user.language),
+                "count": counts[user.id],
+                "link": link,
+            },
+            now=now,
+            user_id=user.id,
+        )
 
 
 def unassign(session: Session, *, stage: ChallengeStage, assignment_id: int, actor: Actor, now: datetime) -> None:
     """Remove an assignment on which nothing was scored yet."""
     assignment = stage_assignment(session, stage=stage, assignment_id=assignment_id)
+    require_open_evaluation(session, stage=stage)
     if assignment.evaluation is not None and assignment.evaluation.status != EvaluationStatus.DRAFT.value:
         raise InvalidTransition(N_("An assignment with a submitted evaluation cannot be removed."))
     record_event(
@@ -580,8 +705,13 @@ def assign_many(
     actor: Actor,
     now: datetime,
     source: str,
+    link: str | None = None,
 ) -> AssignOutcome:
-    """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set."""
+    """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set.
+
+    With ``link`` (the evaluator's queue) each evaluator with new proposals gets one e-mail for the set.
+    """
+    require_open_evaluation(session, stage=stage)
     outcome = AssignOutcome()
     for proposal_id, evaluator_id in pairs:
         try:
@@ -615,4 +745,7 @@ def assign_many(
         at=now,
         data={"source": source, "created": outcome.created},
     )
+    if link is not None:
+        counts = Counter(evaluator_id for _, evaluator_id in pairs)
+        notify_assigned(session, challenge=challenge, stage=stage, counts=counts, link=link, now=now)
     return outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,9 +41,14 @@ def auto_assign(
     max_per_evaluator: int,
     actor: Actor,
     now: datetime,
+    link: str | None = None,
 ) -> AutoResult:
-    """Fill every admissible proposal up to ``per_proposal`` evaluators from the pool, never with a known conflict."""
+    """Fill every admissible proposal up to ``per_proposal`` evaluators from the pool, never with a known conflict.
+
+    With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
+    """
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     if not pool:
         raise ValidationFailed(errors=[FieldError("per_proposal", N_("Add evaluators to the pool first."))])
@@ -91,6 +97,9 @@ def auto_assign(
             "short": [s.proposal for s in plan.shortfalls],
         },
     )
+    if link is not None:
+        counts = Counter(pair.evaluator_id for pair in plan.new)
+        evaluation_service.notify_assigned(session, challenge=challenge, stage=stage, counts=counts, link=link, now=now)
     return AutoResult(len(plan.new), plan.shortfalls)
 
 
@@ -113,10 +122,21 @@ def export_assignments(session: Session, *, stage: ChallengeStage, now: datetime
 
 
 def import_assignments(
-    session: Session, *, challenge: Challenge, stage: ChallengeStage, data: bytes, actor: Actor, now: datetime
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    data: bytes,
+    actor: Actor,
+    now: datetime,
+    link: str | None = None,
 ) -> int:
-    """Create the assignments a CSV lists (``proposal,evaluator_email``); any bad row imports nothing."""
+    """Create the assignments a CSV lists (``proposal,evaluator_email``); any bad row imports nothing.
+
+    With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
+    """
     _require_unsealed(stage, now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     items = evaluation_service.standing(session, stage_id=stage.id)
     pool = evaluation_service.list_pool(session, challenge_id=challenge.id)
     parsed = assignment_rules.parse_assignments_csv(
@@ -131,6 +151,6 @@ def import_assignments(
     }
     pairs = [(ids[ref], users[email]) for ref, email in parsed.rows if (ids[ref], users[email]) not in current]
     outcome = evaluation_service.assign_many(
-        session, challenge=challenge, stage=stage, pairs=pairs, actor=actor, now=now, source="csv"
+        session, challenge=challenge, stage=stage, pairs=pairs, actor=actor, now=now, source="csv", link=link
     )
     return outcome.created

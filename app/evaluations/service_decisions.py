@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.audit.models import AuditEvent
 from app.audit.service import Actor, record_event
 from app.challenges import service as challenge_service
+from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import to_local
@@ -38,7 +40,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.schemas import DecisionForm, RouteForm
 from app.evaluations.service import Standing
-from app.i18n import N_
+from app.i18n import N_, translate, translate_plural
 from app.links import Links
 from app.notifications.service import queue_email
 
@@ -379,9 +381,7 @@ def record_consensus(
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
-    decision = session.get(Decision, proposal_id)
-    if decision is not None and decision.status == DecisionStatus.RELEASED.value:
-        raise InvalidTransition(N_("The decision has been released; the consensus can no longer change."))
+    evaluation_service.require_open_evaluation(session, stage=stage)
     definition = challenge_service.current_definition(challenge)
     scale = definition.scale
     errors: list[FieldError] = []
@@ -537,6 +537,7 @@ def prepare_decision(
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
         raise ValidationFailed(
             errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
@@ -573,6 +574,7 @@ def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, n
     """Mark every prepared decision of the stage as reviewed; returns how many."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
+    evaluation_service.require_open_evaluation(session, stage=stage)
     ids = [item.proposal.id for item in evaluation_service.standing(session, stage_id=stage.id)]
     count = 0
     for decision in _decisions_of(session, ids).values():
@@ -594,22 +596,29 @@ def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, n
     return count
 
 
-def release_decisions(
-    session: Session,
-    *,
-    challenge: Challenge,
-    stage: ChallengeStage,
-    actor: Actor,
-    now: datetime,
-    link: Callable[[int], str],
-) -> int:
-    """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
+@dataclass
+class ReleasePreview:
+    """What releasing a stage's decisions does, or why it cannot be done yet."""
 
-    Refused unless every admissible proposal has a reviewed decision. Never an evaluator's identity.
-    """
-    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    decisions: int
+    outcomes: list[tuple[str, int]]  # (outcome, how many), in the order of ``DecisionOutcome``
+    companies: int  # companies with at least one active member to e-mail
+    closes_challenge: bool  # the last stage: the challenge becomes "decided"
+    problems: list[FieldError]
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """When, by whom and to how many companies a stage's decisions were released."""
+
+    released_at: datetime
+    released_by: str
+    decisions: int
+    companies: int
+
+
+def _release_problems(pending: list[ProposalResult]) -> list[FieldError]:
     problems: list[FieldError] = []
-    pending = [item for item in results.proposals if item.admissible]
     for item in pending:
         if item.decision is None:
             problems.append(
@@ -623,12 +632,110 @@ def release_decisions(
             )
     if not pending:
         problems.append(FieldError("__all__", N_("There are no decisions to release.")))
+    return problems
+
+
+def _outcome_counts(pending: list[ProposalResult]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in pending:
+        if item.decision is not None:
+            counts[item.decision.outcome] = counts.get(item.decision.outcome, 0) + 1
+    return counts
+
+
+def _notified(session: Session, pending: list[ProposalResult]) -> tuple[dict[int, list[User]], int]:
+    """The e-mail recipients per organisation, and how many companies have at least one."""
+    organisations = {item.standing.proposal.organisation_id for item in pending}
+    recipients = evaluation_service.organisation_recipients(session, organisation_ids=organisations)
+    return recipients, sum(1 for organisation_id in organisations if recipients.get(organisation_id))
+
+
+def release_preview(session: Session, *, challenge: Challenge, stage: ChallengeStage, now: datetime) -> ReleasePreview:
+    """What the confirmation page says before release: the decisions by outcome and who is e-mailed."""
+    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    pending = [item for item in results.proposals if item.admissible]
+    counts = _outcome_counts(pending)
+    _, companies = _notified(session, pending)
+    return ReleasePreview(
+        decisions=sum(counts.values()),
+        outcomes=[(outcome.value, counts[outcome.value]) for outcome in DecisionOutcome if outcome.value in counts],
+        companies=companies,
+        closes_challenge=next_stage(challenge, stage) is None,
+        problems=_release_problems(pending),
+    )
+
+
+def release_record(session: Session, *, stage: ChallengeStage) -> ReleaseRecord | None:
+    """The stage's release as the audit trail recorded it; None before release."""
+    event = session.scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "decision.release",
+            AuditEvent.object_type == "challenge_stage",
+            AuditEvent.object_id == str(stage.id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    user = session.get(User, event.actor_id) if event.actor_id is not None else None
+    count = int(event.data.get("count", 0))
+    return ReleaseRecord(
+        released_at=event.occurred_at,
+        released_by=user.name if user is not None else event.actor_label,
+        decisions=count,
+        companies=int(event.data.get("companies", count)),
+    )
+
+
+# A challenge can be decided from these statuses (from "published" through "evaluation").
+_DECIDABLE = frozenset(
+    {ChallengeStatus.PUBLISHED.value, ChallengeStatus.EVALUATION.value, ChallengeStatus.DECIDED.value}
+)
+
+
+def _decide_challenge(session: Session, *, challenge: Challenge, actor: Actor, now: datetime) -> None:
+    """After the last stage's release the challenge is decided, through "evaluation" if it was still published."""
+    if challenge.status == ChallengeStatus.PUBLISHED.value:
+        challenge_service.transition_challenge(
+            session, challenge=challenge, to=ChallengeStatus.EVALUATION, actor=actor, now=now
+        )
+    if challenge.status == ChallengeStatus.EVALUATION.value:
+        challenge_service.transition_challenge(
+            session, challenge=challenge, to=ChallengeStatus.DECIDED, actor=actor, now=now
+        )
+
+
+def release_decisions(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    actor: Actor,
+    now: datetime,
+    link: Callable[[int], str],
+) -> int:
+    """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
+
+    Refused unless every admissible proposal has a reviewed decision, and once the stage is released (release
+    closes the stage's evaluation for good). Releasing the last stage moves the challenge to "decided".
+    Never an evaluator's identity.
+    """
+    evaluation_service.require_open_evaluation(session, stage=stage)
+    closes_challenge = next_stage(challenge, stage) is None
+    if closes_challenge and challenge.status not in _DECIDABLE:
+        raise InvalidTransition(
+            N_("This challenge has been cancelled or archived: its decisions can no longer be released.")
+        )
+    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    pending = [item for item in results.proposals if item.admissible]
+    problems = _release_problems(pending)
     if problems:
         raise ValidationFailed(errors=problems)
-    recipients = evaluation_service.organisation_recipients(
-        session, organisation_ids=[item.standing.proposal.organisation_id for item in pending]
-    )
+    recipients, companies = _notified(session, pending)
     titles = {c.key: c.title for c in results.definition.criteria}
+    outcomes = _outcome_counts(pending)
     for item in pending:
         decision = item.decision
         assert decision is not None
@@ -639,6 +746,7 @@ def release_decisions(
             for key, row in item.consensus.items()
             if key in titles
         }
+        decision.released_result = _release_snapshot(results, item)
         for user in recipients.get(item.standing.proposal.organisation_id, []):
             language = user.language
             queue_email(
@@ -651,10 +759,7 @@ def release_decisions(
                     "challenge_title": challenge.title(language),
                     "outcome": decision.outcome,
                     "feedback": decision.feedback,
-                    "scores": [
-                        (titles[key].get(language), value["score"]) for key, value in decision.released_scores.items()
-                    ],
-                    "scale_max": results.definition.scale.max,
+                    "result": released_result(decision, language),
                     "link": link(item.proposal_id),
                 },
                 now=now,
@@ -668,9 +773,108 @@ def release_decisions(
         object_type="challenge_stage",
         object_id=stage.id,
         at=now,
-        data={"count": len(pending)},
+        data={"count": len(pending), "companies": companies, "outcomes": outcomes},
     )
+    if closes_challenge:
+        _decide_challenge(session, challenge=challenge, actor=actor, now=now)
     return len(pending)
+
+
+# The knock-out rules a company is told about; a missing consensus score is not a rule it failed.
+KNOCK_OUT_RULES = frozenset({scoring.MSG_BELOW_CRITERION_MINIMUM, scoring.MSG_BELOW_TOTAL_MINIMUM})
+
+
+def _release_snapshot(results: StageResults, item: ProposalResult) -> dict[str, Any]:
+    """What the company is told at release, kept as ``Decision.released_result``: never an evaluator."""
+    ranked = item.ranked
+    criteria = []
+    for criterion in results.definition.criteria:
+        consensus = item.consensus.get(criterion.key)
+        criteria.append(
+            {
+                "key": criterion.key,
+                "title": criterion.title.model_dump(),
+                "weight": criterion.weight,
+                "score": consensus.score if consensus else None,
+                "rationale": consensus.rationale if consensus else "",
+            }
+        )
+    return {
+        "criteria": criteria,
+        "scale": {"min": results.definition.scale.min, "max": results.definition.scale.max},
+        "total": ranked.total if ranked else None,
+        "rank": ranked.rank if ranked else None,
+        "ranked": sum(1 for entry in results.ranking if entry.ranked is not None and entry.ranked.rank is not None),
+        "knock_outs": [
+            {"message": reason.message, "params": _plain(reason.params)}
+            for reason in (ranked.knock_out.reasons if ranked else ())
+            if reason.message in KNOCK_OUT_RULES
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ReleasedCriterion:
+    title: str
+    weight: int
+    score: int | None
+    rationale: str
+
+
+@dataclass(frozen=True)
+class ReleasedResult:
+    """A released decision's scores and standing as the company reads them, in one language.
+
+    ``standing`` says the rank ("Rank 2 of 5 ranked proposals.") or that the proposal was not ranked;
+    ``knock_outs`` the rules it failed, in words.
+    """
+
+    criteria: tuple[ReleasedCriterion, ...]
+    scale_max: int
+    total: str | None
+    standing: str
+    knock_outs: tuple[str, ...]
+
+
+def released_result(decision: Decision, language: str) -> ReleasedResult | None:
+    """The snapshot kept at release in ``language``; None for a decision released before it was kept."""
+    snapshot = decision.released_result
+    if not snapshot:
+        return None
+    titles = {entry["key"]: entry["title"].get(language, entry["key"]) for entry in snapshot["criteria"]}
+    criteria = tuple(
+        ReleasedCriterion(titles[entry["key"]], entry["weight"], entry["score"], entry["rationale"])
+        for entry in snapshot["criteria"]
+    )
+    knock_outs = []
+    for entry in snapshot["knock_outs"]:
+        params = dict(entry["params"])
+        if isinstance(params.get("total"), float):
+            params["total"] = f"{params['total']:.2f}"
+        if "criterion" in params:
+            params["criterion"] = titles.get(str(params["criterion"]), params["criterion"])
+        knock_outs.append(translate(language, entry["message"], **params))
+    rank = snapshot["rank"]
+    if rank is not None:
+        standing = translate_plural(
+            language,
+            "Rank %(rank)s of %(num)d ranked proposal.",
+            "Rank %(rank)s of %(num)d ranked proposals.",
+            snapshot["ranked"],
+            rank=rank,
+        )
+    elif knock_outs:
+        standing = translate(language, "Not ranked: the proposal did not pass a knock-out rule.")
+    else:
+        standing = translate(language, "Not ranked.")
+    total = snapshot["total"]
+    return ReleasedResult(
+        criteria=criteria,
+        scale_max=snapshot["scale"]["max"],
+        total=None if total is None else f"{total:.2f}",
+        standing=standing,
+        knock_outs=tuple(knock_outs),
+    )
 
 
 def shortlist(
@@ -685,6 +889,7 @@ def shortlist(
 ) -> list[str]:
     """Prepare an 'invite' (or, in the last stage, 'award') decision for the best ``top`` ranked proposals."""
     results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    evaluation_service.require_open_evaluation(session, stage=stage)
     chosen = scoring.shortlist([item.ranked for item in results.ranking if item.ranked], top=top)
     outcome = DecisionOutcome.INVITE if next_stage(challenge, stage) is not None else DecisionOutcome.AWARD
     by_reference = {item.reference: item for item in results.ranking}
@@ -758,30 +963,50 @@ def released_decision(session: Session, *, proposal_id: int) -> Decision | None:
 
 
 def results_table(results: StageResults, *, language: str, with_names: bool) -> exports.ResultsTable:
-    """The export's data: evaluators by name only for coordinators (``with_names``), else numbered."""
+    """The export's data: evaluators by name only for coordinators (``with_names``), else numbered, and their
+    names and e-mail addresses blanked out of the free texts."""
     criteria = tuple(
         exports.CriterionColumn(c.key, c.title.get(language), c.weight) for c in results.definition.criteria
     )
     keys = {c.key for c in criteria}
     rows = []
     for item in results.ranking + [p for p in results.proposals if not p.admissible]:
-        evaluations = [
-            (
-                row.evaluator.name if with_names else "",
-                {k: s.score for k, s in row.scores.items() if k in keys and s.score is not None},
-            )
-            for row in item.rows
-            if row.submitted
-        ]
         rows.append(
             exports.proposal_result(
                 reference=item.reference,
                 organisation=item.standing.organisation_name,
                 criteria=criteria,
-                evaluations=evaluations,
+                evaluations=[_evaluated(row, keys, with_names) for row in item.rows if row.submitted],
                 consensus={k: (item.consensus[k].score if k in item.consensus else None) for k in keys},
                 ranked=item.ranked,
                 threshold=results.threshold,
+                rationales={k: value.rationale for k, value in item.consensus.items() if k in keys},
+                admissible=None if item.eligibility is None else item.eligibility.admissible,
+                eligibility_reason=item.eligibility.reason if item.eligibility is not None else "",
+                outcome=item.decision.outcome if item.decision is not None else None,
+                decision_status=item.decision.status if item.decision is not None else None,
             )
         )
-    return exports.ResultsTable(criteria=criteria, proposals=tuple(rows))
+    hidden = () if with_names else tuple(t for user in results.evaluators.values() for t in (user.name, user.email))
+    return exports.ResultsTable(criteria=criteria, proposals=tuple(rows), hidden=hidden)
+
+
+def _evaluated(row: EvaluationRow, keys: set[str], with_names: bool) -> exports.Evaluated:
+    """One submitted evaluation for the export, with its submitted security assessment (a draft is left out)."""
+    assessment = row.assessment
+    factors = (
+        {
+            str(factor): (str(entry.get("rating") or ""), str(entry.get("justification") or ""))
+            for factor, entry in assessment.factors.items()
+            if isinstance(entry, dict)
+        }
+        if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value
+        else {}
+    )
+    return exports.Evaluated(
+        name=row.evaluator.name if with_names else "",
+        scores={k: s.score for k, s in row.scores.items() if k in keys and s.score is not None},
+        justifications={k: s.justification for k, s in row.scores.items() if k in keys},
+        assessed_trl=row.evaluation.assessed_trl if row.evaluation is not None else None,
+        factors=factors,
+    )

@@ -29,6 +29,7 @@ from app.evaluations.service import (
     definition_for,
     evaluations_by_assignment,
     get_standing,
+    require_open_evaluation,
     scores_by_evaluation,
     stage_assignment,
 )
@@ -119,6 +120,7 @@ def declare(
     session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, link: str
 ) -> Assignment:
     """Declare no conflict (content opens) or a conflict (the assignment is released; coordinators told)."""
+    require_open_evaluation(session, stage=opened.stage)
     if form.has_conflict and not form.reason:
         raise ValidationFailed(errors=[FieldError("reason", N_("Describe the conflict of interest."))])
     assignment = opened.assignment
@@ -224,6 +226,7 @@ def save_evaluation(
     """Save the scores as a draft, or submit them (every score and justification required; then locked)."""
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
+    require_open_evaluation(session, stage=opened.stage)
     evaluation = opened.assignment.evaluation
     if not permissions.can_edit_evaluation(evaluation):
         raise InvalidTransition(N_("This evaluation has been submitted; only a coordinator can reopen it."))
@@ -281,6 +284,7 @@ def save_assessment(
 
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
+    require_open_evaluation(session, stage=opened.stage)
     assessment = opened.assignment.assessment
     if assessment is not None and assessment.status not in {
         EvaluationStatus.DRAFT.value,
@@ -370,6 +374,7 @@ def reopen_evaluation(
     if evaluation is None:
         raise NotFound()
     stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
+    require_open_evaluation(session, stage=stage)
     if EvaluationStatus.REOPENED not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
         raise InvalidTransition(N_("Only a submitted evaluation can be reopened."))
     if not reason:

@@ -17,6 +17,7 @@ from app.challenges import service as challenge_service
 from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import decision_views, manage_views, permissions, route, service
+from app.evaluations import service_decisions as decisions
 from app.evaluations import service_evaluator as evaluator_service
 from app.evaluations.enums import AFFILIATION_LABELS, OUTCOME_LABELS
 from app.evaluations.models import Decision
@@ -147,7 +148,7 @@ def _answer_text(question: Any, value: Any, language: str) -> str:
     if isinstance(value, list):
         return ", ".join(options.get(str(v), str(v)) for v in value)
     if isinstance(value, bool):
-        return "✓" if value else "✗"
+        return translate(language, "Yes") if value else translate(language, "No")
     return options.get(str(value), str(value))
 
 
@@ -172,6 +173,7 @@ def _assignment_page(
         "errors": errors or {},
         "values": values or {},
         "blind": blind,
+        "released": service.is_stage_released(db, stage_id=opened.stage.id),
     }
     if not permissions.can_read_content(assignment):
         context["parties"] = service.parties_of(opened.item).organisations
@@ -189,7 +191,7 @@ def _assignment_page(
         answers=_answers(definition, opened, language, blind),
         claimed_trl=opened.item.content.get("trl"),
         evaluation=evaluation,
-        editable=permissions.can_edit_evaluation(evaluation),
+        editable=permissions.can_edit_evaluation(evaluation) and not context["released"],
         others=evaluator_service.others_for(db, opened=opened),
         rating_labels=route.RATING_LABELS,
         factor_labels=route.FACTOR_LABELS,
@@ -277,6 +279,7 @@ def scores(
 
 def _security_page(
     request: Request,
+    db: Session,
     opened: evaluator_service.Opened,
     *,
     errors: dict[str, str] | None = None,
@@ -289,12 +292,14 @@ def _security_page(
         for factor, entry in (assessment.factors if assessment else {}).items():
             values[f"rating_{factor}"] = entry.get("rating", "")
             values[f"factor_justification_{factor}"] = entry.get("justification", "")
+    released = service.is_stage_released(db, stage_id=opened.stage.id)
     context = {
         "opened": opened,
         "assignment": opened.assignment,
         "challenge": opened.challenge,
         "assessment": assessment,
-        "editable": assessment is None or assessment.status != "submitted",
+        "released": released,
+        "editable": (assessment is None or assessment.status != "submitted") and not released,
         "factors": list(route.FACTOR_LABELS.items()),
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
         "parties": service.parties_of(opened.item).organisations,
@@ -309,7 +314,7 @@ def security(request: Request, assignment_id: int, db: DbSession, now: Now, user
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    return _security_page(request, opened)
+    return _security_page(request, db, opened)
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
@@ -341,7 +346,9 @@ def security_save(
         db.rollback()
         errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
-    return _security_page(request, opened, errors=translate_errors(language, errors), values=values, status_code=422)
+    return _security_page(
+        request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
+    )
 
 
 @router.get("/evaluate/assignments/{assignment_id}/documents/{question_key}", name="evaluate_document")
@@ -380,7 +387,7 @@ def proposal_decision(
     if proposal is None or db.get(Membership, (proposal.organisation_id, user.id)) is None:
         raise NotFound()
     decision = db.get(Decision, proposal_id)
-    if not permissions.is_released(decision):
+    if decision is None or not permissions.is_released(decision):
         raise NotFound()
     from app.challenges.models import Challenge
 
@@ -390,6 +397,7 @@ def proposal_decision(
         "proposal": proposal,
         "challenge": challenge,
         "decision": decision,
+        "result": decisions.released_result(decision, language),
         "outcome_labels": OUTCOME_LABELS,
         "scale": definition.scale,
     }

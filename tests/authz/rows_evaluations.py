@@ -29,6 +29,7 @@ _STAGE_GETS = [
     "/results",
     "/calibration",
     "/decisions",
+    "/decisions/release",
 ]
 _STAGE_POSTS = [
     ("/eligibility/{proposal_id}", "/eligibility/999999", {"admissible": "yes"}),
@@ -55,6 +56,15 @@ ROWS = [
     Row("POST", BASE_ROUTE + "/route", BASE + "/route", SEALED, data={"chosen": "adv"}, private_to=NOBODY),
     Row("GET", STAGE_ROUTE + "/proposals/{proposal_id}", STAGE + "/proposals/999999", SEALED, private_to=NOBODY),
     Row("GET", STAGE_ROUTE + "/export.{fmt}", STAGE + "/export.xlsx", SEALED, private_to=NOBODY),
+    # After the deadline the release confirmation opens to those who manage the challenge (here: administrators).
+    Row(
+        "GET",
+        STAGE_ROUTE + "/decisions/release",
+        STAGE + "/decisions/release",
+        _login_then(NOT_FOUND, "member_a", "member_b", "evaluator", "coordinator") | {"administrator": OK},
+        private_to=NOBODY,
+        after_deadline=True,
+    ),
     *[Row("GET", STAGE_ROUTE + path, STAGE + path, SEALED, private_to=NOBODY) for path in _STAGE_GETS],
     *[
         Row("POST", STAGE_ROUTE + route, STAGE + url, SEALED, data=data, private_to=NOBODY)

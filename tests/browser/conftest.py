@@ -17,7 +17,7 @@ from app.challenges import service
 from app.challenges.definitions import discover, read_file
 from app.clock import FrozenClock
 from app.database import Database
-from tests.browser.harness import CHROMIUM_ARGS, LiveServer, chromium_path, live_server
+from tests.browser.harness import CHROMIUM_ARGS, LiveServer, chromium_path, live_server, watch_responses
 from tests.conftest import DEFAULT_NOW
 from tests.databases import empty_database, migrated_database
 from tests.factories import CLI_ACTOR, EARLIER
@@ -61,6 +61,24 @@ def server(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def server_errors(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Fails every browser test during which any response had status 500 or above, with the URLs.
+
+    Both sides write into ``server.errors``: the live server itself (every request, from any context) and the
+    browser contexts made by the ``page`` fixture and ``logged_in_context``. A test that provokes a 5xx on
+    purpose removes what it expects from the list."""
+    if "server" not in request.fixturenames:
+        yield []
+        return
+    server: LiveServer = request.getfixturevalue("server")
+    server.errors.clear()
+    yield server.errors
+    seen = list(server.errors)
+    server.errors.clear()
+    assert seen == [], "responses with status 500 or above:\n" + "\n".join(seen)
+
+
 @pytest.fixture
 def console_errors() -> list[str]:
     """Console errors of the page (CSP violations, missing resources); a test that expects one removes it."""
@@ -70,6 +88,7 @@ def console_errors() -> list[str]:
 @pytest.fixture
 def page(browser: Browser, server: LiveServer, console_errors: list[str]) -> Iterator[Page]:
     context = browser.new_context(base_url=server.base_url, locale="nl-NL")
+    watch_responses(context, server.errors)
     page = context.new_page()
 
     def on_console(message) -> None:  # type: ignore[no-untyped-def]

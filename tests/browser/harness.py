@@ -9,13 +9,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, BrowserContext, Page, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.accounts import sessions
 from app.clock import FrozenClock
 from app.database import Database
 from app.main import create_app
@@ -51,9 +55,74 @@ class LiveServer:
     db: Database
     clock: FrozenClock
     settings: Settings
+    # Every response with status 500 or above during the current test, seen by the server or by a browser
+    # context; the ``server_errors`` fixture empties it before each browser test and fails the test after.
+    errors: list[str] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+class RecordServerErrors:
+    """ASGI wrapper that writes down every response with status 500 or above (and every request that raised),
+    whoever sent the request: a browser context the test forgot to watch, ``page.request``, anything."""
+
+    def __init__(self, app: ASGIApp, errors: list[str]) -> None:
+        self.app = app
+        self.errors = errors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = scope["path"] + (f"?{scope['query_string'].decode()}" if scope.get("query_string") else "")
+        started = False
+
+        async def recording_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if message["status"] >= 500:
+                    self.errors.append(f"the server answered {message['status']} to {scope['method']} {target}")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        except Exception as error:
+            if not started:
+                self.errors.append(f"the server raised {type(error).__name__} on {scope['method']} {target}")
+            raise
+
+
+def watch_responses(target: BrowserContext | Page, errors: list[str]) -> None:
+    """Write down every response with status 500 or above that the context's (or page's) pages receive."""
+
+    def on_response(response: Response) -> None:
+        if response.status >= 500:
+            errors.append(f"the browser received {response.status} for {response.request.method} {response.url}")
+
+    target.on("response", on_response)
+
+
+def logged_in_context(browser: Browser, server: LiveServer, user: Any, language: str) -> BrowserContext:
+    """A browser context with a live session for ``user`` (second factor done) in ``language``, watched for 5xx."""
+    now = server.clock.now()
+    with server.db.unit_of_work() as session:
+        policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+        token, auth = sessions.start_session(
+            session, user=session.merge(user), now=now, policy=policy, ip="127.0.0.1", user_agent="pw"
+        )
+        auth.mfa_verified_at = now
+        session.commit()
+    context = browser.new_context(base_url=server.base_url, locale="nl-NL")
+    watch_responses(context, server.errors)
+    context.add_cookies(
+        [
+            {"name": sessions.SESSION_COOKIE, "value": token, "url": server.base_url},
+            {"name": "portal_lang", "value": language, "url": server.base_url},
+        ]
+    )
+    return context
 
 
 def _free_port() -> int:
@@ -68,7 +137,8 @@ def live_server(db: Database, clock: FrozenClock, data_dir: Path) -> Iterator[Li
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(data_dir=data_dir, secret_key="browser-test-secret", base_url=base_url)
-    app = create_app(settings, db=db, clock=clock)
+    errors: list[str] = []
+    app = RecordServerErrors(create_app(settings, db=db, clock=clock), errors)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -78,7 +148,7 @@ def live_server(db: Database, clock: FrozenClock, data_dir: Path) -> Iterator[Li
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(base_url, db, clock, settings)
+        yield LiveServer(base_url, db, clock, settings, errors)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

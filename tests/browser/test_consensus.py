@@ -9,8 +9,7 @@ import secrets
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.harness import LiveServer, assert_accessible
-from tests.browser.test_evaluations import _context
+from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
 from tests.evaluations.test_decisions import _score
@@ -45,7 +44,7 @@ def test_consensus_and_calibration_pages(browser: Browser, server: LiveServer, l
         s = build_scenario(session, proposals=3, evaluators=3, prefix=f"c{secrets.token_hex(3)}")
         _score(session, s, server.clock, {0: [(2, 2), (0, 1), (1, 1)], 1: [(1, 1), (2, 2)], 2: [(0, 1), (0, 0)]})
         session.expunge_all()
-    context = _context(browser, server, s.coordinator, language)
+    context = logged_in_context(browser, server, s.coordinator, language)
     try:
         page = context.new_page()
         page.goto(s.base + "/calibration")

@@ -6,16 +6,13 @@ and the company reads its decision."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
-from app.accounts import sessions
 from app.evaluations.models import Assignment
-from tests.browser.harness import LiveServer, assert_accessible
+from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
 
@@ -33,6 +30,7 @@ TEXT = {
         "prepare": "Besluit voorbereiden",
         "review": "Voorbereide besluiten als gecontroleerd markeren",
         "release": "Alle besluiten bekendmaken en de bedrijven berichten",
+        "release_confirm": "2 besluiten bekendmaken en de bedrijven berichten",
         "confirm": "Route bevestigen",
         "released": "bekendgemaakt",
     },
@@ -47,29 +45,11 @@ TEXT = {
         "prepare": "Prepare the decision",
         "review": "Mark the prepared decisions as reviewed",
         "release": "Release all decisions and notify the companies",
+        "release_confirm": "Release 2 decisions and notify the companies",
         "confirm": "Confirm the route",
         "released": "released",
     },
 }
-
-
-def _context(browser: Browser, server: LiveServer, user: Any, language: str) -> BrowserContext:
-    now = server.clock.now()
-    with server.db.unit_of_work() as session:
-        policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
-        token, auth = sessions.start_session(
-            session, user=session.merge(user), now=now, policy=policy, ip="127.0.0.1", user_agent="pw"
-        )
-        auth.mfa_verified_at = now
-        session.commit()
-    context = browser.new_context(base_url=server.base_url, locale="nl-NL")
-    context.add_cookies(
-        [
-            {"name": sessions.SESSION_COOKIE, "value": token, "url": server.base_url},
-            {"name": "portal_lang", "value": language, "url": server.base_url},
-        ]
-    )
-    return context
 
 
 def _assignments(server: LiveServer, proposal_id: int) -> list[Assignment]:
@@ -105,7 +85,7 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
     server.clock.set(AFTER_DEADLINE)
     contexts: list[BrowserContext] = []
     try:
-        coordinator = _context(browser, server, s.coordinator, language)
+        coordinator = logged_in_context(browser, server, s.coordinator, language)
         contexts.append(coordinator)
         page = coordinator.new_page()
         page.goto(f"/manage/challenges/{s.challenge.slug}/evaluation")
@@ -124,7 +104,7 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         first, _second = _assignments(server, p0.id)
         by_id = {e.id: e for e in s.evaluators}
         # The first evaluator declares a conflict; the coordinator fills the place automatically.
-        conflicted = _context(browser, server, by_id[first.evaluator_id], language)
+        conflicted = logged_in_context(browser, server, by_id[first.evaluator_id], language)
         contexts.append(conflicted)
         evaluator_page = conflicted.new_page()
         evaluator_page.goto("/evaluate")
@@ -143,7 +123,7 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
 
         # Two evaluators score proposal 0 and disagree on "effect".
         for assignment, scores in zip(active, ({"effect": 2, "safety": 2}, {"effect": 0, "safety": 2}), strict=True):
-            context = _context(browser, server, by_id[assignment.evaluator_id], language)
+            context = logged_in_context(browser, server, by_id[assignment.evaluator_id], language)
             contexts.append(context)
             _score(context.new_page(), assignment.id, scores, text)
 
@@ -175,12 +155,23 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         assert_accessible(page)
         page.get_by_role("button", name=text["review"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
-        page.get_by_role("button", name=text["release"]).click()
+        page.get_by_role("link", name=text["release"]).click()
+        page.wait_for_url(f"**{s.base}/decisions/release")
+        assert_accessible(page)
+        page.get_by_role("button", name=text["release_confirm"]).click()
         page.wait_for_url(f"**{s.base}/decisions")
         expect(page.locator("tbody")).to_contain_text(text["released"])
+        expect(page.locator("#release-record")).to_contain_text(s.coordinator.name)
+        page.goto(s.base + "/assignments")  # released: a notice, and no forms that would change the stage
+        expect(page.locator("#stage-released")).to_be_visible()
+        assert_accessible(page)
+        scorer = contexts[-1].new_page()
+        scorer.goto(f"/evaluate/assignments/{active[-1].id}")
+        expect(scorer.locator("#stage-released")).to_be_visible()
+        assert_accessible(scorer)
         assert_accessible(page)
 
-        company = _context(browser, server, s.companies[0], language)
+        company = logged_in_context(browser, server, s.companies[0], language)
         contexts.append(company)
         company_page = company.new_page()
         company_page.goto(f"/proposals/{p0.id}/decision")
