@@ -212,9 +212,10 @@ def challenges_export(slug: str) -> None:
 @click.argument("email")
 def challenges_assign(slug: str, email: str) -> None:
     """Assign a coordinator (a user with the coordinator role) to a challenge."""
-    from app.challenges import administration, service
+    from app.challenges import service
     from app.clock import SystemClock
     from app.errors import NotFound, ValidationFailed
+    from app.workspace.administration import service as administration
 
     db = _database(_settings())
     with db.unit_of_work() as session:
@@ -245,10 +246,11 @@ def challenges_extend(slug: str, stage_key: str, until: str, reason: str) -> Non
     from datetime import datetime
 
     from app import i18n
-    from app.challenges import corrections, service
+    from app.challenges import service
     from app.clock import SystemClock
     from app.errors import DomainError, NotFound, ValidationFailed
     from app.main import build_links
+    from app.workspace.corrections import service as corrections
 
     try:
         deadline = datetime.fromisoformat(until)
@@ -429,8 +431,8 @@ def _assign_demo_coordinators(session: Any, *, staff: list[Any], now: Any) -> li
     """In demo mode the demo coordinators manage every challenge there is (the seeded ones)."""
     from sqlalchemy import select
 
-    from app.challenges import administration
     from app.challenges.models import Challenge
+    from app.workspace.administration import service as administration
 
     slugs: list[str] = []
     for challenge in session.scalars(select(Challenge).order_by(Challenge.slug)):

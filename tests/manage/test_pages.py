@@ -210,8 +210,8 @@ def test_download_then_upload_gives_the_same_challenge(
 
     values = {
         "action": "save",
-        **__import__("app.challenges.forms", fromlist=["flatten"]).flatten(
-            __import__("app.challenges.forms", fromlist=["definition_to_raw"]).definition_to_raw(
+        **__import__("app.workspace.challenges.forms", fromlist=["flatten"]).flatten(
+            __import__("app.workspace.challenges.forms", fromlist=["definition_to_raw"]).definition_to_raw(
                 exported.model_copy(update={"slug": "test-challenge-two"})
             )
         ),

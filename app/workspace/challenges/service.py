@@ -1,7 +1,8 @@
 """Coordinator use cases: find managed challenges, create and edit drafts, publish, the lifecycle, the dashboard.
 
 Services take the session first, never commit, raise domain errors and record an audit event per change.
-Corrections and extensions are in ``corrections``, coordinators and taxonomies in ``administration``.
+Corrections and extensions are in ``app.workspace.corrections``, coordinators and taxonomies in
+``app.workspace.administration``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, list_events, record_event
 from app.challenges import service
-from app.challenges.administration import list_coordinators
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
 from app.challenges.permissions import can_manage_challenge, is_administrator
@@ -27,6 +27,7 @@ from app.i18n import N_
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
 from app.questions import service as question_service
+from app.workspace.administration.service import list_coordinators
 
 REASON_REQUIRED = N_("Give a reason.")
 # Transitions that must say why (publishing is checked by ``publish_challenge``).

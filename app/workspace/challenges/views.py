@@ -1,6 +1,7 @@
-"""Coordinator pages under ``/manage``: dashboard, the definition form, lifecycle, corrections and extensions.
+"""Coordinator pages under ``/manage``: the dashboard, a challenge's page, the definition form and the lifecycle.
 
-The administrators' pages (coordinators, taxonomies) are in ``administration_views``, included here."""
+Deadline extensions are in ``app.workspace.corrections.views``, the administrators' pages (coordinators,
+taxonomies) in ``app.workspace.administration.views``."""
 
 from __future__ import annotations
 
@@ -13,20 +14,23 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
-from app.challenges import administration, administration_views, corrections, forms, manage, service
+from app.challenges import service
 from app.challenges.definitions import to_toml
-from app.challenges.enums import STATUS_LABELS, ChallengeStatus, TaxonomyKind
-from app.challenges.manage_pages import challenge_page
+from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus, TaxonomyKind
 from app.challenges.models import Challenge
+from app.challenges.permissions import is_administrator
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
+from app.workspace.administration import service as administration
+from app.workspace.challenges import forms
+from app.workspace.challenges import service as manage
+from app.workspace.corrections import service as corrections
 
 router = APIRouter()
-router.include_router(administration_views.router)
 
 MAX_DEFINITION_BYTES = 256 * 1024
 
@@ -39,6 +43,34 @@ def manage_dashboard(request: Request, db: DbSession, now: Now, user: Coordinato
     challenges = manage.list_managed_challenges(db, user=user)
     context = {"challenges": challenges, "current": {c.id: service.current_stage(c, now) for c in challenges}}
     return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
+
+
+def challenge_page(
+    request: Request,
+    db: DbSession,
+    challenge: Challenge,
+    *,
+    now: datetime,
+    language: str,
+    errors: list[FieldError] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A challenge's page in the workspace, also re-rendered with the errors of a form on it."""
+    current = ChallengeStatus(challenge.status)
+    context = {
+        "challenge": challenge,
+        "dashboard": manage.challenge_dashboard(db, challenge=challenge, now=now),
+        "problems": manage.publication_problems(db, challenge=challenge, now=now)
+        if current == ChallengeStatus.DRAFT
+        else [],
+        "transitions": sorted(s.value for s in ALLOWED_TRANSITIONS[current] if s != ChallengeStatus.PUBLISHED),
+        "errors": translate_errors(language, errors or []),
+        "values": values or {},
+        "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
+    }
+    context["status_labels"] = STATUS_LABELS
+    return render(request, "challenges/manage/challenge.html", context, status_code=status_code)
 
 
 @router.post("/manage/challenges/{challenge_id}/publish", name="manage_challenge_publish")
@@ -342,70 +374,3 @@ def manage_challenge_download(request: Request, challenge_id: int, db: DbSession
         media_type="application/toml; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{challenge.slug}.toml"'},
     )
-
-
-# --- deadline extension ---------------------------------------------------------------------------
-
-
-def _extend_page(
-    request: Request,
-    challenge: Challenge,
-    *,
-    language: str,
-    values: dict[str, Any],
-    errors: list[FieldError] | None = None,
-    status_code: int = 200,
-) -> Response:
-    context = {"challenge": challenge, "values": values, "errors": translate_errors(language, errors or [])}
-    return render(request, "challenges/manage/extend.html", context, status_code=status_code)
-
-
-@router.get("/manage/challenges/{challenge_id}/extend", name="manage_challenge_extend")
-def manage_challenge_extend(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    stage = service.current_stage(challenge, now)
-    return _extend_page(request, challenge, language=language, values={"stage": stage.key if stage else ""})
-
-
-@router.post("/manage/challenges/{challenge_id}/extend")
-def manage_challenge_extend_save(
-    request: Request,
-    posted: PostedForm,
-    challenge_id: int,
-    db: DbSession,
-    now: Now,
-    language: Language,
-    user: CoordinatorUser,
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(posted)
-    try:
-        deadline = datetime.fromisoformat(str(values.get("deadline") or "")) if values.get("deadline") else None
-    except ValueError:
-        return _extend_page(
-            request,
-            challenge,
-            language=language,
-            values=values,
-            errors=[FieldError("deadline", N_("Enter a date and time."))],
-            status_code=422,
-        )
-    try:
-        corrections.extend_deadline(
-            db,
-            challenge=challenge,
-            stage_key=str(values.get("stage") or ""),
-            deadline_local=deadline,
-            reason=values.get("reason"),
-            actor=actor_of(request, user),
-            now=now,
-            links=request.app.state.links,
-        )
-    except ValidationFailed as failed:
-        db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-        return _extend_page(request, challenge, language=language, values=values, errors=failed.errors, status_code=422)
-    db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)

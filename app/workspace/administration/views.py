@@ -11,13 +11,14 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import AdminUser
 from app.accounts.models import User
-from app.challenges import administration, manage
 from app.challenges.enums import TaxonomyKind
-from app.challenges.manage_pages import challenge_page
 from app.challenges.schemas import TaxonomyTermForm
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
+from app.workspace.administration import service as administration
+from app.workspace.challenges import service as manage
+from app.workspace.challenges.views import challenge_page
 
 router = APIRouter()
 

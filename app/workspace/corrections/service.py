@@ -19,8 +19,6 @@ from app.accounts.models import User
 from app.audit.service import Actor, record_event
 from app.challenges import service
 from app.challenges.enums import ChallengeStatus
-from app.challenges.forms import definition_errors
-from app.challenges.manage import REASON_REQUIRED, check_tags
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import AMSTERDAM, local_to_utc
@@ -30,6 +28,8 @@ from app.links import Links
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
 from app.questions import service as question_service
+from app.workspace.challenges.forms import definition_errors
+from app.workspace.challenges.service import REASON_REQUIRED, check_tags
 
 # --- corrections and extensions after publication -------------------------------------------------
 
