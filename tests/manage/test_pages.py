@@ -84,6 +84,21 @@ def test_create_with_a_taken_slug_is_refused_at_the_slug(
     assert 'id="slug-error"' in response.text
 
 
+def test_create_with_a_slug_of_digits_only_is_refused_at_the_slug_in_both_languages(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    staff(client, session, clock, email="coco@mindef.example")
+    response = post(client, "/manage/challenges/new", {**form_data(), "slug": "2027", "action": "save"})
+    assert response.status_code == 422
+    assert 'id="slug-error"' in response.text
+    assert "Het webadres moet ten minste één letter bevatten; alleen cijfers zijn niet toegestaan." in response.text
+    client.cookies.set("portal_lang", "en")
+    response = post(client, "/manage/challenges/new", {**form_data(), "slug": "2027", "action": "save"})
+    assert response.status_code == 422
+    assert "The web address needs at least one letter; digits alone are not allowed." in response.text
+    assert session.scalar(select(Challenge).where(Challenge.slug == "2027")) is None
+
+
 def test_add_a_question_re_renders_with_one_more_group(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
