@@ -6,6 +6,7 @@ taxonomies) in ``app.workspace.administration.views``."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CoordinatorUser
 from app.challenges import service
 from app.challenges.definitions import to_toml
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus, TaxonomyKind
 from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
@@ -24,7 +26,18 @@ from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
-from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
+from app.web import (
+    AppSettings,
+    DbSession,
+    Language,
+    Now,
+    PostedForm,
+    SmallUpload,
+    actor_of,
+    moved_permanently,
+    render,
+    see_other,
+)
 from app.workspace.administration import service as administration
 from app.workspace.challenges import forms
 from app.workspace.challenges import service as manage
@@ -33,6 +46,38 @@ from app.workspace.corrections import service as corrections
 router = APIRouter()
 
 MAX_DEFINITION_BYTES = 256 * 1024
+
+
+# --- old links by numeric id -------------------------------------------------------------------------
+# The workspace's pages were /manage/challenges/{id}/... before they were keyed by slug, and e-mails and
+# bookmarks still hold such links. Declared before the slug routes; a slug is never digits alone (the
+# definition schema refuses it), so an id cannot be taken for a slug.
+OLD_PAGES = {
+    "": "manage_challenge",
+    "/edit": "manage_challenge_edit",
+    "/preview": "manage_challenge_preview",
+    "/definition.toml": "manage_challenge_download",
+    "/extend": "manage_challenge_extend",
+}
+
+
+def _moved(route: str) -> Callable[..., Response]:
+    def moved(request: Request, challenge_id: int, db: DbSession, user: CoordinatorUser) -> Response:
+        """308 to the page's slug URL for a user who manages the challenge; 404 for anyone else (ids leak no slugs)."""
+        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+        return moved_permanently(request, route, slug=challenge.slug)
+
+    return moved
+
+
+for _suffix, _route in OLD_PAGES.items():
+    router.add_api_route(
+        "/manage/challenges/{challenge_id:int}" + _suffix,
+        _moved(_route),
+        methods=["GET"],
+        name=f"{_route}_by_id",
+        include_in_schema=False,
+    )
 
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -73,17 +118,16 @@ def challenge_page(
     return render(request, "challenges/manage/challenge.html", context, status_code=status_code)
 
 
-@router.post("/manage/challenges/{challenge_id}/publish", name="manage_challenge_publish")
+@router.post("/manage/challenges/{slug}/publish", name="manage_challenge_publish")
 def manage_challenge_publish(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: CoordinatorUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         manage.publish_challenge(
@@ -91,25 +135,23 @@ def manage_challenge_publish(
         )
     except ValidationFailed as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         return challenge_page(
             request, db, challenge, now=now, language=language, errors=failed.errors, values=values, status_code=422
         )
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
-@router.post("/manage/challenges/{challenge_id}/status", name="manage_challenge_status")
+@router.post("/manage/challenges/{slug}/status", name="manage_challenge_status")
 def manage_challenge_status(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: CoordinatorUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         to = ChallengeStatus(str(values.get("status_to", "")))
@@ -122,14 +164,13 @@ def manage_challenge_status(
         manage.change_status(db, challenge=challenge, to=to, reason=reason, actor=actor_of(request, user), now=now)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         found = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("to", failed.message)]
         errors = [FieldError(f"status_{e.path}", e.message, e.params) for e in found]
         return challenge_page(
             request, db, challenge, now=now, language=language, errors=errors, values=values, status_code=422
         )
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
 # --- the definition form: new, copy, upload, edit, correct -----------------------------------------
@@ -198,18 +239,17 @@ def manage_challenge_create(
                 db, definition=definition, user=user, actor=actor_of(request, user), now=now
             )
             db.commit()
-            return see_other(request, "manage_challenge", challenge_id=challenge.id)
+            return see_other(request, "manage_challenge", slug=challenge.slug)
         except ValidationFailed as failed:
             db.rollback()
             errors = failed.errors
     return _form_page(request, db, raw=raw, mode="new", language=language, errors=errors, status_code=422)
 
 
-@router.get("/manage/challenges/{challenge_id}", name="manage_challenge")
+@router.get("/manage/challenges/{slug}", name="manage_challenge")
 def manage_challenge(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+    request: Request, challenge: ManagedChallenge, db: DbSession, now: Now, language: Language
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     return challenge_page(request, db, challenge, now=now, language=language)
 
 
@@ -270,21 +310,18 @@ def _upload_error(request: Request, db: DbSession, language: str, message: str) 
     )
 
 
-@router.get("/manage/challenges/{challenge_id}/edit", name="manage_challenge_edit")
-def manage_challenge_edit(
-    request: Request, challenge_id: int, db: DbSession, language: Language, user: CoordinatorUser
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+@router.get("/manage/challenges/{slug}/edit", name="manage_challenge_edit")
+def manage_challenge_edit(request: Request, challenge: ManagedChallenge, db: DbSession, language: Language) -> Response:
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
     raw = forms.definition_to_raw(service.current_definition(challenge))
     return _form_page(request, db, raw=raw, mode=mode, language=language, challenge=challenge)
 
 
-@router.post("/manage/challenges/{challenge_id}/edit", name="manage_challenge_save")
+@router.post("/manage/challenges/{slug}/edit", name="manage_challenge_save")
 def manage_challenge_save(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
@@ -292,7 +329,6 @@ def manage_challenge_save(
     user: CoordinatorUser,
 ) -> Response:
     """Save a draft, or (after publication) make a correction with a reason."""
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
     raw, action, values = _posted(request, posted=posted)
     reason = str(values.get("_reason") or "")
@@ -319,10 +355,9 @@ def manage_challenge_save(
                     links=request.app.state.links,
                 )
             db.commit()
-            return see_other(request, "manage_challenge", challenge_id=challenge_id)
+            return see_other(request, "manage_challenge", slug=challenge.slug)
         except ValidationFailed as failed:
             db.rollback()
-            challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
             errors = [
                 FieldError("_reason" if e.path == "reason" else e.path, e.message, e.params) for e in failed.errors
             ]
@@ -339,12 +374,9 @@ def manage_challenge_save(
     )
 
 
-@router.get("/manage/challenges/{challenge_id}/preview", name="manage_challenge_preview")
-def manage_challenge_preview(
-    request: Request, challenge_id: int, db: DbSession, now: Now, user: CoordinatorUser
-) -> Response:
+@router.get("/manage/challenges/{slug}/preview", name="manage_challenge_preview")
+def manage_challenge_preview(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     """The public page exactly as a company will see it, with a banner saying it is a preview."""
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     definition = service.current_definition(challenge)
     context = {
         "challenge": challenge,
@@ -365,9 +397,8 @@ def _public_questions(db: DbSession, challenge: Challenge, now: datetime) -> Any
     return question_service.challenge_page(db, challenge=challenge, user=None, now=now)
 
 
-@router.get("/manage/challenges/{challenge_id}/definition.toml", name="manage_challenge_download")
-def manage_challenge_download(request: Request, challenge_id: int, db: DbSession, user: CoordinatorUser) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+@router.get("/manage/challenges/{slug}/definition.toml", name="manage_challenge_download")
+def manage_challenge_download(request: Request, challenge: ManagedChallenge) -> Response:
     body = to_toml(service.current_definition(challenge))
     return Response(
         body,

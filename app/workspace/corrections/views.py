@@ -12,12 +12,12 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
 from app.challenges import service
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
-from app.workspace.challenges import service as manage
 from app.workspace.corrections import service as corrections
 
 router = APIRouter()
@@ -39,26 +39,22 @@ def _extend_page(
     return render(request, "challenges/manage/extend.html", context, status_code=status_code)
 
 
-@router.get("/manage/challenges/{challenge_id}/extend", name="manage_challenge_extend")
-def manage_challenge_extend(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+@router.get("/manage/challenges/{slug}/extend", name="manage_challenge_extend")
+def manage_challenge_extend(request: Request, challenge: ManagedChallenge, now: Now, language: Language) -> Response:
     stage = service.current_stage(challenge, now)
     return _extend_page(request, challenge, language=language, values={"stage": stage.key if stage else ""})
 
 
-@router.post("/manage/challenges/{challenge_id}/extend")
+@router.post("/manage/challenges/{slug}/extend")
 def manage_challenge_extend_save(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: CoordinatorUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         deadline = datetime.fromisoformat(str(values.get("deadline") or "")) if values.get("deadline") else None
@@ -84,7 +80,6 @@ def manage_challenge_extend_save(
         )
     except ValidationFailed as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         return _extend_page(request, challenge, language=language, values=values, errors=failed.errors, status_code=422)
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
