@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, list_events, record_event
-from app.challenges import service
+from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
 from app.challenges.permissions import can_manage_challenge, is_administrator
@@ -66,7 +66,7 @@ def get_copyable_challenge(session: Session, *, challenge_id: int, user: User) -
         raise NotFound()
     if challenge.status == ChallengeStatus.DRAFT.value and not can_manage_challenge(session, user, challenge):
         raise NotFound()
-    return service.get_challenge_by_slug(session, slug=challenge.slug)
+    return challenge_service.get_challenge_by_slug(session, slug=challenge.slug)
 
 
 # --- drafts -------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def _check_slug_free(session: Session, *, slug: str, challenge_id: int | None = 
 
 
 def check_tags(session: Session, definition: ChallengeDefinition) -> None:
-    problems = service.check_taxonomy(session, [definition])
+    problems = challenge_service.check_taxonomy(session, [definition])
     if problems:
         raise ValidationFailed(
             [FieldError(error.path.split("[")[0], N_("Choose tags from the list.")) for _, error in problems]
@@ -99,8 +99,8 @@ def create_challenge(
     """A new draft from a definition; a coordinator who creates it is assigned to it."""
     _check_slug_free(session, slug=definition.slug)
     check_tags(session, definition)
-    service.save_definition(session, definition=definition, actor=actor, now=now)
-    challenge = service.get_challenge_by_slug(session, slug=definition.slug)
+    challenge_service.save_definition(session, definition=definition, actor=actor, now=now)
+    challenge = challenge_service.get_challenge_by_slug(session, slug=definition.slug)
     if not is_administrator(user):
         session.add(ChallengeCoordinator(challenge_id=challenge.id, user_id=user.id, assigned_at=now))
         session.flush()
@@ -115,11 +115,11 @@ def update_draft(
         raise InvalidTransition(current=challenge.status, to="edit")
     _check_slug_free(session, slug=definition.slug, challenge_id=challenge.id)
     check_tags(session, definition)
-    content_hash = service.definition_hash(definition)
-    if service.current_definition_hash(challenge) == content_hash:
+    content_hash = challenge_service.definition_hash(definition)
+    if challenge_service.current_definition_hash(challenge) == content_hash:
         return
     challenge.slug = definition.slug
-    service.replace_draft_definition(session, challenge=challenge, definition=definition, now=now)
+    challenge_service.replace_draft_definition(session, challenge=challenge, definition=definition, now=now)
     record_event(
         session,
         actor=actor,
@@ -150,7 +150,7 @@ def _untranslated(node: Any, path: str = "") -> list[str]:
 
 def publication_problems(session: Session, *, challenge: Challenge, now: datetime) -> list[FieldError]:
     """What keeps a draft from being published; empty when it is complete."""
-    definition = service.current_definition(challenge)
+    definition = challenge_service.current_definition(challenge)
     problems: list[FieldError] = []
     if not any(stage.deadline_at > now for stage in challenge.stages):
         problems.append(FieldError("stages", N_("At least one stage needs a deadline in the future.")))
@@ -161,7 +161,7 @@ def publication_problems(session: Session, *, challenge: Challenge, now: datetim
         )
     for path in _untranslated(definition.model_dump(mode="json")):
         problems.append(FieldError(path, N_("This text is missing in Dutch or English.")))
-    if service.check_taxonomy(session, [definition]):
+    if challenge_service.check_taxonomy(session, [definition]):
         problems.append(FieldError("tags", N_("Choose tags from the list.")))
     return problems
 
@@ -177,7 +177,7 @@ def publish_challenge(
         problems.append(FieldError("reason", REASON_REQUIRED))
     if problems:
         raise ValidationFailed(problems)
-    service.transition_challenge(
+    challenge_service.transition_challenge(
         session,
         challenge=challenge,
         to=ChallengeStatus.PUBLISHED,
@@ -195,7 +195,7 @@ def change_status(
         publish_challenge(session, challenge=challenge, reason=reason, actor=actor, now=now)
         return
     text = _require_reason(reason) if to in REASONED else ((reason or "").strip() or None)
-    service.transition_challenge(session, challenge=challenge, to=to, actor=actor, now=now, reason=text)
+    challenge_service.transition_challenge(session, challenge=challenge, to=to, actor=actor, now=now, reason=text)
 
 
 # --- the dashboard ------------------------------------------------------------------------------

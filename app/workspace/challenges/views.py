@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
-from app.challenges import service
+from app.challenges import service as challenge_service
 from app.challenges.definitions import to_toml
 from app.challenges.dependencies import ManagedChallenge
 from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus, TaxonomyKind
@@ -86,7 +86,7 @@ for _suffix, _route in OLD_PAGES.items():
 @router.get("/manage", name="manage_dashboard")
 def manage_dashboard(request: Request, db: DbSession, now: Now, user: CoordinatorUser) -> Response:
     challenges = manage.list_managed_challenges(db, user=user)
-    context = {"challenges": challenges, "current": {c.id: service.current_stage(c, now) for c in challenges}}
+    context = {"challenges": challenges, "current": {c.id: challenge_service.current_stage(c, now) for c in challenges}}
     return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
 
 
@@ -219,7 +219,7 @@ def manage_challenge_new(
     raw = forms.blank_form()
     if copy is not None:
         source = manage.get_copyable_challenge(db, challenge_id=copy, user=user)
-        raw = forms.definition_to_raw(service.current_definition(source))
+        raw = forms.definition_to_raw(challenge_service.current_definition(source))
         raw["slug"] = f"{source.slug}-copy"[:80]
     return _form_page(request, db, raw=raw, mode="new", language=language)
 
@@ -313,7 +313,7 @@ def _upload_error(request: Request, db: DbSession, language: str, message: str) 
 @router.get("/manage/challenges/{slug}/edit", name="manage_challenge_edit")
 def manage_challenge_edit(request: Request, challenge: ManagedChallenge, db: DbSession, language: Language) -> Response:
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
-    raw = forms.definition_to_raw(service.current_definition(challenge))
+    raw = forms.definition_to_raw(challenge_service.current_definition(challenge))
     return _form_page(request, db, raw=raw, mode=mode, language=language, challenge=challenge)
 
 
@@ -377,13 +377,13 @@ def manage_challenge_save(
 @router.get("/manage/challenges/{slug}/preview", name="manage_challenge_preview")
 def manage_challenge_preview(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     """The public page exactly as a company will see it, with a banner saying it is a preview."""
-    definition = service.current_definition(challenge)
+    definition = challenge_service.current_definition(challenge)
     context = {
         "challenge": challenge,
         "definition": definition,
         "stages": list(zip(challenge.stages, definition.stages, strict=True)),
-        "phase": service.phase_of(challenge, now),
-        "current": service.current_stage(challenge, now),
+        "phase": challenge_service.phase_of(challenge, now),
+        "current": challenge_service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
         "preview": True,
         "status_labels": STATUS_LABELS,
@@ -399,7 +399,7 @@ def _public_questions(db: DbSession, challenge: Challenge, now: datetime) -> Any
 
 @router.get("/manage/challenges/{slug}/definition.toml", name="manage_challenge_download")
 def manage_challenge_download(request: Request, challenge: ManagedChallenge) -> Response:
-    body = to_toml(service.current_definition(challenge))
+    body = to_toml(challenge_service.current_definition(challenge))
     return Response(
         body,
         media_type="application/toml; charset=utf-8",

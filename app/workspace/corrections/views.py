@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
-from app.challenges import service
+from app.challenges import service as challenge_service
 from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
 from app.errors import FieldError, ValidationFailed
@@ -41,7 +41,7 @@ def _extend_page(
 
 @router.get("/manage/challenges/{slug}/extend", name="manage_challenge_extend")
 def manage_challenge_extend(request: Request, challenge: ManagedChallenge, now: Now, language: Language) -> Response:
-    stage = service.current_stage(challenge, now)
+    stage = challenge_service.current_stage(challenge, now)
     return _extend_page(request, challenge, language=language, values={"stage": stage.key if stage else ""})
 
 
