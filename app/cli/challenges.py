@@ -139,9 +139,10 @@ def challenges_export(slug: str) -> None:
 @click.argument("email")
 def challenges_assign(slug: str, email: str) -> None:
     """Assign a coordinator (a user with the coordinator role) to a challenge."""
-    from app.challenges import administration, service
+    from app.challenges import service
     from app.clock import SystemClock
     from app.errors import NotFound, ValidationFailed
+    from app.workspace.administration import service as administration
 
     db = open_database(get_settings())
     with db.unit_of_work() as session:
@@ -172,10 +173,11 @@ def challenges_extend(slug: str, stage_key: str, until: str, reason: str) -> Non
     from datetime import datetime
 
     from app import i18n
-    from app.challenges import corrections, service
+    from app.challenges import service
     from app.clock import SystemClock
     from app.errors import DomainError, NotFound, ValidationFailed
     from app.main import build_links
+    from app.workspace.corrections import service as corrections
 
     try:
         deadline = datetime.fromisoformat(until)

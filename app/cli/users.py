@@ -127,7 +127,7 @@ def _assign_demo_coordinators(session: Any, *, staff: list[Any], now: Any) -> li
     """In demo mode the demo coordinators manage every challenge there is (the seeded ones)."""
     from sqlalchemy import select
 
-    from app.challenges import administration
+    from app.workspace.administration import service as administration
     from app.challenges.models import Challenge
 
     slugs: list[str] = []

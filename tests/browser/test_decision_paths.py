@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from app.challenges.enums import STATUS_LABELS, ChallengeStatus
-from app.challenges.manage import REASON_REQUIRED
+from app.workspace.challenges.service import REASON_REQUIRED
 from app.challenges.models import Challenge
 from app.evaluations import route, scoring, service
 from app.evaluations import service_decisions as decisions

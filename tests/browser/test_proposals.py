@@ -325,7 +325,7 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
         _staff_session(page, server, f"staff-admin2-{unique}@mindef.example")
         page.goto(f"/manage/challenges/{slug}/proposals")
         page.get_by_role("link", name=reference).click()
-        page.wait_for_url(f"**/manage/proposals/{proposal_id}")
+        page.wait_for_url(f"**/manage/challenges/{slug}/proposals/{proposal_id}")
         expect(page.locator("main")).to_contain_text("Zichtbaar na de deadline")
         expect(page.get_by_role("link", name="brief.pdf")).to_be_visible()
         assert_accessible(page)
