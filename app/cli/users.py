@@ -127,8 +127,8 @@ def _assign_demo_coordinators(session: Any, *, staff: list[Any], now: Any) -> li
     """In demo mode the demo coordinators manage every challenge there is (the seeded ones)."""
     from sqlalchemy import select
 
-    from app.workspace.administration import service as administration
     from app.challenges.models import Challenge
+    from app.workspace.administration import service as administration
 
     slugs: list[str] = []
     for challenge in session.scalars(select(Challenge).order_by(Challenge.slug)):

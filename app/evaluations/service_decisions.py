@@ -741,6 +741,7 @@ def release_decisions(
         assert decision is not None
         _move(decision, DecisionStatus.RELEASED)
         decision.released_at = now
+        item.standing.proposal.decision_released_at = now
         decision.released_scores = {
             key: {"score": row.score, "rationale": row.rationale, "title": titles[key].model_dump()}
             for key, row in item.consensus.items()

@@ -55,6 +55,8 @@ class Proposal(Base):
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Set by a correction of the challenge after this proposal was submitted; cleared by re-confirming or amending.
     reconfirmation_required_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set by the evaluation when the decision on this proposal is released: the company's page links to it.
+    decision_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     documents: Mapped[list[ProposalDocument]] = relationship(
         back_populates="proposal", order_by="ProposalDocument.question_key", cascade="all, delete-orphan"

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentUser
-from app.evaluations import service_decisions as decision_service
 from app.proposals import service, staff_views
 from app.proposals.documents import views as document_views
 from app.proposals.drafts import views as draft_views
@@ -49,5 +48,4 @@ def proposal_detail(
         else None
     )
     context["receipt_code"] = receipt
-    context["decision"] = decision_service.released_decision(db, proposal_id=proposal.id)
     return render(request, "proposals/detail.html", context)

@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from app.challenges.enums import STATUS_LABELS, ChallengeStatus
-from app.workspace.challenges.service import REASON_REQUIRED
 from app.challenges.models import Challenge
 from app.evaluations import route, scoring, service
 from app.evaluations import service_decisions as decisions
@@ -34,6 +33,7 @@ from app.evaluations.enums import OUTCOME_LABELS
 from app.evaluations.models import Decision, RouteDecision
 from app.evaluations.schemas import DeclarationForm
 from app.i18n import translate
+from app.workspace.challenges.service import REASON_REQUIRED
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario
@@ -411,7 +411,7 @@ def test_challenge_cancelled_through_the_status_form_only_with_a_reason(
     coordinator = logged_in_context(browser, server, s.coordinator, language)
     contexts.append(coordinator)
     page = coordinator.new_page()
-    _visit(page, f"/manage/challenges/{s.challenge.id}")
+    _visit(page, f"/manage/challenges/{s.challenge.slug}")
     change = _t(language, "Change the status")
     cancelled = _t(language, STATUS_LABELS[ChallengeStatus.CANCELLED.value])
 

@@ -674,7 +674,7 @@ def _public_badge(text: str) -> str:
 
 
 def _workspace(client: TestClient, s: Scenario) -> tuple[str, str]:
-    text = client.get(f"/manage/challenges/{s.challenge.id}").text
+    text = client.get(f"/manage/challenges/{s.challenge.slug}").text
     status = text[text.index('id="challenge-status">') + len('id="challenge-status">') :]
     phase = text[text.index('id="challenge-public-phase">') + len('id="challenge-public-phase">') :]
     return status[: status.index("</span>")], phase[: phase.index("</span>")]
@@ -710,6 +710,6 @@ def test_workspace_says_a_draft_is_not_on_the_public_pages(
     administrator = create_user(session, email="beheer@mindef.example", name="Beheer", roles=("administrator",))
     log_in(client, session, administrator, now=clock.now())
     client.cookies.set("portal_lang", "en")
-    text = client.get(f"/manage/challenges/{challenge.id}").text
+    text = client.get(f"/manage/challenges/{challenge.slug}").text
     assert 'id="challenge-public-phase">Public page: not shown</span>' in text
     assert client.get(f"/challenges/{challenge.slug}").status_code == 404
