@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,10 @@ from app.database import Database
 from app.main import create_app
 from app.settings import Settings
 from tests.databases import TransactionalDatabase, database_kinds, empty_database, migrated_database
+
+# Tests never time things (benchmarks in bench/ do): no per-example deadline, which fails on a busy machine.
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 # Two weeks after the seeded challenges opened and well before their deadlines.
 DEFAULT_NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
