@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
