@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.evaluations.enums import AffiliationNature, DecisionOutcome
-from app.evaluations.route import ProcurementRoute, SecurityFactor
+from app.evaluations.route.rules import ProcurementRoute, SecurityFactor
 from app.i18n import N_
 from app.organisations.schemas import is_country, normalise_kvk
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.challenges import service as challenge_service
 from app.errors import DeadlinePassed, FieldError, NotFound, ValidationFailed
-from app.evaluations import service_decisions as decision_service
+from app.evaluations.decisions import service as decision_service
 from app.forms import form_values, translate_errors
 from app.i18n import N_, translate
 from app.organisations import service as organisation_service

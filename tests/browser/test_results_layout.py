@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Browser
 from sqlalchemy.orm import Session
 
-from app.evaluations import service
-from app.evaluations import service_decisions as decisions
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.results import service as results_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from tests.browser.harness import LiveServer, assert_accessible
 from tests.browser.test_evaluations import _context
 from tests.conftest import DEFAULT_NOW
@@ -83,10 +83,12 @@ def _evaluate(session: Session, s: Scenario) -> None:
     """Three evaluators score every proposal (with disagreement), the coordinator records every consensus."""
     now = AFTER_DEADLINE
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now)
+        assignment_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
+        )
     for proposal, (rows, consensus) in zip(s.proposals, SCORES, strict=True):
         for evaluator, (effect, safety, cost) in zip(s.evaluators, rows, strict=True):
-            assignment = service.assign(
+            assignment = assignment_service.assign(
                 session,
                 challenge=s.challenge,
                 stage=s.stage,
@@ -110,7 +112,7 @@ def _evaluate(session: Session, s: Scenario) -> None:
             key: (str(value), "Besproken in het consensusoverleg.")
             for key, value in zip(("effect", "safety", "cost"), consensus, strict=True)
         }
-        decisions.record_consensus(
+        results_service.record_consensus(
             session,
             challenge=s.challenge,
             stage=s.stage,

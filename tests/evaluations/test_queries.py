@@ -11,9 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from tests.evaluations.helpers import actor, after_deadline, build_scenario
 from tests.factories import log_in
 
@@ -37,10 +37,12 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
     after_deadline(clock)
     coordinator = actor(s.coordinator)
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=coordinator, now=clock.now())
+        assignment_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=coordinator, now=clock.now()
+        )
     for proposal in s.proposals:
         for evaluator in s.evaluators:
-            assignment = service.assign(
+            assignment = assignment_service.assign(
                 session,
                 challenge=s.challenge,
                 stage=s.stage,

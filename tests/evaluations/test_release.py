@@ -19,9 +19,10 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from app.clock import FrozenClock
 from app.errors import InvalidTransition
-from app.evaluations import service, service_assignment
-from app.evaluations import service_decisions as decisions
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.decisions import service as decision_service
+from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import DecisionOutcome
 from app.evaluations.models import (
     Assignment,
@@ -33,7 +34,10 @@ from app.evaluations.models import (
     EvaluationScore,
     SecurityAssessment,
 )
+from app.evaluations.results import service as results_service
 from app.evaluations.schemas import DecisionForm, DeclarationForm, EligibilityForm
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
 from tests.factories import csrf, log_in
@@ -65,7 +69,7 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
     """Consensus, a decision per proposal (in order), and their review."""
     coordinator = actor(s.coordinator)
     for proposal, outcome in zip(s.proposals, outcomes, strict=True):
-        decisions.record_consensus(
+        results_service.record_consensus(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -74,7 +78,7 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
             actor=coordinator,
             now=now,
         )
-        decisions.prepare_decision(
+        decision_service.prepare_decision(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -83,11 +87,11 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
             actor=coordinator,
             now=now,
         )
-    decisions.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
+    decision_service.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
 
 
 def _assign(session: Session, s: Scenario, proposal: Any, evaluator: Any, now: datetime) -> Assignment:
-    return service.assign(
+    return assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -111,14 +115,16 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     after_deadline(clock)
     now = clock.now()
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now)
+        assignment_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
+        )
     first, second, third, spare = s.evaluators
     submitted = _assign(session, s, s.proposals[0], first, now)
     opened = _declare(session, submitted, first, now)
     evaluator_service.save_evaluation(
         session, opened=opened, raw=SCORES, assessed_trl="5", submit=True, actor=actor(first), now=now
     )
-    evaluator_service.save_assessment(
+    security_service.save_assessment(
         session, opened=opened, factors=ASSESSMENT, submit=True, actor=actor(first), now=now
     )
     draft = _assign(session, s, s.proposals[0], second, now)
@@ -128,7 +134,7 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     )
     undeclared = _assign(session, s, s.proposals[1], third, now)
     _prepare(session, s, now, outcomes=(DecisionOutcome.AWARD, DecisionOutcome.REJECT))
-    decisions.release_decisions(
+    decision_service.release_decisions(
         session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=now, link=_link
     )
     session.commit()
@@ -200,7 +206,7 @@ def _by(r: Released) -> Any:
 
 COMMANDS: dict[str, Command] = {
     "assign": lambda session, r, now: _assign(session, r.s, r.s.proposals[1], r.spare, now),
-    "assign_many": lambda session, r, now: service.assign_many(
+    "assign_many": lambda session, r, now: assignment_service.assign_many(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -209,7 +215,7 @@ COMMANDS: dict[str, Command] = {
         now=now,
         source="test",
     ),
-    "import_csv": lambda session, r, now: service_assignment.import_assignments(
+    "import_csv": lambda session, r, now: assignment_service.import_assignments(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -217,13 +223,13 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "auto_assign": lambda session, r, now: service_assignment.auto_assign(
+    "auto_assign": lambda session, r, now: assignment_service.auto_assign(
         session, challenge=r.s.challenge, stage=r.s.stage, per_proposal=3, max_per_evaluator=5, actor=_by(r), now=now
     ),
-    "unassign": lambda session, r, now: service.unassign(
+    "unassign": lambda session, r, now: assignment_service.unassign(
         session, stage=r.s.stage, assignment_id=r.undeclared.id, actor=_by(r), now=now
     ),
-    "eligibility": lambda session, r, now: service.set_eligibility(
+    "eligibility": lambda session, r, now: eligibility_service.set_eligibility(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -258,7 +264,7 @@ COMMANDS: dict[str, Command] = {
         actor=actor(r.s.evaluators[1]),
         now=now,
     ),
-    "save_assessment": lambda session, r, now: evaluator_service.save_assessment(
+    "save_assessment": lambda session, r, now: security_service.save_assessment(
         session,
         opened=_opened(session, r.draft, now),
         factors=ASSESSMENT,
@@ -266,7 +272,7 @@ COMMANDS: dict[str, Command] = {
         actor=actor(r.s.evaluators[1]),
         now=now,
     ),
-    "submit_assessment": lambda session, r, now: evaluator_service.save_assessment(
+    "submit_assessment": lambda session, r, now: security_service.save_assessment(
         session,
         opened=_opened(session, r.draft, now),
         factors=ASSESSMENT,
@@ -282,7 +288,7 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "consensus": lambda session, r, now: decisions.record_consensus(
+    "consensus": lambda session, r, now: results_service.record_consensus(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -291,7 +297,7 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "prepare_decision": lambda session, r, now: decisions.prepare_decision(
+    "prepare_decision": lambda session, r, now: decision_service.prepare_decision(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -300,11 +306,13 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "shortlist": lambda session, r, now: decisions.shortlist(
+    "shortlist": lambda session, r, now: decision_service.shortlist(
         session, challenge=r.s.challenge, stage=r.s.stage, top=2, actor=_by(r), now=now, feedback="Door."
     ),
-    "review": lambda session, r, now: decisions.review_decisions(session, stage=r.s.stage, actor=_by(r), now=now),
-    "release_again": lambda session, r, now: decisions.release_decisions(
+    "review": lambda session, r, now: decision_service.review_decisions(
+        session, stage=r.s.stage, actor=_by(r), now=now
+    ),
+    "release_again": lambda session, r, now: decision_service.release_decisions(
         session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, link=_link
     ),
 }
@@ -318,7 +326,7 @@ def test_command_after_release_is_refused_and_changes_nothing(
     before = _state(session, r.s)
     with pytest.raises(InvalidTransition) as refused:
         COMMANDS[command](session, r, clock.now())
-    assert refused.value.message == service.MSG_STAGE_RELEASED
+    assert refused.value.message == evaluation_service.MSG_STAGE_RELEASED
     assert _state(session, r.s) == before
 
 
@@ -328,7 +336,7 @@ def test_pool_stays_editable_after_release(client: TestClient, session: Session,
     removed = post(client, f"{r.s.base}/pool/{r.spare.id}/remove")
     assert removed.status_code == 303
     assert post(client, f"{r.s.base}/pool", {"evaluator_id": str(r.spare.id)}).status_code == 303
-    assert [u.id for u in service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
+    assert [u.id for u in assignment_service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
 
 
 # --- through the web: a POST that arrives anyway gets the message, in the user's language -----------
@@ -492,7 +500,7 @@ def test_release_button_leads_to_a_confirmation_page(client: TestClient, session
     assert f'href="{ORIGIN}{s.base}/decisions">Annuleren: terug naar de besluiten</a>' in text
     # Looking is not releasing.
     assert [d.status for d in session.scalars(select(Decision))] == ["reviewed"] * 3
-    assert service.is_stage_released(session, stage_id=s.stage.id) is False
+    assert evaluation_service.is_stage_released(session, stage_id=s.stage.id) is False
 
 
 def test_release_confirmation_in_english_names_the_outcomes(
@@ -513,7 +521,7 @@ def test_release_confirmation_lists_what_is_missing_and_offers_no_button(
 ) -> None:
     s = build_scenario(session, proposals=2, evaluators=1)
     after_deadline(clock)
-    decisions.prepare_decision(
+    decision_service.prepare_decision(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -595,7 +603,7 @@ def test_releasing_the_last_stage_from_evaluation_records_one_step(session: Sess
     challenge_service.transition_challenge(
         session, challenge=s.challenge, to=ChallengeStatus.EVALUATION, actor=actor(s.coordinator), now=clock.now()
     )
-    decisions.release_decisions(
+    decision_service.release_decisions(
         session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
     )
     assert s.challenge.status == "decided"
@@ -618,7 +626,7 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
     session.commit()
     before = _state(session, s)
     with pytest.raises(InvalidTransition):
-        decisions.release_decisions(
+        decision_service.release_decisions(
             session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
         )
     assert _state(session, s) == before
@@ -626,7 +634,7 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
 
 def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, clock: FrozenClock) -> None:
     s = _reviewed(session, clock, proposals=2, two_stages=True)
-    decisions.release_decisions(
+    decision_service.release_decisions(
         session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
     )
     session.commit()
@@ -637,7 +645,7 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
     proposal = submit_proposal(session, challenge=s.challenge, organisation=s.organisations[0], stage=full)
     clock.set(datetime(2027, 6, 2, 9, 0, tzinfo=UTC))
     now = clock.now()
-    decisions.record_consensus(
+    results_service.record_consensus(
         session,
         challenge=s.challenge,
         stage=full,
@@ -646,7 +654,7 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
         actor=actor(s.coordinator),
         now=now,
     )
-    decisions.prepare_decision(
+    decision_service.prepare_decision(
         session,
         challenge=s.challenge,
         stage=full,
@@ -655,8 +663,8 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
         actor=actor(s.coordinator),
         now=now,
     )
-    decisions.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
-    decisions.release_decisions(
+    decision_service.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
+    decision_service.release_decisions(
         session, challenge=s.challenge, stage=full, actor=actor(s.coordinator), now=now, link=_link
     )
     assert s.challenge.status == "decided"

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from app.organisations.models import Organisation
 from app.proposals.models import Proposal, ProposalVersion
 from tests.evaluations.helpers import (
@@ -71,12 +71,12 @@ def _submitted(session: Session, s: Scenario, organisation: Organisation, answer
 def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool) -> list[int]:
     """The first evaluator assigned to every proposal (and declared free of conflicts when ``declare``)."""
     evaluator = s.evaluators[0]
-    service.add_to_pool(
+    assignment_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
     ids = []
     for proposal in s.proposals:
-        assignment = service.assign(
+        assignment = assignment_service.assign(
             session,
             challenge=s.challenge,
             stage=s.stage,

@@ -1,6 +1,8 @@
-"""Evaluation use cases for evaluators: the queue, opening an assignment, the declaration of conflicts,
-scores, the essential-security-interest assessment, others' scores after one's own, and the coordinator's
-reopening of a submitted evaluation."""
+"""The evaluator's work: the queue, the declaration, the scores, the others' scores, and reopening.
+
+Services take the session first and keyword-only arguments, never commit, raise domain errors and record
+an audit event for every change.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +19,22 @@ from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStag
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations.enums import ASSIGNMENT_TRANSITIONS, EVALUATION_TRANSITIONS, AssignmentStatus, EvaluationStatus
-from app.evaluations.models import Assignment, ConflictDeclaration, Evaluation, EvaluationScore, SecurityAssessment
-from app.evaluations.route import FactorRating as SecurityRating
-from app.evaluations.route import SecurityFactor
+from app.evaluations.assignments.service import stage_assignment
+from app.evaluations.enums import (
+    ASSIGNMENT_TRANSITIONS,
+    EVALUATION_TRANSITIONS,
+    AssignmentStatus,
+    EvaluationStatus,
+)
+from app.evaluations.models import (
+    Assignment,
+    ConflictDeclaration,
+    Evaluation,
+    EvaluationScore,
+    SecurityAssessment,
+)
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.service import (
-    REQUIRED,
     Standing,
     assessments_by_assignment,
     definition_for,
@@ -31,13 +42,12 @@ from app.evaluations.service import (
     get_standing,
     require_open_evaluation,
     scores_by_evaluation,
-    stage_assignment,
 )
 from app.i18n import N_
 from app.notifications.service import queue_email
 from app.proposals.models import Proposal
 
-# --- the evaluator's side -------------------------------------------------------------------------
+REQUIRED = N_("This field is required.")
 
 
 @dataclass
@@ -268,63 +278,6 @@ def save_evaluation(
         data={"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl},
     )
     return evaluation
-
-
-def save_assessment(
-    session: Session,
-    *,
-    opened: Opened,
-    factors: dict[str, dict[str, str]],
-    submit: bool,
-    actor: Actor,
-    now: datetime,
-) -> SecurityAssessment:
-    """The essential-security-interest assessment: a rating and a justification per factor."""
-    from app.evaluations.schemas import factor_justification_field, rating_field
-
-    if not permissions.can_read_content(opened.assignment):
-        raise NotFound()
-    require_open_evaluation(session, stage=opened.stage)
-    assessment = opened.assignment.assessment
-    if assessment is not None and assessment.status not in {
-        EvaluationStatus.DRAFT.value,
-        EvaluationStatus.REOPENED.value,
-    }:
-        raise InvalidTransition(N_("This assessment has been submitted; only a coordinator can reopen it."))
-    ratings = {r.value for r in SecurityRating}
-    errors: list[FieldError] = []
-    for factor in SecurityFactor:
-        entry = factors.get(factor.value, {})
-        if (entry.get("rating") and entry["rating"] not in ratings) or (submit and not entry.get("rating")):
-            errors.append(FieldError(rating_field(factor.value), N_("Choose one of the options.")))
-        if submit and not entry.get("justification"):
-            errors.append(
-                FieldError(factor_justification_field(factor.value), N_("Give a justification for this rating."))
-            )
-    if errors:
-        raise ValidationFailed(errors=errors)
-    if assessment is None:
-        assessment = SecurityAssessment(
-            assignment_id=opened.assignment.id, factors={}, status=EvaluationStatus.DRAFT.value, updated_at=now
-        )
-        opened.assignment.assessment = assessment
-        session.add(assessment)
-    assessment.factors = {key: dict(value) for key, value in factors.items()}
-    assessment.updated_at = now
-    if submit:
-        assessment.status = EvaluationStatus.SUBMITTED.value
-        assessment.submitted_at = now
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="security_assessment.submit" if submit else "security_assessment.save",
-        object_type="evaluation_assignment",
-        object_id=opened.assignment.id,
-        at=now,
-        data={"factors": {k: v.get("rating") for k, v in factors.items()}},
-    )
-    return assessment
 
 
 @dataclass

@@ -1,0 +1,67 @@
+"""What the coordinators' evaluation pages share: the route prefixes, the loaded scope and page helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.challenges.models import Challenge, ChallengeStage
+from app.errors import FieldError, NotFound, ValidationFailed
+from app.evaluations import permissions
+from app.evaluations import service as evaluation_service
+from app.i18n import N_
+from app.web import see_other
+
+BASE = "/manage/challenges/{slug}/evaluation"
+
+
+STAGE = BASE + "/{stage_key}"
+
+
+@dataclass
+class Scope:
+    challenge: Challenge
+    stage: ChallengeStage
+    released: bool = False  # the stage's decisions are released: its evaluation can no longer change
+
+
+def challenge_of(db: Session, slug: str, user: User) -> Challenge:
+    return evaluation_service.get_managed_challenge(db, slug=slug, user=user)
+
+
+def scope_of(db: Session, slug: str, stage_key: str, user: User, now: Any) -> Scope:
+    """The challenge and stage, only for its coordinators and only after the stage's deadline."""
+    challenge = challenge_of(db, slug, user)
+    stage = evaluation_service.get_stage(db, challenge=challenge, stage_key=stage_key)
+    if permissions.is_sealed(stage, now):
+        raise NotFound()
+    return Scope(challenge, stage, evaluation_service.is_stage_released(db, stage_id=stage.id))
+
+
+def stage_page(request: Request, name: str, scope: Scope) -> Response:
+    return see_other(request, name, slug=scope.challenge.slug, stage_key=scope.stage.key)
+
+
+def scale_options(definition: Any, language: str) -> list[tuple[str, str]]:
+    return [(str(level.value), f"{level.value}: {level.label.get(language)}") for level in definition.scale.levels]
+
+
+def queue_link(request: Request) -> str:
+    """The absolute address of the evaluators' queue, for the e-mail that tells them of new assignments."""
+    return str(request.app.state.settings.base_url).rstrip("/") + str(request.app.url_path_for("evaluate_queue"))
+
+
+def base_context(scope: Scope, **extra: Any) -> dict[str, Any]:
+    return {"challenge": scope.challenge, "stage": scope.stage, "stage_released": scope.released, **extra}
+
+
+def int_field(values: dict[str, Any], name: str) -> int:
+    try:
+        return int(values.get(name, ""))
+    except (TypeError, ValueError):
+        raise ValidationFailed(errors=[FieldError(name, N_("Choose one of the options."))]) from None
