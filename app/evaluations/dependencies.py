@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from app.accounts.models import User
+from app.challenges.dependencies import ManagedStage
 from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.i18n import N_
-from app.web import see_other
+from app.web import DbSession, Now, see_other
 
 BASE = "/manage/challenges/{slug}/evaluation"
-
-
 STAGE = BASE + "/{stage_key}"
 
 
@@ -30,17 +27,14 @@ class Scope:
     released: bool = False  # the stage's decisions are released: its evaluation can no longer change
 
 
-def challenge_of(db: Session, slug: str, user: User) -> Challenge:
-    return evaluation_service.get_managed_challenge(db, slug=slug, user=user)
-
-
-def scope_of(db: Session, slug: str, stage_key: str, user: User, now: Any) -> Scope:
-    """The challenge and stage, only for its coordinators and only after the stage's deadline."""
-    challenge = challenge_of(db, slug, user)
-    stage = evaluation_service.get_stage(db, challenge=challenge, stage_key=stage_key)
+def evaluation_scope(stage: ManagedStage, db: DbSession, now: Now) -> Scope:
+    """The managed challenge's stage, only after the stage's deadline (404 before), with its released flag."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
-    return Scope(challenge, stage, evaluation_service.is_stage_released(db, stage_id=stage.id))
+    return Scope(stage.challenge, stage, evaluation_service.is_stage_released(db, stage_id=stage.id))
+
+
+EvaluationScope = Annotated[Scope, Depends(evaluation_scope)]
 
 
 def stage_page(request: Request, name: str, scope: Scope) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.accounts.dependencies import StaffUser
+from app.challenges.dependencies import ManagedChallenge
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
-from app.evaluations.dependencies import BASE, challenge_of
+from app.evaluations.dependencies import BASE
 from app.evaluations.route import rules as route
 from app.evaluations.route import service as route_service
 from app.web import DbSession, Now, render
@@ -17,8 +17,7 @@ router = APIRouter()
 
 
 @router.get(BASE, name="eval_overview")
-def overview(request: Request, slug: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    challenge = challenge_of(db, slug, user)
+def overview(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     stages = [
         {
             "stage": stage,

@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from app.accounts.models import User
 from app.challenges import service as challenge_service
-from app.challenges.models import Challenge, ChallengeStage, ChallengeVersion
+from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import InvalidTransition, NotFound
 from app.evaluations import permissions
@@ -34,35 +33,12 @@ from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
 
-def get_stage(session: Session, *, challenge: Challenge, stage_key: str) -> ChallengeStage:
-    for stage in challenge.stages:
-        if stage.key == stage_key:
-            return stage
-    raise NotFound()
-
-
-def get_managed_challenge(session: Session, *, slug: str, user: User) -> Challenge:
-    """The challenge if the user manages it; 404 otherwise (its existence leaks nothing)."""
-    try:
-        challenge = challenge_service.get_challenge_by_slug(session, slug=slug)
-    except NotFound:
-        raise
-    if not permissions.can_manage(session, user, challenge):
-        raise NotFound()
-    return challenge
-
-
 def definition_for(challenge: Challenge, number: int) -> ChallengeDefinition:
     """The definition of the challenge version a proposal answered (the criteria and weights it was told)."""
     for version in challenge.versions:
         if version.number == number:
             return challenge_service.version_definition(version)
     return challenge_service.current_definition(challenge)
-
-
-def version_definitions(session: Session, *, challenge_id: int) -> dict[int, ChallengeDefinition]:
-    versions = session.scalars(select(ChallengeVersion).where(ChallengeVersion.challenge_id == challenge_id))
-    return {version.number: challenge_service.version_definition(version) for version in versions}
 
 
 @dataclass

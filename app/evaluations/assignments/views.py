@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from app.accounts.dependencies import StaffUser
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.assignments import service as assignment_service
-from app.evaluations.dependencies import STAGE, Scope, base_context, int_field, queue_link, scope_of, stage_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, queue_link, stage_page
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
 from app.forms import form_values, parse_form, translate_errors
@@ -67,8 +67,8 @@ def _assignments_page(
 
 
 @router.get(STAGE + "/assignments", name="eval_assignments")
-def assignments(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    return _assignments_page(request, db, scope_of(db, slug, stage_key, user, now), now)
+def assignments(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
+    return _assignments_page(request, db, scope, now)
 
 
 def _assignment_change(
@@ -90,15 +90,13 @@ def _assignment_change(
 @router.post(STAGE + "/pool", name="eval_pool_add")
 def pool_add(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     return _assignment_change(
         request,
@@ -116,16 +114,14 @@ def pool_add(
 @router.post(STAGE + "/pool/{user_id}/remove", name="eval_pool_remove")
 def pool_remove(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     user_id: int,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     return _assignment_change(
         request,
@@ -143,15 +139,13 @@ def pool_remove(
 @router.post(STAGE + "/assignments", name="eval_assign")
 def assign(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
 
     def change(values: dict[str, Any]) -> None:
@@ -176,16 +170,14 @@ def assign(
 @router.post(STAGE + "/assignments/{assignment_id}/remove", name="eval_unassign")
 def unassign(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     assignment_id: int,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     return _assignment_change(
         request,
@@ -201,15 +193,13 @@ def unassign(
 @router.post(STAGE + "/assignments/auto", name="eval_auto_assign")
 def auto_assign(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     values = form_values(posted)
     form, errors = parse_form(AutoAssignForm, values)
     if form is not None:
@@ -244,15 +234,13 @@ def auto_assign(
 @router.post(STAGE + "/assignments/import", name="eval_import")
 def import_csv(
     request: Request,
+    scope: EvaluationScope,
     posted: SmallUpload,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     upload = posted.get("file") if posted is not None else None
     data = b""
     if upload is not None and not isinstance(upload, str):
@@ -289,8 +277,7 @@ def import_csv(
 
 
 @router.get(STAGE + "/assignments.csv", name="eval_assignments_csv")
-def assignments_csv(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
+def assignments_csv(request: Request, scope: EvaluationScope, slug: str, db: DbSession, now: Now) -> Response:
     data = assignment_service.export_assignments(db, stage=scope.stage, now=now)
     name = f"{scope.challenge.slug}-{scope.stage.key}-assignments.csv"
     return Response(

@@ -18,10 +18,10 @@ from app.evaluations.decisions import service as decision_service
 from app.evaluations.decisions import snapshot
 from app.evaluations.dependencies import (
     STAGE,
+    EvaluationScope,
     Scope,
     base_context,
     int_field,
-    scope_of,
     stage_page,
 )
 from app.evaluations.enums import OUTCOME_LABELS
@@ -43,6 +43,7 @@ router = APIRouter()
 @router.post(STAGE + "/proposals/{proposal_id}/decision", name="eval_decision_prepare")
 def decision_prepare(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
     slug: str,
     stage_key: str,
@@ -52,7 +53,6 @@ def decision_prepare(
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     values = form_values(posted)
     form, errors = parse_form(DecisionForm, values)
     if form is not None:
@@ -98,8 +98,8 @@ def _decisions_page(
 
 
 @router.get(STAGE + "/decisions", name="eval_decisions")
-def decisions_page(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    return _decisions_page(request, db, scope_of(db, slug, stage_key, user, now), now)
+def decisions_page(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
+    return _decisions_page(request, db, scope, now)
 
 
 def _decisions_action(
@@ -120,15 +120,13 @@ def _decisions_action(
 @router.post(STAGE + "/shortlist", name="eval_shortlist")
 def shortlist(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
 
     def action(values: dict[str, Any]) -> None:
@@ -148,15 +146,13 @@ def shortlist(
 @router.post(STAGE + "/decisions/review", name="eval_decisions_review")
 def decisions_review(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     return _decisions_action(
         request,
@@ -170,11 +166,8 @@ def decisions_review(
 
 
 @router.get(STAGE + "/decisions/release", name="eval_decisions_release_confirm")
-def decisions_release_confirm(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser
-) -> Response:
+def decisions_release_confirm(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
     """What releasing will do (decisions by outcome, e-mails, the stage closing for good), and the button."""
-    scope = scope_of(db, slug, stage_key, user, now)
     if scope.released:
         context = base_context(scope, preview=None, release=decision_service.release_record(db, stage=scope.stage))
     else:
@@ -187,15 +180,13 @@ def decisions_release_confirm(
 @router.post(STAGE + "/decisions/release", name="eval_decisions_release")
 def decisions_release(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     base = str(request.app.state.settings.base_url).rstrip("/")
 
@@ -218,15 +209,13 @@ def decisions_release(
 @router.post(STAGE + "/invite", name="eval_invite_next")
 def invite_next(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     actor = actor_of(request, user)
     return _decisions_action(
         request,

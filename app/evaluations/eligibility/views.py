@@ -12,7 +12,7 @@ from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.evaluations import service as evaluation_service
-from app.evaluations.dependencies import STAGE, Scope, base_context, scope_of, stage_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, stage_page
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.schemas import EligibilityForm
 from app.forms import form_values, parse_form, translate_errors
@@ -51,25 +51,21 @@ def _eligibility_page(
 
 
 @router.get(STAGE + "/eligibility", name="eval_eligibility")
-def eligibility(
-    request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser, language: Language
-) -> Response:
-    return _eligibility_page(request, db, scope_of(db, slug, stage_key, user, now), language)
+def eligibility(request: Request, scope: EvaluationScope, db: DbSession, language: Language) -> Response:
+    return _eligibility_page(request, db, scope, language)
 
 
 @router.post(STAGE + "/eligibility/{proposal_id}", name="eval_eligibility_set")
 def eligibility_set(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     proposal_id: int,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     values = form_values(posted)
     form, errors = parse_form(EligibilityForm, values)
     if form is not None:

@@ -15,10 +15,10 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.decisions import service as decision_service
 from app.evaluations.dependencies import (
     STAGE,
+    EvaluationScope,
     Scope,
     base_context,
     scale_options,
-    scope_of,
 )
 from app.evaluations.enums import DECISION_STATUS_LABELS, OUTCOME_LABELS, DecisionStatus
 from app.evaluations.results import exports
@@ -40,8 +40,7 @@ def _threshold(request: Request) -> float | None:
 
 
 @router.get(STAGE + "/results", name="eval_results")
-def results(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
+def results(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
     outcome = results_service.stage_results(
         db, challenge=scope.challenge, stage=scope.stage, now=now, threshold=_threshold(request)
     )
@@ -86,8 +85,7 @@ def _criterion_cells(outcome: results_service.StageResults, language: str) -> di
 
 
 @router.get(STAGE + "/calibration", name="eval_calibration")
-def calibration(request: Request, slug: str, stage_key: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
+def calibration(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
     outcome = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
     context = base_context(scope, results=outcome, calibration=results_service.calibration(outcome))
     return render(request, "evaluations/calibration.html", context)
@@ -139,15 +137,14 @@ def _proposal_page(
 
 
 @router.get(STAGE + "/proposals/{proposal_id}", name="eval_proposal")
-def proposal(
-    request: Request, slug: str, stage_key: str, proposal_id: int, db: DbSession, now: Now, user: StaffUser
-) -> Response:
-    return _proposal_page(request, db, scope_of(db, slug, stage_key, user, now), proposal_id, now)
+def proposal(request: Request, scope: EvaluationScope, proposal_id: int, db: DbSession, now: Now) -> Response:
+    return _proposal_page(request, db, scope, proposal_id, now)
 
 
 @router.post(STAGE + "/proposals/{proposal_id}/consensus", name="eval_consensus")
 def consensus(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
     slug: str,
     stage_key: str,
@@ -157,7 +154,6 @@ def consensus(
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     values = form_values(posted)
     keys = [c.key for c in challenge_service.current_definition(scope.challenge).criteria]
     entries = {
@@ -188,12 +184,11 @@ def consensus(
 @router.get(STAGE + "/export.{fmt}", name="eval_export")
 def export(
     request: Request,
+    scope: EvaluationScope,
     slug: str,
-    stage_key: str,
     fmt: str,
     db: DbSession,
     now: Now,
-    user: StaffUser,
     language: Language,
     names: str = "yes",
 ) -> Response:
@@ -202,7 +197,6 @@ def export(
     with_names = names != "no"
     if fmt not in {"csv", "xlsx"}:
         raise NotFound()
-    scope = scope_of(db, slug, stage_key, user, now)
     outcome = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
     table = results_service.results_table(outcome, language=language, with_names=with_names)
     suffix = "" if with_names else "-anonymous"

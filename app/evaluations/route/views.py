@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
 from app.errors import NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations.dependencies import (
     BASE,
-    challenge_of,
 )
 from app.evaluations.route import rules as route
 from app.evaluations.route import service as route_service
@@ -59,8 +59,7 @@ def _thresholds(request: Request) -> tuple[route.AdvThreshold, ...]:
 
 
 @router.get(BASE + "/route", name="eval_route")
-def route_page(request: Request, slug: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    challenge = challenge_of(db, slug, user)
+def route_page(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
         raise NotFound()
     return _route_page(request, db, challenge, now)
@@ -68,9 +67,15 @@ def route_page(request: Request, slug: str, db: DbSession, now: Now, user: Staff
 
 @router.post(BASE + "/route")
 def route_decide(
-    request: Request, posted: PostedForm, slug: str, db: DbSession, now: Now, user: StaffUser, language: Language
+    request: Request,
+    challenge: ManagedChallenge,
+    posted: PostedForm,
+    slug: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
 ) -> Response:
-    challenge = challenge_of(db, slug, user)
     if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
         raise NotFound()
     values = form_values(posted)

@@ -15,7 +15,7 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.views import _assignments_page
-from app.evaluations.dependencies import STAGE, scope_of, stage_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import (
     DeclarationForm,
@@ -244,16 +244,14 @@ def document(
 @router.post(STAGE + "/evaluations/{evaluation_id}/reopen", name="eval_reopen")
 def reopen(
     request: Request,
+    scope: EvaluationScope,
     posted: PostedForm,
-    slug: str,
-    stage_key: str,
     evaluation_id: int,
     db: DbSession,
     now: Now,
     user: StaffUser,
     language: Language,
 ) -> Response:
-    scope = scope_of(db, slug, stage_key, user, now)
     values = form_values(posted)
     form, errors = parse_form(ReasonForm, values)
     if form is not None:
