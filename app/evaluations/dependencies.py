@@ -13,8 +13,9 @@ from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
+from app.evaluations.results.rules import EvaluationPolicy
 from app.i18n import N_
-from app.web import DbSession, Now, see_other
+from app.web import AppSettings, DbSession, Now, see_other
 
 BASE = "/manage/challenges/{slug}/evaluation"
 STAGE = BASE + "/{stage_key}"
@@ -24,14 +25,23 @@ STAGE = BASE + "/{stage_key}"
 class Scope:
     challenge: Challenge
     stage: ChallengeStage
+    policy: EvaluationPolicy  # the evaluation's thresholds, from the settings
     released: bool = False  # the stage's decisions are released: its evaluation can no longer change
 
 
-def evaluation_scope(stage: ManagedStage, db: DbSession, now: Now) -> Scope:
+def evaluation_policy(settings: AppSettings) -> EvaluationPolicy:
+    """The evaluation's thresholds as the settings configure them."""
+    return EvaluationPolicy(disagreement_threshold=settings.disagreement_threshold)
+
+
+Policy = Annotated[EvaluationPolicy, Depends(evaluation_policy)]
+
+
+def evaluation_scope(stage: ManagedStage, db: DbSession, now: Now, policy: Policy) -> Scope:
     """The managed challenge's stage, only after the stage's deadline (404 before), with its released flag."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
-    return Scope(stage.challenge, stage, evaluation_service.is_stage_released(db, stage_id=stage.id))
+    return Scope(stage.challenge, stage, policy, evaluation_service.is_stage_released(db, stage_id=stage.id))
 
 
 EvaluationScope = Annotated[Scope, Depends(evaluation_scope)]
@@ -43,11 +53,6 @@ def stage_page(request: Request, name: str, scope: Scope) -> Response:
 
 def scale_options(definition: Any, language: str) -> list[tuple[str, str]]:
     return [(str(level.value), f"{level.value}: {level.label.get(language)}") for level in definition.scale.levels]
-
-
-def queue_link(request: Request) -> str:
-    """The absolute address of the evaluators' queue, for the e-mail that tells them of new assignments."""
-    return str(request.app.state.settings.base_url).rstrip("/") + str(request.app.url_path_for("evaluate_queue"))
 
 
 def base_context(scope: Scope, **extra: Any) -> dict[str, Any]:

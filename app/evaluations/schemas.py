@@ -108,11 +108,6 @@ class DecisionForm(FormModel):
     feedback: str = Field(min_length=1, max_length=10000)
 
 
-class ConsensusEntry(FormModel):
-    score: int
-    rationale: str = Field(min_length=1, max_length=REASON_MAX)
-
-
 def score_field(criterion_key: str) -> str:
     return f"score_{criterion_key}"
 

@@ -41,6 +41,7 @@ from app.i18n import translate
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario
+from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
 LANGUAGES = ["nl", "en"]
@@ -89,10 +90,11 @@ def _evaluate(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=now,
+        links=LINKS,
     )
     opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
     evaluator_service.declare(
-        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, link=""
+        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, links=LINKS
     )
     effect, safety = scores
     raw = {"effect": (str(effect), f"Effect {effect}, onderbouwd."), "safety": (str(safety), "Veiligheid, onderbouwd.")}
@@ -136,10 +138,11 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
             evaluator_id=c.id,
             actor=actor(s.coordinator),
             now=now,
+            links=LINKS,
         )
         opened = evaluator_service.open_assignment(session, assignment_id=first.id, user=c, now=now)
         conflict = DeclarationForm(has_conflict=True, reason="Oud-werkgever van de indiener.")
-        evaluator_service.declare(session, opened=opened, form=conflict, actor=actor(c), now=now, link="")
+        evaluator_service.declare(session, opened=opened, form=conflict, actor=actor(c), now=now, links=LINKS)
         _evaluate(session, s, p0, a, (2, 2), security)
         _evaluate(session, s, p0, d, (0, 2), security)
         _evaluate(session, s, p1, a, (1, 0), None)

@@ -25,6 +25,7 @@ from tests.evaluations.helpers import (
     make_organisation,
     submit_proposal,
 )
+from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
 
@@ -96,10 +97,11 @@ def _evaluate(session: Session, s: Scenario) -> None:
                 evaluator_id=evaluator.id,
                 actor=actor(s.coordinator),
                 now=now,
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
             form = DeclarationForm(has_conflict=False)
-            evaluator_service.declare(session, opened=opened, form=form, actor=actor(evaluator), now=now, link="")
+            evaluator_service.declare(session, opened=opened, form=form, actor=actor(evaluator), now=now, links=LINKS)
             raw = {
                 "effect": (str(effect), "Onderbouwing van het effect."),
                 "safety": (str(safety), "Onderbouwing van de veiligheid."),

@@ -16,7 +16,7 @@ from app.evaluations.models import Assignment, EligibilityDecision, EvaluatorAff
 from app.evaluations.schemas import AffiliationForm
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _pool(session: Session, s: Scenario, clock: FrozenClock) -> None:
@@ -136,6 +136,7 @@ def test_conflict_with_a_partner_blocks_and_old_tie_does_not(session: Session, c
             evaluator_id=s.evaluators[0].id,
             actor=actor(s.coordinator),
             now=clock.now(),
+            links=LINKS,
         )
         raise AssertionError("a conflict with a partner must block the assignment")
     except ValidationFailed as failed:
@@ -148,6 +149,7 @@ def test_conflict_with_a_partner_blocks_and_old_tie_does_not(session: Session, c
         evaluator_id=s.evaluators[1].id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     assert assignment.evaluator_id == s.evaluators[1].id
 
@@ -279,6 +281,7 @@ def test_progress_per_evaluator_and_removing_an_assignment(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     second = assignment_service.assign(
         session,
@@ -288,6 +291,7 @@ def test_progress_per_evaluator_and_removing_an_assignment(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     log_in(client, session, evaluator, now=clock.now())

@@ -21,7 +21,7 @@ from app.evaluations.security import service as security_service
 from app.i18n import translate
 from app.proposals.models import Proposal
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, list[tuple[int, int]]]) -> None:
@@ -40,6 +40,7 @@ def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, 
                 evaluator_id=evaluator.id,
                 actor=actor(s.coordinator),
                 now=clock.now(),
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(
                 session, assignment_id=assignment.id, user=evaluator, now=clock.now()
@@ -50,7 +51,7 @@ def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, 
                 form=DeclarationForm(has_conflict=False),
                 actor=actor(evaluator),
                 now=clock.now(),
-                link="",
+                links=LINKS,
             )
             raw = {"effect": (str(effect), "Effect-tekst."), "safety": (str(safety), "Veiligheid-tekst.")}
             evaluator_service.save_evaluation(
@@ -330,6 +331,7 @@ def test_others_scores_and_assessments_shown_after_submitting(
         evaluator_id=s.evaluators[1].id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     log_in(client, session, s.evaluators[1], now=clock.now())

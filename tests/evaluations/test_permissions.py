@@ -19,7 +19,7 @@ from app.evaluations.security import service as security_service
 from app.i18n import translate
 from tests.evaluations.helpers import actor, after_deadline, build_scenario, post
 from tests.evaluations.test_decisions import _score
-from tests.factories import create_user, log_in
+from tests.factories import LINKS, create_user, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 
@@ -36,6 +36,7 @@ def _assign(session: Session, s, evaluator, proposal, clock: FrozenClock) -> Ass
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     return assignment
@@ -76,7 +77,6 @@ def test_evaluator_assignment_before_deadline_is_not_found(
     queue = client.get("/evaluate")
     assert queue.status_code == 200
     assert s.proposals[0].reference not in queue.text
-    assert "1 assigned proposal becomes visible" in queue.text or "1 toegewezen voorstel" in queue.text
     response = client.get(f"/evaluate/assignments/{assignment.id}")
     assert response.status_code == 404
     assert "Firma0" not in response.text

@@ -15,7 +15,7 @@ from app.evaluations.assignments import service as assignment_service
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
 from tests.evaluations.helpers import actor, after_deadline, build_scenario
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 @contextmanager
@@ -50,6 +50,7 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
                 evaluator_id=evaluator.id,
                 actor=coordinator,
                 now=clock.now(),
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(
                 session, assignment_id=assignment.id, user=evaluator, now=clock.now()
@@ -60,7 +61,7 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
                 form=DeclarationForm(has_conflict=False),
                 actor=actor(evaluator),
                 now=clock.now(),
-                link="",
+                links=LINKS,
             )
             raw = {"effect": ("2", "Goed."), "safety": ("1", "Voldoende.")}
             evaluator_service.save_evaluation(

@@ -35,12 +35,13 @@ from app.evaluations.models import (
     SecurityAssessment,
 )
 from app.evaluations.results import service as results_service
+from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.schemas import DecisionForm, DeclarationForm, EligibilityForm
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
-from tests.factories import csrf, log_in
+from tests.factories import LINKS, csrf, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 ORIGIN = "http://testserver"  # url_for in the templates writes absolute addresses
@@ -48,10 +49,6 @@ RELEASED_NL = "De besluiten van deze fase zijn bekendgemaakt: de beoordeling erv
 RELEASED_EN = "The decisions of this stage have been released: its evaluation can no longer change."
 SCORES = {"effect": ("2", "Sterk effect."), "safety": ("1", "Voldoende veilig.")}
 ASSESSMENT = {factor: {"rating": "low", "justification": "Beperkt."} for factor in FACTORS}
-
-
-def _link(proposal_id: int) -> str:
-    return f"https://portal.example/proposals/{proposal_id}/decision"
 
 
 @dataclass
@@ -99,13 +96,14 @@ def _assign(session: Session, s: Scenario, proposal: Any, evaluator: Any, now: d
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=now,
+        links=LINKS,
     )
 
 
 def _declare(session: Session, assignment: Assignment, evaluator: Any, now: datetime) -> evaluator_service.Opened:
     opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
     evaluator_service.declare(
-        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, link=""
+        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, links=LINKS
     )
     return opened
 
@@ -135,7 +133,13 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     undeclared = _assign(session, s, s.proposals[1], third, now)
     _prepare(session, s, now, outcomes=(DecisionOutcome.AWARD, DecisionOutcome.REJECT))
     decision_service.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=now, link=_link
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=now,
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     session.commit()
     return Released(s, submitted, draft, undeclared, spare)
@@ -214,6 +218,7 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
         source="test",
+        links=LINKS,
     ),
     "import_csv": lambda session, r, now: assignment_service.import_assignments(
         session,
@@ -222,9 +227,17 @@ COMMANDS: dict[str, Command] = {
         data=f"proposal,evaluator_email\n{r.s.proposals[1].reference},{r.spare.email}\n".encode(),
         actor=_by(r),
         now=now,
+        links=LINKS,
     ),
     "auto_assign": lambda session, r, now: assignment_service.auto_assign(
-        session, challenge=r.s.challenge, stage=r.s.stage, per_proposal=3, max_per_evaluator=5, actor=_by(r), now=now
+        session,
+        challenge=r.s.challenge,
+        stage=r.s.stage,
+        per_proposal=3,
+        max_per_evaluator=5,
+        actor=_by(r),
+        now=now,
+        links=LINKS,
     ),
     "unassign": lambda session, r, now: assignment_service.unassign(
         session, stage=r.s.stage, assignment_id=r.undeclared.id, actor=_by(r), now=now
@@ -244,7 +257,7 @@ COMMANDS: dict[str, Command] = {
         form=DeclarationForm(has_conflict=False),
         actor=actor(r.s.evaluators[2]),
         now=now,
-        link="",
+        links=LINKS,
     ),
     "save_scores": lambda session, r, now: evaluator_service.save_evaluation(
         session,
@@ -283,10 +296,11 @@ COMMANDS: dict[str, Command] = {
     "reopen": lambda session, r, now: evaluator_service.reopen_evaluation(
         session,
         stage=r.s.stage,
-        evaluation_id=r.submitted.evaluation.id,  # type: ignore[union-attr]
+        evaluation_id=r.submitted.evaluation.id,
         reason="Graag opnieuw bekijken.",
         actor=_by(r),
         now=now,
+        links=LINKS,
     ),
     "consensus": lambda session, r, now: results_service.record_consensus(
         session,
@@ -307,13 +321,20 @@ COMMANDS: dict[str, Command] = {
         now=now,
     ),
     "shortlist": lambda session, r, now: decision_service.shortlist(
-        session, challenge=r.s.challenge, stage=r.s.stage, top=2, actor=_by(r), now=now, feedback="Door."
+        session,
+        challenge=r.s.challenge,
+        stage=r.s.stage,
+        top=2,
+        actor=_by(r),
+        now=now,
+        feedback="Door.",
+        policy=EvaluationPolicy(),
     ),
     "review": lambda session, r, now: decision_service.review_decisions(
         session, stage=r.s.stage, actor=_by(r), now=now
     ),
     "release_again": lambda session, r, now: decision_service.release_decisions(
-        session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, link=_link
+        session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, links=LINKS, policy=EvaluationPolicy()
     ),
 }
 
@@ -604,7 +625,13 @@ def test_releasing_the_last_stage_from_evaluation_records_one_step(session: Sess
         session, challenge=s.challenge, to=ChallengeStatus.EVALUATION, actor=actor(s.coordinator), now=clock.now()
     )
     decision_service.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=clock.now(),
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     assert s.challenge.status == "decided"
     assert [action for action, _ in _challenge_events(session, s)] == ["challenge.evaluation", "challenge.decided"]
@@ -627,7 +654,13 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
     before = _state(session, s)
     with pytest.raises(InvalidTransition):
         decision_service.release_decisions(
-            session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+            session,
+            challenge=s.challenge,
+            stage=s.stage,
+            actor=actor(s.coordinator),
+            now=clock.now(),
+            links=LINKS,
+            policy=EvaluationPolicy(),
         )
     assert _state(session, s) == before
 
@@ -635,7 +668,13 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
 def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, clock: FrozenClock) -> None:
     s = _reviewed(session, clock, proposals=2, two_stages=True)
     decision_service.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=clock.now(),
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     session.commit()
     assert s.challenge.status == "published"
@@ -665,7 +704,13 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
     )
     decision_service.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
     decision_service.release_decisions(
-        session, challenge=s.challenge, stage=full, actor=actor(s.coordinator), now=now, link=_link
+        session,
+        challenge=s.challenge,
+        stage=full,
+        actor=actor(s.coordinator),
+        now=now,
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     assert s.challenge.status == "decided"
     assert [action for action, _ in _challenge_events(session, s)] == ["challenge.evaluation", "challenge.decided"]

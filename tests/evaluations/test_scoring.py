@@ -14,7 +14,7 @@ from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _assigned(
@@ -32,6 +32,7 @@ def _assigned(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     return assignment

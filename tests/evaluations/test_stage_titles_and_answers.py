@@ -22,7 +22,7 @@ from tests.evaluations.helpers import (
     content_for,
     make_organisation,
 )
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 from tests.proposals.helpers import all_types_stage
 
 TITLE = {"nl": "Oplossingsschets", "en": "Solution brief"}
@@ -84,6 +84,7 @@ def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool)
             evaluator_id=evaluator.id,
             actor=actor(s.coordinator),
             now=clock.now(),
+            links=LINKS,
         )
         if declare:
             opened = evaluator_service.open_assignment(
@@ -91,7 +92,7 @@ def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool)
             )
             form = DeclarationForm(has_conflict=False)
             evaluator_service.declare(
-                session, opened=opened, form=form, actor=actor(evaluator), now=clock.now(), link=""
+                session, opened=opened, form=form, actor=actor(evaluator), now=clock.now(), links=LINKS
             )
         ids.append(assignment.id)
     session.commit()

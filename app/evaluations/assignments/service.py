@@ -36,6 +36,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.service import Standing, get_standing, parties_of, require_open_evaluation, stage_title
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.proposals.models import Proposal
 
@@ -120,21 +121,19 @@ def _check_assignable(
     return errors
 
 
-def assign(
+def _create_assignment(
     session: Session,
     *,
-    challenge: Challenge,
     stage: ChallengeStage,
     proposal_id: int,
     evaluator_id: int,
     actor: Actor,
     now: datetime,
-    link: str | None = None,
 ) -> Assignment:
     """Assign one evaluator to one proposal, unless a known conflict, a double or inadmissibility blocks it.
 
-    With ``link`` (the absolute address of the evaluator's queue) the evaluator is told by e-mail; a bulk
-    action leaves it out and tells each evaluator once for all their new proposals (``notify_assigned``).
+    Tells nobody: ``assign`` e-mails the evaluator; a bulk action tells each evaluator once for all their new
+    proposals (``notify_assigned``).
     """
     _require_unsealed(stage, now)
     require_open_evaluation(session, stage=stage)
@@ -163,8 +162,25 @@ def assign(
         at=now,
         data={"proposal_id": proposal_id, "evaluator_id": evaluator_id},
     )
-    if link is not None:
-        notify_assigned(session, challenge=challenge, stage=stage, counts={evaluator_id: 1}, link=link, now=now)
+    return assignment
+
+
+def assign(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    proposal_id: int,
+    evaluator_id: int,
+    actor: Actor,
+    now: datetime,
+    links: Links,
+) -> Assignment:
+    """Assign one evaluator to one proposal (see ``_create_assignment``) and e-mail the evaluator a link to their queue."""
+    assignment = _create_assignment(
+        session, stage=stage, proposal_id=proposal_id, evaluator_id=evaluator_id, actor=actor, now=now
+    )
+    notify_assigned(session, challenge=challenge, stage=stage, counts={evaluator_id: 1}, links=links, now=now)
     return assignment
 
 
@@ -174,7 +190,7 @@ def notify_assigned(
     challenge: Challenge,
     stage: ChallengeStage,
     counts: Mapping[int, int],
-    link: str,
+    links: Links,
     now: datetime,
 ) -> None:
     """E-mail each evaluator once, in their language, how many proposals one action gave them.
@@ -185,6 +201,7 @@ def notify_assigned(
     ids = [user_id for user_id, count in counts.items() if count > 0]
     if not ids:
         return
+    link = links.url("evaluate_queue")
     for user in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)):
         queue_email(
             session,
@@ -267,20 +284,19 @@ def assign_many(
     actor: Actor,
     now: datetime,
     source: str,
-    link: str | None = None,
+    links: Links,
 ) -> AssignOutcome:
     """Create the (proposal id, evaluator id) pairs; all or nothing: one refused pair refuses the whole set.
 
-    With ``link`` (the evaluator's queue) each evaluator with new proposals gets one e-mail for the set.
+    Each evaluator with new proposals gets one e-mail for the set, with a link to their queue.
     """
     require_open_evaluation(session, stage=stage)
     outcome = AssignOutcome()
     for proposal_id, evaluator_id in pairs:
         try:
             with session.begin_nested():
-                assign(
+                _create_assignment(
                     session,
-                    challenge=challenge,
                     stage=stage,
                     proposal_id=proposal_id,
                     evaluator_id=evaluator_id,
@@ -307,9 +323,8 @@ def assign_many(
         at=now,
         data={"source": source, "created": outcome.created},
     )
-    if link is not None:
-        counts = Counter(evaluator_id for _, evaluator_id in pairs)
-        notify_assigned(session, challenge=challenge, stage=stage, counts=counts, link=link, now=now)
+    counts = Counter(evaluator_id for _, evaluator_id in pairs)
+    notify_assigned(session, challenge=challenge, stage=stage, counts=counts, links=links, now=now)
     return outcome
 
 
@@ -351,11 +366,11 @@ def auto_assign(
     max_per_evaluator: int,
     actor: Actor,
     now: datetime,
-    link: str | None = None,
+    links: Links,
 ) -> AutoResult:
     """Fill every admissible proposal up to ``per_proposal`` evaluators from the pool, never with a known conflict.
 
-    With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
+    Each evaluator given proposals gets one e-mail saying how many, with a link to their queue.
     """
     _require_unsealed(stage, now)
     evaluation_service.require_open_evaluation(session, stage=stage)
@@ -401,9 +416,8 @@ def auto_assign(
             "short": [s.proposal for s in plan.shortfalls],
         },
     )
-    if link is not None:
-        counts = Counter(pair.evaluator_id for pair in plan.new)
-        notify_assigned(session, challenge=challenge, stage=stage, counts=counts, link=link, now=now)
+    counts = Counter(pair.evaluator_id for pair in plan.new)
+    notify_assigned(session, challenge=challenge, stage=stage, counts=counts, links=links, now=now)
     return AutoResult(len(plan.new), plan.shortfalls)
 
 
@@ -433,11 +447,11 @@ def import_assignments(
     data: bytes,
     actor: Actor,
     now: datetime,
-    link: str | None = None,
+    links: Links,
 ) -> int:
     """Create the assignments a CSV lists (``proposal,evaluator_email``); any bad row imports nothing.
 
-    With ``link`` (the evaluator's queue) each evaluator given proposals gets one e-mail saying how many.
+    Each evaluator given proposals gets one e-mail saying how many, with a link to their queue.
     """
     _require_unsealed(stage, now)
     evaluation_service.require_open_evaluation(session, stage=stage)
@@ -455,6 +469,6 @@ def import_assignments(
     }
     pairs = [(ids[ref], users[email]) for ref, email in parsed.rows if (ids[ref], users[email]) not in current]
     outcome = assign_many(
-        session, challenge=challenge, stage=stage, pairs=pairs, actor=actor, now=now, source="csv", link=link
+        session, challenge=challenge, stage=stage, pairs=pairs, actor=actor, now=now, source="csv", links=links
     )
     return outcome.created

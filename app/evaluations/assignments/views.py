@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from app.accounts.dependencies import StaffUser
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.assignments import service as assignment_service
-from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, queue_link, stage_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, stage_page
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
 from app.forms import form_values, parse_form, translate_errors
@@ -36,7 +36,9 @@ def _assignments_page(
     status_code: int = 200,
     shortfalls: Any = (),
 ) -> Response:
-    results = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
+    results = results_service.stage_results(
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
+    )
     pool = assignment_service.list_pool(db, challenge_id=scope.challenge.id)
     pool_ids = {u.id for u in pool}
     candidates = [u for u in assignment_service.list_evaluators(db) if u.id not in pool_ids]
@@ -159,7 +161,7 @@ def assign(
                 evaluator_id=evaluator_id,
                 actor=actor,
                 now=now,
-                link=queue_link(request),
+                links=request.app.state.links,
             )
         except NotFound:
             raise ValidationFailed(errors=[FieldError("proposal_id", N_("Choose one of the options."))]) from None
@@ -212,7 +214,7 @@ def auto_assign(
                 max_per_evaluator=form.max_per_evaluator,
                 actor=actor_of(request, user),
                 now=now,
-                link=queue_link(request),
+                links=request.app.state.links,
             )
             db.commit()
             if not outcome.shortfalls:
@@ -261,7 +263,7 @@ def import_csv(
                 data=data,
                 actor=actor_of(request, user),
                 now=now,
-                link=queue_link(request),
+                links=request.app.state.links,
             )
             db.commit()
             return stage_page(request, "eval_assignments", scope)

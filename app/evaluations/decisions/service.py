@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from app.evaluations.models import (
 )
 from app.evaluations.results import rules as results_rules
 from app.evaluations.results.queries import decisions_of
+from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.results.service import ProposalResult, StageResults, stage_results
 from app.evaluations.schemas import DecisionForm
 from app.i18n import N_
@@ -172,9 +172,11 @@ def _notified(session: Session, pending: list[ProposalResult]) -> tuple[dict[int
     return recipients, sum(1 for organisation_id in organisations if recipients.get(organisation_id))
 
 
-def release_preview(session: Session, *, challenge: Challenge, stage: ChallengeStage, now: datetime) -> ReleasePreview:
+def release_preview(
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, now: datetime, policy: EvaluationPolicy
+) -> ReleasePreview:
     """What the confirmation page says before release: the decisions by outcome and who is e-mailed."""
-    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    results = stage_results(session, challenge=challenge, stage=stage, now=now, policy=policy)
     pending = [item for item in results.proposals if item.admissible]
     counts = _outcome_counts(pending)
     _, companies = _notified(session, pending)
@@ -238,7 +240,7 @@ def _release_one(
     titles: dict[str, Any],
     recipients: list[User],
     now: datetime,
-    link: Callable[[int], str],
+    links: Links,
 ) -> None:
     """Release one proposal's decision: its status, the consensus and result snapshots, the companies' e-mails."""
     decision = item.decision
@@ -264,7 +266,7 @@ def _release_one(
                 "outcome": decision.outcome,
                 "feedback": decision.feedback,
                 "result": released_result(decision, language),
-                "link": link(item.proposal_id),
+                "link": links.url("proposal_decision", proposal_id=item.proposal_id),
             },
             now=now,
             user_id=user.id,
@@ -278,7 +280,8 @@ def release_decisions(
     stage: ChallengeStage,
     actor: Actor,
     now: datetime,
-    link: Callable[[int], str],
+    policy: EvaluationPolicy,
+    links: Links,
 ) -> int:
     """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
 
@@ -292,7 +295,7 @@ def release_decisions(
         raise InvalidTransition(
             N_("This challenge has been cancelled or archived: its decisions can no longer be released.")
         )
-    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    results = stage_results(session, challenge=challenge, stage=stage, now=now, policy=policy)
     pending = [item for item in results.proposals if item.admissible]
     problems = _release_problems(pending)
     if problems:
@@ -307,7 +310,7 @@ def release_decisions(
             results=results,
             item=item,
             now=now,
-            link=link,
+            links=links,
             titles=titles,
             recipients=recipients.get(item.standing.proposal.organisation_id, []),
         )
@@ -334,10 +337,11 @@ def shortlist(
     top: int,
     actor: Actor,
     now: datetime,
+    policy: EvaluationPolicy,
     feedback: str,
 ) -> list[str]:
     """Prepare an 'invite' (or, in the last stage, 'award') decision for the best ``top`` ranked proposals."""
-    results = stage_results(session, challenge=challenge, stage=stage, now=now)
+    results = stage_results(session, challenge=challenge, stage=stage, now=now, policy=policy)
     evaluation_service.require_open_evaluation(session, stage=stage)
     chosen = results_rules.shortlist([item.ranked for item in results.ranking if item.ranked], top=top)
     outcome = DecisionOutcome.INVITE if next_stage(challenge, stage) is not None else DecisionOutcome.AWARD

@@ -85,7 +85,9 @@ def _decisions_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    outcome = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
+    outcome = results_service.stage_results(
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
+    )
     context = base_context(
         scope,
         results=outcome,
@@ -137,7 +139,14 @@ def shortlist(
         if not feedback:
             raise ValidationFailed(errors=[FieldError("feedback", N_("This field is required."))])
         decision_service.shortlist(
-            db, challenge=scope.challenge, stage=scope.stage, top=top, actor=actor, now=now, feedback=feedback
+            db,
+            challenge=scope.challenge,
+            stage=scope.stage,
+            top=top,
+            actor=actor,
+            now=now,
+            policy=scope.policy,
+            feedback=feedback,
         )
 
     return _decisions_action(request, db, scope, now, language, action, posted=posted)
@@ -171,7 +180,9 @@ def decisions_release_confirm(request: Request, scope: EvaluationScope, db: DbSe
     if scope.released:
         context = base_context(scope, preview=None, release=decision_service.release_record(db, stage=scope.stage))
     else:
-        preview = decision_service.release_preview(db, challenge=scope.challenge, stage=scope.stage, now=now)
+        preview = decision_service.release_preview(
+            db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
+        )
         context = base_context(scope, preview=preview, release=None)
     context["outcome_labels"] = OUTCOME_LABELS
     return render(request, "evaluations/release.html", context)
@@ -188,11 +199,6 @@ def decisions_release(
     language: Language,
 ) -> Response:
     actor = actor_of(request, user)
-    base = str(request.app.state.settings.base_url).rstrip("/")
-
-    def link(proposal_id: int) -> str:
-        return base + str(request.app.url_path_for("proposal_decision", proposal_id=proposal_id))
-
     return _decisions_action(
         request,
         db,
@@ -200,7 +206,13 @@ def decisions_release(
         now,
         language,
         lambda v: decision_service.release_decisions(
-            db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now, link=link
+            db,
+            challenge=scope.challenge,
+            stage=scope.stage,
+            actor=actor,
+            now=now,
+            policy=scope.policy,
+            links=request.app.state.links,
         ),
         posted=posted,
     )

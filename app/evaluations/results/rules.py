@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.evaluations.scoring.rules import (
+    DEFAULT_DISAGREEMENT_THRESHOLD,
     WEIGHTS_TOTAL,
     CriterionRule,
     KnockOut,
@@ -27,6 +28,17 @@ from app.i18n import N_
 # proposals the same total and says only which of the two the evaluator liked better. Three is the least
 # number at which an evaluator's spread says anything about how they score.
 MIN_EVALUATIONS_PER_EVALUATOR = 3
+
+
+@dataclass(frozen=True)
+class EvaluationPolicy:
+    """The evaluation's configured thresholds, built from the settings by whoever calls the services.
+
+    ``disagreement_threshold`` is in points on a 0-5 scale (``PORTAL_DISAGREEMENT_THRESHOLD``); a challenge
+    with another scale gets it proportionally (``route.service.default_threshold``).
+    """
+
+    disagreement_threshold: float = DEFAULT_DISAGREEMENT_THRESHOLD
 
 
 @dataclass(frozen=True)

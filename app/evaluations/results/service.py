@@ -41,6 +41,7 @@ from app.evaluations.results.queries import (
     score_values,
     stage_rows,
 )
+from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.route.service import default_threshold
 from app.evaluations.scoring import rules as scoring
 from app.evaluations.service import Standing
@@ -149,14 +150,18 @@ def stage_results(
     challenge: Challenge,
     stage: ChallengeStage,
     now: datetime,
+    policy: EvaluationPolicy,
     threshold: float | None = None,
     proposal_ids: list[int] | None = None,
 ) -> StageResults:
-    """Everything the results, progress and consensus pages show, in a fixed number of queries."""
+    """Everything the results, progress and consensus pages show, in a fixed number of queries.
+
+    Disagreement is flagged at ``threshold`` when given (the results page's own), else at the policy's.
+    """
     if permissions.is_sealed(stage, now):
         raise NotFound()
     definition = challenge_service.current_definition(challenge)
-    configured = float(session.info.get("disagreement_threshold", scoring.DEFAULT_DISAGREEMENT_THRESHOLD))
+    configured = float(policy.disagreement_threshold)
     limit = threshold if threshold is not None and threshold > 0 else default_threshold(definition, configured)
     items = evaluation_service.standing(session, stage_id=stage.id, proposal_ids=proposal_ids)
     ids = [item.proposal.id for item in items]

@@ -42,7 +42,7 @@ def _threshold(request: Request) -> float | None:
 @router.get(STAGE + "/results", name="eval_results")
 def results(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
     outcome = results_service.stage_results(
-        db, challenge=scope.challenge, stage=scope.stage, now=now, threshold=_threshold(request)
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy, threshold=_threshold(request)
     )
     context = base_context(
         scope,
@@ -86,7 +86,9 @@ def _criterion_cells(outcome: results_service.StageResults, language: str) -> di
 
 @router.get(STAGE + "/calibration", name="eval_calibration")
 def calibration(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
-    outcome = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
+    outcome = results_service.stage_results(
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
+    )
     context = base_context(scope, results=outcome, calibration=results_service.calibration(outcome))
     return render(request, "evaluations/calibration.html", context)
 
@@ -103,7 +105,7 @@ def _proposal_page(
     status_code: int = 200,
 ) -> Response:
     outcome = results_service.stage_results(
-        db, challenge=scope.challenge, stage=scope.stage, now=now, proposal_ids=[proposal_id]
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy, proposal_ids=[proposal_id]
     )
     item = outcome.by_id(proposal_id)
     if values is None:
@@ -197,7 +199,9 @@ def export(
     with_names = names != "no"
     if fmt not in {"csv", "xlsx"}:
         raise NotFound()
-    outcome = results_service.stage_results(db, challenge=scope.challenge, stage=scope.stage, now=now)
+    outcome = results_service.stage_results(
+        db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
+    )
     table = results_service.results_table(outcome, language=language, with_names=with_names)
     suffix = "" if with_names else "-anonymous"
     name = f"{scope.challenge.slug}-{scope.stage.key}-results{suffix}.{fmt}"

@@ -6,7 +6,6 @@ an audit event for every change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +43,7 @@ from app.evaluations.service import (
     scores_by_evaluation,
 )
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.proposals.models import Proposal
 
@@ -63,11 +63,10 @@ class QueueItem:
 @dataclass
 class Queue:
     visible: list[QueueItem]
-    sealed_count: int
 
 
 def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
-    """The evaluator's assignments whose deadline has passed; the others only as a count. A fixed number of queries."""
+    """The evaluator's assignments whose deadline has passed (the only ones there can be). A fixed number of queries."""
     rows = session.execute(
         select(Assignment, Proposal, ChallengeStage, Challenge)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
@@ -81,7 +80,7 @@ def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
     evaluations = evaluations_by_assignment(session, assignment_ids=ids)
     assessments = assessments_by_assignment(session, assignment_ids=ids)
     items = [QueueItem(a, c, s, p, evaluations.get(a.id), assessments.get(a.id)) for a, p, s, c in visible]
-    return Queue(visible=items, sealed_count=len(rows) - len(visible))
+    return Queue(visible=items)
 
 
 @dataclass
@@ -127,7 +126,7 @@ def _move_assignment(assignment: Assignment, target: AssignmentStatus) -> None:
 
 
 def declare(
-    session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, link: str
+    session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, links: Links
 ) -> Assignment:
     """Declare no conflict (content opens) or a conflict (the assignment is released; coordinators told)."""
     require_open_evaluation(session, stage=opened.stage)
@@ -161,7 +160,7 @@ def declare(
                 context={
                     "reference": opened.item.proposal.reference,
                     "challenge_title": opened.challenge.title(coordinator.language),
-                    "link": link,
+                    "link": links.url("eval_assignments", slug=opened.challenge.slug, stage_key=opened.stage.key),
                 },
                 now=now,
                 user_id=coordinator.id,
@@ -320,7 +319,7 @@ def reopen_evaluation(
     reason: str,
     actor: Actor,
     now: datetime,
-    link: Callable[[int], str] | None = None,
+    links: Links,
 ) -> Evaluation:
     """A coordinator reopens a submitted evaluation (and its security assessment); the evaluator is e-mailed the reason."""
     evaluation = session.get(Evaluation, evaluation_id)
@@ -356,7 +355,11 @@ def reopen_evaluation(
         to=evaluator.email,
         template="evaluation_reopened",
         language=evaluator.language,
-        context={"reference": proposal.reference, "reason": reason, "link": link(assignment.id) if link else ""},
+        context={
+            "reference": proposal.reference,
+            "reason": reason,
+            "link": links.url("evaluate_assignment", assignment_id=assignment.id),
+        },
         now=now,
         user_id=evaluator.id,
     )

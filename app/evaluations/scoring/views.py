@@ -161,12 +161,10 @@ def declare(
     values = form_values(posted)
     form, errors = parse_form(DeclarationForm, values)
     if form is not None:
-        base = str(request.app.state.settings.base_url).rstrip("/")
-        link = base + str(
-            request.app.url_path_for("eval_assignments", slug=opened.challenge.slug, stage_key=opened.stage.key)
-        )
         try:
-            evaluator_service.declare(db, opened=opened, form=form, actor=actor_of(request, user), now=now, link=link)
+            evaluator_service.declare(
+                db, opened=opened, form=form, actor=actor_of(request, user), now=now, links=request.app.state.links
+            )
             db.commit()
             if form.has_conflict:
                 return see_other(request, "evaluate_queue")
@@ -263,10 +261,7 @@ def reopen(
                 reason=form.reason,
                 actor=actor_of(request, user),
                 now=now,
-                link=lambda assignment_id: (
-                    str(request.app.state.settings.base_url).rstrip("/")
-                    + str(request.app.url_path_for("evaluate_assignment", assignment_id=assignment_id))
-                ),
+                links=request.app.state.links,
             )
             db.commit()
             return stage_page(request, "eval_assignments", scope)
