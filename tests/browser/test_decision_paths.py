@@ -30,6 +30,7 @@ from app.challenges.models import Challenge
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import OUTCOME_LABELS
 from app.evaluations.models import Decision, RouteDecision
+from app.evaluations.pool import service as pool_service
 from app.evaluations.results import rules as results_rules
 from app.evaluations.results import service as results_service
 from app.evaluations.route import rules as route
@@ -127,7 +128,7 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
         a, b, c, d = s.evaluators
         p0, p1, p2 = s.proposals
         for evaluator in s.evaluators:
-            assignment_service.add_to_pool(
+            pool_service.add_to_pool(
                 session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
             )
         first = assignment_service.assign(

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser
 from sqlalchemy.orm import Session
 
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
@@ -84,7 +85,7 @@ def _evaluate(session: Session, s: Scenario) -> None:
     """Three evaluators score every proposal (with disagreement), the coordinator records every consensus."""
     now = AFTER_DEADLINE
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
         )
     for proposal, (rows, consensus) in zip(s.proposals, SCORES, strict=True):

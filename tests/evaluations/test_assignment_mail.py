@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
 from app.evaluations.affiliations import service as affiliation_service
-from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import AffiliationNature
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import AffiliationForm
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
@@ -48,7 +48,7 @@ def _mails(session: Session) -> list[OutboxMessage]:
 def _ready(client: TestClient, session: Session, clock: FrozenClock, s: Scenario) -> None:
     after_deadline(clock)
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     session.commit()

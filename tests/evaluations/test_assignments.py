@@ -13,6 +13,7 @@ from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import AffiliationNature
 from app.evaluations.models import Assignment, EligibilityDecision, EvaluatorAffiliation
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import AffiliationForm
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
@@ -21,7 +22,7 @@ from tests.factories import LINKS, log_in
 
 def _pool(session: Session, s: Scenario, clock: FrozenClock) -> None:
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     session.commit()
@@ -306,4 +307,4 @@ def test_progress_per_evaluator_and_removing_an_assignment(
     session.expire_all()
     assert session.get(Assignment, second_id) is None
     assert post(client, f"{s.base}/pool/{evaluator.id}/remove").status_code == 303
-    assert assignment_service.list_pool(session, challenge_id=s.challenge.id) == []
+    assert pool_service.list_pool(session, challenge_id=s.challenge.id) == []

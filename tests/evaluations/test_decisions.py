@@ -14,6 +14,7 @@ from app.clock import FrozenClock
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import ConsensusScore, Decision, RouteDecision
+from app.evaluations.pool import service as pool_service
 from app.evaluations.results import rules as results_rules
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
@@ -27,7 +28,7 @@ from tests.factories import LINKS, log_in
 def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, list[tuple[int, int]]]) -> None:
     """scores: proposal index -> per evaluator (effect, safety), evaluators in order."""
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     for index, rows in scores.items():

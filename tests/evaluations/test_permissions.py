@@ -14,6 +14,7 @@ from app.clock import FrozenClock
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import Assignment, Evaluation
+from app.evaluations.pool import service as pool_service
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.i18n import translate
@@ -25,7 +26,7 @@ FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabil
 
 
 def _assign(session: Session, s, evaluator, proposal, clock: FrozenClock) -> Assignment:  # type: ignore[no-untyped-def]
-    assignment_service.add_to_pool(
+    pool_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
     assignment = assignment_service.assign(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
 from tests.evaluations.helpers import actor, after_deadline, build_scenario
@@ -37,7 +38,7 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
     after_deadline(clock)
     coordinator = actor(s.coordinator)
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=coordinator, now=clock.now()
         )
     for proposal in s.proposals:

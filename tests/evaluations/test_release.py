@@ -34,6 +34,7 @@ from app.evaluations.models import (
     EvaluationScore,
     SecurityAssessment,
 )
+from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.schemas import DecisionForm, DeclarationForm, EligibilityForm
@@ -113,7 +114,7 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     after_deadline(clock)
     now = clock.now()
     for evaluator in s.evaluators:
-        assignment_service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
         )
     first, second, third, spare = s.evaluators
@@ -357,7 +358,7 @@ def test_pool_stays_editable_after_release(client: TestClient, session: Session,
     removed = post(client, f"{r.s.base}/pool/{r.spare.id}/remove")
     assert removed.status_code == 303
     assert post(client, f"{r.s.base}/pool", {"evaluator_id": str(r.spare.id)}).status_code == 303
-    assert [u.id for u in assignment_service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
+    assert [u.id for u in pool_service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
 
 
 # --- through the web: a POST that arrives anyway gets the message, in the user's language -----------

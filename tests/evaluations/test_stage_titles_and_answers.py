@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
 from app.organisations.models import Organisation
@@ -71,7 +72,7 @@ def _submitted(session: Session, s: Scenario, organisation: Organisation, answer
 def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool) -> list[int]:
     """The first evaluator assigned to every proposal (and declared free of conflicts when ``declare``)."""
     evaluator = s.evaluators[0]
-    assignment_service.add_to_pool(
+    pool_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
     ids = []

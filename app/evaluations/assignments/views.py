@@ -13,6 +13,7 @@ from app.accounts.dependencies import StaffUser
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, stage_page
+from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
 from app.forms import form_values, parse_form, translate_errors
@@ -39,9 +40,9 @@ def _assignments_page(
     results = results_service.stage_results(
         db, challenge=scope.challenge, stage=scope.stage, now=now, policy=scope.policy
     )
-    pool = assignment_service.list_pool(db, challenge_id=scope.challenge.id)
+    pool = pool_service.list_pool(db, challenge_id=scope.challenge.id)
     pool_ids = {u.id for u in pool}
-    candidates = [u for u in assignment_service.list_evaluators(db) if u.id not in pool_ids]
+    candidates = [u for u in pool_service.list_evaluators(db) if u.id not in pool_ids]
     progress: dict[int, dict[str, int]] = {}
     for item in results.proposals:
         for row in item.rows:
@@ -50,8 +51,8 @@ def _assignments_page(
                 {"assigned": 0, "declared": 0, "conflicts": 0, "drafts": 0, "submitted": 0},
             )
             counts["assigned"] += 1
-            counts["declared"] += row.assignment.status != "assigned"
-            counts["conflicts"] += row.assignment.status == "conflicted"
+            counts["declared"] += not row.assignment.undeclared
+            counts["conflicts"] += row.assignment.conflicted
             counts["drafts"] += row.evaluation is not None and not row.submitted
             counts["submitted"] += row.submitted
     context = base_context(
@@ -106,7 +107,7 @@ def pool_add(
         scope,
         now,
         language,
-        lambda v: assignment_service.add_to_pool(
+        lambda v: pool_service.add_to_pool(
             db, challenge=scope.challenge, user_id=int_field(v, "evaluator_id"), actor=actor, now=now
         ),
         posted=posted,
@@ -131,9 +132,7 @@ def pool_remove(
         scope,
         now,
         language,
-        lambda v: assignment_service.remove_from_pool(
-            db, challenge=scope.challenge, user_id=user_id, actor=actor, now=now
-        ),
+        lambda v: pool_service.remove_from_pool(db, challenge=scope.challenge, user_id=user_id, actor=actor, now=now),
         posted=posted,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.decisions.snapshot import _release_snapshot, released_result
 from app.evaluations.eligibility import service as eligibility_service
-from app.evaluations.enums import DECISION_TRANSITIONS, DecisionOutcome, DecisionStatus
+from app.evaluations.enums import DECISION_MACHINE, DecisionOutcome, DecisionStatus
 from app.evaluations.models import (
     Decision,
 )
@@ -32,6 +32,7 @@ from app.evaluations.schemas import DecisionForm
 from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
+from app.statemachine import HasStatus
 
 
 def next_stage(challenge: Challenge, stage: ChallengeStage) -> ChallengeStage | None:
@@ -39,10 +40,15 @@ def next_stage(challenge: Challenge, stage: ChallengeStage) -> ChallengeStage | 
     return min(later, key=lambda s: s.position) if later else None
 
 
-def _move(decision: Decision, target: DecisionStatus) -> None:
-    if target not in DECISION_TRANSITIONS[DecisionStatus(decision.status)]:
+def _move(
+    session: Session, decision: Decision, target: DecisionStatus, *, actor: Actor, now: datetime, **audit: Any
+) -> None:
+    """Move a decision through its machine; a released decision is refused with its own message."""
+    if not DECISION_MACHINE.allows(decision.status, target):
         raise InvalidTransition(N_("The decision has been released and cannot change."))
-    decision.status = target.value
+    DECISION_MACHINE.move(
+        session, cast(HasStatus, decision), target, actor=actor, now=now, object_id=decision.proposal_id, **audit
+    )
 
 
 def prepare_decision(
@@ -67,12 +73,18 @@ def prepare_decision(
     decision = session.get(Decision, proposal_id)
     if decision is None:
         decision = Decision(
-            proposal_id=proposal_id, outcome=form.outcome.value, feedback=form.feedback, prepared_at=now
+            proposal_id=proposal_id,
+            outcome=form.outcome.value,
+            feedback=form.feedback,
+            status=DecisionStatus.PREPARED.value,  # a new decision starts in its machine's first state
+            prepared_at=now,
         )
-        decision.status = DecisionStatus.PREPARED.value
         session.add(decision)
+        created = True
     else:
-        _move(decision, DecisionStatus.PREPARED)
+        if not DECISION_MACHINE.allows(decision.status, DecisionStatus.PREPARED):
+            raise InvalidTransition(N_("The decision has been released and cannot change."))
+        created = False
     decision.outcome = form.outcome.value
     decision.feedback = form.feedback
     decision.prepared_by_id = actor.user_id
@@ -80,15 +92,19 @@ def prepare_decision(
     decision.reviewed_by_id = None
     decision.reviewed_at = None
     session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="decision.prepare",
-        object_type="proposal",
-        object_id=proposal_id,
-        at=now,
-        data={"outcome": form.outcome.value},
-    )
+    data = {"outcome": form.outcome.value}
+    if created:
+        record_event(
+            session,
+            actor=actor,
+            action="decision.prepare",
+            object_type="proposal",
+            object_id=proposal_id,
+            at=now,
+            data=data,
+        )
+    else:
+        _move(session, decision, DecisionStatus.PREPARED, actor=actor, now=now, action="decision.prepare", data=data)
     return decision
 
 
@@ -101,7 +117,7 @@ def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, n
     count = 0
     for decision in decisions_of(session, ids).values():
         if decision.status == DecisionStatus.PREPARED.value:
-            _move(decision, DecisionStatus.REVIEWED)
+            _move(session, decision, DecisionStatus.REVIEWED, actor=actor, now=now)
             decision.reviewed_by_id = actor.user_id
             decision.reviewed_at = now
             count += 1
@@ -239,13 +255,14 @@ def _release_one(
     item: ProposalResult,
     titles: dict[str, Any],
     recipients: list[User],
+    actor: Actor,
     now: datetime,
     links: Links,
 ) -> None:
     """Release one proposal's decision: its status, the consensus and result snapshots, the companies' e-mails."""
     decision = item.decision
     assert decision is not None
-    _move(decision, DecisionStatus.RELEASED)
+    _move(session, decision, DecisionStatus.RELEASED, actor=actor, now=now)
     decision.released_at = now
     decision.released_scores = {
         key: {"score": row.score, "rationale": row.rationale, "title": titles[key].model_dump()}
@@ -309,6 +326,7 @@ def release_decisions(
             challenge=challenge,
             results=results,
             item=item,
+            actor=actor,
             now=now,
             links=links,
             titles=titles,

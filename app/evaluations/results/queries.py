@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.evaluations.enums import EVALUATION_MACHINE, AssignmentStatus, EvaluationStatus
 from app.evaluations.models import (
     Assignment,
     ConsensusScore,
@@ -56,6 +57,18 @@ class AssignmentValue(NamedTuple):
     evaluator_id: int
     status: str
 
+    @property
+    def undeclared(self) -> bool:
+        return self.status == AssignmentStatus.ASSIGNED
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == AssignmentStatus.ACCEPTED
+
+    @property
+    def conflicted(self) -> bool:
+        return self.status == AssignmentStatus.CONFLICTED
+
 
 class EvaluationValue(NamedTuple):
     id: int
@@ -63,11 +76,23 @@ class EvaluationValue(NamedTuple):
     status: str
     assessed_trl: int | None
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EvaluationStatus.DRAFT
+
+    @property
+    def status_label(self) -> str:
+        return EVALUATION_MACHINE.label(self.status)
+
 
 class AssessmentValue(NamedTuple):
     assignment_id: int
     status: str
     factors: dict[str, Any]
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == EvaluationStatus.SUBMITTED
 
 
 def stage_rows(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +21,9 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations.assignments.service import stage_assignment
 from app.evaluations.enums import (
-    ASSIGNMENT_TRANSITIONS,
-    EVALUATION_TRANSITIONS,
+    ASSIGNMENT_MACHINE,
+    EVALUATION_MACHINE,
+    SECURITY_ASSESSMENT_MACHINE,
     AssignmentStatus,
     EvaluationStatus,
 )
@@ -46,6 +48,7 @@ from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
 from app.proposals.models import Proposal
+from app.statemachine import HasStatus
 
 REQUIRED = N_("This field is required.")
 
@@ -119,12 +122,6 @@ def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
     )
 
 
-def _move_assignment(assignment: Assignment, target: AssignmentStatus) -> None:
-    if target not in ASSIGNMENT_TRANSITIONS[AssignmentStatus(assignment.status)]:
-        raise InvalidTransition(N_("The declaration has already been made."))
-    assignment.status = target.value
-
-
 def declare(
     session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, links: Links
 ) -> Assignment:
@@ -134,20 +131,21 @@ def declare(
         raise ValidationFailed(errors=[FieldError("reason", N_("Describe the conflict of interest."))])
     assignment = opened.assignment
     target = AssignmentStatus.CONFLICTED if form.has_conflict else AssignmentStatus.ACCEPTED
-    _move_assignment(assignment, target)
+    if not ASSIGNMENT_MACHINE.allows(assignment.status, target):
+        raise InvalidTransition(N_("The declaration has already been made."))
     session.add(
         ConflictDeclaration(
             assignment_id=assignment.id, has_conflict=form.has_conflict, reason=form.reason, declared_at=now
         )
     )
     session.flush()
-    record_event(
+    ASSIGNMENT_MACHINE.move(
         session,
+        assignment,
+        target,
         actor=actor,
+        now=now,
         action="assignment.declare",
-        object_type="evaluation_assignment",
-        object_id=assignment.id,
-        at=now,
         data={"conflict": form.has_conflict, "reason": form.reason, "proposal_id": assignment.proposal_id},
     )
     if form.has_conflict:
@@ -260,22 +258,24 @@ def save_evaluation(
         row.justification = raw[key][1]
     evaluation.assessed_trl = trl
     evaluation.updated_at = now
+    data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
     if submit:
-        target = EvaluationStatus.SUBMITTED
-        if target not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
-            raise InvalidTransition()
-        evaluation.status = target.value
         evaluation.submitted_at = now
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="evaluation.submit" if submit else "evaluation.save",
-        object_type="evaluation",
-        object_id=evaluation.id,
-        at=now,
-        data={"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl},
-    )
+        session.flush()
+        EVALUATION_MACHINE.move(
+            session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
+        )
+    else:
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="evaluation.save",
+            object_type="evaluation",
+            object_id=evaluation.id,
+            at=now,
+            data=data,
+        )
     return evaluation
 
 
@@ -311,6 +311,26 @@ def others_for(session: Session, *, opened: Opened) -> list[OtherEvaluation]:
     return result
 
 
+def _tell_reopened(session: Session, *, assignment_id: int, reason: str, now: datetime, links: Links) -> None:
+    """E-mail the evaluator that their evaluation was reopened, with the reason and a link to it."""
+    assignment = session.get_one(Assignment, assignment_id)
+    evaluator = session.get_one(User, assignment.evaluator_id)
+    proposal = session.get_one(Proposal, assignment.proposal_id)
+    queue_email(
+        session,
+        to=evaluator.email,
+        template="evaluation_reopened",
+        language=evaluator.language,
+        context={
+            "reference": proposal.reference,
+            "reason": reason,
+            "link": links.url("evaluate_assignment", assignment_id=assignment.id),
+        },
+        now=now,
+        user_id=evaluator.id,
+    )
+
+
 def reopen_evaluation(
     session: Session,
     *,
@@ -327,40 +347,33 @@ def reopen_evaluation(
         raise NotFound()
     stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
     require_open_evaluation(session, stage=stage)
-    if EvaluationStatus.REOPENED not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
+    if not EVALUATION_MACHINE.allows(evaluation.status, EvaluationStatus.REOPENED):
         raise InvalidTransition(N_("Only a submitted evaluation can be reopened."))
     if not reason:
         raise ValidationFailed(errors=[FieldError("reason", REQUIRED)])
-    evaluation.status = EvaluationStatus.REOPENED.value
     evaluation.reopened_at = now
     evaluation.reopen_reason = reason
     assessment = session.get(SecurityAssessment, evaluation.assignment_id)
-    if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value:
-        assessment.status = EvaluationStatus.REOPENED.value
     session.flush()
-    record_event(
+    EVALUATION_MACHINE.move(
         session,
+        evaluation,
+        EvaluationStatus.REOPENED,
         actor=actor,
+        now=now,
         action="evaluation.reopen",
-        object_type="evaluation",
-        object_id=evaluation.id,
-        at=now,
         data={"reason": reason},
     )
-    assignment = session.get_one(Assignment, evaluation.assignment_id)
-    evaluator = session.get_one(User, assignment.evaluator_id)
-    proposal = session.get_one(Proposal, assignment.proposal_id)
-    queue_email(
-        session,
-        to=evaluator.email,
-        template="evaluation_reopened",
-        language=evaluator.language,
-        context={
-            "reference": proposal.reference,
-            "reason": reason,
-            "link": links.url("evaluate_assignment", assignment_id=assignment.id),
-        },
-        now=now,
-        user_id=evaluator.id,
-    )
+    if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value:
+        SECURITY_ASSESSMENT_MACHINE.move(
+            session,
+            cast(HasStatus, assessment),
+            EvaluationStatus.REOPENED,
+            actor=actor,
+            now=now,
+            object_id=assessment.assignment_id,
+            action="security_assessment.reopen",
+            data={"reason": reason},
+        )
+    _tell_reopened(session, assignment_id=evaluation.assignment_id, reason=reason, now=now, links=links)
     return evaluation

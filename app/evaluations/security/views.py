@@ -44,7 +44,7 @@ def _security_page(
         "challenge": opened.challenge,
         "assessment": assessment,
         "released": released,
-        "editable": (assessment is None or assessment.status != "submitted") and not released,
+        "editable": (assessment is None or not assessment.is_submitted) and not released,
         "factors": list(route.FACTOR_LABELS.items()),
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
         "parties": evaluation_service.parties_of(opened.item).organisations,
