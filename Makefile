@@ -55,6 +55,7 @@ lint: install-dev
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
 ## messages: list strings in code and templates that have no Dutch translation yet
 messages: install

@@ -20,9 +20,7 @@ from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_auth
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
-from app.challenges import manage_views as challenge_manage_views
 from app.challenges import service as challenge_service
-from app.challenges import views as challenge_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
@@ -31,10 +29,14 @@ from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.proposals import views as proposal_views
+from app.public import views as public_views
 from app.questions import views as question_views
 from app.security import CSRFMiddleware, SecurityHeadersMiddleware
 from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
+from app.workspace.administration import views as workspace_administration_views
+from app.workspace.challenges import views as workspace_challenge_views
+from app.workspace.corrections import views as workspace_correction_views
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
@@ -93,14 +95,16 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 # Every domain's routes, in the order they are matched.
 ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
-    challenge_views.router,
+    public_views.router,
     account_views.router,
     challenge_api.router,
     organisation_views.router,
     admin_views.router,
     proposal_views.router,
     question_views.router,
-    challenge_manage_views.router,
+    workspace_challenge_views.router,
+    workspace_correction_views.router,
+    workspace_administration_views.router,
     evaluation_views.router,
 )
 

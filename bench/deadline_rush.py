@@ -174,7 +174,7 @@ def prepare(url: str, *, count: int, deadline_minutes: int) -> tuple[list[Compan
     from app.challenges.schemas import ChallengeDefinition
     from app.database import Database
     from app.organisations.models import Membership, Organisation
-    from app.proposals import service as proposal_service
+    from app.proposals.drafts import service as draft_service
     from app.settings import Settings
 
     db = Database(url)
@@ -231,7 +231,7 @@ def prepare(url: str, *, count: int, deadline_minutes: int) -> tuple[list[Compan
                 )
                 auth.acting_organisation_id = organisation.id
                 actor = Actor(user_id=user.id, label=user.email)
-                proposal = proposal_service.start_proposal(
+                proposal = draft_service.start_proposal(
                     session,
                     challenge=challenge,
                     stage=stage,
@@ -241,7 +241,7 @@ def prepare(url: str, *, count: int, deadline_minutes: int) -> tuple[list[Compan
                     now=now,
                 )
                 summary = f"Early detection of small drones by {organisation.legal_name}, proposal {index}."
-                outcome = proposal_service.save_answers(
+                outcome = draft_service.save_answers(
                     session, proposal=proposal, values={"q_summary": summary, "trl": "5"}, actor=actor, now=now
                 )
                 if outcome.problems:
@@ -602,8 +602,8 @@ def verify(url: str, blob_dir: Path, companies: list[Company]) -> Check:
     from sqlalchemy import select
 
     from app.database import Database
-    from app.proposals import service as proposal_service
     from app.proposals.models import Blob, Proposal, ProposalVersion
+    from app.proposals.submissions import receipts
 
     expected = {company.proposal_id: company for company in companies}
     check = Check()
@@ -628,9 +628,7 @@ def verify(url: str, blob_dir: Path, companies: list[Company]) -> Check:
         for version in versions:
             company = expected[version.proposal_id]
             reasons = []
-            recomputed = proposal_service.receipt_hash(
-                version.content, number=version.number, received_at=version.received_at
-            )
+            recomputed = receipts.receipt_hash(version.content, number=version.number, received_at=version.received_at)
             if recomputed != version.receipt_hash:
                 reasons.append("receipt hash does not recompute")
             documents = {document.question_key: document for document in version.documents}

@@ -106,7 +106,7 @@ def prepare(data_dir: Path, now: datetime) -> tuple[int, str]:
     from app.database import Database
     from app.organisations import service as organisation_service
     from app.organisations.schemas import parse_organisation
-    from app.proposals import service as proposal_service
+    from app.proposals.drafts import service as draft_service
 
     db = Database(f"sqlite:///{data_dir / 'portal.db'}")
     migrate.upgrade(db.engine)
@@ -153,7 +153,7 @@ def prepare(data_dir: Path, now: datetime) -> tuple[int, str]:
         organisation = organisation_service.create_organisation(
             session, form=form, user=user, auth_session_id=None, actor=actor, now=now
         )
-        proposal = proposal_service.start_proposal(
+        proposal = draft_service.start_proposal(
             session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=actor, now=now
         )
         policy = sessions.SessionPolicy(idle=timedelta(hours=2), absolute=timedelta(hours=12))

@@ -38,6 +38,11 @@ def test_definition_missing_english_text_names_the_field() -> None:
     assert _errors(definition_data(title={"nl": "Alleen Nederlands"})) == {"title.en": "Field required"}
 
 
+def test_definition_slug_of_digits_only_is_refused() -> None:
+    assert _errors(definition_data(slug="2027")) == {"slug": "a slug needs at least one letter"}
+    assert parse_definition(definition_data(slug="cuas-2027"))[1] == []
+
+
 def test_definition_unknown_field_is_refused() -> None:
     assert _errors(definition_data(colour="blue")) == {"colour": "Extra inputs are not permitted"}
 

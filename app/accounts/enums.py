@@ -13,9 +13,6 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
-STAFF_ROLES = frozenset(Role)
-
-
 class TokenPurpose(StrEnum):
     CONFIRM_EMAIL = "confirm_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a secret

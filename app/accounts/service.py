@@ -1,4 +1,4 @@
-"""Account use cases: register, confirm, log in and out, reset and change passwords, two-factor authentication.
+"""Account use cases: register, confirm, log in and out, reset and change passwords (two-factor: ``two_factor``).
 
 No function here tells an outsider whether an address has an account: registration, confirmation
 requests and reset requests behave the same for known and unknown addresses, and a login checks a
@@ -7,18 +7,16 @@ password against a dummy hash when the address is unknown.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts import passwords, sessions
 from app.accounts.enums import TokenPurpose
-from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, RecoveryCode, User
+from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, User
 from app.audit.service import Actor, record_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
@@ -27,8 +25,6 @@ from app.tokens import hash_token, new_token
 
 CONFIRM_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
-RECOVERY_CODE_COUNT = 10
-TOTP_ISSUER = "Defensie challengeportaal"
 
 # Builds the absolute link for a token (the view knows the routes and the base URL; services do not).
 LinkBuilder = Callable[[str], str]
@@ -50,10 +46,6 @@ class LinkInvalid(DomainError):
     message = N_("This link has expired or has already been used.")
 
 
-class InvalidCode(DomainError):
-    message = N_("This code is not correct. Try again with a new code from your app or a recovery code.")
-
-
 @dataclass(frozen=True)
 class LoginLimits:
     per_account: int
@@ -65,7 +57,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _actor(user: User | None, ip: str | None, email: str = "") -> Actor:
+def user_actor(user: User | None, ip: str | None, email: str = "") -> Actor:
     return Actor(user_id=user.id if user else None, label=user.email if user else (email or "anonymous"), ip=ip)
 
 
@@ -152,7 +144,9 @@ def register(
     )
     session.add(user)
     session.flush()
-    record_event(session, actor=_actor(user, ip), action="user.register", object_type="user", object_id=user.id, at=now)
+    record_event(
+        session, actor=user_actor(user, ip), action="user.register", object_type="user", object_id=user.id, at=now
+    )
     _send_confirmation(session, user=user, now=now, link=link)
     return user
 
@@ -174,7 +168,7 @@ def confirm_email(session: Session, *, token: str, now: datetime, ip: str | None
         user.email_confirmed_at = now
         record_event(
             session,
-            actor=_actor(user, ip),
+            actor=user_actor(user, ip),
             action="user.confirm_email",
             object_type="user",
             object_id=user.id,
@@ -187,7 +181,7 @@ def confirm_email(session: Session, *, token: str, now: datetime, ip: str | None
 # --- login, throttling, logout --------------------------------------------------------------------
 
 
-def _record_attempt(session: Session, *, email: str, ip: str | None, now: datetime, success: bool) -> None:
+def record_attempt(session: Session, *, email: str, ip: str | None, now: datetime, success: bool) -> None:
     session.add(LoginAttempt(email=normalise_email(email)[:254], ip=(ip or "")[:64], attempted_at=now, success=success))
     session.flush()
 
@@ -231,11 +225,11 @@ def authenticate(
     user = get_user_by_email(session, email=email)
     ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
-        _record_attempt(session, email=email, ip=ip, now=now, success=False)
+        record_attempt(session, email=email, ip=ip, now=now, success=False)
         raise InvalidCredentials()
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed()
-    _record_attempt(session, email=email, ip=ip, now=now, success=True)
+    record_attempt(session, email=email, ip=ip, now=now, success=True)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
@@ -260,7 +254,7 @@ def log_in(
     user.last_login_at = now
     record_event(
         session,
-        actor=_actor(user, ip),
+        actor=user_actor(user, ip),
         action="user.login",
         object_type="user",
         object_id=user.id,
@@ -277,7 +271,7 @@ def log_out(session: Session, *, session_id: int, now: datetime, ip: str | None)
     sessions.end_session(session, auth=auth, now=now)
     record_event(
         session,
-        actor=_actor(auth.user, ip),
+        actor=user_actor(auth.user, ip),
         action="user.logout",
         object_type="user",
         object_id=auth.user_id,
@@ -337,7 +331,7 @@ def reset_password(
         user.email_confirmed_at = now  # the link arrived by e-mail, so the address works
     sessions.end_all_sessions(session, user_id=user.id, now=now)
     record_event(
-        session, actor=_actor(user, ip), action="user.password_reset", object_type="user", object_id=user.id, at=now
+        session, actor=user_actor(user, ip), action="user.password_reset", object_type="user", object_id=user.id, at=now
     )
     session.flush()
     return user
@@ -365,7 +359,12 @@ def change_password(
     user.password_hash = passwords.hash_password(password)
     sessions.end_all_sessions(session, user_id=user.id, now=now, except_id=keep_session_id)
     record_event(
-        session, actor=_actor(user, ip), action="user.password_change", object_type="user", object_id=user.id, at=now
+        session,
+        actor=user_actor(user, ip),
+        action="user.password_change",
+        object_type="user",
+        object_id=user.id,
+        at=now,
     )
     session.flush()
 
@@ -377,7 +376,7 @@ def change_name(session: Session, *, user_id: int, name: str, now: datetime, ip:
     user.name = name.strip()
     record_event(
         session,
-        actor=_actor(user, ip),
+        actor=user_actor(user, ip),
         action="user.name_change",
         object_type="user",
         object_id=user.id,
@@ -385,115 +384,3 @@ def change_name(session: Session, *, user_id: int, name: str, now: datetime, ip:
         data={"old": old, "new": user.name},
     )
     session.flush()
-
-
-# --- two-factor authentication ----------------------------------------------------------------------
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(*, secret: str, email: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
-
-
-def _matching_counter(secret: str, code: str, now: datetime) -> int | None:
-    """The time step (now, one before or one after) whose code equals ``code``, or None."""
-    code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
-        return None
-    totp = pyotp.TOTP(secret)
-    current = totp.timecode(now)
-    for counter in (current - 1, current, current + 1):
-        if secrets.compare_digest(totp.generate_otp(counter), code):
-            return counter
-    return None
-
-
-def _mark_verified(session: Session, *, session_id: int, now: datetime) -> None:
-    auth = session.get(AuthSession, session_id)
-    if auth is not None:
-        auth.mfa_verified_at = now
-
-
-def _new_recovery_codes(session: Session, *, user: User, now: datetime) -> list[str]:
-    for old in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
-        session.delete(old)
-    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
-    session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(code), created_at=now) for code in codes)
-    return codes
-
-
-def enable_totp(
-    session: Session, *, user_id: int, session_id: int, secret: str, code: str, now: datetime, ip: str | None
-) -> list[str]:
-    """Confirm enrolment with a code from the app; returns the new recovery codes (shown once)."""
-    user = session.get(User, user_id)
-    assert user is not None
-    counter = _matching_counter(secret, code, now) if len(secret) in range(16, 65) else None
-    if counter is None:
-        raise ValidationFailed([FieldError("code", InvalidCode.message)])
-    user.totp_secret = secret
-    user.totp_enabled_at = now
-    user.totp_last_counter = counter
-    codes = _new_recovery_codes(session, user=user, now=now)
-    _mark_verified(session, session_id=session_id, now=now)
-    record_event(
-        session, actor=_actor(user, ip), action="user.totp_enable", object_type="user", object_id=user.id, at=now
-    )
-    session.flush()
-    return codes
-
-
-def verify_second_factor(
-    session: Session, *, user_id: int, session_id: int, code: str, now: datetime, ip: str | None, limits: LoginLimits
-) -> None:
-    """Accept a time-based code (each time step once) or an unused recovery code; failures count for throttling."""
-    user = session.get(User, user_id)
-    assert user is not None
-    if is_throttled(session, email=user.email, ip=ip, now=now, limits=limits):
-        raise LoginThrottled(minutes=int(limits.window.total_seconds() // 60))
-    counter = _matching_counter(user.totp_secret, code, now) if user.totp_secret else None
-    if counter is not None and (user.totp_last_counter is None or counter > user.totp_last_counter):
-        user.totp_last_counter = counter
-        _mark_verified(session, session_id=session_id, now=now)
-        record_event(
-            session, actor=_actor(user, ip), action="user.mfa_verify", object_type="user", object_id=user.id, at=now
-        )
-        session.flush()
-        return
-    recovery = session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_token(code.strip().lower()),
-            RecoveryCode.used_at.is_(None),
-        )
-    )
-    if recovery is not None:
-        recovery.used_at = now
-        _mark_verified(session, session_id=session_id, now=now)
-        record_event(
-            session,
-            actor=_actor(user, ip),
-            action="user.recovery_code_used",
-            object_type="user",
-            object_id=user.id,
-            at=now,
-        )
-        session.flush()
-        return
-    _record_attempt(session, email=user.email, ip=ip, now=now, success=False)
-    raise InvalidCode()
-
-
-def count_recovery_codes(session: Session, *, user_id: int) -> int:
-    """How many unused recovery codes the user has left."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
-    )

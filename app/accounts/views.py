@@ -25,6 +25,7 @@ from app.accounts.schemas import (
     RegisterForm,
     TotpSetupForm,
 )
+from app.accounts.two_factor import service as two_factor
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.settings import Settings
@@ -233,7 +234,7 @@ def two_factor_verify(
     if form is None:
         return _form_page(request, page, language, values, errors, next=next_path)
     try:
-        accounts.verify_second_factor(
+        two_factor.verify_second_factor(
             db,
             user_id=auth.user_id,
             session_id=auth.id,
@@ -245,7 +246,7 @@ def two_factor_verify(
     except accounts.LoginThrottled as error:
         message = FieldError("__all__", error.message, dict(error.params))
         return _form_page(request, page, language, {}, [message], status_code=429, next=next_path)
-    except accounts.InvalidCode as error:
+    except two_factor.InvalidCode as error:
         db.commit()
         return _form_page(request, page, language, {}, [FieldError("code", error.message)], next=next_path)
     db.commit()
@@ -253,7 +254,7 @@ def two_factor_verify(
 
 
 def _setup_context(auth: AuthSession, secret: str) -> dict[str, Any]:
-    uri = accounts.totp_uri(secret=secret, email=auth.user.email)
+    uri = two_factor.totp_uri(secret=secret, email=auth.user.email)
     return {"secret": secret, "qr": segno.make(uri).svg_data_uri(scale=4), "next": ""}
 
 
@@ -264,7 +265,7 @@ def two_factor_setup_form(request: Request, next: str | None = None) -> Response
         if auth.mfa_verified_at is None:
             return _redirect(str(request.app.url_path_for("two_factor_verify")))
         return render(request, "accounts/two_factor_setup.html", {"enabled": True})
-    context = _setup_context(auth, accounts.new_totp_secret())
+    context = _setup_context(auth, two_factor.new_totp_secret())
     context.update(values={}, errors={}, next=safe_next(next, ""))
     return render(request, "accounts/two_factor_setup.html", context)
 
@@ -279,14 +280,14 @@ def two_factor_setup(request: Request, posted: PostedForm, db: DbSession, now: N
     form, errors = parse_form(TotpSetupForm, values)
     secret = str(values.get("secret") or "")
     if len(secret) < 16 or not secret.isalnum():
-        secret = accounts.new_totp_secret()
+        secret = two_factor.new_totp_secret()
     page = "accounts/two_factor_setup.html"
     extra = _setup_context(auth, secret)
     extra["next"] = next_path
     if form is None:
         return _form_page(request, page, language, {}, errors, **extra)
     try:
-        codes = accounts.enable_totp(
+        codes = two_factor.enable_totp(
             db, user_id=auth.user_id, session_id=auth.id, secret=secret, code=form.code, now=now, ip=client_ip(request)
         )
     except ValidationFailed as failure:
@@ -363,7 +364,7 @@ def _account_page(
 ) -> Response:
     context: dict[str, Any] = {
         "user": auth.user,
-        "recovery_left": accounts.count_recovery_codes(db, user_id=auth.user_id),
+        "recovery_left": two_factor.count_recovery_codes(db, user_id=auth.user_id),
         "name_values": {"name": auth.user.name},
         "name_errors": {},
         "password_errors": {},

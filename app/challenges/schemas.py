@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.challenges.enums import DocumentType
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", min_length=1, max_length=64)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=3, max_length=80)]
+
+
+def _has_letter(slug: str) -> str:
+    """Digits alone would look like the numeric ids of old ``/manage/challenges/{id}`` links, which redirect."""
+    if not any("a" <= character <= "z" for character in slug):
+        raise ValueError("a slug needs at least one letter")
+    return slug
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=3, max_length=80),
+    AfterValidator(_has_letter),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 

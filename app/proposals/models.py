@@ -41,7 +41,7 @@ class Proposal(Base):
     stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stage.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.DRAFT.value, index=True)
-    # The working copy as typed: answers, lead, partners, claimed TRL, declarations (see service.EMPTY_DRAFT).
+    # The working copy as typed: answers, claimed TRL, lead, partners (see drafts.schemas.ProposalDraft).
     draft: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # The challenge version the working copy answers.
     challenge_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -55,6 +55,8 @@ class Proposal(Base):
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Set by a correction of the challenge after this proposal was submitted; cleared by re-confirming or amending.
     reconfirmation_required_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set by the evaluation when the decision on this proposal is released: the company's page links to it.
+    decision_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     documents: Mapped[list[ProposalDocument]] = relationship(
         back_populates="proposal", order_by="ProposalDocument.question_key", cascade="all, delete-orphan"

@@ -10,24 +10,20 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import StaffUser
-from app.challenges import permissions as challenge_permissions
-from app.challenges import service as challenge_service
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge, ChallengeStage
 from app.errors import NotFound
 from app.organisations.models import Organisation
 from app.proposals import permissions, service
-from app.proposals.document_views import MEDIA_TYPES, attachment
+from app.proposals.documents.views import MEDIA_TYPES, attachment
 from app.proposals.models import Proposal, ProposalVersion
-from app.web import DbSession, Now, render
+from app.web import DbSession, Now, moved_permanently, render
 
 router = APIRouter()
 
 
 @router.get("/manage/challenges/{slug}/proposals", name="proposal_staff_list")
-def proposal_staff_list(request: Request, slug: str, db: DbSession, now: Now, user: StaffUser) -> Response:
-    challenge = challenge_service.get_challenge_by_slug(db, slug=slug)
-    if not challenge_permissions.can_manage_challenge(db, user, challenge):
-        raise NotFound()
+def proposal_staff_list(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     counts = service.count_proposals(db, challenge_id=challenge.id)
     stages = [
         (stage, counts.get(stage.key), [] if permissions.is_sealed(stage, now) else service.staff_rows(db, stage=stage))
@@ -37,10 +33,10 @@ def proposal_staff_list(request: Request, slug: str, db: DbSession, now: Now, us
 
 
 def _readable(
-    request: Request, db: DbSession, proposal_id: int, user: StaffUser, now: Now
+    request: Request, db: DbSession, managed: Challenge, proposal_id: int, user: StaffUser, now: Now
 ) -> tuple[Proposal, Challenge, ChallengeStage, Organisation, ProposalVersion]:
     proposal = db.get(Proposal, proposal_id)
-    if proposal is None:
+    if proposal is None or proposal.challenge_id != managed.id:
         raise NotFound()
     challenge, stage, organisation = service.context_of(db, proposal)
     if not permissions.can_read_as_staff(db, user, proposal, challenge, stage, now):
@@ -51,9 +47,11 @@ def _readable(
     return proposal, challenge, stage, organisation, version
 
 
-@router.get("/manage/proposals/{proposal_id}", name="proposal_staff_detail")
-def proposal_staff_detail(request: Request, proposal_id: int, db: DbSession, now: Now, user: StaffUser) -> Response:
-    proposal, challenge, stage, organisation, version = _readable(request, db, proposal_id, user, now)
+@router.get("/manage/challenges/{slug}/proposals/{proposal_id}", name="proposal_staff_detail")
+def proposal_staff_detail(
+    request: Request, managed: ManagedChallenge, proposal_id: int, db: DbSession, now: Now, user: StaffUser
+) -> Response:
+    proposal, challenge, stage, organisation, version = _readable(request, db, managed, proposal_id, user, now)
     definition, spec = service.stage_spec(challenge, stage)
     context = {
         "proposal": proposal,
@@ -67,11 +65,19 @@ def proposal_staff_detail(request: Request, proposal_id: int, db: DbSession, now
     return render(request, "proposals/staff_detail.html", context)
 
 
-@router.get("/manage/proposals/{proposal_id}/documents/{question_key}", name="proposal_staff_document")
+@router.get(
+    "/manage/challenges/{slug}/proposals/{proposal_id}/documents/{question_key}", name="proposal_staff_document"
+)
 def proposal_staff_document(
-    request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: StaffUser
+    request: Request,
+    managed: ManagedChallenge,
+    proposal_id: int,
+    question_key: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
 ) -> Response:
-    _, _, _, _, version = _readable(request, db, proposal_id, user, now)
+    _, _, _, _, version = _readable(request, db, managed, proposal_id, user, now)
     document = next((d for d in version.documents if d.question_key == question_key), None)
     if document is None:
         raise NotFound()
@@ -81,3 +87,38 @@ def proposal_staff_document(
         name=document.original_name,
         media_type=MEDIA_TYPES.get(document.kind, "application/octet-stream"),
     )
+
+
+# --- old links by proposal id ---------------------------------------------------------------------------
+# Until the workspace was keyed by the challenge's slug these pages were /manage/proposals/{id}/...
+
+
+def _challenge_for_old_link(request: Request, db: DbSession, proposal_id: int, user: StaffUser, now: Now) -> Challenge:
+    """The proposal's challenge if the user may read the proposal there now; 404 otherwise, so ids leak nothing."""
+    proposal = db.get(Proposal, proposal_id)
+    challenge = db.get(Challenge, proposal.challenge_id) if proposal is not None else None
+    if challenge is None:
+        raise NotFound()
+    _readable(request, db, challenge, proposal_id, user, now)
+    return challenge
+
+
+@router.get("/manage/proposals/{proposal_id}", name="proposal_staff_detail_by_id", include_in_schema=False)
+def proposal_staff_detail_by_id(
+    request: Request, proposal_id: int, db: DbSession, now: Now, user: StaffUser
+) -> Response:
+    challenge = _challenge_for_old_link(request, db, proposal_id, user, now)
+    return moved_permanently(request, "proposal_staff_detail", slug=challenge.slug, proposal_id=proposal_id)
+
+
+@router.get(
+    "/manage/proposals/{proposal_id}/documents/{question_key}",
+    name="proposal_staff_document_by_id",
+    include_in_schema=False,
+)
+def proposal_staff_document_by_id(
+    request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: StaffUser
+) -> Response:
+    challenge = _challenge_for_old_link(request, db, proposal_id, user, now)
+    target = {"slug": challenge.slug, "proposal_id": proposal_id, "question_key": question_key}
+    return moved_permanently(request, "proposal_staff_document", **target)

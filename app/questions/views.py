@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.accounts.models import User
 from app.challenges import service as challenge_service
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from app.formatting import format_local_datetime
@@ -20,6 +21,7 @@ from app.organisations.models import Organisation
 from app.questions import permissions, service
 from app.questions.enums import EntryStatus
 from app.questions.models import NotaEntry
+from app.questions.nota import service as nota_service
 from app.questions.schemas import AnswerForm, AskForm
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
@@ -158,14 +160,6 @@ def nota_version(request: Request, slug: str, number: int, db: DbSession) -> Res
 # --- the coordinator's inbox ----------------------------------------------------------------------
 
 
-def _managed(db: Session, *, slug: str, user: User) -> Challenge:
-    """The challenge if this user manages it; a 404 for everyone else, so its inbox's existence leaks nothing."""
-    challenge = challenge_service.get_challenge_by_slug(db, slug=slug)
-    if not permissions.can_manage_questions(db, user, challenge):
-        raise NotFound()
-    return challenge
-
-
 def _inbox_page(
     request: Request,
     db: Session,
@@ -192,22 +186,21 @@ def _inbox_page(
 
 @router.get("/manage/challenges/{slug}/questions", name="question_inbox")
 def question_inbox(
-    request: Request, slug: str, db: DbSession, user: CurrentUser, language: Language, done: str | None = None
+    request: Request, challenge: ManagedChallenge, db: DbSession, language: Language, done: str | None = None
 ) -> Response:
-    challenge = _managed(db, slug=slug, user=user)
     return _inbox_page(request, db, challenge=challenge, language=language, done=done)
 
 
 @router.post("/manage/challenges/{slug}/nota/publish", name="nota_publish")
 def nota_publish(
-    request: Request, slug: str, db: DbSession, now: Now, user: CurrentUser, language: Language
+    request: Request, challenge: ManagedChallenge, db: DbSession, now: Now, user: CurrentUser, language: Language
 ) -> Response:
-    challenge = _managed(db, slug=slug, user=user)
     try:
-        service.publish(db, challenge=challenge, actor=actor_of(request, user), now=now, links=request.app.state.links)
+        nota_service.publish(
+            db, challenge=challenge, actor=actor_of(request, user), now=now, links=request.app.state.links
+        )
     except ValidationFailed as failed:
         db.rollback()
-        challenge = _managed(db, slug=slug, user=user)
         return _inbox_page(
             request,
             db,
@@ -217,7 +210,7 @@ def nota_publish(
             status_code=422,
         )
     db.commit()
-    return see_other(request, "question_inbox", "done=published", slug=slug)
+    return see_other(request, "question_inbox", "done=published", slug=challenge.slug)
 
 
 def _values_of(entry: NotaEntry) -> dict[str, Any]:
@@ -254,9 +247,8 @@ def _answer_page(
 
 @router.get("/manage/challenges/{slug}/questions/{entry_id}", name="question_answer")
 def question_answer_form(
-    request: Request, slug: str, entry_id: int, db: DbSession, user: CurrentUser, language: Language
+    request: Request, challenge: ManagedChallenge, entry_id: int, db: DbSession, language: Language
 ) -> Response:
-    challenge = _managed(db, slug=slug, user=user)
     entry = service.get_entry(db, challenge_id=challenge.id, entry_id=entry_id)
     return _answer_page(request, db, challenge=challenge, entry=entry, language=language)
 
@@ -265,14 +257,13 @@ def question_answer_form(
 def question_answer(
     request: Request,
     posted: PostedForm,
-    slug: str,
+    challenge: ManagedChallenge,
     entry_id: int,
     db: DbSession,
     now: Now,
     user: CurrentUser,
     language: Language,
 ) -> Response:
-    challenge = _managed(db, slug=slug, user=user)
     entry = service.get_entry(db, challenge_id=challenge.id, entry_id=entry_id)
     values = form_values(posted)
     approve = values.pop("action", "save") == "approve"
@@ -283,13 +274,14 @@ def question_answer(
                 db, challenge=challenge, entry=entry, form=form, approve=approve, actor=actor_of(request, user), now=now
             )
             db.commit()
-            return see_other(request, "question_inbox", "done=" + ("approved" if approve else "saved"), slug=slug)
+            return see_other(
+                request, "question_inbox", "done=" + ("approved" if approve else "saved"), slug=challenge.slug
+            )
         except ValidationFailed as failed:
             errors = failed.errors
         except InvalidTransition as refused:
             errors = [FieldError("__all__", refused.message)]
         db.rollback()
-        challenge = _managed(db, slug=slug, user=user)
         entry = service.get_entry(db, challenge_id=challenge.id, entry_id=entry_id)
     messages = translate_errors(language, errors)
     return _answer_page(

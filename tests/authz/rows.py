@@ -12,6 +12,7 @@ LOGIN = "login"  # a 303 to the login page
 NOT_FOUND = 404
 FORBIDDEN = 403
 REDIRECT = 303  # any other 303 (after a successful POST)
+MOVED = 308  # a permanent redirect from an old URL to its new one
 
 
 @dataclass(frozen=True)

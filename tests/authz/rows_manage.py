@@ -6,12 +6,14 @@ while the ``administrator`` manages it; creating a challenge is open to every co
 
 from __future__ import annotations
 
-from tests.authz.rows import LOGIN, OK, REDIRECT, Row
+from tests.authz.rows import LOGIN, MOVED, OK, REDIRECT, Row
 from tests.manage.helpers import form_data
 
 STAFF = {"anonymous": LOGIN, "coordinator": OK, "administrator": OK}
 PRIVATE = ("member_a",)
-C = "/manage/challenges/{challenge_id}"
+C = "/manage/challenges/{challenge_slug}"
+# Old links by numeric id: a permanent redirect for those who manage the challenge, 404 for everyone else.
+OLD = "/manage/challenges/{challenge_id}"
 
 
 def _admin(status: int) -> dict[str, int | str]:
@@ -35,11 +37,11 @@ ROWS = [
     ),
     # Without a file the form comes back with the message at the file field.
     Row("POST", "/manage/challenges/upload", "/manage/challenges/upload", _staff(422), private_to=PRIVATE),
-    Row("GET", "/manage/challenges/{challenge_id}", C, _admin(OK), private_to=PRIVATE),
+    Row("GET", "/manage/challenges/{slug}", C, _admin(OK), private_to=PRIVATE),
     # The world's challenge is already published: publishing again is not a transition in the table.
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/publish",
+        "/manage/challenges/{slug}/publish",
         C + "/publish",
         _admin(400),
         data={"reason": "Matrix"},
@@ -47,33 +49,33 @@ ROWS = [
     ),
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/status",
+        "/manage/challenges/{slug}/status",
         C + "/status",
         _admin(REDIRECT),
         data={"status_to": "evaluation", "status_reason": "Matrix"},
         private_to=PRIVATE,
     ),
-    Row("GET", "/manage/challenges/{challenge_id}/edit", C + "/edit", _admin(OK), private_to=PRIVATE),
+    Row("GET", "/manage/challenges/{slug}/edit", C + "/edit", _admin(OK), private_to=PRIVATE),
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/edit",
+        "/manage/challenges/{slug}/edit",
         C + "/edit",
         _admin(OK),
         data={**form_data(), "action": "add:effects"},
         private_to=PRIVATE,
     ),
-    Row("GET", "/manage/challenges/{challenge_id}/preview", C + "/preview", _admin(OK), private_to=PRIVATE),
+    Row("GET", "/manage/challenges/{slug}/preview", C + "/preview", _admin(OK), private_to=PRIVATE),
     Row(
         "GET",
-        "/manage/challenges/{challenge_id}/definition.toml",
+        "/manage/challenges/{slug}/definition.toml",
         C + "/definition.toml",
         _admin(OK),
         private_to=PRIVATE,
     ),
-    Row("GET", "/manage/challenges/{challenge_id}/extend", C + "/extend", _admin(OK), private_to=PRIVATE),
+    Row("GET", "/manage/challenges/{slug}/extend", C + "/extend", _admin(OK), private_to=PRIVATE),
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/extend",
+        "/manage/challenges/{slug}/extend",
         C + "/extend",
         _admin(REDIRECT),
         data={"stage": "brief", "deadline": "2027-03-12T12:00", "reason": "Matrix"},
@@ -81,7 +83,7 @@ ROWS = [
     ),
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/coordinators",
+        "/manage/challenges/{slug}/coordinators",
         C + "/coordinators",
         _admin(REDIRECT),
         data={"email": "coco@mindef.example"},
@@ -90,10 +92,14 @@ ROWS = [
     # Nobody is assigned in the world, so there is nothing to remove.
     Row(
         "POST",
-        "/manage/challenges/{challenge_id}/coordinators/{user_id}/remove",
+        "/manage/challenges/{slug}/coordinators/{user_id}/remove",
         C + "/coordinators/{user_coordinator}/remove",
         {"anonymous": LOGIN},
         private_to=PRIVATE,
+    ),
+    *(
+        Row("GET", "/manage/challenges/{challenge_id:int}" + page, OLD + page, _admin(MOVED), private_to=PRIVATE)
+        for page in ("", "/edit", "/preview", "/definition.toml", "/extend")
     ),
     Row("GET", "/manage/taxonomy", "/manage/taxonomy", _admin(OK), private_to=PRIVATE),
     Row(

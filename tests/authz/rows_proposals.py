@@ -5,13 +5,14 @@ is not) read the submitted version. Everyone else gets 404, before and after the
 
 from __future__ import annotations
 
-from tests.authz.rows import LOGIN, OK, REDIRECT, Row
+from tests.authz.rows import LOGIN, MOVED, OK, REDIRECT, Row
 from tests.authz.world import ACTORS
 
 LOGGED_IN = tuple(actor for actor in ACTORS if actor != "anonymous")
 ONLY_A = ("member_a",)
 A_AND_ADMIN = ("member_a", "administrator")
 P = "/proposals/{proposal_a}"
+STAFF_P = "/manage/challenges/{challenge_slug}/proposals/{proposal_a}"
 SUBMIT = {"declarations": ["unclassified", "truthful", "consent"], "submission_key": "matrix"}
 
 
@@ -176,13 +177,38 @@ ROWS = [
         private_to=A_AND_ADMIN,
         after_deadline=True,
     ),
+    Row("GET", "/manage/challenges/{slug}/proposals/{proposal_id}", STAFF_P, _staff_only(), private_to=()),
+    Row(
+        "GET",
+        "/manage/challenges/{slug}/proposals/{proposal_id}",
+        STAFF_P,
+        _staff_only(administrator=OK),
+        private_to=A_AND_ADMIN,
+        after_deadline=True,
+    ),
+    Row(
+        "GET",
+        "/manage/challenges/{slug}/proposals/{proposal_id}/documents/{question_key}",
+        STAFF_P + "/documents/brief",
+        _staff_only(),
+        private_to=(),
+    ),
+    Row(
+        "GET",
+        "/manage/challenges/{slug}/proposals/{proposal_id}/documents/{question_key}",
+        STAFF_P + "/documents/brief",
+        _staff_only(administrator=OK),
+        private_to=A_AND_ADMIN,
+        after_deadline=True,
+    ),
+    # Old links by proposal id: a permanent redirect for staff who may read the proposal there, 404 otherwise.
     Row("GET", "/manage/proposals/{proposal_id}", "/manage" + P, _staff_only(), private_to=()),
     Row(
         "GET",
         "/manage/proposals/{proposal_id}",
         "/manage" + P,
-        _staff_only(administrator=OK),
-        private_to=A_AND_ADMIN,
+        _staff_only(administrator=MOVED),
+        private_to=(),
         after_deadline=True,
     ),
     Row(
@@ -196,8 +222,8 @@ ROWS = [
         "GET",
         "/manage/proposals/{proposal_id}/documents/{question_key}",
         "/manage" + P + "/documents/brief",
-        _staff_only(administrator=OK),
-        private_to=A_AND_ADMIN,
+        _staff_only(administrator=MOVED),
+        private_to=(),
         after_deadline=True,
     ),
 ]

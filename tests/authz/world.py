@@ -109,25 +109,27 @@ def _submitted_proposal(
 ) -> Any:
     """Organisation A's proposal: submitted (version 1) with a partner and a document, re-confirmation due."""
     from app.audit.service import Actor
-    from app.proposals import service
+    from app.proposals.documents import service as document_service
+    from app.proposals.drafts import service as draft_service
+    from app.proposals.submissions import service as submission_service
     from tests.pdfs import pdf_bytes
 
     actor = Actor(user.id, label=user.email)
     stage = challenge.stages[0]
-    proposal = service.start_proposal(
+    proposal = draft_service.start_proposal(
         session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=actor, now=now
     )
-    service.save_answers(
+    draft_service.save_answers(
         session, proposal=proposal, values={"q_summary": SECRET_ANSWER, "trl": "5"}, actor=actor, now=now
     )
-    service.add_partner(
+    draft_service.add_partner(
         session,
         proposal=proposal,
         values={"partner_kvk_number": "44444444", "partner_legal_name": "Charlie Partner B.V.", "partner_role": "Test"},
         actor=actor,
         now=now,
     )
-    service.save_shares(
+    draft_service.save_shares(
         session,
         proposal=proposal,
         values={"lead_share": "80", "partner_0_share": "20", "partner_0_role": "Test"},
@@ -136,7 +138,7 @@ def _submitted_proposal(
     )
     data = pdf_bytes(pages=1, text=SECRET_ANSWER)
     sha = blobs.put_bytes(data)
-    document = service.StoredDocument(
+    document = document_service.StoredDocument(
         sha256=sha,
         size_bytes=len(data),
         original_name="alpha-brief.pdf",
@@ -144,8 +146,10 @@ def _submitted_proposal(
         media_type="application/pdf",
         pages=1,
     )
-    service.attach_document(session, proposal=proposal, question_key="brief", document=document, actor=actor, now=now)
-    service.submit_proposal(
+    document_service.attach_document(
+        session, proposal=proposal, question_key="brief", document=document, actor=actor, now=now
+    )
+    submission_service.submit_proposal(
         session,
         proposal=proposal,
         declarations={"unclassified", "truthful", "consent"},

@@ -155,8 +155,8 @@ def _stage(index: int, key: str, opens: str, deadline: str) -> dict[str, str]:
     }
 
 
-def _create_and_publish(page: Page, language: str, slug: str, suffix: str) -> int:
-    """Fill a blank form with two stages (the first with a PDF slot), save it, publish it; returns the id."""
+def _create_and_publish(page: Page, language: str, slug: str, suffix: str) -> None:
+    """Fill a blank form with two stages (the first with a PDF slot), save it, publish it."""
     text = TEXT[language]
     page.goto("/manage/challenges/new")
     assert_accessible(page)
@@ -210,16 +210,14 @@ def _create_and_publish(page: Page, language: str, slug: str, suffix: str) -> in
         },
     )
     page.get_by_role("button", name=text["save_draft"]).first.click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{slug}$"))
     assert_accessible(page)
-    challenge_id = int(page.url.rsplit("/", 1)[1])
 
     page.locator("#reason").fill("Goedgekeurd door de programmaraad" if language == "nl" else "Approved by the board")
     page.get_by_role("button", name=text["publish"]).click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{slug}$"))
     expect(page.locator("#challenge-status")).to_contain_text(text["published"])
     assert_accessible(page)
-    return challenge_id
 
 
 def _reconfirmation_due(page: Page) -> Locator:
@@ -262,7 +260,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
 
     # 1. The coordinator opens a two-stage challenge from a blank form and publishes it.
     _log_in_staff(page, server, language, coordinator_email, secret, "/manage/challenges/new")
-    challenge_id = _create_and_publish(page, language, slug, suffix)
+    _create_and_publish(page, language, slug, suffix)
     with server.db.session() as session:
         challenge = service.get_challenge_by_slug(session, slug=slug)
         definition = service.current_definition(challenge)
@@ -351,7 +349,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
         # 4. Four days before the deadline the coordinator corrects a criterion text: refused without an
         # extension (the message at the deadline field), accepted with one.
         server.clock.set(deadline - timedelta(days=4))
-        edit = f"/manage/challenges/{challenge_id}/edit"
+        edit = f"/manage/challenges/{slug}/edit"
         _log_in_staff(page, server, language, coordinator_email, secret, edit)
         assert_accessible(page)
         reason = "Het criterium noemt nu ook de snelheid." if language == "nl" else "The criterion now names speed."
@@ -370,7 +368,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
         assert_accessible(page)
         _fill(page, {"stages.0.deadline": "2027-03-08T17:00"})
         page.get_by_role("button", name=text["save_correction"]).first.click()
-        page.wait_for_url(re.compile(rf".*/manage/challenges/{challenge_id}$"))
+        page.wait_for_url(re.compile(rf".*/manage/challenges/{slug}$"))
         expect(_reconfirmation_due(page)).to_have_text("1")
         assert_accessible(page)
         with server.db.session() as session:
@@ -408,7 +406,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
                 .order_by(ProposalVersion.number)
             ).all()
         assert [tuple(row) for row in kinds] == [(1, "submit"), (2, "reconfirm")]
-        page.goto(f"/manage/challenges/{challenge_id}")
+        page.goto(f"/manage/challenges/{slug}")
         expect(_reconfirmation_due(page)).to_have_text("0")
         assert_accessible(page)
 
@@ -433,7 +431,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
         expect(_field(page, "slug")).to_have_value(back_slug)
         assert_accessible(page)
         page.get_by_role("button", name=text["save_draft"]).first.click()
-        page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+        page.wait_for_url(re.compile(rf".*/manage/challenges/{back_slug}$"))
         assert_accessible(page)
         with server.db.session() as session:
             original = service.current_definition(service.get_challenge_by_slug(session, slug=slug))

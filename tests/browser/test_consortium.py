@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from app.audit.service import Actor
 from app.challenges import service as challenge_service
 from app.i18n import translate
-from app.proposals import service as proposal_service
+from app.proposals.drafts import service as draft_service
 from app.proposals.models import Proposal
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.evaluations.helpers import make_organisation
@@ -37,7 +37,7 @@ def _draft_proposal(server: LiveServer, language: str) -> tuple[Any, Any, int]:
         kvk = str(int(unique, 16) % 100_000_000).zfill(8)
         organisation = make_organisation(session, name=f"Lead {unique} B.V.", kvk=kvk, member=user)
         challenge = challenge_service.get_challenge_by_slug(session, slug="counter-uas")
-        proposal = proposal_service.start_proposal(
+        proposal = draft_service.start_proposal(
             session,
             challenge=challenge,
             stage=challenge.stages[0],

@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from app.challenges.enums import STATUS_LABELS, ChallengeStatus
-from app.challenges.manage import REASON_REQUIRED
 from app.challenges.models import Challenge
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import OUTCOME_LABELS
@@ -39,6 +38,7 @@ from app.evaluations.scoring import rules as scoring
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.i18n import translate
+from app.workspace.challenges.service import REASON_REQUIRED
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario
@@ -419,7 +419,7 @@ def test_challenge_cancelled_through_the_status_form_only_with_a_reason(
     coordinator = logged_in_context(browser, server, s.coordinator, language)
     contexts.append(coordinator)
     page = coordinator.new_page()
-    _visit(page, f"/manage/challenges/{s.challenge.id}")
+    _visit(page, f"/manage/challenges/{s.challenge.slug}")
     change = _t(language, "Change the status")
     cancelled = _t(language, STATUS_LABELS[ChallengeStatus.CANCELLED.value])
 

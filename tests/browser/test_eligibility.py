@@ -61,7 +61,7 @@ def test_eligibility_page_journey(browser: Browser, server: LiveServer, language
         assert_accessible(page)
 
         page.get_by_role("link", name=text["read"] % second.reference).click()
-        page.wait_for_url(f"**/manage/proposals/{second.id}")
+        page.wait_for_url(f"**/manage/challenges/{s.challenge.slug}/proposals/{second.id}")
         expect(page.locator("main")).to_contain_text(second.reference)
         assert_accessible(page)
     finally:

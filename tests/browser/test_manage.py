@@ -131,7 +131,7 @@ def test_coordinator_creates_a_two_stage_challenge_and_publishes_it(
     console_errors[:] = [e for e in console_errors if "status of 422" not in e]  # the refusal is expected
     _fill(page, {"criteria.1.weight": "40"})
     page.get_by_role("button", name=save).first.click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{slug}$"))
     assert_accessible(page)
 
     page.get_by_role(
@@ -143,7 +143,7 @@ def test_coordinator_creates_a_two_stage_challenge_and_publishes_it(
 
     page.locator("#reason").fill("Goedgekeurd door de programmaraad" if language == "nl" else "Approved by the board")
     page.get_by_role("button", name="De challenge publiceren" if language == "nl" else "Publish the challenge").click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{slug}$"))
     expect(page.locator("#challenge-status")).to_contain_text("Gepubliceerd" if language == "nl" else "Published")
     assert_accessible(page)
 
@@ -176,7 +176,7 @@ def test_definition_file_round_trip_gives_the_same_challenge(
     new_slug = f"counter-uas-{language}-{suffix}"
     _fill(page, {"slug": new_slug})
     page.get_by_role("button", name="Concept opslaan" if language == "nl" else "Save the draft").first.click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{new_slug}$"))
     with page.expect_download() as info:
         page.get_by_role(
             "link", name="Definitiebestand downloaden" if language == "nl" else "Download the definition file"
@@ -193,7 +193,7 @@ def test_definition_file_round_trip_gives_the_same_challenge(
     expect(_field(page, "slug")).to_have_value(f"{new_slug}-back")
     assert_accessible(page)
     page.get_by_role("button", name="Concept opslaan" if language == "nl" else "Save the draft").first.click()
-    page.wait_for_url(re.compile(r".*/manage/challenges/\d+$"))
+    page.wait_for_url(re.compile(rf".*/manage/challenges/{new_slug}-back$"))
     with server.db.session() as session:
         back = service.current_definition(service.get_challenge_by_slug(session, slug=f"{new_slug}-back"))
     assert back.model_dump() == {**original.model_dump(), "slug": f"{new_slug}-back"}

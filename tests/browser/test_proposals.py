@@ -263,7 +263,9 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
     from datetime import timedelta
 
     from app.audit.service import Actor
-    from app.proposals import service
+    from app.proposals.documents import service as document_service
+    from app.proposals.drafts import service as draft_service
+    from app.proposals.submissions import service as submission_service
     from tests.factories import create_challenge
     from tests.proposals.helpers import create_company
 
@@ -280,10 +282,10 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
         )
         actor, now = Actor(user.id, label=user.email), server.clock.now()
         stage = challenge.stages[0]
-        proposal = service.start_proposal(
+        proposal = draft_service.start_proposal(
             session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=actor, now=now
         )
-        service.save_answers(
+        draft_service.save_answers(
             session,
             proposal=proposal,
             values={"q_summary": "Zichtbaar na de deadline", "trl": "5"},
@@ -291,11 +293,13 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
             now=now,
         )
         data = pdf_bytes(text=unique)
-        stored = service.StoredDocument(
+        stored = document_service.StoredDocument(
             server_blobs(server).put_bytes(data), len(data), "brief.pdf", "pdf", "application/pdf", 1
         )
-        service.attach_document(session, proposal=proposal, question_key="brief", document=stored, actor=actor, now=now)
-        service.submit_proposal(
+        document_service.attach_document(
+            session, proposal=proposal, question_key="brief", document=stored, actor=actor, now=now
+        )
+        submission_service.submit_proposal(
             session,
             proposal=proposal,
             declarations={"unclassified", "truthful", "consent"},
@@ -321,7 +325,7 @@ def test_staff_see_counts_before_the_deadline_and_proposals_after_it(
         _staff_session(page, server, f"staff-admin2-{unique}@mindef.example")
         page.goto(f"/manage/challenges/{slug}/proposals")
         page.get_by_role("link", name=reference).click()
-        page.wait_for_url(f"**/manage/proposals/{proposal_id}")
+        page.wait_for_url(f"**/manage/challenges/{slug}/proposals/{proposal_id}")
         expect(page.locator("main")).to_contain_text("Zichtbaar na de deadline")
         expect(page.get_by_role("link", name="brief.pdf")).to_be_visible()
         assert_accessible(page)

@@ -15,8 +15,7 @@ from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
-from tests.browser.harness import LiveServer, assert_accessible
-from tests.browser.test_evaluations import _context
+from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import (
     AFTER_DEADLINE,
@@ -146,7 +145,7 @@ def _scenario(server: LiveServer) -> Any:
 def test_results_page_fits_a_1280_pixel_window(browser: Browser, server: LiveServer, language: str) -> None:
     s = _scenario(server)
     server.clock.set(AFTER_DEADLINE)
-    context = _context(browser, server, s.coordinator, language)
+    context = logged_in_context(browser, server, s.coordinator, language)
     try:
         page = context.new_page()
         page.set_viewport_size({"width": 1280, "height": 800})

@@ -91,8 +91,8 @@ def test_status_form_as_the_browser_posts_it_cancels_with_a_reason(
 ) -> None:
     s = build_scenario(session, proposals=1, evaluators=1)
     log_in(client, session, s.coordinator, now=clock.now())
-    url = f"/manage/challenges/{s.challenge.id}/status"
-    page = client.get(f"/manage/challenges/{s.challenge.id}")
+    url = f"/manage/challenges/{s.challenge.slug}/status"
+    page = client.get(f"/manage/challenges/{s.challenge.slug}")
     assert 'name="status_to"' in page.text and 'name="status_reason"' in page.text
     refused = post(client, url, {"status_to": "cancelled", "status_reason": ""})
     assert refused.status_code == 422
@@ -111,7 +111,7 @@ def test_status_form_refuses_a_status_outside_the_table(
     s = build_scenario(session, proposals=1, evaluators=1)
     log_in(client, session, s.coordinator, now=clock.now())
     refused = post(
-        client, f"/manage/challenges/{s.challenge.id}/status", {"status_to": "archived", "status_reason": ""}
+        client, f"/manage/challenges/{s.challenge.slug}/status", {"status_to": "archived", "status_reason": ""}
     )
     assert refused.status_code == 422
     assert 'id="status_to-error"' in refused.text

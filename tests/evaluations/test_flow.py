@@ -12,6 +12,7 @@ from app.audit.models import AuditEvent
 from app.clock import FrozenClock
 from app.evaluations.models import Assignment, Decision, EligibilityDecision, Evaluation
 from app.notifications.models import OutboxMessage
+from app.proposals.models import Proposal
 from tests.evaluations.helpers import Scenario, after_deadline, build_scenario, post
 from tests.factories import log_in
 
@@ -120,6 +121,7 @@ def test_flow_from_eligibility_to_released_decision(client: TestClient, session:
     # The company sees nothing before release.
     log_in(client, session, s.companies[0], now=clock.now())
     assert client.get(f"/proposals/{p0.id}/decision").status_code == 404
+    assert f'href="http://testserver/proposals/{p0.id}/decision"' not in client.get(f"/proposals/{p0.id}").text
 
     log_in(client, session, s.coordinator, now=clock.now())
     refused = post(client, f"{s.base}/decisions/release")
@@ -135,6 +137,10 @@ def test_flow_from_eligibility_to_released_decision(client: TestClient, session:
     assert feedback in next(m.body_text for m in mails if m.to_address == "company0@firm0.example")
 
     log_in(client, session, s.companies[0], now=clock.now())
+    # Its proposal page links to the decision (the release wrote the proposal's decision_released_at).
+    assert f'href="http://testserver/proposals/{p0.id}/decision"' in client.get(f"/proposals/{p0.id}").text
+    session.expire_all()
+    assert session.get(Proposal, p0.id).decision_released_at == clock.now()
     decision = client.get(f"/proposals/{p0.id}/decision")
     assert decision.status_code == 200
     assert feedback in decision.text and "Gemiddeld." in decision.text

@@ -452,6 +452,8 @@ def test_coordinator_pages_after_release_show_a_notice_and_no_forms(
         r.s.base + "/shortlist",
         r.s.base + "/decisions/review",
         r.s.base + "/decisions/release",
+        f"{r.s.base}/eligibility/{p0.id}",
+        f"{r.s.base}/eligibility/{p1.id}",
     ]
     for page in ("/assignments", "/results", "/decisions", f"/proposals/{p1.id}", "/eligibility", "/calibration"):
         response = client.get(r.s.base + page)
@@ -726,7 +728,7 @@ def _public_badge(text: str) -> str:
 
 
 def _workspace(client: TestClient, s: Scenario) -> tuple[str, str]:
-    text = client.get(f"/manage/challenges/{s.challenge.id}").text
+    text = client.get(f"/manage/challenges/{s.challenge.slug}").text
     status = text[text.index('id="challenge-status">') + len('id="challenge-status">') :]
     phase = text[text.index('id="challenge-public-phase">') + len('id="challenge-public-phase">') :]
     return status[: status.index("</span>")], phase[: phase.index("</span>")]
@@ -762,6 +764,6 @@ def test_workspace_says_a_draft_is_not_on_the_public_pages(
     administrator = create_user(session, email="beheer@mindef.example", name="Beheer", roles=("administrator",))
     log_in(client, session, administrator, now=clock.now())
     client.cookies.set("portal_lang", "en")
-    text = client.get(f"/manage/challenges/{challenge.id}").text
+    text = client.get(f"/manage/challenges/{challenge.slug}").text
     assert 'id="challenge-public-phase">Public page: not shown</span>' in text
     assert client.get(f"/challenges/{challenge.slug}").status_code == 404

@@ -107,10 +107,10 @@ def test_staff_pages_name_the_stage_by_its_title(
     s = build_scenario(session, proposals=1, evaluators=1)
     title = TITLE[language]
     _as(client, session, s.coordinator, clock, language)
-    manage = client.get(f"/manage/challenges/{s.challenge.id}")
+    manage = client.get(f"/manage/challenges/{s.challenge.slug}")
     assert manage.status_code == 200
     assert f'<th scope="row">{title}</th>' in manage.text
-    extend = client.get(f"/manage/challenges/{s.challenge.id}/extend")
+    extend = client.get(f"/manage/challenges/{s.challenge.slug}/extend")
     assert extend.status_code == 200
     assert f'<option value="brief" selected>{title} (' in extend.text
     after_deadline(clock)

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.challenges import forms
 from app.challenges.models import Challenge, ChallengeCoordinator
 from app.clock import FrozenClock
+from app.workspace.challenges import forms
 from tests.factories import create_user, csrf, log_in, make_definition
 
 

@@ -50,7 +50,7 @@ def test_downloaded_file_passes_validate(
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     path = tmp_path / "downloaded.toml"
-    path.write_text(client.get(f"/manage/challenges/{challenge.id}/definition.toml").text, encoding="utf-8")
+    path.write_text(client.get(f"/manage/challenges/{challenge.slug}/definition.toml").text, encoding="utf-8")
     result = run("challenges", "validate", str(path))
     assert result.exit_code == 0, result.output
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app import i18n
-from app.challenges import forms
 from app.challenges.definitions import discover, read_file
+from app.workspace.challenges import forms
 from tests.factories import definition_data, make_definition
 
 FILES = discover([Path(__file__).resolve().parents[2] / "challenges"])

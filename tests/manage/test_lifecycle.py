@@ -18,9 +18,9 @@ from tests.factories import create_challenge, log_in
 from tests.manage.helpers import form_data, post, proposal_for, staff
 
 
-def _correct(client: TestClient, challenge_id: int, **changes: str) -> object:
+def _correct(client: TestClient, slug: str, **changes: str) -> object:
     data = {**form_data(), "action": "save", **changes}
-    return post(client, f"/manage/challenges/{challenge_id}/edit", data)
+    return post(client, f"/manage/challenges/{slug}/edit", data)
 
 
 def test_correction_of_a_criterion_text_makes_a_version_and_requires_reconfirmation(
@@ -30,7 +30,7 @@ def test_correction_of_a_criterion_text_makes_a_version_and_requires_reconfirmat
     submitted = proposal_for(session, challenge, email="sub@alpha.example", status="submitted", clock=clock)
     draft = proposal_for(session, challenge, email="draft@bravo.example", status="draft", clock=clock)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    response = _correct(client, challenge.id, **{"criteria.0.title.en": "Operational effect", "_reason": "Clearer"})
+    response = _correct(client, challenge.slug, **{"criteria.0.title.en": "Operational effect", "_reason": "Clearer"})
     assert response.status_code == 303
     session.expire_all()
     assert challenge.current_version == 2
@@ -49,7 +49,7 @@ def test_correction_of_a_criterion_text_makes_a_version_and_requires_reconfirmat
 def test_correction_without_a_reason_is_refused(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    response = _correct(client, challenge.id, **{"summary.nl": "Andere samenvatting", "_reason": ""})
+    response = _correct(client, challenge.slug, **{"summary.nl": "Andere samenvatting", "_reason": ""})
     assert response.status_code == 422
     assert 'id="_reason-error"' in response.text
     assert "Andere samenvatting" in response.text
@@ -61,7 +61,7 @@ def test_correction_cannot_change_weights(client: TestClient, session: Session, 
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     response = _correct(
-        client, challenge.id, **{"criteria.0.weight": "50", "criteria.1.weight": "50", "_reason": "Andere weging"}
+        client, challenge.slug, **{"criteria.0.weight": "50", "criteria.1.weight": "50", "_reason": "Andere weging"}
     )
     assert response.status_code == 422
     assert "Criteria, hun gewichten en minima liggen na publicatie vast." in response.text
@@ -75,11 +75,13 @@ def test_correction_close_to_the_deadline_needs_an_extension(
     challenge = create_challenge(session)
     clock.set(datetime(2027, 2, 22, 12, 0, tzinfo=UTC))  # deadline 26 February 17:00 CET: 4 days left
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    response = _correct(client, challenge.id, **{"summary.en": "Corrected", "_reason": "Typo"})
+    response = _correct(client, challenge.slug, **{"summary.en": "Corrected", "_reason": "Typo"})
     assert response.status_code == 422
     assert 'id="stages.0.deadline-error"' in response.text
     response = _correct(
-        client, challenge.id, **{"summary.en": "Corrected", "_reason": "Typo", "stages.0.deadline": "2027-03-05T17:00"}
+        client,
+        challenge.slug,
+        **{"summary.en": "Corrected", "_reason": "Typo", "stages.0.deadline": "2027-03-05T17:00"},
     )
     assert response.status_code == 303
     session.expire_all()
@@ -95,7 +97,7 @@ def test_extension_moves_the_deadline_keeps_the_definition_in_step_and_notifies(
     proposal_for(session, challenge, email="draft@bravo.example", status="draft", clock=clock)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     data = {"stage": "brief", "deadline": "2027-03-12T12:00", "reason": "Meer tijd voor consortia"}
-    response = post(client, f"/manage/challenges/{challenge.id}/extend", data)
+    response = post(client, f"/manage/challenges/{challenge.slug}/extend", data)
     assert response.status_code == 303
     session.expire_all()
     assert challenge.stages[0].deadline_at == datetime(2027, 3, 12, 11, 0, tzinfo=UTC)
@@ -110,7 +112,7 @@ def test_extension_needs_a_reason_and_a_later_deadline(
 ) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    url = f"/manage/challenges/{challenge.id}/extend"
+    url = f"/manage/challenges/{challenge.slug}/extend"
     response = post(client, url, {"stage": "brief", "deadline": "2027-03-12T12:00", "reason": ""})
     assert response.status_code == 422
     assert 'id="reason-error"' in response.text
@@ -126,7 +128,7 @@ def test_dashboard_shows_counts_per_stage(client: TestClient, session: Session, 
     proposal_for(session, challenge, email="sub@alpha.example", status="submitted", clock=clock)
     proposal_for(session, challenge, email="draft@bravo.example", status="draft", clock=clock)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    page = client.get(f"/manage/challenges/{challenge.id}")
+    page = client.get(f"/manage/challenges/{challenge.slug}")
     assert page.status_code == 200
     assert "<td>1</td><td>1</td><td>0</td>" in page.text
     assert "sub@alpha.example B.V." not in page.text  # sealed: counts only
@@ -140,7 +142,7 @@ def test_administrator_assigns_and_removes_a_coordinator(
 
     coco = create_user(session, email="coco@mindef.example", roles=("coordinator",))
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    url = f"/manage/challenges/{challenge.id}/coordinators"
+    url = f"/manage/challenges/{challenge.slug}/coordinators"
     bad = post(client, url, {"email": "nobody@mindef.example"})
     assert bad.status_code == 422
     assert 'id="coordinator_email-error"' in bad.text
@@ -156,7 +158,7 @@ def test_coordinator_cannot_assign_coordinators(client: TestClient, session: Ses
     user = staff(client, session, clock, email="coco@mindef.example")
     session.add(ChallengeCoordinator(challenge_id=challenge.id, user_id=user.id, assigned_at=clock.now()))
     session.commit()
-    url = f"/manage/challenges/{challenge.id}/coordinators"
+    url = f"/manage/challenges/{challenge.slug}/coordinators"
     assert post(client, url, {"email": "coco@mindef.example"}).status_code == 404
 
 
@@ -202,10 +204,10 @@ def test_not_reconfirmed_proposals_show_after_the_deadline(
     proposal.reconfirmation_required_at = clock.now()
     session.commit()
     admin = staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    assert "niet herbevestigd bij de deadline" not in client.get(f"/manage/challenges/{challenge.id}").text
+    assert "niet herbevestigd bij de deadline" not in client.get(f"/manage/challenges/{challenge.slug}").text
     clock.set(challenge.stages[0].deadline_at + timedelta(minutes=1))
     log_in(client, session, admin, now=clock.now())
-    assert "1 niet herbevestigd bij de deadline" in client.get(f"/manage/challenges/{challenge.id}").text
+    assert "1 niet herbevestigd bij de deadline" in client.get(f"/manage/challenges/{challenge.slug}").text
 
 
 def test_extension_after_the_deadline_is_refused_at_the_stage(
@@ -215,7 +217,7 @@ def test_extension_after_the_deadline_is_refused_at_the_stage(
     clock.set(challenge.stages[0].deadline_at + timedelta(hours=1))
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     data = {"stage": "brief", "deadline": "2027-03-12T12:00", "reason": "Te laat"}
-    response = post(client, f"/manage/challenges/{challenge.id}/extend", data)
+    response = post(client, f"/manage/challenges/{challenge.slug}/extend", data)
     assert response.status_code == 422
     assert 'id="stage-error"' in response.text
     assert "De deadline is verstreken; die kan niet meer verschuiven." in response.text
@@ -239,7 +241,7 @@ def test_a_change_reaches_each_person_once(client: TestClient, session: Session,
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     response = _correct(
         client,
-        challenge.id,
+        challenge.slug,
         **{"criteria.0.title.en": "Operational effect", "stages.0.deadline": "2027-03-12T17:00", "_reason": "Helder"},
     )
     assert response.status_code == 303, response.text[:300]

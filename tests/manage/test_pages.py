@@ -42,8 +42,8 @@ def test_other_coordinators_challenge_is_not_found(client: TestClient, session: 
     other = create_challenge(session, publish=False)
     staff(client, session, clock, email="coco@mindef.example")
     for url in ("", "/edit", "/preview", "/definition.toml", "/extend"):
-        assert client.get(f"/manage/challenges/{other.id}{url}").status_code == 404
-    assert post(client, f"/manage/challenges/{other.id}/publish", {"reason": "x"}).status_code == 404
+        assert client.get(f"/manage/challenges/{other.slug}{url}").status_code == 404
+    assert post(client, f"/manage/challenges/{other.slug}/publish", {"reason": "x"}).status_code == 404
     assert client.get(f"/manage/challenges/new?copy={other.id}").status_code == 404
 
 
@@ -55,7 +55,7 @@ def test_create_from_the_form_makes_a_draft_assigned_to_its_coordinator(
     assert response.status_code == 303
     challenge = session.scalar(select(Challenge).where(Challenge.slug == "web-made"))
     assert challenge is not None and challenge.status == "draft"
-    assert response.headers["location"] == f"/manage/challenges/{challenge.id}"
+    assert response.headers["location"] == f"/manage/challenges/{challenge.slug}"
     assert service.current_definition(challenge) == make_definition(slug="web-made")
     assert session.get(ChallengeCoordinator, (challenge.id, user.id)) is not None
     assert _actions(session, challenge.id) == ["challenge.create"]
@@ -84,6 +84,21 @@ def test_create_with_a_taken_slug_is_refused_at_the_slug(
     assert 'id="slug-error"' in response.text
 
 
+def test_create_with_a_slug_of_digits_only_is_refused_at_the_slug_in_both_languages(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    staff(client, session, clock, email="coco@mindef.example")
+    response = post(client, "/manage/challenges/new", {**form_data(), "slug": "2027", "action": "save"})
+    assert response.status_code == 422
+    assert 'id="slug-error"' in response.text
+    assert "Het webadres moet ten minste één letter bevatten; alleen cijfers zijn niet toegestaan." in response.text
+    client.cookies.set("portal_lang", "en")
+    response = post(client, "/manage/challenges/new", {**form_data(), "slug": "2027", "action": "save"})
+    assert response.status_code == 422
+    assert "The web address needs at least one letter; digits alone are not allowed." in response.text
+    assert session.scalar(select(Challenge).where(Challenge.slug == "2027")) is None
+
+
 def test_add_a_question_re_renders_with_one_more_group(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
@@ -104,12 +119,33 @@ def test_blank_form_renders_one_of_each_group(client: TestClient, session: Sessi
         assert f'id="{field}"' in page.text
 
 
+def test_edit_draft_with_a_new_slug_goes_to_the_new_address(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    challenge = create_challenge(session, publish=False)
+    user = staff(client, session, clock, email="coco@mindef.example")
+    assign(session, challenge, user, clock)
+    refused = post(
+        client, f"/manage/challenges/{challenge.slug}/edit", {**form_data(), "slug": "2027", "action": "save"}
+    )
+    assert refused.status_code == 422
+    assert f'/manage/challenges/{challenge.slug}/edit">' in refused.text
+    data = {**form_data(), "slug": "renamed-challenge", "action": "save"}
+    response = post(client, f"/manage/challenges/{challenge.slug}/edit", data)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/manage/challenges/renamed-challenge"
+    assert client.get("/manage/challenges/renamed-challenge").status_code == 200
+    assert (
+        client.get(f"/manage/challenges/{challenge.id}").headers["location"] == "/manage/challenges/renamed-challenge"
+    )
+
+
 def test_edit_draft_rewrites_the_same_version(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session, publish=False)
     user = staff(client, session, clock, email="coco@mindef.example")
     assign(session, challenge, user, clock)
     data = {**form_data(), "title.nl": "Nieuwe titel", "action": "save"}
-    assert post(client, f"/manage/challenges/{challenge.id}/edit", data).status_code == 303
+    assert post(client, f"/manage/challenges/{challenge.slug}/edit", data).status_code == 303
     session.expire_all()
     assert challenge.current_version == 1
     assert challenge.title_nl == "Nieuwe titel"
@@ -127,9 +163,9 @@ def test_publish_lists_what_is_missing_and_needs_a_reason(
     challenge = create_challenge(session, publish=False, stages=past)
     user = staff(client, session, clock, email="coco@mindef.example")
     assign(session, challenge, user, clock)
-    page = client.get(f"/manage/challenges/{challenge.id}")
+    page = client.get(f"/manage/challenges/{challenge.slug}")
     assert "Minstens één fase heeft een deadline in de toekomst nodig." in page.text
-    response = post(client, f"/manage/challenges/{challenge.id}/publish", {"reason": ""})
+    response = post(client, f"/manage/challenges/{challenge.slug}/publish", {"reason": ""})
     assert response.status_code == 422
     assert 'id="reason-error"' in response.text
     session.expire_all()
@@ -140,7 +176,7 @@ def test_publish_with_a_reason(client: TestClient, session: Session, clock: Froz
     challenge = create_challenge(session, publish=False)
     user = staff(client, session, clock, email="coco@mindef.example")
     assign(session, challenge, user, clock)
-    response = post(client, f"/manage/challenges/{challenge.id}/publish", {"reason": "Klaar voor publicatie"})
+    response = post(client, f"/manage/challenges/{challenge.slug}/publish", {"reason": "Klaar voor publicatie"})
     assert response.status_code == 303
     session.expire_all()
     assert challenge.status == "published"
@@ -152,12 +188,14 @@ def test_cancel_needs_a_reason(client: TestClient, session: Session, clock: Froz
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     response = post(
-        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "cancelled", "status_reason": " "}
+        client, f"/manage/challenges/{challenge.slug}/status", {"status_to": "cancelled", "status_reason": " "}
     )
     assert response.status_code == 422
     assert 'id="status_reason-error"' in response.text
     response = post(
-        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "cancelled", "status_reason": "Geen budget"}
+        client,
+        f"/manage/challenges/{challenge.slug}/status",
+        {"status_to": "cancelled", "status_reason": "Geen budget"},
     )
     assert response.status_code == 303
     session.expire_all()
@@ -169,7 +207,7 @@ def test_status_outside_the_table_is_refused(client: TestClient, session: Sessio
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
     response = post(
-        client, f"/manage/challenges/{challenge.id}/status", {"status_to": "archived", "status_reason": "x"}
+        client, f"/manage/challenges/{challenge.slug}/status", {"status_to": "archived", "status_reason": "x"}
     )
     assert response.status_code == 422
     assert 'id="status_to-error"' in response.text
@@ -181,7 +219,7 @@ def test_preview_shows_the_public_page_with_a_banner(client: TestClient, session
     challenge = create_challenge(session, publish=False)
     user = staff(client, session, clock, email="coco@mindef.example")
     assign(session, challenge, user, clock)
-    page = client.get(f"/manage/challenges/{challenge.id}/preview")
+    page = client.get(f"/manage/challenges/{challenge.slug}/preview")
     assert page.status_code == 200
     assert 'id="preview-banner"' in page.text
     assert "Gewenste operationele effecten" in page.text
@@ -193,7 +231,7 @@ def test_download_then_upload_gives_the_same_challenge(
 ) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    download = client.get(f"/manage/challenges/{challenge.id}/definition.toml")
+    download = client.get(f"/manage/challenges/{challenge.slug}/definition.toml")
     assert download.status_code == 200
     assert download.headers["content-disposition"] == 'attachment; filename="test-challenge.toml"'
     exported = ChallengeDefinition.model_validate(tomllib.loads(download.text))
@@ -210,8 +248,8 @@ def test_download_then_upload_gives_the_same_challenge(
 
     values = {
         "action": "save",
-        **__import__("app.challenges.forms", fromlist=["flatten"]).flatten(
-            __import__("app.challenges.forms", fromlist=["definition_to_raw"]).definition_to_raw(
+        **__import__("app.workspace.challenges.forms", fromlist=["flatten"]).flatten(
+            __import__("app.workspace.challenges.forms", fromlist=["definition_to_raw"]).definition_to_raw(
                 exported.model_copy(update={"slug": "test-challenge-two"})
             )
         ),
@@ -240,7 +278,7 @@ def test_correction_form_shows_frozen_fields_read_only(
 ) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
-    page = client.get(f"/manage/challenges/{challenge.id}/edit")
+    page = client.get(f"/manage/challenges/{challenge.slug}/edit")
     assert page.status_code == 200
     assert 'id="criteria.0.weight" name="criteria.0.weight" value="60"' in page.text
     weight = page.text.split('id="criteria.0.weight"')[1].split(">")[0]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app import i18n
-from app.proposals import documents
-from app.proposals.documents import DocumentRefused, Inspection, inspect_document
+from app.proposals.documents import checks as documents
+from app.proposals.documents.checks import DocumentRefused, Inspection, inspect_document
 from app.proposals.enums import DocumentKind
 from tests import pdfs
 
@@ -282,7 +282,7 @@ def test_every_message_of_uploads_and_documents_has_a_dutch_translation() -> Non
     root = Path(documents.__file__).parent
     messages = {
         message
-        for module in ("documents.py", "uploads.py")
+        for module in ("checks.py", "uploads.py")
         for _line, message, _comments, _context in extract_from_file(
             "python", str(root / module), keywords=i18n.EXTRACT_KEYWORDS
         )

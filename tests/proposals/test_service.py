@@ -15,8 +15,12 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor
 from app.clock import FrozenClock
 from app.notifications.models import OutboxMessage
-from app.proposals import service
+from app.proposals import service as proposal_service
+from app.proposals.documents import service as document_service
+from app.proposals.drafts import service as draft_service
 from app.proposals.models import Proposal, ProposalVersion
+from app.proposals.submissions import receipts
+from app.proposals.submissions import service as submission_service
 from app.storage import LocalBlobStore
 from tests.factories import LINKS, create_challenge, definition_data
 from tests.pdfs import pdf_bytes
@@ -39,14 +43,14 @@ def _ready(session: Session, challenge: Any, n: int, now: Any, blobs: LocalBlobS
         session, email=f"u{n}@org{n}.example", name=f"Org{n} B.V.", kvk=f"{n:08d}", at=now
     )
     stage = challenge.stages[stage_index]
-    proposal = service.start_proposal(
+    proposal = draft_service.start_proposal(
         session, challenge=challenge, stage=stage, organisation=organisation, user=user, actor=_actor(user), now=now
     )
-    service.save_answers(
+    draft_service.save_answers(
         session, proposal=proposal, values={"q_summary": f"Voorstel {n}", "trl": "5"}, actor=_actor(user), now=now
     )
     data = pdf_bytes(text=f"brief {n}")
-    document = service.StoredDocument(
+    document = document_service.StoredDocument(
         sha256=blobs.put_bytes(data),
         size_bytes=len(data),
         original_name="b.pdf",
@@ -54,7 +58,7 @@ def _ready(session: Session, challenge: Any, n: int, now: Any, blobs: LocalBlobS
         media_type="application/pdf",
         pages=1,
     )
-    service.attach_document(
+    document_service.attach_document(
         session, proposal=proposal, question_key="brief", document=document, actor=_actor(user), now=now
     )
     session.commit()
@@ -64,7 +68,7 @@ def _ready(session: Session, challenge: Any, n: int, now: Any, blobs: LocalBlobS
 def _submit(
     session: Session, proposal: Proposal, user: Any, blobs: LocalBlobStore, now: Any, key: str
 ) -> ProposalVersion:
-    version = service.submit_proposal(
+    version = submission_service.submit_proposal(
         session,
         proposal=proposal,
         declarations=DECLARED,
@@ -87,11 +91,13 @@ def test_counts_per_stage_tell_only_numbers(session: Session, clock: FrozenClock
     _, p3 = _ready(session, challenge, 3, now, blobs)
     _submit(session, p1, user1, blobs, now, "a")
     _submit(session, p2, user2, blobs, now, "b")
-    service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now, links=LINKS)
+    submission_service.withdraw_proposal(session, proposal=p2, actor=_actor(user2), now=now, links=LINKS)
     session.commit()
-    counts = service.count_proposals(session, challenge_id=challenge.id)
-    assert counts == {"brief": service.ProposalCounts(drafts=1, submitted=1, withdrawn=1, reconfirmation_due=0)}
-    assert service.organisation_ids_with_proposals(session, challenge_id=challenge.id) == {
+    counts = proposal_service.count_proposals(session, challenge_id=challenge.id)
+    assert counts == {
+        "brief": proposal_service.ProposalCounts(drafts=1, submitted=1, withdrawn=1, reconfirmation_due=0)
+    }
+    assert proposal_service.organisation_ids_with_proposals(session, challenge_id=challenge.id) == {
         p1.organisation_id,
         p2.organisation_id,
         p3.organisation_id,
@@ -108,9 +114,11 @@ def test_the_last_version_before_the_deadline_stands(
     second = _submit(session, proposal, user, blobs, later, "second")
     withdrawn_user, withdrawn = _ready(session, challenge, 2, clock.now(), blobs)
     _submit(session, withdrawn, withdrawn_user, blobs, clock.now(), "w")
-    service.withdraw_proposal(session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later, links=LINKS)
+    submission_service.withdraw_proposal(
+        session, proposal=withdrawn, actor=_actor(withdrawn_user), now=later, links=LINKS
+    )
     session.commit()
-    standing = service.standing_versions(session, stage_id=challenge.stages[0].id)
+    standing = proposal_service.standing_versions(session, stage_id=challenge.stages[0].id)
     assert [(v.proposal_id, v.number) for v in standing] == [(proposal.id, 2)]
     assert standing[0].id == second.id
 
@@ -131,11 +139,13 @@ def test_a_tampered_document_fails_the_receipt_check(
     challenge = create_challenge(session)
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     version = _submit(session, proposal, user, blobs, clock.now(), "k")
-    assert service.check_receipt(session, proposal=proposal, code=version.receipt_hash.upper(), store=blobs).valid
+    assert submission_service.check_receipt(
+        session, proposal=proposal, code=version.receipt_hash.upper(), store=blobs
+    ).valid
     sha = version.documents[0].sha256
     path = blobs.root / sha[:2] / sha[2:4] / sha
     path.write_bytes(path.read_bytes() + b"tampered")
-    check = service.check_receipt(session, proposal=proposal, code=version.receipt_hash, store=blobs)
+    check = submission_service.check_receipt(session, proposal=proposal, code=version.receipt_hash, store=blobs)
     assert check.version is not None and check.content_intact and not check.documents_intact and not check.valid
 
 
@@ -146,7 +156,7 @@ def test_correction_requires_reconfirmation_and_tells_members(
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     _submit(session, proposal, user, blobs, clock.now(), "k")
     _ready(session, challenge, 2, clock.now(), blobs)  # a draft is not asked to re-confirm
-    marked = service.require_reconfirmation(
+    marked = submission_service.require_reconfirmation(
         session,
         challenge=challenge,
         reason="Criterium verduidelijkt",
@@ -156,10 +166,10 @@ def test_correction_requires_reconfirmation_and_tells_members(
     )
     session.commit()
     assert marked == 1
-    assert service.count_proposals(session, challenge_id=challenge.id)["brief"].reconfirmation_due == 1
+    assert proposal_service.count_proposals(session, challenge_id=challenge.id)["brief"].reconfirmation_due == 1
     mails = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "proposal_reconfirm")).all()
     assert [m.to_address for m in mails] == [user.email] and "Criterium verduidelijkt" in mails[0].body_text
-    version = service.reconfirm_proposal(
+    version = submission_service.reconfirm_proposal(
         session, proposal=proposal, idempotency_key="r", user=user, actor=_actor(user), now=clock.now(), links=LINKS
     )
     session.commit()
@@ -181,13 +191,13 @@ def test_invitation_to_the_next_stage_prefills_the_consortium(
     challenge = create_challenge(session, stages=[base, second])
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     _submit(session, proposal, user, blobs, clock.now(), "k")
-    invited = service.invite_to_stage(
+    invited = submission_service.invite_to_stage(
         session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     session.commit()
     assert invited.stage_id == challenge.stages[1].id and invited.invited_at == clock.now()
     assert invited.draft["lead"] == {"role": "", "share": "100"} and invited.draft["trl"] == "5"
-    again = service.invite_to_stage(
+    again = submission_service.invite_to_stage(
         session, proposal=proposal, stage=challenge.stages[1], actor=Actor.system(), now=clock.now(), links=LINKS
     )
     assert again.id == invited.id
@@ -207,5 +217,5 @@ def test_receipt_covers_every_document_hash(session: Session, clock: FrozenClock
     other["documents"]["brief"]["sha256"] = hashlib.sha256(b"another brief").hexdigest()
     assert set(other["documents"]) == {"brief"} and other != same
     received = version.received_at
-    assert service.receipt_hash(same, number=version.number, received_at=received) == version.receipt_hash
-    assert service.receipt_hash(other, number=version.number, received_at=received) != version.receipt_hash
+    assert receipts.receipt_hash(same, number=version.number, received_at=received) == version.receipt_hash
+    assert receipts.receipt_hash(other, number=version.number, received_at=received) != version.receipt_hash

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from starlette.responses import Response
 
 from app.errors import DomainError
-from app.proposals.uploads import (
+from app.proposals.documents.uploads import (
     FRAMING_ALLOWANCE,
     MAX_FIELDS_BYTES,
     ReceivedFile,
@@ -260,7 +260,7 @@ def test_receive_file_stops_reading_bytes_after_the_closing_boundary(store: Loca
 
 
 def test_upload_too_large_says_the_limit_in_megabytes() -> None:
-    from app.proposals.uploads import too_large
+    from app.proposals.documents.uploads import too_large
 
     assert too_large(150 * MIB).params == {"limit": 150}
     assert too_large(MIB // 2).params == {"limit": 0.5}

@@ -63,10 +63,10 @@ def _post(client: TestClient, url: str, data: dict[str, str] | None = None) -> A
 def _published(session: Session, setup: Setup, now: Any) -> NotaEntry:
     entry = ask(session, setup.challenge, setup.asker, now=now, organisation_id=setup.organisation.id)
     answer(session, setup.challenge, entry, setup.coordinator, now=now)
-    from app.questions import service
+    from app.questions.nota import service as nota_service
     from tests.questions.helpers import actor
 
-    service.publish(session, challenge=setup.challenge, actor=actor(setup.coordinator), now=now, links=LINKS)
+    nota_service.publish(session, challenge=setup.challenge, actor=actor(setup.coordinator), now=now, links=LINKS)
     session.commit()
     return entry
 

@@ -19,6 +19,7 @@ from app.organisations.models import Membership, Organisation
 from app.questions import service
 from app.questions.enums import EntryStatus
 from app.questions.models import NotaEntry
+from app.questions.nota import service as nota_service
 from tests.factories import LINKS, create_challenge, create_user
 from tests.questions.helpers import (
     ASKER_TEXT,
@@ -158,7 +159,7 @@ def test_count_open_questions_counts_unpublished_questions_only(session: Session
     ask(session, challenge, asker, now=clock.now())
     assert service.count_open_questions(session, challenge_id=challenge.id) == 2
     answer(session, challenge, first, coordinator, now=clock.now())
-    service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     assert service.count_open_questions(session, challenge_id=challenge.id) == 1
 
 
@@ -169,7 +170,7 @@ def test_publish_without_approved_entries_is_refused(session: Session, clock: Fr
     challenge, coordinator, asker = world
     ask(session, challenge, asker, now=clock.now())
     with pytest.raises(ValidationFailed) as refused:
-        service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+        nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     assert [e.path for e in refused.value.errors] == ["publish"]
 
 
@@ -178,11 +179,11 @@ def test_publish_numbers_entries_stably_across_versions(session: Session, clock:
     first, second, third = (ask(session, challenge, asker, now=clock.now(), text=f"Vraag {n}") for n in range(3))
     answer(session, challenge, first, coordinator, now=clock.now())
     answer(session, challenge, third, coordinator, now=clock.now())
-    v1 = service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    v1 = nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     session.commit()
     clock.advance(timedelta(days=1))
     answer(session, challenge, second, coordinator, now=clock.now())
-    v2 = service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    v2 = nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     session.commit()
     assert (first.number, third.number, second.number) == (1, 2, 3)
     assert (v1.number, v2.number) == (1, 2)
@@ -195,7 +196,7 @@ def test_publish_numbers_entries_stably_across_versions(session: Session, clock:
 def test_publish_records_the_content_hash_in_the_audit_chain(session: Session, clock: FrozenClock, world) -> None:  # type: ignore[no-untyped-def]
     challenge, coordinator, asker = world
     answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
-    version = service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    version = nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     session.commit()
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "nota.publish")).one()
     assert event.data == {"challenge": challenge.slug, "version": 1, "sha256": version.content_hash, "entries": [1]}
@@ -211,7 +212,7 @@ def test_published_content_never_names_the_asker(session: Session, clock: Frozen
     session.commit()
     entry = ask(session, challenge, asker, now=clock.now(), organisation_id=organisation.id)
     answer(session, challenge, entry, coordinator, now=clock.now())
-    version = service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    version = nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     published = canonical_json(version.content)
     for secret in ("Alice Alpha", "alice@alpha.example", "Alpha Geheim", "11111111", "Alphen", ASKER_TEXT):
         assert secret not in published
@@ -222,7 +223,7 @@ def test_published_content_never_names_the_asker(session: Session, clock: Frozen
 def test_published_entry_can_no_longer_be_changed(session: Session, clock: FrozenClock, world) -> None:  # type: ignore[no-untyped-def]
     challenge, coordinator, asker = world
     entry = answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
-    service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     with pytest.raises(InvalidTransition):
         service.save_answer(
             session,
@@ -239,7 +240,7 @@ def test_published_entry_can_no_longer_be_changed(session: Session, clock: Froze
 def test_nota_version_rows_refuse_update(session: Session, clock: FrozenClock, world) -> None:  # type: ignore[no-untyped-def]
     challenge, coordinator, asker = world
     answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
-    service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     session.commit()
     savepoint = session.begin_nested()
     with pytest.raises(DBAPIError, match="immutable"):
@@ -254,7 +255,7 @@ def test_announce_publishes_a_new_version_with_the_announcement(session: Session
         session, challenge=challenge, user=follower, follow=True, actor=actor(follower), now=clock.now()
     )
     answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
-    version = service.announce(
+    version = nota_service.announce(
         session,
         challenge=challenge,
         title_nl="Termijn verlengd",
@@ -277,7 +278,7 @@ def test_announce_publishes_a_new_version_with_the_announcement(session: Session
 def test_announce_without_a_title_is_refused(session: Session, clock: FrozenClock, world) -> None:  # type: ignore[no-untyped-def]
     challenge, coordinator, _ = world
     with pytest.raises(ValidationFailed) as refused:
-        service.announce(
+        nota_service.announce(
             session,
             challenge=challenge,
             title_nl=" ",
@@ -321,9 +322,11 @@ def test_publish_mails_followers_and_members_each_once_in_their_language(
         service.set_following(session, challenge=challenge, user=user, follow=True, actor=actor(user), now=now)
     service.set_following(session, challenge=challenge, user=stopped, follow=False, actor=actor(stopped), now=now)
     session.commit()
-    monkeypatch.setattr(service, "organisation_ids_with_proposals", lambda session, *, challenge_id: {organisation.id})
+    monkeypatch.setattr(
+        nota_service, "organisation_ids_with_proposals", lambda session, *, challenge_id: {organisation.id}
+    )
     answer(session, challenge, ask(session, challenge, asker, now=now), coordinator, now=now)
-    service.publish(session, challenge=challenge, actor=actor(coordinator), now=now, links=LINKS)
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=now, links=LINKS)
     mails = _outbox(session, "nota_published")
     assert [(m.to_address, m.language) for m in mails] == [
         ("both@bravo.example", "nl"),
@@ -373,7 +376,7 @@ def test_notification_recipients_are_members_of_organisations_with_proposals(
         session.add(Membership(organisation_id=organisation.id, user_id=member.id, role="admin", joined_at=now))
         members.append(member)
     session.commit()
-    recipients = service.notification_recipients(session, challenge_id=challenge.id)
+    recipients = nota_service.notification_recipients(session, challenge_id=challenge.id)
     assert [user.email for user in recipients] == ["member0@org.example", "member1@org.example"]
 
 
@@ -394,6 +397,6 @@ def test_entry_statuses_for_the_asker(session: Session, clock: FrozenClock, worl
     other = create_user(session, email="other@example.nl")
     ask(session, challenge, other, now=clock.now(), text="Andere vraag")
     answer(session, challenge, entry, coordinator, now=clock.now())
-    service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     mine = service.list_my_questions(session, challenge_id=challenge.id, user_id=asker.id)
     assert [(e.status, e.number) for e in mine] == [(EntryStatus.PUBLISHED.value, 1)]

@@ -264,6 +264,7 @@ def _release_one(
     assert decision is not None
     _move(session, decision, DecisionStatus.RELEASED, actor=actor, now=now)
     decision.released_at = now
+    item.standing.proposal.decision_released_at = now
     decision.released_scores = {
         key: {"score": row.score, "rationale": row.rationale, "title": titles[key].model_dump()}
         for key, row in item.consensus.items()
@@ -392,8 +393,8 @@ def invite_shortlisted(
     session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> int:
     """Invite the companies of released 'invite' decisions to the next stage (a prefilled draft each)."""
-    from app.proposals import service as proposal_service
     from app.proposals.models import Proposal
+    from app.proposals.submissions import service as proposal_service
 
     target = next_stage(challenge, stage)
     if target is None:

@@ -292,6 +292,10 @@ _TYPE_TAGS = frozenset(QUESTION_TYPES)
 # The schema's own messages (English) and the msgids that say the same in the user's language.
 _SCHEMA_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^tags must not repeat$"), N_("Tags must not repeat.")),
+    (
+        re.compile(r"^a slug needs at least one letter$"),
+        N_("The web address needs at least one letter; digits alone are not allowed."),
+    ),
     (re.compile(r"^trl\.min must not exceed trl\.max$"), N_("The lowest TRL must not exceed the highest.")),
     (re.compile(r"^min must not exceed max$"), N_("The minimum must not exceed the maximum.")),
     (re.compile(r"^option keys must be unique$"), N_("Option keys must be unique.")),

@@ -11,13 +11,14 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import AdminUser
 from app.accounts.models import User
-from app.challenges import administration, manage
+from app.challenges.dependencies import ManagedChallenge
 from app.challenges.enums import TaxonomyKind
-from app.challenges.manage_pages import challenge_page
 from app.challenges.schemas import TaxonomyTermForm
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
+from app.workspace.administration import service as administration
+from app.workspace.challenges.views import challenge_page
 
 router = APIRouter()
 
@@ -25,17 +26,16 @@ router = APIRouter()
 # --- coordinators (administrators) --------------------------------------------------------------------
 
 
-@router.post("/manage/challenges/{challenge_id}/coordinators", name="manage_coordinator_add")
+@router.post("/manage/challenges/{slug}/coordinators", name="manage_coordinator_add")
 def manage_coordinator_add(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: AdminUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         administration.assign_coordinator(
@@ -43,7 +43,6 @@ def manage_coordinator_add(
         )
     except ValidationFailed as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         errors = [FieldError("coordinator_email", e.message, e.params) for e in failed.errors]
         return challenge_page(
             request,
@@ -56,17 +55,16 @@ def manage_coordinator_add(
             status_code=422,
         )
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
-@router.post("/manage/challenges/{challenge_id}/coordinators/{user_id}/remove", name="manage_coordinator_remove")
+@router.post("/manage/challenges/{slug}/coordinators/{user_id}/remove", name="manage_coordinator_remove")
 def manage_coordinator_remove(
-    request: Request, challenge_id: int, user_id: int, db: DbSession, now: Now, user: AdminUser
+    request: Request, challenge: ManagedChallenge, user_id: int, db: DbSession, now: Now, user: AdminUser
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     administration.remove_coordinator(db, challenge=challenge, user_id=user_id, actor=actor_of(request, user), now=now)
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
 # --- taxonomies (administrators) --------------------------------------------------------------------

@@ -1,25 +1,8 @@
-"""Several worker processes behind one port, each new connection given to the least busy worker.
-
-uvicorn's own multi-process mode lets every worker accept from the shared listening socket. Whichever
-worker's event loop wakes first takes the connection, whatever it already has, so at moments one worker
-serves noticeably more clients than the other while both get the same share of the CPU: the clients of the
-busier one wait longer. In a deadline rush (``bench/deadline_rush.py``) that was the whole difference between
-the median and the slowest submissions.
-
-Here the supervisor process alone accepts. It hands each connection (the file descriptor, over a Unix
-socket pair: ``SCM_RIGHTS``) to the worker with the fewest open connections, taking turns between equals,
-and each worker reports back when one of its connections closes. No request bytes pass through the
-supervisor. Node.js's cluster module distributes connections from its primary in the same way, for the same
-reason. A worker that dies is replaced at once (the supervisor does not wait for it); a worker told to stop
-first says so and hands back any connection given to it meanwhile, for another worker; while no worker is
-ready, connections wait in the listening socket's backlog. A worker that fails to start stops the whole
-server (a configuration error does not become a restart loop). SIGTERM or SIGINT: the supervisor stops
-accepting and the workers finish the requests in flight (uvicorn's graceful shutdown).
-"""
+"""The supervisor process: accepts on the listening socket and hands each connection to the least busy worker
+(see ``app.serving``)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -29,41 +12,21 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 import uvicorn
 
+from app.serving.channel import CLOSED, GIVE, NO_MORE, READY, RETURN, STOPPING, next_message
+from app.serving.worker import worker_main
+
 logger = logging.getLogger("uvicorn.error")
 
-# Messages on a worker's channel. Worker to supervisor: READY, STOPPING, CLOSED (one byte per connection
-# closed), RETURN (with connections it will not serve). Supervisor to worker: GIVE (with a connection),
-# NO_MORE (nothing more will be given: the answer to STOPPING, or the supervisor's own stop).
-READY = b"r"
-STOPPING = b"s"
-CLOSED = b"c"
-RETURN = b"b"
-GIVE = b"g"
-NO_MORE = b"n"
-NO_MORE_SECONDS = 2.0
-"""How long a stopping worker waits for the supervisor's NO_MORE before it stops reading its channel."""
 ACCEPT_PAUSE_SECONDS = 0.5
 STOP_SECONDS = 35.0
 """How long the supervisor waits for a stopping worker (uvicorn's own graceful timeout is unset: it waits for
 the requests in flight) before it kills it."""
-
-
-def _next_message(channel: socket.socket) -> tuple[bytes, list[int]] | None:
-    """The next message on a channel with the descriptors it carries; None if none waits, b"" at its end."""
-    try:
-        message, fds, _flags, _address = socket.recv_fds(channel, 4096, 16)
-    except BlockingIOError:
-        return None
-    except OSError:  # the other side has gone
-        return b"", []
-    return message, fds
 
 
 # --- choosing a worker -------------------------------------------------------------------------------
@@ -102,138 +65,6 @@ class Balancer:
         return best
 
 
-# --- the worker process ------------------------------------------------------------------------------
-
-
-def _counted(protocol_class: type[asyncio.Protocol], closed: Callable[[], None]) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, telling the supervisor when its connection ends."""
-
-    class Counted(protocol_class):  # type: ignore[valid-type,misc]
-        def connection_lost(self, exc: Exception | None) -> None:
-            try:
-                super().connection_lost(exc)
-            finally:
-                closed()
-
-    return Counted
-
-
-class Worker(uvicorn.Server):
-    """A uvicorn server without a listening socket of its own: it serves the connections the supervisor sends.
-
-    ``sockets`` (as uvicorn passes them to a worker) holds one socket: the channel to the supervisor."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self._channel: socket.socket | None = None
-        self._unreported = 0
-        self._pending: set[asyncio.Task[Any]] = set()
-        self._stopping = False
-        self._no_more: asyncio.Event | None = None
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        assert sockets is not None and len(sockets) == 1, "a worker takes exactly its channel to the supervisor"
-        await super().startup(sockets=[])
-        self._channel = sockets[0]
-        self._channel.setblocking(False)
-        config = self.config
-        protocol_class = _counted(config.http_protocol_class, self._connection_closed)
-
-        def create_protocol() -> asyncio.Protocol:
-            return protocol_class(  # type: ignore[call-arg]
-                config=config, server_state=self.server_state, app_state=self.lifespan.state
-            )
-
-        self._create_protocol = create_protocol
-        self._no_more = asyncio.Event()
-        asyncio.get_running_loop().add_reader(self._channel.fileno(), self._receive)
-        self._report(READY)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Tell the supervisor, hand back what it sends until it has heard, then uvicorn's graceful shutdown."""
-        if self._channel is not None and self._channel.fileno() >= 0 and self._no_more is not None:
-            self._stopping = True
-            self._report(STOPPING)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._no_more.wait(), NO_MORE_SECONDS)
-            asyncio.get_running_loop().remove_reader(self._channel.fileno())
-        await super().shutdown(sockets=sockets)
-
-    def _receive(self) -> None:
-        """Take every connection the supervisor has sent; stop serving if the supervisor is gone."""
-        assert self._channel is not None
-        loop = asyncio.get_running_loop()
-        while (received := _next_message(self._channel)) is not None:
-            message, fds = received
-            if not message:
-                if not self._stopping:
-                    logger.error("The supervisor has gone; this worker stops.")
-                loop.remove_reader(self._channel.fileno())
-                self.should_exit = True
-                if self._no_more is not None:
-                    self._no_more.set()
-                return
-            if message == NO_MORE:
-                if self._no_more is not None:
-                    self._no_more.set()
-                continue
-            if self._stopping:
-                self._hand_back(fds)
-                continue
-            for fd in fds:
-                task = loop.create_task(self._serve_connection(socket.socket(fileno=fd)))
-                self._pending.add(task)
-                task.add_done_callback(self._pending.discard)
-
-    def _hand_back(self, fds: list[int]) -> None:
-        """Connections given while this worker was stopping go back to the supervisor, for another worker."""
-        assert self._channel is not None
-        try:
-            socket.send_fds(self._channel, [RETURN], fds)
-        except OSError as error:
-            logger.error("Could not hand back %d connection(s) to the supervisor: %s", len(fds), error)
-        finally:
-            for fd in fds:
-                os.close(fd)
-
-    async def _serve_connection(self, connection: socket.socket) -> None:
-        try:
-            await asyncio.get_running_loop().connect_accepted_socket(self._create_protocol, connection)
-        except OSError:
-            connection.close()
-            self._connection_closed()
-
-    def _connection_closed(self) -> None:
-        self._unreported += 1
-        self._report_closed()
-
-    def _report(self, message: bytes) -> None:
-        """One message to the supervisor; closings not yet reported go with the next one."""
-        if self._channel is None:
-            return
-        try:
-            self._channel.send(message)
-        except BlockingIOError:  # the supervisor is behind: report these closings a moment later
-            if message[:1] == CLOSED:
-                asyncio.get_running_loop().call_later(0.05, self._report_closed)
-            return
-        except OSError:  # the supervisor has gone: _receive sees the end of file and stops the worker
-            return
-        if message[:1] == CLOSED:
-            self._unreported = 0
-
-    def _report_closed(self) -> None:
-        if self._unreported:
-            self._report(CLOSED * self._unreported)
-
-
-def _worker_main(config: uvicorn.Config, channel: socket.socket) -> None:
-    """The worker process (spawned, as uvicorn spawns its workers)."""
-    config.configure_logging()
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C reaches every process; no traceback for it
-        Worker(config).run(sockets=[channel])
-
-
 # --- the supervisor ----------------------------------------------------------------------------------
 
 
@@ -246,7 +77,7 @@ class _Process:
 
 
 class Supervisor:
-    """Accepts on the listening socket and hands every connection to a worker (see the module's text)."""
+    """Accepts on the listening socket and hands every connection to a worker (see ``app.serving``)."""
 
     def __init__(self, config: uvicorn.Config, workers: int) -> None:
         if workers < 1:
@@ -320,7 +151,7 @@ class Supervisor:
     def _start(self, index: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         process = self._context.Process(
-            target=_worker_main, kwargs={"config": self.config, "channel": theirs}, name=f"portal-worker-{index}"
+            target=worker_main, kwargs={"config": self.config, "channel": theirs}, name=f"portal-worker-{index}"
         )
         process.start()
         theirs.close()
@@ -333,7 +164,7 @@ class Supervisor:
         """Messages of one worker: ready, connections closed, or (at end of file) its end."""
         entry = self.processes[index]
         assert entry is not None
-        while (received := _next_message(entry.channel)) is not None:
+        while (received := next_message(entry.channel)) is not None:
             message, fds = received
             if not message:
                 self._forget(index)
@@ -460,6 +291,3 @@ def _drain(wake: socket.socket) -> None:
 def serve(config: uvicorn.Config, workers: int) -> None:
     """Serve with ``workers`` balanced worker processes; exits the process with the supervisor's status."""
     sys.exit(Supervisor(config, workers).run())
-
-
-__all__: Sequence[str] = ["Balancer", "Supervisor", "Worker", "WorkerLoad", "serve"]

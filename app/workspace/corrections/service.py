@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
-from app.challenges import service
+from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
-from app.challenges.forms import definition_errors
-from app.challenges.manage import REASON_REQUIRED, check_tags
 from app.challenges.models import Challenge, ChallengeStage
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import AMSTERDAM, local_to_utc
@@ -29,7 +27,10 @@ from app.i18n import N_
 from app.links import Links
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
-from app.questions import service as question_service
+from app.proposals.submissions import service as submission_service
+from app.questions.nota import service as question_service
+from app.workspace.challenges.forms import definition_errors
+from app.workspace.challenges.service import REASON_REQUIRED, check_tags
 
 # --- corrections and extensions after publication -------------------------------------------------
 
@@ -121,7 +122,7 @@ def correct_challenge(
     """
     if challenge.status != ChallengeStatus.PUBLISHED.value:
         raise InvalidTransition(current=challenge.status, to="correct")
-    before = service.current_definition(challenge)
+    before = challenge_service.current_definition(challenge)
     errors = _check_frozen(before, definition)
     changes: list[DeadlineChange] = []
     if not errors:
@@ -133,9 +134,9 @@ def correct_challenge(
         raise ValidationFailed(errors)
     text = (reason or "").strip()
     check_tags(session, definition)
-    if service.definition_hash(definition) == service.current_definition_hash(challenge):
+    if challenge_service.definition_hash(definition) == challenge_service.current_definition_hash(challenge):
         raise ValidationFailed([FieldError("__all__", N_("Nothing was changed."))])
-    service.save_definition(session, definition=definition, actor=actor, now=now, reason=text)
+    challenge_service.save_definition(session, definition=definition, actor=actor, now=now, reason=text)
     record_event(
         session,
         actor=actor,
@@ -193,7 +194,7 @@ def extend_deadline(
         raise ValidationFailed([FieldError("stage", N_("The deadline has passed; it cannot move."))])
     if local_to_utc(deadline_local) <= stage.deadline_at:
         raise ValidationFailed([FieldError("deadline", N_("The new deadline must be later than the current one."))])
-    data = service.current_definition(challenge).model_dump(mode="python")
+    data = challenge_service.current_definition(challenge).model_dump(mode="python")
     for spec in data["stages"]:
         if spec["key"] == stage_key:
             spec["deadline"] = deadline_local.replace(tzinfo=None, second=0, microsecond=0)
@@ -205,7 +206,7 @@ def extend_deadline(
         ) from None
     text = (reason or "").strip()
     old = stage.deadline_at
-    service.save_definition(session, definition=definition, actor=actor, now=now, reason=text)
+    challenge_service.save_definition(session, definition=definition, actor=actor, now=now, reason=text)
     told = _record_extension(
         session,
         challenge=challenge,
@@ -293,7 +294,7 @@ def _organisations_with_proposals(session: Session, *, challenge_id: int) -> set
 def _require_reconfirmation(
     session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime, links: Links
 ) -> int:
-    return proposal_service.require_reconfirmation(
+    return submission_service.require_reconfirmation(
         session, challenge=challenge, reason=reason, actor=actor, now=now, links=links
     )
 

@@ -1,10 +1,12 @@
-"""Coordinator pages under ``/manage``: dashboard, the definition form, lifecycle, corrections and extensions.
+"""Coordinator pages under ``/manage``: the dashboard, a challenge's page, the definition form and the lifecycle.
 
-The administrators' pages (coordinators, taxonomies) are in ``administration_views``, included here."""
+Deadline extensions are in ``app.workspace.corrections.views``, the administrators' pages (coordinators,
+taxonomies) in ``app.workspace.administration.views``."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +15,69 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import CoordinatorUser
-from app.challenges import administration, administration_views, corrections, forms, manage, service
+from app.challenges import service as challenge_service
 from app.challenges.definitions import to_toml
-from app.challenges.enums import STATUS_LABELS, ChallengeStatus, TaxonomyKind
-from app.challenges.manage_pages import challenge_page
+from app.challenges.dependencies import ManagedChallenge
+from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus, TaxonomyKind
 from app.challenges.models import Challenge
+from app.challenges.permissions import is_administrator
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
-from app.web import AppSettings, DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render, see_other
+from app.web import (
+    AppSettings,
+    DbSession,
+    Language,
+    Now,
+    PostedForm,
+    SmallUpload,
+    actor_of,
+    moved_permanently,
+    render,
+    see_other,
+)
+from app.workspace.administration import service as administration
+from app.workspace.challenges import forms
+from app.workspace.challenges import service as manage
+from app.workspace.corrections import service as corrections
 
 router = APIRouter()
-router.include_router(administration_views.router)
 
 MAX_DEFINITION_BYTES = 256 * 1024
+
+
+# --- old links by numeric id -------------------------------------------------------------------------
+# The workspace's pages were /manage/challenges/{id}/... before they were keyed by slug, and e-mails and
+# bookmarks still hold such links. Declared before the slug routes; a slug is never digits alone (the
+# definition schema refuses it), so an id cannot be taken for a slug.
+OLD_PAGES = {
+    "": "manage_challenge",
+    "/edit": "manage_challenge_edit",
+    "/preview": "manage_challenge_preview",
+    "/definition.toml": "manage_challenge_download",
+    "/extend": "manage_challenge_extend",
+}
+
+
+def _moved(route: str) -> Callable[..., Response]:
+    def moved(request: Request, challenge_id: int, db: DbSession, user: CoordinatorUser) -> Response:
+        """308 to the page's slug URL for a user who manages the challenge; 404 for anyone else (ids leak no slugs)."""
+        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+        return moved_permanently(request, route, slug=challenge.slug)
+
+    return moved
+
+
+for _suffix, _route in OLD_PAGES.items():
+    router.add_api_route(
+        "/manage/challenges/{challenge_id:int}" + _suffix,
+        _moved(_route),
+        methods=["GET"],
+        name=f"{_route}_by_id",
+        include_in_schema=False,
+    )
 
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -39,23 +88,51 @@ def manage_dashboard(request: Request, db: DbSession, now: Now, user: Coordinato
     challenges = manage.list_managed_challenges(db, user=user)
     context = {
         "challenges": challenges,
-        "current": {c.id: service.current_stage(c, now) for c in challenges},
-        "public_phases": {c.id: service.public_phase(c, now) for c in challenges},
+        "current": {c.id: challenge_service.current_stage(c, now) for c in challenges},
+        "public_phases": {c.id: challenge_service.public_phase(c, now) for c in challenges},
     }
     return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
 
 
-@router.post("/manage/challenges/{challenge_id}/publish", name="manage_challenge_publish")
+def challenge_page(
+    request: Request,
+    db: DbSession,
+    challenge: Challenge,
+    *,
+    now: datetime,
+    language: str,
+    errors: list[FieldError] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A challenge's page in the workspace, also re-rendered with the errors of a form on it."""
+    current = ChallengeStatus(challenge.status)
+    context = {
+        "challenge": challenge,
+        "dashboard": manage.challenge_dashboard(db, challenge=challenge, now=now),
+        "problems": manage.publication_problems(db, challenge=challenge, now=now)
+        if current == ChallengeStatus.DRAFT
+        else [],
+        "transitions": sorted(s.value for s in ALLOWED_TRANSITIONS[current] if s != ChallengeStatus.PUBLISHED),
+        "errors": translate_errors(language, errors or []),
+        "values": values or {},
+        "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
+    }
+    context["status_labels"] = STATUS_LABELS
+    context["public_phase"] = challenge_service.public_phase(challenge, now)
+    return render(request, "challenges/manage/challenge.html", context, status_code=status_code)
+
+
+@router.post("/manage/challenges/{slug}/publish", name="manage_challenge_publish")
 def manage_challenge_publish(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: CoordinatorUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         manage.publish_challenge(
@@ -63,25 +140,23 @@ def manage_challenge_publish(
         )
     except ValidationFailed as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         return challenge_page(
             request, db, challenge, now=now, language=language, errors=failed.errors, values=values, status_code=422
         )
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
-@router.post("/manage/challenges/{challenge_id}/status", name="manage_challenge_status")
+@router.post("/manage/challenges/{slug}/status", name="manage_challenge_status")
 def manage_challenge_status(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
     user: CoordinatorUser,
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     values = form_values(posted)
     try:
         to = ChallengeStatus(str(values.get("status_to", "")))
@@ -94,14 +169,13 @@ def manage_challenge_status(
         manage.change_status(db, challenge=challenge, to=to, reason=reason, actor=actor_of(request, user), now=now)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
         found = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("to", failed.message)]
         errors = [FieldError(f"status_{e.path}", e.message, e.params) for e in found]
         return challenge_page(
             request, db, challenge, now=now, language=language, errors=errors, values=values, status_code=422
         )
     db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)
+    return see_other(request, "manage_challenge", slug=challenge.slug)
 
 
 # --- the definition form: new, copy, upload, edit, correct -----------------------------------------
@@ -150,7 +224,7 @@ def manage_challenge_new(
     raw = forms.blank_form()
     if copy is not None:
         source = manage.get_copyable_challenge(db, challenge_id=copy, user=user)
-        raw = forms.definition_to_raw(service.current_definition(source))
+        raw = forms.definition_to_raw(challenge_service.current_definition(source))
         raw["slug"] = f"{source.slug}-copy"[:80]
     return _form_page(request, db, raw=raw, mode="new", language=language)
 
@@ -170,18 +244,17 @@ def manage_challenge_create(
                 db, definition=definition, user=user, actor=actor_of(request, user), now=now
             )
             db.commit()
-            return see_other(request, "manage_challenge", challenge_id=challenge.id)
+            return see_other(request, "manage_challenge", slug=challenge.slug)
         except ValidationFailed as failed:
             db.rollback()
             errors = failed.errors
     return _form_page(request, db, raw=raw, mode="new", language=language, errors=errors, status_code=422)
 
 
-@router.get("/manage/challenges/{challenge_id}", name="manage_challenge")
+@router.get("/manage/challenges/{slug}", name="manage_challenge")
 def manage_challenge(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
+    request: Request, challenge: ManagedChallenge, db: DbSession, now: Now, language: Language
 ) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     return challenge_page(request, db, challenge, now=now, language=language)
 
 
@@ -242,21 +315,18 @@ def _upload_error(request: Request, db: DbSession, language: str, message: str) 
     )
 
 
-@router.get("/manage/challenges/{challenge_id}/edit", name="manage_challenge_edit")
-def manage_challenge_edit(
-    request: Request, challenge_id: int, db: DbSession, language: Language, user: CoordinatorUser
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
+@router.get("/manage/challenges/{slug}/edit", name="manage_challenge_edit")
+def manage_challenge_edit(request: Request, challenge: ManagedChallenge, db: DbSession, language: Language) -> Response:
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
-    raw = forms.definition_to_raw(service.current_definition(challenge))
+    raw = forms.definition_to_raw(challenge_service.current_definition(challenge))
     return _form_page(request, db, raw=raw, mode=mode, language=language, challenge=challenge)
 
 
-@router.post("/manage/challenges/{challenge_id}/edit", name="manage_challenge_save")
+@router.post("/manage/challenges/{slug}/edit", name="manage_challenge_save")
 def manage_challenge_save(
     request: Request,
     posted: PostedForm,
-    challenge_id: int,
+    challenge: ManagedChallenge,
     db: DbSession,
     now: Now,
     language: Language,
@@ -264,7 +334,6 @@ def manage_challenge_save(
     user: CoordinatorUser,
 ) -> Response:
     """Save a draft, or (after publication) make a correction with a reason."""
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
     mode = "edit" if challenge.status == ChallengeStatus.DRAFT.value else "correct"
     raw, action, values = _posted(request, posted=posted)
     reason = str(values.get("_reason") or "")
@@ -291,10 +360,9 @@ def manage_challenge_save(
                     links=request.app.state.links,
                 )
             db.commit()
-            return see_other(request, "manage_challenge", challenge_id=challenge_id)
+            return see_other(request, "manage_challenge", slug=challenge.slug)
         except ValidationFailed as failed:
             db.rollback()
-            challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
             errors = [
                 FieldError("_reason" if e.path == "reason" else e.path, e.message, e.params) for e in failed.errors
             ]
@@ -311,19 +379,16 @@ def manage_challenge_save(
     )
 
 
-@router.get("/manage/challenges/{challenge_id}/preview", name="manage_challenge_preview")
-def manage_challenge_preview(
-    request: Request, challenge_id: int, db: DbSession, now: Now, user: CoordinatorUser
-) -> Response:
+@router.get("/manage/challenges/{slug}/preview", name="manage_challenge_preview")
+def manage_challenge_preview(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
     """The public page exactly as a company will see it, with a banner saying it is a preview."""
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    definition = service.current_definition(challenge)
+    definition = challenge_service.current_definition(challenge)
     context = {
         "challenge": challenge,
         "definition": definition,
         "stages": list(zip(challenge.stages, definition.stages, strict=True)),
-        "phase": service.phase_of(challenge, now),
-        "current": service.current_stage(challenge, now),
+        "phase": challenge_service.phase_of(challenge, now),
+        "current": challenge_service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
         "preview": True,
         "status_labels": STATUS_LABELS,
@@ -337,79 +402,11 @@ def _public_questions(db: DbSession, challenge: Challenge, now: datetime) -> Any
     return question_service.challenge_page(db, challenge=challenge, user=None, now=now)
 
 
-@router.get("/manage/challenges/{challenge_id}/definition.toml", name="manage_challenge_download")
-def manage_challenge_download(request: Request, challenge_id: int, db: DbSession, user: CoordinatorUser) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    body = to_toml(service.current_definition(challenge))
+@router.get("/manage/challenges/{slug}/definition.toml", name="manage_challenge_download")
+def manage_challenge_download(request: Request, challenge: ManagedChallenge) -> Response:
+    body = to_toml(challenge_service.current_definition(challenge))
     return Response(
         body,
         media_type="application/toml; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{challenge.slug}.toml"'},
     )
-
-
-# --- deadline extension ---------------------------------------------------------------------------
-
-
-def _extend_page(
-    request: Request,
-    challenge: Challenge,
-    *,
-    language: str,
-    values: dict[str, Any],
-    errors: list[FieldError] | None = None,
-    status_code: int = 200,
-) -> Response:
-    context = {"challenge": challenge, "values": values, "errors": translate_errors(language, errors or [])}
-    return render(request, "challenges/manage/extend.html", context, status_code=status_code)
-
-
-@router.get("/manage/challenges/{challenge_id}/extend", name="manage_challenge_extend")
-def manage_challenge_extend(
-    request: Request, challenge_id: int, db: DbSession, now: Now, language: Language, user: CoordinatorUser
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    stage = service.current_stage(challenge, now)
-    return _extend_page(request, challenge, language=language, values={"stage": stage.key if stage else ""})
-
-
-@router.post("/manage/challenges/{challenge_id}/extend")
-def manage_challenge_extend_save(
-    request: Request,
-    posted: PostedForm,
-    challenge_id: int,
-    db: DbSession,
-    now: Now,
-    language: Language,
-    user: CoordinatorUser,
-) -> Response:
-    challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-    values = form_values(posted)
-    try:
-        deadline = datetime.fromisoformat(str(values.get("deadline") or "")) if values.get("deadline") else None
-    except ValueError:
-        return _extend_page(
-            request,
-            challenge,
-            language=language,
-            values=values,
-            errors=[FieldError("deadline", N_("Enter a date and time."))],
-            status_code=422,
-        )
-    try:
-        corrections.extend_deadline(
-            db,
-            challenge=challenge,
-            stage_key=str(values.get("stage") or ""),
-            deadline_local=deadline,
-            reason=values.get("reason"),
-            actor=actor_of(request, user),
-            now=now,
-            links=request.app.state.links,
-        )
-    except ValidationFailed as failed:
-        db.rollback()
-        challenge = manage.get_managed_challenge(db, challenge_id=challenge_id, user=user)
-        return _extend_page(request, challenge, language=language, values=values, errors=failed.errors, status_code=422)
-    db.commit()
-    return see_other(request, "manage_challenge", challenge_id=challenge_id)

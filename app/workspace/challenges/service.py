@@ -1,7 +1,8 @@
 """Coordinator use cases: find managed challenges, create and edit drafts, publish, the lifecycle, the dashboard.
 
 Services take the session first, never commit, raise domain errors and record an audit event per change.
-Corrections and extensions are in ``corrections``, coordinators and taxonomies in ``administration``.
+Corrections and extensions are in ``app.workspace.corrections``, coordinators and taxonomies in
+``app.workspace.administration``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.accounts.models import User
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, list_events, record_event
-from app.challenges import service
-from app.challenges.administration import list_coordinators
+from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
 from app.challenges.permissions import can_manage_challenge, is_administrator
@@ -27,6 +27,7 @@ from app.i18n import N_
 from app.proposals import service as proposal_service
 from app.proposals.models import Proposal
 from app.questions import service as question_service
+from app.workspace.administration.service import list_coordinators
 
 REASON_REQUIRED = N_("Give a reason.")
 # Transitions that must say why (publishing is checked by ``publish_challenge``).
@@ -65,7 +66,7 @@ def get_copyable_challenge(session: Session, *, challenge_id: int, user: User) -
         raise NotFound()
     if challenge.status == ChallengeStatus.DRAFT.value and not can_manage_challenge(session, user, challenge):
         raise NotFound()
-    return service.get_challenge_by_slug(session, slug=challenge.slug)
+    return challenge_service.get_challenge_by_slug(session, slug=challenge.slug)
 
 
 # --- drafts -------------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def _check_slug_free(session: Session, *, slug: str, challenge_id: int | None = 
 
 
 def check_tags(session: Session, definition: ChallengeDefinition) -> None:
-    problems = service.check_taxonomy(session, [definition])
+    problems = challenge_service.check_taxonomy(session, [definition])
     if problems:
         raise ValidationFailed(
             [FieldError(error.path.split("[")[0], N_("Choose tags from the list.")) for _, error in problems]
@@ -98,8 +99,8 @@ def create_challenge(
     """A new draft from a definition; a coordinator who creates it is assigned to it."""
     _check_slug_free(session, slug=definition.slug)
     check_tags(session, definition)
-    service.save_definition(session, definition=definition, actor=actor, now=now)
-    challenge = service.get_challenge_by_slug(session, slug=definition.slug)
+    challenge_service.save_definition(session, definition=definition, actor=actor, now=now)
+    challenge = challenge_service.get_challenge_by_slug(session, slug=definition.slug)
     if not is_administrator(user):
         session.add(ChallengeCoordinator(challenge_id=challenge.id, user_id=user.id, assigned_at=now))
         session.flush()
@@ -114,11 +115,11 @@ def update_draft(
         raise InvalidTransition(current=challenge.status, to="edit")
     _check_slug_free(session, slug=definition.slug, challenge_id=challenge.id)
     check_tags(session, definition)
-    content_hash = service.definition_hash(definition)
-    if service.current_definition_hash(challenge) == content_hash:
+    content_hash = challenge_service.definition_hash(definition)
+    if challenge_service.current_definition_hash(challenge) == content_hash:
         return
     challenge.slug = definition.slug
-    service.replace_draft_definition(session, challenge=challenge, definition=definition, now=now)
+    challenge_service.replace_draft_definition(session, challenge=challenge, definition=definition, now=now)
     record_event(
         session,
         actor=actor,
@@ -149,7 +150,7 @@ def _untranslated(node: Any, path: str = "") -> list[str]:
 
 def publication_problems(session: Session, *, challenge: Challenge, now: datetime) -> list[FieldError]:
     """What keeps a draft from being published; empty when it is complete."""
-    definition = service.current_definition(challenge)
+    definition = challenge_service.current_definition(challenge)
     problems: list[FieldError] = []
     if not any(stage.deadline_at > now for stage in challenge.stages):
         problems.append(FieldError("stages", N_("At least one stage needs a deadline in the future.")))
@@ -160,7 +161,7 @@ def publication_problems(session: Session, *, challenge: Challenge, now: datetim
         )
     for path in _untranslated(definition.model_dump(mode="json")):
         problems.append(FieldError(path, N_("This text is missing in Dutch or English.")))
-    if service.check_taxonomy(session, [definition]):
+    if challenge_service.check_taxonomy(session, [definition]):
         problems.append(FieldError("tags", N_("Choose tags from the list.")))
     return problems
 
@@ -176,7 +177,7 @@ def publish_challenge(
         problems.append(FieldError("reason", REASON_REQUIRED))
     if problems:
         raise ValidationFailed(problems)
-    service.transition_challenge(
+    challenge_service.transition_challenge(
         session,
         challenge=challenge,
         to=ChallengeStatus.PUBLISHED,
@@ -194,7 +195,7 @@ def change_status(
         publish_challenge(session, challenge=challenge, reason=reason, actor=actor, now=now)
         return
     text = _require_reason(reason) if to in REASONED else ((reason or "").strip() or None)
-    service.transition_challenge(session, challenge=challenge, to=to, actor=actor, now=now, reason=text)
+    challenge_service.transition_challenge(session, challenge=challenge, to=to, actor=actor, now=now, reason=text)
 
 
 # --- the dashboard ------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ from starlette.responses import Response, StreamingResponse
 
 from app.accounts.dependencies import CurrentUser
 from app.errors import DeadlinePassed, DomainError, NotFound
-from app.proposals import answers as answer_rules
-from app.proposals import service
-from app.proposals.documents import DocumentRefused, inspect_document
+from app.proposals import service as proposal_service
+from app.proposals.documents import service
+from app.proposals.documents.checks import DocumentRefused, inspect_document
+from app.proposals.documents.uploads import ReceivedFile, UploadMalformed, UploadMissing, UploadTooLarge, receive_file
+from app.proposals.drafts import answers as answer_rules
 from app.proposals.models import Proposal
-from app.proposals.uploads import ReceivedFile, UploadMalformed, UploadMissing, UploadTooLarge, receive_file
 from app.storage import CHUNK, BlobStore
 from app.web import DbSession, Now, actor_of, domain_message, render, see_other
 
@@ -40,7 +41,7 @@ def _documents_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    context = service.page_context(db, proposal, now)
+    context = proposal_service.page_context(db, proposal, now)
     context["slots"] = answer_rules.document_questions(list(context["spec"].questions))
     context["documents"] = {d.question_key: d for d in proposal.documents}
     context["errors"] = errors or {}
@@ -52,12 +53,66 @@ def _documents_page(
 
 @router.get("/proposals/{proposal_id}/documents", name="proposal_documents")
 def proposal_documents(request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser) -> Response:
-    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     return _documents_page(request, db, proposal, now)
 
 
 def _message(request: Request, error: DomainError) -> str:
     return domain_message(request, error)
+
+
+def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+    return anyio.to_thread.run_sync(partial(function, *args, **kwargs))
+
+
+def _prepare_upload(
+    request: Request, *, proposal_id: int, question_key: str, user: CurrentUser, loaded: list[Any]
+) -> tuple[Any, datetime]:
+    """The slot's question and the stage's deadline; the proposal, challenge, stage and organisation go into
+    ``loaded``, for the request's session once the body is in."""
+    # Read outside the request's transaction (no connection is held while the body streams in); the
+    # objects loaded stay usable (closing detaches them without expiring them) and join the request's
+    # session afterwards.
+    with request.app.state.db.lookup_session() as lookup:
+        proposal = proposal_service.get_member_proposal(lookup, proposal_id=proposal_id, user=user)
+        challenge, stage, organisation = proposal_service.context_of(lookup, proposal)
+        question = service.document_question(challenge, stage, question_key)  # may load the definition
+    loaded.extend([proposal, challenge, stage, organisation])
+    return question, stage.deadline_at
+
+
+def _keep_upload(
+    request: Request,
+    db: DbSession,
+    *,
+    got: ReceivedFile,
+    question: Any,
+    question_key: str,
+    loaded: list[Any],
+    user: CurrentUser,
+    now: datetime,
+) -> list[str]:
+    """Check the received file by its bytes, store it, and put it in the slot (one worker-thread hop)."""
+    blobs: BlobStore = request.app.state.blobs
+    inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
+    # Written and synced before the row that points to it is committed.
+    blobs.put(got.path, sha256=got.sha256)
+    stored = service.StoredDocument(
+        sha256=got.sha256,
+        size_bytes=got.size,
+        original_name=got.filename,
+        kind=inspection.kind.value,
+        media_type=inspection.media_type,
+        pages=inspection.pages,
+    )
+    for instance in loaded:
+        db.add(instance)
+    proposal = loaded[0]
+    orphans = service.attach_document(
+        db, proposal=proposal, question_key=question_key, document=stored, actor=actor_of(request, user), now=now
+    )
+    db.commit()
+    return orphans
 
 
 @router.post("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document_upload")
@@ -70,64 +125,39 @@ async def proposal_document_upload(
     field = f"document_{question_key}"
     blobs: BlobStore = request.app.state.blobs
 
-    def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
-        return anyio.to_thread.run_sync(partial(function, *args, **kwargs))
-
     def page(errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None) -> Response:
-        proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+        proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
         return _documents_page(request, db, proposal, now, errors=errors, status_code=status_code, headers=headers)
 
     async def shown(errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None) -> Response:
         return await anyio.to_thread.run_sync(partial(page, errors, status_code, headers))
 
     loaded: list[Any] = []
-
-    def prepare() -> tuple[Any, datetime]:
-        # Read outside the request's transaction (no connection is held while the body streams in); the
-        # objects loaded stay usable (closing detaches them without expiring them) and join the request's
-        # session afterwards.
-        with request.app.state.db.lookup_session() as lookup:
-            proposal = service.get_member_proposal(lookup, proposal_id=proposal_id, user=user)
-            challenge, stage, organisation = service.context_of(lookup, proposal)
-            question = service.document_question(challenge, stage, question_key)  # may load the definition
-        loaded.extend([proposal, challenge, stage, organisation])
-        return question, stage.deadline_at
-
-    def keep(got: ReceivedFile, question: Any) -> list[str]:
-        """Check the received file by its bytes, store it, and put it in the slot (one worker-thread hop)."""
-        inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
-        # Written and synced before the row that points to it is committed.
-        blobs.put(got.path, sha256=got.sha256)
-        stored = service.StoredDocument(
-            sha256=got.sha256,
-            size_bytes=got.size,
-            original_name=got.filename,
-            kind=inspection.kind.value,
-            media_type=inspection.media_type,
-            pages=inspection.pages,
-        )
-        for instance in loaded:
-            db.add(instance)
-        proposal = loaded[0]
-        orphans = service.attach_document(
-            db, proposal=proposal, question_key=question_key, document=stored, actor=actor_of(request, user), now=now
-        )
-        db.commit()
-        return orphans
-
-    question, deadline = await in_thread(prepare)
+    question, deadline = await _in_thread(
+        _prepare_upload, request, proposal_id=proposal_id, question_key=question_key, user=user, loaded=loaded
+    )
     if now >= deadline:
-        error = _message(request, service.StageClosed(deadline))
+        error = _message(request, proposal_service.StageClosed(deadline))
         # The body was not read: close the connection rather than drain it.
         return await shown({field: error}, 422, {"Connection": "close"})
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
-            orphans = await in_thread(keep, got, question)
+            orphans = await _in_thread(
+                _keep_upload,
+                request,
+                db,
+                got=got,
+                question=question,
+                question_key=question_key,
+                loaded=loaded,
+                user=user,
+                now=now,
+            )
     except UploadTooLarge as error:
         # The rest of the body was not read: close the connection rather than drain it.
         return await shown({field: _message(request, error)}, 413, {"Connection": "close"})
     except (UploadMissing, UploadMalformed, DocumentRefused, DeadlinePassed) as error:
-        await in_thread(db.rollback)
+        await _in_thread(db.rollback)
         return await shown({field: _message(request, error)}, 422)
     for sha in orphans:
         blobs.delete(sha)
@@ -138,7 +168,7 @@ async def proposal_document_upload(
 def proposal_document_remove(
     request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
-    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     try:
         orphans = service.remove_document(
             db, proposal=proposal, question_key=question_key, actor=actor_of(request, user), now=now
@@ -184,7 +214,7 @@ MEDIA_TYPES = {
 def proposal_document(
     request: Request, proposal_id: int, question_key: str, db: DbSession, user: CurrentUser
 ) -> Response:
-    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     document = next((d for d in proposal.documents if d.question_key == question_key), None)
     if document is None:
         raise NotFound()
@@ -200,8 +230,8 @@ def proposal_document(
 def proposal_version_document(
     request: Request, proposal_id: int, number: int, question_key: str, db: DbSession, user: CurrentUser
 ) -> Response:
-    proposal = service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    version = service.get_version(db, proposal=proposal, number=number)
+    proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    version = proposal_service.get_version(db, proposal=proposal, number=number)
     document = next((d for d in version.documents if d.question_key == question_key), None)
     if document is None:
         raise NotFound()

@@ -1,4 +1,4 @@
-"""Public challenge pages: the list at ``/`` and one challenge at ``/challenges/{slug}``."""
+"""Public challenge pages: the list at ``/`` and one challenge at ``/challenges/{slug}`` with its questions section."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import OptionalAuth
-from app.challenges import service
+from app.challenges import service as challenge_service
 from app.challenges.enums import Phase, TaxonomyKind
 from app.questions import service as question_service
 from app.web import DbSession, Now, render
@@ -26,25 +26,25 @@ def challenge_list(
     request: Request, db: DbSession, now: Now, status: str | None = None, tag: str | None = None, q: str | None = None
 ) -> Response:
     phase = _phase_filter(status)
-    tags = service.list_taxonomy(db, kind=TaxonomyKind.NLD)
+    tags = challenge_service.list_taxonomy(db, kind=TaxonomyKind.NLD)
     tag = tag if any(term.key == tag for term in tags) else None
     query = (q or "").strip()[:200]
-    items = service.list_public_challenges(db, now=now, phase=phase, tag=tag, text=query or None)
+    items = challenge_service.list_public_challenges(db, now=now, phase=phase, tag=tag, text=query or None)
     context = {"items": items, "tags": tags, "phase": phase, "tag": tag, "q": query, "phases": list(Phase)}
     return render(request, "challenges/list.html", context)
 
 
 @router.get("/challenges/{slug}", name="challenge_detail")
 def challenge_detail(request: Request, slug: str, db: DbSession, now: Now, auth: OptionalAuth) -> Response:
-    challenge = service.get_public_challenge(db, slug=slug)
-    definition = service.current_definition(challenge)
+    challenge = challenge_service.get_public_challenge(db, slug=slug)
+    definition = challenge_service.current_definition(challenge)
     stages = list(zip(challenge.stages, definition.stages, strict=True))
     context = {
         "challenge": challenge,
         "definition": definition,
         "stages": stages,
-        "phase": service.phase_of(challenge, now),
-        "current": service.current_stage(challenge, now),
+        "phase": challenge_service.phase_of(challenge, now),
+        "current": challenge_service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
         "questions": question_service.challenge_page(
             db, challenge=challenge, user=auth.user if auth else None, now=now

@@ -1,0 +1,24 @@
+"""``portal``: the one command line for operators (serve, migrate, challenges, users, audit, mail, worker).
+
+One module per command group; this package puts them together under ``main`` (the ``portal`` entry point).
+"""
+
+from __future__ import annotations
+
+import click
+
+from app.cli import audit, challenges, mail, serve, users, worker
+
+
+@click.group()
+def main() -> None:
+    """Operate the Defence challenge portal. Settings come from PORTAL_* environment variables."""
+
+
+main.add_command(serve.serve)
+main.add_command(serve.migrate)
+main.add_command(challenges.challenges)
+main.add_command(audit.audit)
+main.add_command(users.users)
+main.add_command(mail.mail)
+main.add_command(worker.worker)

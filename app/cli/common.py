@@ -1,0 +1,23 @@
+"""What every ``portal`` command shares: the settings from the environment, the database, the acting operator."""
+
+from __future__ import annotations
+
+import getpass
+
+from app.audit.service import Actor
+from app.settings import Settings, load_settings
+
+
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def open_database(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.database import Database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.effective_database_url)
+
+
+def cli_actor() -> Actor:
+    return Actor(user_id=None, label=f"cli:{getpass.getuser()}")

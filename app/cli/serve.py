@@ -1,0 +1,57 @@
+"""``portal serve`` and ``portal migrate``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from app.cli.common import get_settings, open_database
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default PORTAL_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default PORTAL_PORT or 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default PORTAL_WORKERS or 1).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the portal over HTTP."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.resolved_secret_key()
+    click.echo(f"Serving the portal on http://{host or settings.host}:{port or settings.port}")
+    config = uvicorn.Config(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+    count = workers or settings.workers
+    if count > 1:
+        from app import serving
+
+        serving.serve(config, count)
+    else:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            sys.exit(3)  # uvicorn's STARTUP_FAILURE, as uvicorn.run ends
+
+
+@click.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--downgrade", is_flag=True, help="Downgrade to the revision instead (e.g. --revision base).")
+def migrate(revision: str, downgrade: bool) -> None:
+    """Bring the database schema to a revision with the Alembic migrations."""
+    from app import migrate as migrations
+
+    db = open_database(get_settings())
+    if downgrade:
+        migrations.downgrade(db.engine, revision)
+    else:
+        migrations.upgrade(db.engine, revision)
+    with db.engine.connect() as connection:
+        click.echo(f"Database at revision {migrations.current_revision(connection)}")
+    db.dispose()

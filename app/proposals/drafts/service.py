@@ -1,0 +1,163 @@
+"""The working copy of a proposal: start it, keep its answers and claimed TRL as typed, its consortium.
+
+Services never commit; the view does, once. Every change is an audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.audit.service import Actor
+from app.challenges.models import Challenge, ChallengeStage
+from app.errors import FieldError, NotFound
+from app.organisations.models import Membership, Organisation
+from app.proposals.drafts import answers as answer_rules
+from app.proposals.drafts import consortium
+from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
+from app.proposals.enums import ProposalStatus
+from app.proposals.models import Proposal
+from app.proposals.service import (
+    StageClosed,
+    StageNotOpen,
+    audit_event,
+    context_of,
+    find_proposal,
+    questions_of,
+    require_open,
+    stage_spec,
+    working_copy,
+)
+
+
+def start_proposal(
+    session: Session,
+    *,
+    challenge: Challenge,
+    stage: ChallengeStage,
+    organisation: Organisation,
+    user: User,
+    actor: Actor,
+    now: datetime,
+) -> Proposal:
+    """A new draft for the organisation in an open stage, or the one it already has there."""
+    existing = find_proposal(session, stage_id=stage.id, organisation_id=organisation.id)
+    if existing is not None:
+        return existing
+    require_open(challenge, stage, now)
+    if stage.invitation_only:
+        raise StageNotOpen()
+    if session.get(Membership, (organisation.id, user.id)) is None:
+        raise NotFound()
+    proposal = Proposal(
+        challenge_id=challenge.id,
+        stage_id=stage.id,
+        organisation_id=organisation.id,
+        status=ProposalStatus.DRAFT.value,
+        draft=ProposalDraft().model_dump(),
+        challenge_version=challenge.current_version,
+        created_at=now,
+        updated_at=now,
+        created_by_id=user.id,
+    )
+    session.add(proposal)
+    session.flush()
+    audit_event(session, proposal, actor=actor, action="proposal.start", now=now)
+    return proposal
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What a save found to fix before submitting; ``late`` when the deadline had passed (kept as draft)."""
+
+    problems: list[FieldError]
+    late: bool = False
+
+
+def save_answers(
+    session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
+) -> SaveOutcome:
+    """Keep the answers and claimed TRL exactly as typed. After the deadline they are kept as the draft
+    (nothing typed is lost) but the outcome says ``late`` and nothing can be submitted any more."""
+    challenge, stage, _ = context_of(session, proposal)
+    questions = questions_of(challenge, stage)
+    draft = working_copy(proposal)
+    draft.answers = {**draft.answers, **answer_rules.raw_answers(questions, values)}
+    draft.trl = str(values.get(answer_rules.TRL_FIELD, "")).strip()
+    late = now >= stage.deadline_at
+    if not late:
+        require_open(challenge, stage, now)
+    proposal.draft = draft.model_dump()
+    proposal.challenge_version = challenge.current_version
+    proposal.updated_at = now
+    audit_event(session, proposal, actor=actor, action="proposal.late_save" if late else "proposal.save", now=now)
+    session.flush()
+    problems = answer_rules.check_answers(questions, draft.answers, complete=False)
+    problems += answer_rules.check_trl(draft.trl, complete=False)
+    return SaveOutcome(problems, late=late)
+
+
+def add_partner(
+    session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
+) -> PartnerDraft:
+    """Add a partner organisation (registered, or named by KvK number / country and registry id)."""
+    challenge, stage, organisation = context_of(session, proposal)
+    require_open(challenge, stage, now)
+    draft = working_copy(proposal)
+    definition, _ = stage_spec(challenge, stage)
+    partner = consortium.parse_partner(
+        session, values=values, lead=organisation, partners=draft.partners, definition=definition
+    )
+    draft.partners = [*draft.partners, partner]
+    proposal.draft = draft.model_dump()
+    proposal.updated_at = now
+    audit_event(session, proposal, actor=actor, action="proposal.partner_add", now=now, partner=partner.legal_name)
+    session.flush()
+    return partner
+
+
+def remove_partner(session: Session, *, proposal: Proposal, index: int, actor: Actor, now: datetime) -> None:
+    challenge, stage, _ = context_of(session, proposal)
+    require_open(challenge, stage, now)
+    draft = working_copy(proposal)
+    if not 0 <= index < len(draft.partners):
+        raise NotFound()
+    removed = draft.partners.pop(index)
+    proposal.draft = draft.model_dump()
+    proposal.updated_at = now
+    audit_event(session, proposal, actor=actor, action="proposal.partner_remove", now=now, partner=removed.legal_name)
+    session.flush()
+
+
+def save_shares(
+    session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
+) -> list[FieldError]:
+    """Keep the lead's role and every party's role and share as typed; returns what is still wrong.
+
+    After the deadline what was typed is still kept in the draft, then ``StageClosed`` is raised (the
+    caller commits the draft and shows the deadline)."""
+    challenge, stage, _ = context_of(session, proposal)
+    late = now >= stage.deadline_at
+    if not late:
+        require_open(challenge, stage, now)
+    draft = working_copy(proposal)
+    draft.lead = LeadDraft(
+        role=str(values.get("lead_role", "")).strip()[:200],
+        share=str(values.get("lead_share", "")).strip(),
+    )
+    for index, partner in enumerate(draft.partners):
+        partner.role = str(values.get(f"partner_{index}_role", partner.role)).strip()[:200]
+        partner.share = str(values.get(f"partner_{index}_share", partner.share)).strip()
+    proposal.draft = draft.model_dump()
+    proposal.updated_at = now
+    audit_event(
+        session, proposal, actor=actor, action="proposal.late_save" if late else "proposal.consortium_save", now=now
+    )
+    session.flush()
+    if late:
+        raise StageClosed(stage.deadline_at)
+    return consortium.check_shares(draft, complete=False)

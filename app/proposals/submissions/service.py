@@ -1,0 +1,429 @@
+"""Submissions: submit, amend, withdraw, re-confirm, receipts, a correction's call to re-confirm, and the
+invitation to a later stage; every one tells the organisation's members by e-mail.
+
+A submission is one transaction: the version, its documents, the status change, the audit event and the
+receipt e-mails are stored together or not at all; the documents themselves were stored (and synced) when
+they were uploaded. Services never commit; the view does, once.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from app.accounts.models import User
+from app.audit.service import Actor
+from app.challenges.models import Challenge, ChallengeStage
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.formatting import format_local_datetime
+from app.i18n import N_
+from app.links import Links
+from app.notifications.service import queue_email
+from app.organisations.models import Membership, Organisation
+from app.proposals.drafts import answers as answer_rules
+from app.proposals.drafts import consortium
+from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
+from app.proposals.enums import ALLOWED_TRANSITIONS, Declaration, ProposalStatus, VersionKind
+from app.proposals.models import Proposal, ProposalVersion, ProposalVersionDocument
+from app.proposals.service import (
+    audit_event,
+    context_of,
+    context_query,
+    find_proposal,
+    latest_version,
+    require_open,
+    stage_spec,
+    working_copy,
+)
+from app.proposals.submissions.receipts import receipt_hash, version_content
+from app.storage import BlobStore
+
+# --- submit, amend, withdraw, re-confirm ----------------------------------------------------------
+
+
+def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, ChallengeStage, Organisation]:
+    """Serialise submissions of one proposal (row lock on PostgreSQL; SQLite's writer lock does the same).
+
+    The proposal is read again under the lock, and its challenge, stage and organisation come in the same
+    query: one round trip for what every submission needs first. The caller keeps all four (the session
+    holds its objects only weakly).
+    """
+    challenge, stage, organisation, locked = (
+        session.execute(
+            context_query(proposal)
+            .join(Proposal, Proposal.id == proposal.id)
+            .add_columns(Proposal)
+            .with_for_update(of=Proposal)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one()
+    )
+    return locked, challenge, stage, organisation
+
+
+def submission_problems(session: Session, *, proposal: Proposal) -> list[FieldError]:
+    """Everything that keeps the working copy from being submitted, with the field it concerns."""
+    challenge, stage, organisation = context_of(session, proposal)
+    definition, spec = stage_spec(challenge, stage)
+    draft = working_copy(proposal)
+    problems = answer_rules.check_answers(list(spec.questions), draft.answers, complete=True)
+    problems += answer_rules.check_trl(draft.trl, complete=True)
+    problems += consortium.check_consortium(draft, lead=organisation, definition=definition)
+    slots = {d.question_key for d in proposal.documents}
+    for question in answer_rules.document_questions(list(spec.questions)):
+        if question.required and question.key not in slots:
+            problems.append(FieldError(f"document_{question.key}", N_("Upload this document.")))
+    return problems
+
+
+def sections_complete(problems: list[FieldError]) -> dict[str, bool]:
+    """Which parts of the form are ready for submission (the overview's task list)."""
+    paths = [p.path for p in problems]
+    return {
+        "answers": not any(p.startswith("q_") or p == answer_rules.TRL_FIELD for p in paths),
+        "consortium": not any(p.startswith(("lead_", "partner")) for p in paths),
+        "documents": not any(p.startswith("document_") for p in paths),
+    }
+
+
+def _new_version(
+    session: Session,
+    *,
+    proposal: Proposal,
+    content: dict[str, Any],
+    kind: VersionKind,
+    key: str,
+    user: User,
+    now: datetime,
+) -> ProposalVersion:
+    number = proposal.version_count + 1
+    version = ProposalVersion(
+        proposal_id=proposal.id,
+        number=number,
+        kind=kind.value,
+        challenge_version=content["challenge_version"],
+        content=content,
+        receipt_hash=receipt_hash(content, number=number, received_at=now),
+        received_at=now,
+        submitted_by_id=user.id,
+        idempotency_key=key,
+    )
+    session.add(version)
+    for question_key, doc in content["documents"].items():
+        version.documents.append(
+            ProposalVersionDocument(
+                question_key=question_key,
+                sha256=doc["sha256"],
+                original_name=doc["name"],
+                size_bytes=doc["size"],
+                kind=doc["kind"],
+                pages=doc["pages"],
+            )
+        )
+    proposal.version_count = number
+    proposal.submitted_at = now
+    proposal.withdrawn_at = None
+    proposal.reconfirmation_required_at = None
+    proposal.updated_at = now
+    return version
+
+
+def _transition(proposal: Proposal, target: ProposalStatus) -> None:
+    if target not in ALLOWED_TRANSITIONS[ProposalStatus(proposal.status)]:
+        raise InvalidTransition()
+    proposal.status = target.value
+
+
+def _existing_version(session: Session, proposal: Proposal, key: str) -> ProposalVersion | None:
+    """The version an earlier request with this key made. Read under the proposal's lock: a proposal
+    without versions has none to find, which spares the first submission a query."""
+    if not proposal.version_count:
+        return None
+    return session.scalar(
+        select(ProposalVersion).where(
+            ProposalVersion.proposal_id == proposal.id, ProposalVersion.idempotency_key == key
+        )
+    )
+
+
+def _submit_problems(
+    session: Session, *, proposal: Proposal, declarations: set[str], store: BlobStore
+) -> list[FieldError]:
+    """What blocks this submission: the working copy's problems, a declaration not ticked, a document gone."""
+    problems = submission_problems(session, proposal=proposal)
+    missing = [d for d in Declaration if d.value not in declarations]
+    problems += [FieldError(f"declaration_{d.value}", N_("Tick this declaration to submit.")) for d in missing]
+    for document in proposal.documents:
+        if not store.exists(document.sha256):
+            problems.append(FieldError(f"document_{document.question_key}", N_("Upload this document again.")))
+    return problems
+
+
+def submit_proposal(
+    session: Session,
+    *,
+    proposal: Proposal,
+    declarations: set[str],
+    idempotency_key: str,
+    store: BlobStore,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    links: Links,
+) -> ProposalVersion:
+    """Make an immutable version of the working copy, before the deadline by the server clock.
+
+    Side effects: status submitted, audit ``proposal.submit`` (or ``.amend``/``.resubmit``), a receipt
+    e-mail to every member. The same ``idempotency_key`` (a double click, a resent form) returns the
+    version made the first time.
+    """
+    proposal, challenge, stage, organisation = _lock(session, proposal)
+    existing = _existing_version(session, proposal, idempotency_key)
+    if existing is not None:
+        return existing
+    require_open(challenge, stage, now)
+    problems = _submit_problems(session, proposal=proposal, declarations=declarations, store=store)
+    if problems:
+        raise ValidationFailed(errors=problems)
+    _, spec = stage_spec(challenge, stage)
+    kind = {
+        ProposalStatus.DRAFT.value: VersionKind.SUBMIT,
+        ProposalStatus.SUBMITTED.value: VersionKind.AMEND,
+        ProposalStatus.WITHDRAWN.value: VersionKind.RESUBMIT,
+    }[proposal.status]
+    content = version_content(proposal, challenge, stage, organisation, spec)
+    version = _new_version(
+        session, proposal=proposal, content=content, kind=kind, key=idempotency_key, user=user, now=now
+    )
+    proposal.challenge_version = challenge.current_version
+    _transition(proposal, ProposalStatus.SUBMITTED)
+    _send_to_members(
+        session,
+        proposal=proposal,
+        template="proposal_receipt",
+        context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
+        now=now,
+        links=links,
+    )
+    # Last: appending to the audit chain serialises writers until the commit that follows.
+    audit_event(
+        session,
+        proposal,
+        actor=actor,
+        action=f"proposal.{kind.value}",
+        now=now,
+        version=version.number,
+        receipt=version.receipt_hash,
+    )
+    session.flush()
+    return version
+
+
+def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now: datetime, links: Links) -> None:
+    """Withdraw before the deadline; no version counts any more until the company submits again."""
+    proposal, challenge, stage, _ = _lock(session, proposal)
+    require_open(challenge, stage, now)
+    _transition(proposal, ProposalStatus.WITHDRAWN)
+    proposal.withdrawn_at = now
+    proposal.updated_at = now
+    proposal.reconfirmation_required_at = None
+    audit_event(session, proposal, actor=actor, action="proposal.withdraw", now=now)
+    _send_to_members(
+        session,
+        proposal=proposal,
+        template="proposal_withdrawn",
+        context={"proposal": proposal, "challenge": challenge, "stage": stage},
+        now=now,
+        links=links,
+    )
+    session.flush()
+
+
+def reconfirm_proposal(
+    session: Session,
+    *,
+    proposal: Proposal,
+    idempotency_key: str,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    links: Links,
+) -> ProposalVersion:
+    """After a correction of the challenge: the company confirms its submitted version against the new one."""
+    proposal, challenge, stage, _ = _lock(session, proposal)
+    existing = _existing_version(session, proposal, idempotency_key)
+    if existing is not None:
+        return existing
+    require_open(challenge, stage, now)
+    previous = latest_version(proposal)
+    if proposal.status != ProposalStatus.SUBMITTED.value or previous is None:
+        raise InvalidTransition()
+    content = {**copy.deepcopy(previous.content), "challenge_version": challenge.current_version}
+    version = _new_version(
+        session,
+        proposal=proposal,
+        content=content,
+        kind=VersionKind.RECONFIRM,
+        key=idempotency_key,
+        user=user,
+        now=now,
+    )
+    audit_event(
+        session,
+        proposal,
+        actor=actor,
+        action="proposal.reconfirm",
+        now=now,
+        version=version.number,
+        receipt=version.receipt_hash,
+    )
+    _send_to_members(
+        session,
+        proposal=proposal,
+        template="proposal_receipt",
+        context={"proposal": proposal, "version": version, "challenge": challenge, "stage": stage},
+        now=now,
+        links=links,
+    )
+    session.flush()
+    return version
+
+
+def require_reconfirmation(
+    session: Session, *, challenge: Challenge, reason: str, actor: Actor, now: datetime, links: Links
+) -> int:
+    """A correction of the challenge: every submitted proposal must be re-confirmed; their members are told."""
+    proposals = session.scalars(
+        select(Proposal).where(Proposal.challenge_id == challenge.id, Proposal.status == ProposalStatus.SUBMITTED.value)
+    ).all()
+    for proposal in proposals:
+        stage = session.get(ChallengeStage, proposal.stage_id)
+        if stage is None or now >= stage.deadline_at:
+            continue
+        proposal.reconfirmation_required_at = now
+        audit_event(session, proposal, actor=actor, action="proposal.reconfirmation_required", now=now, reason=reason)
+        _send_to_members(
+            session,
+            proposal=proposal,
+            template="proposal_reconfirm",
+            context={"proposal": proposal, "challenge": challenge, "stage": stage, "reason": reason},
+            now=now,
+            links=links,
+        )
+    session.flush()
+    return len(proposals)
+
+
+def invite_to_stage(
+    session: Session, *, proposal: Proposal, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
+) -> Proposal:
+    """Invite the proposal's organisation to a later (invitation-only) stage: a draft with the consortium."""
+    if stage.challenge_id != proposal.challenge_id:
+        raise NotFound()
+    existing = find_proposal(session, stage_id=stage.id, organisation_id=proposal.organisation_id)
+    if existing is not None:
+        return existing
+    challenge = session.get(Challenge, proposal.challenge_id)
+    assert challenge is not None
+    previous = latest_version(proposal)
+    draft = ProposalDraft()
+    if previous is not None:
+        draft.lead = LeadDraft.model_validate({k: str(v) for k, v in previous.content["lead"].items()})
+        draft.partners = [
+            PartnerDraft.model_validate({**partner, "share": str(partner["share"])})
+            for partner in previous.content["partners"]
+        ]
+        draft.trl = str(previous.content.get("trl") or "")
+    invited = Proposal(
+        challenge_id=proposal.challenge_id,
+        stage_id=stage.id,
+        organisation_id=proposal.organisation_id,
+        status=ProposalStatus.DRAFT.value,
+        draft=draft.model_dump(),
+        challenge_version=challenge.current_version,
+        created_at=now,
+        updated_at=now,
+        invited_at=now,
+    )
+    session.add(invited)
+    session.flush()
+    audit_event(session, invited, actor=actor, action="proposal.invite", now=now, previous=proposal.id)
+    _send_to_members(
+        session,
+        proposal=invited,
+        template="proposal_invited",
+        context={"proposal": invited, "challenge": challenge, "stage": stage},
+        now=now,
+        links=links,
+    )
+    return invited
+
+
+def _send_to_members(
+    session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime, links: Links
+) -> None:
+    with session.no_autoflush:  # the members do not depend on pending changes: one flush, with the e-mail's
+        members = session.scalars(
+            select(User)
+            .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
+            .order_by(User.id)
+        ).all()
+    link = links.url("proposal_detail", proposal_id=proposal.id)
+    for member in members:
+        language = member.language
+
+        def when(value: datetime, language: str = language) -> str:
+            return format_local_datetime(value, language)
+
+        queue_email(
+            session,
+            to=member.email,
+            template=template,
+            language=language,
+            context={
+                **context,
+                "user": member,
+                "local_datetime": when,
+                "link": link,
+                "title": context["challenge"].title(language),
+            },
+            now=now,
+            user_id=member.id,
+        )
+
+
+# --- receipts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """The outcome of checking a receipt code against what the portal holds."""
+
+    version: ProposalVersion | None
+    content_intact: bool = False
+    documents_intact: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.version is not None and self.content_intact and self.documents_intact
+
+
+def check_receipt(session: Session, *, proposal: Proposal, code: str, store: BlobStore) -> ReceiptCheck:
+    """Find the version the code belongs to and recompute: the content hash and every document's bytes."""
+    code = code.strip().lower()
+    version = session.scalar(
+        select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id, ProposalVersion.receipt_hash == code)
+    )
+    if version is None:
+        return ReceiptCheck(None)
+    recomputed = receipt_hash(version.content, number=version.number, received_at=version.received_at)
+    documents_intact = all(store.verify(doc.sha256) for doc in version.documents)
+    return ReceiptCheck(version, content_intact=recomputed == version.receipt_hash, documents_intact=documents_intact)

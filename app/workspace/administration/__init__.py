@@ -1,0 +1,1 @@
+"""Administrators' part of challenge management: coordinators per challenge and the taxonomy lists."""

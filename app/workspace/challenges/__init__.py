@@ -1,0 +1,1 @@
+"""Managing a challenge: the dashboard, the definition form, publishing and the lifecycle."""

@@ -1,0 +1,1 @@
+"""Changes to a published challenge: formal corrections and deadline extensions."""
