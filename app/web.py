@@ -59,8 +59,6 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     one that still holds a transaction rolls it back over the network, so that runs in a worker thread.
     """
     session = request.app.state.db.session(write=request.method not in SAFE_METHODS)
-    # Evaluation flags disagreement at the configured threshold.
-    session.info["disagreement_threshold"] = request.app.state.settings.disagreement_threshold
     try:
         yield session
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.i18n import N_
+from app.statemachine import StateMachine
 
 
 class AffiliationNature(StrEnum):
@@ -84,3 +85,63 @@ DECISION_TRANSITIONS: dict[DecisionStatus, frozenset[DecisionStatus]] = {
     DecisionStatus.REVIEWED: frozenset({DecisionStatus.PREPARED, DecisionStatus.RELEASED}),
     DecisionStatus.RELEASED: frozenset(),
 }
+
+
+# The machines: every status write of the domain goes through ``<MACHINE>.move`` (app.statemachine), which checks
+# the table, sets the status and records the audit event. Labels are English msgids, translated where shown.
+STATUS_LABELS: dict[EvaluationStatus, str] = {
+    EvaluationStatus.DRAFT: N_("draft"),
+    EvaluationStatus.SUBMITTED: N_("submitted"),
+    EvaluationStatus.REOPENED: N_("reopened"),
+}
+STATUS_CLASSES: dict[EvaluationStatus, str] = {
+    EvaluationStatus.DRAFT: "badge-upcoming",
+    EvaluationStatus.SUBMITTED: "badge-closed",
+    EvaluationStatus.REOPENED: "badge-open",
+}
+
+ASSIGNMENT_MACHINE = StateMachine(
+    name="assignment",
+    states=AssignmentStatus,
+    transitions=ASSIGNMENT_TRANSITIONS,
+    labels={
+        AssignmentStatus.ASSIGNED: N_("not declared yet"),
+        AssignmentStatus.ACCEPTED: N_("no conflict"),
+        AssignmentStatus.CONFLICTED: N_("conflict: reassign"),
+    },
+    classes={
+        AssignmentStatus.ASSIGNED: "badge-upcoming",
+        AssignmentStatus.ACCEPTED: "badge-open",
+        AssignmentStatus.CONFLICTED: "badge-closed",
+    },
+    object_type="evaluation_assignment",
+)
+EVALUATION_MACHINE = StateMachine(
+    name="evaluation",
+    states=EvaluationStatus,
+    transitions=EVALUATION_TRANSITIONS,
+    labels=STATUS_LABELS,
+    classes=STATUS_CLASSES,
+    object_type="evaluation",
+)
+# A security assessment follows the evaluation's table; it is audited on its assignment (its key).
+SECURITY_ASSESSMENT_MACHINE = StateMachine(
+    name="security_assessment",
+    states=EvaluationStatus,
+    transitions=EVALUATION_TRANSITIONS,
+    labels=STATUS_LABELS,
+    classes=STATUS_CLASSES,
+    object_type="evaluation_assignment",
+)
+DECISION_MACHINE = StateMachine(
+    name="decision",
+    states=DecisionStatus,
+    transitions=DECISION_TRANSITIONS,
+    labels={DecisionStatus(key): label for key, label in DECISION_STATUS_LABELS.items()},
+    classes={
+        DecisionStatus.PREPARED: "badge-upcoming",
+        DecisionStatus.REVIEWED: "badge-open",
+        DecisionStatus.RELEASED: "badge-closed",
+    },
+    object_type="proposal",  # a decision is keyed by its proposal
+)

@@ -11,7 +11,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, UTCDateTime
-from app.evaluations.enums import AssignmentStatus, DecisionStatus, EvaluationStatus
+from app.evaluations.enums import (
+    DECISION_MACHINE,
+    EVALUATION_MACHINE,
+    AssignmentStatus,
+    DecisionStatus,
+    EvaluationStatus,
+)
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -69,6 +75,19 @@ class Assignment(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.ASSIGNED.value)
+
+    @property
+    def undeclared(self) -> bool:
+        return self.status == AssignmentStatus.ASSIGNED
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == AssignmentStatus.ACCEPTED
+
+    @property
+    def conflicted(self) -> bool:
+        return self.status == AssignmentStatus.CONFLICTED
+
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
     assigned_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
@@ -104,6 +123,23 @@ class Evaluation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("evaluation_assignment.id", ondelete="CASCADE"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=EvaluationStatus.DRAFT.value)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EvaluationStatus.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == EvaluationStatus.SUBMITTED
+
+    @property
+    def is_reopened(self) -> bool:
+        return self.status == EvaluationStatus.REOPENED
+
+    @property
+    def status_label(self) -> str:
+        return EVALUATION_MACHINE.label(self.status)
+
     assessed_trl: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -139,6 +175,11 @@ class SecurityAssessment(Base):
     # {factor: {"rating": "not_at_stake|low|medium|high", "justification": str}}
     factors: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(16), default=EvaluationStatus.DRAFT.value)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == EvaluationStatus.SUBMITTED
+
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -177,6 +218,15 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     feedback: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=DecisionStatus.PREPARED.value)
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == DecisionStatus.RELEASED
+
+    @property
+    def status_label(self) -> str:
+        return DECISION_MACHINE.label(self.status)
+
     prepared_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from app.accounts.enums import Role
 from app.accounts.models import User
-from app.challenges import permissions as challenge_permissions
-from app.challenges.models import Challenge, ChallengeStage
+from app.challenges.models import ChallengeStage
 from app.evaluations.enums import EDITABLE, AssignmentStatus, DecisionStatus
 from app.evaluations.models import Assignment, Decision, Evaluation
 from app.proposals import permissions as proposal_permissions
@@ -24,10 +21,6 @@ from app.proposals import permissions as proposal_permissions
 
 def is_sealed(stage: ChallengeStage, now: datetime) -> bool:
     return proposal_permissions.is_sealed(stage, now)
-
-
-def can_manage(session: Session, user: User | None, challenge: Challenge) -> bool:
-    return challenge_permissions.can_manage_challenge(session, user, challenge)
 
 
 def is_evaluator(user: User | None) -> bool:

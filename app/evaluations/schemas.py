@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.evaluations.enums import AffiliationNature, DecisionOutcome
-from app.evaluations.route import ProcurementRoute, SecurityFactor
+from app.evaluations.route.rules import ProcurementRoute, SecurityFactor
 from app.i18n import N_
 from app.organisations.schemas import is_country, normalise_kvk
 
@@ -106,11 +106,6 @@ class RouteForm(FormModel):
 class DecisionForm(FormModel):
     outcome: DecisionOutcome
     feedback: str = Field(min_length=1, max_length=10000)
-
-
-class ConsensusEntry(FormModel):
-    score: int
-    rationale: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 def score_field(criterion_key: str) -> str:

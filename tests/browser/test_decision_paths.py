@@ -26,17 +26,23 @@ from sqlalchemy import select
 
 from app.challenges.enums import STATUS_LABELS, ChallengeStatus
 from app.challenges.models import Challenge
-from app.evaluations import route, scoring, service
-from app.evaluations import service_decisions as decisions
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import OUTCOME_LABELS
 from app.evaluations.models import Decision, RouteDecision
+from app.evaluations.pool import service as pool_service
+from app.evaluations.results import rules as results_rules
+from app.evaluations.results import service as results_service
+from app.evaluations.route import rules as route
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import rules as scoring
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.i18n import translate
 from app.workspace.challenges.service import REASON_REQUIRED
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario
+from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
 LANGUAGES = ["nl", "en"]
@@ -77,7 +83,7 @@ def _evaluate(
 ) -> None:
     """One evaluator assigned, declaring no conflict, scoring (effect, safety) and, when given, rating security."""
     now = AFTER_DEADLINE
-    assignment = service.assign(
+    assignment = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -85,10 +91,11 @@ def _evaluate(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=now,
+        links=LINKS,
     )
     opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
     evaluator_service.declare(
-        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, link=""
+        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, links=LINKS
     )
     effect, safety = scores
     raw = {"effect": (str(effect), f"Effect {effect}, onderbouwd."), "safety": (str(safety), "Veiligheid, onderbouwd.")}
@@ -97,7 +104,7 @@ def _evaluate(
     )
     if ratings is not None:
         factors = {key: {"rating": rating, "justification": "Onderbouwd."} for key, rating in ratings.items()}
-        evaluator_service.save_assessment(
+        security_service.save_assessment(
             session, opened=opened, factors=factors, submit=True, actor=actor(evaluator), now=now
         )
 
@@ -121,10 +128,10 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
         a, b, c, d = s.evaluators
         p0, p1, p2 = s.proposals
         for evaluator in s.evaluators:
-            service.add_to_pool(
+            pool_service.add_to_pool(
                 session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
             )
-        first = service.assign(
+        first = assignment_service.assign(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -132,10 +139,11 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
             evaluator_id=c.id,
             actor=actor(s.coordinator),
             now=now,
+            links=LINKS,
         )
         opened = evaluator_service.open_assignment(session, assignment_id=first.id, user=c, now=now)
         conflict = DeclarationForm(has_conflict=True, reason="Oud-werkgever van de indiener.")
-        evaluator_service.declare(session, opened=opened, form=conflict, actor=actor(c), now=now, link="")
+        evaluator_service.declare(session, opened=opened, form=conflict, actor=actor(c), now=now, links=LINKS)
         _evaluate(session, s, p0, a, (2, 2), security)
         _evaluate(session, s, p0, d, (0, 2), security)
         _evaluate(session, s, p1, a, (1, 0), None)
@@ -144,7 +152,7 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
         _evaluate(session, s, p2, b, (1, 2), LOW)
         if consensus:
             for proposal, (effect, safety) in zip(s.proposals, CONSENSUS, strict=True):
-                decisions.record_consensus(
+                results_service.record_consensus(
                     session,
                     challenge=s.challenge,
                     stage=s.stage,
@@ -279,7 +287,7 @@ def test_results_consensus_and_decisions_with_a_knocked_out_proposal(
     below_total = _t(language, scoring.MSG_BELOW_TOTAL_MINIMUM, total="0.60", minimum=KNOCKOUT_TOTAL_MINIMUM)
     expect(_row(page, p1.reference)).to_contain_text(below_minimum)
     expect(_row(page, p1.reference)).to_contain_text(below_total)
-    expect(_row(page, p2.reference)).to_contain_text(_t(language, scoring.MSG_TIE_REFERENCE))
+    expect(_row(page, p2.reference)).to_contain_text(_t(language, results_rules.MSG_TIE_REFERENCE))
     expect(page.get_by_text(_t(language, "Consensus required: the evaluators disagree."))).to_have_count(0)
     rows = page.get_by_role("table", name=_t(language, "Ranking")).get_by_role("link").all_inner_texts()
     assert rows == [p0.reference, p2.reference, p1.reference]

@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Browser
 from sqlalchemy.orm import Session
 
-from app.evaluations import service
-from app.evaluations import service_decisions as decisions
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
+from app.evaluations.results import service as results_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import (
@@ -24,6 +25,7 @@ from tests.evaluations.helpers import (
     make_organisation,
     submit_proposal,
 )
+from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
 
@@ -82,10 +84,12 @@ def _evaluate(session: Session, s: Scenario) -> None:
     """Three evaluators score every proposal (with disagreement), the coordinator records every consensus."""
     now = AFTER_DEADLINE
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now)
+        pool_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
+        )
     for proposal, (rows, consensus) in zip(s.proposals, SCORES, strict=True):
         for evaluator, (effect, safety, cost) in zip(s.evaluators, rows, strict=True):
-            assignment = service.assign(
+            assignment = assignment_service.assign(
                 session,
                 challenge=s.challenge,
                 stage=s.stage,
@@ -93,10 +97,11 @@ def _evaluate(session: Session, s: Scenario) -> None:
                 evaluator_id=evaluator.id,
                 actor=actor(s.coordinator),
                 now=now,
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
             form = DeclarationForm(has_conflict=False)
-            evaluator_service.declare(session, opened=opened, form=form, actor=actor(evaluator), now=now, link="")
+            evaluator_service.declare(session, opened=opened, form=form, actor=actor(evaluator), now=now, links=LINKS)
             raw = {
                 "effect": (str(effect), "Onderbouwing van het effect."),
                 "safety": (str(safety), "Onderbouwing van de veiligheid."),
@@ -109,7 +114,7 @@ def _evaluate(session: Session, s: Scenario) -> None:
             key: (str(value), "Besproken in het consensusoverleg.")
             for key, value in zip(("effect", "safety", "cost"), consensus, strict=True)
         }
-        decisions.record_consensus(
+        results_service.record_consensus(
             session,
             challenge=s.challenge,
             stage=s.stage,

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
+from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.enums import AffiliationNature
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import AffiliationForm
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
@@ -47,7 +48,7 @@ def _mails(session: Session) -> list[OutboxMessage]:
 def _ready(client: TestClient, session: Session, clock: FrozenClock, s: Scenario) -> None:
     after_deadline(clock)
     for evaluator in s.evaluators:
-        service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     session.commit()
@@ -100,7 +101,9 @@ def test_assignment_mail_not_sent_when_the_assignment_is_refused(
     form = AffiliationForm(
         organisation_name="Band B.V.", kvk_number=s.organisations[0].kvk_number, nature=AffiliationNature.EMPLOYMENT
     )
-    service.add_affiliation(session, user=s.evaluators[0], form=form, actor=actor(s.evaluators[0]), now=clock.now())
+    affiliation_service.add_affiliation(
+        session, user=s.evaluators[0], form=form, actor=actor(s.evaluators[0]), now=clock.now()
+    )
     session.commit()
     _ready(client, session, clock, s)
     response = post(

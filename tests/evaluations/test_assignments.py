@@ -9,18 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
+from app.evaluations.affiliations import service as affiliation_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import AffiliationNature
 from app.evaluations.models import Assignment, EligibilityDecision, EvaluatorAffiliation
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import AffiliationForm
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _pool(session: Session, s: Scenario, clock: FrozenClock) -> None:
     for evaluator in s.evaluators:
-        service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     session.commit()
@@ -30,7 +32,7 @@ def _affiliate(session: Session, user: object, kvk: str, *, until: date | None =
     form = AffiliationForm(
         organisation_name="Band B.V.", kvk_number=kvk, nature=AffiliationNature.EMPLOYMENT, valid_until=until
     )
-    service.add_affiliation(session, user=user, form=form, actor=actor(user), now=now.now())  # type: ignore[arg-type]
+    affiliation_service.add_affiliation(session, user=user, form=form, actor=actor(user), now=now.now())  # type: ignore[arg-type]
     session.commit()
 
 
@@ -119,13 +121,15 @@ def test_conflict_with_a_partner_blocks_and_old_tie_does_not(session: Session, c
     form = AffiliationForm(
         organisation_name="Partner GmbH", country="DE", registry_id="hrb999", nature=AffiliationNature.ADVISORY
     )
-    service.add_affiliation(session, user=s.evaluators[0], form=form, actor=actor(s.evaluators[0]), now=clock.now())
+    affiliation_service.add_affiliation(
+        session, user=s.evaluators[0], form=form, actor=actor(s.evaluators[0]), now=clock.now()
+    )
     _affiliate(session, s.evaluators[1], "20202020", until=date(2020, 1, 1), now=clock)  # ended more than 3 years ago
     _pool(session, s, clock)
     from app.errors import ValidationFailed
 
     try:
-        service.assign(
+        assignment_service.assign(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -133,11 +137,12 @@ def test_conflict_with_a_partner_blocks_and_old_tie_does_not(session: Session, c
             evaluator_id=s.evaluators[0].id,
             actor=actor(s.coordinator),
             now=clock.now(),
+            links=LINKS,
         )
         raise AssertionError("a conflict with a partner must block the assignment")
     except ValidationFailed as failed:
         assert [e.path for e in failed.errors] == ["evaluator_id"]
-    assignment = service.assign(
+    assignment = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -145,6 +150,7 @@ def test_conflict_with_a_partner_blocks_and_old_tie_does_not(session: Session, c
         evaluator_id=s.evaluators[1].id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     assert assignment.evaluator_id == s.evaluators[1].id
 
@@ -268,7 +274,7 @@ def test_progress_per_evaluator_and_removing_an_assignment(
     after_deadline(clock)
     _pool(session, s, clock)
     evaluator = s.evaluators[0]
-    first = service.assign(
+    first = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -276,8 +282,9 @@ def test_progress_per_evaluator_and_removing_an_assignment(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
-    second = service.assign(
+    second = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -285,6 +292,7 @@ def test_progress_per_evaluator_and_removing_an_assignment(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     log_in(client, session, evaluator, now=clock.now())
@@ -299,4 +307,4 @@ def test_progress_per_evaluator_and_removing_an_assignment(
     session.expire_all()
     assert session.get(Assignment, second_id) is None
     assert post(client, f"{s.base}/pool/{evaluator.id}/remove").status_code == 303
-    assert service.list_pool(session, challenge_id=s.challenge.id) == []
+    assert pool_service.list_pool(session, challenge_id=s.challenge.id) == []

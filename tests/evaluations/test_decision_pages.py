@@ -9,8 +9,11 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import route, scoring, service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
+from app.evaluations.route import rules as route
+from app.evaluations.scoring import rules as scoring
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.i18n import translate
 from tests.evaluations.helpers import actor, after_deadline, build_scenario, post
 from tests.evaluations.test_decisions import _consensus, _score
@@ -61,13 +64,15 @@ def test_route_page_shows_factors_rated_high(
     }
     for evaluator in s.evaluators:
         assignment = next(
-            a for a in service.assignments_for_stage(session, stage_id=s.stage.id) if a.evaluator_id == evaluator.id
+            a
+            for a in evaluation_service.assignments_for_stage(session, stage_id=s.stage.id)
+            if a.evaluator_id == evaluator.id
         )
         opened = evaluator_service.open_assignment(
             session, assignment_id=assignment.id, user=evaluator, now=clock.now()
         )
         factors = {f: {"rating": ratings[f], "justification": "Onderbouwd."} for f in FACTORS}
-        evaluator_service.save_assessment(
+        security_service.save_assessment(
             session, opened=opened, factors=factors, submit=True, actor=actor(evaluator), now=clock.now()
         )
     session.commit()

@@ -11,25 +11,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import scoring, service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import ConsensusScore, Decision, RouteDecision
+from app.evaluations.pool import service as pool_service
+from app.evaluations.results import rules as results_rules
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.i18n import translate
 from app.proposals.models import Proposal
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, list[tuple[int, int]]]) -> None:
     """scores: proposal index -> per evaluator (effect, safety), evaluators in order."""
     for evaluator in s.evaluators:
-        service.add_to_pool(
+        pool_service.add_to_pool(
             session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
         )
     for index, rows in scores.items():
         for evaluator, (effect, safety) in zip(s.evaluators, rows, strict=False):
-            assignment = service.assign(
+            assignment = assignment_service.assign(
                 session,
                 challenge=s.challenge,
                 stage=s.stage,
@@ -37,6 +41,7 @@ def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, 
                 evaluator_id=evaluator.id,
                 actor=actor(s.coordinator),
                 now=clock.now(),
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(
                 session, assignment_id=assignment.id, user=evaluator, now=clock.now()
@@ -47,7 +52,7 @@ def _score(session: Session, s: Scenario, clock: FrozenClock, scores: dict[int, 
                 form=DeclarationForm(has_conflict=False),
                 actor=actor(evaluator),
                 now=clock.now(),
-                link="",
+                links=LINKS,
             )
             raw = {"effect": (str(effect), "Effect-tekst."), "safety": (str(safety), "Veiligheid-tekst.")}
             evaluator_service.save_evaluation(
@@ -83,7 +88,7 @@ def test_results_flag_disagreement_and_rank_with_tie_break(
     order = [results.index(p.reference + "</a>") for p in (s.proposals[1], s.proposals[0], s.proposals[2])]
     assert order == sorted(order)
     assert "1.60" in results and "1.40" in results
-    assert translate("nl", scoring.MSG_TIE_REFERENCE) in results
+    assert translate("nl", results_rules.MSG_TIE_REFERENCE) in results
 
 
 def test_consensus_refuses_out_of_scale_and_missing_rationale(
@@ -226,7 +231,7 @@ def test_route_recommends_article_346_when_factors_high(
     after_deadline(clock)
     _score(session, s, clock, {0: [(1, 1), (1, 1)]})
     for evaluator in s.evaluators:
-        assignment = service.assignments_for_stage(session, stage_id=s.stage.id)
+        assignment = evaluation_service.assignments_for_stage(session, stage_id=s.stage.id)
         opened = evaluator_service.open_assignment(
             session,
             assignment_id=next(a.id for a in assignment if a.evaluator_id == evaluator.id),
@@ -237,7 +242,7 @@ def test_route_recommends_article_346_when_factors_high(
             f: {"rating": "high", "justification": "Kritiek."}
             for f in ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
         }
-        evaluator_service.save_assessment(
+        security_service.save_assessment(
             session, opened=opened, factors=factors, submit=True, actor=actor(evaluator), now=clock.now()
         )
     session.commit()
@@ -310,16 +315,16 @@ def test_others_scores_and_assessments_shown_after_submitting(
     s = build_scenario(session, proposals=1, evaluators=2)
     after_deadline(clock)
     _score(session, s, clock, {0: [(2, 1)]})
-    first = service.assignments_for_stage(session, stage_id=s.stage.id)[0]
+    first = evaluation_service.assignments_for_stage(session, stage_id=s.stage.id)[0]
     opened = evaluator_service.open_assignment(session, assignment_id=first.id, user=s.evaluators[0], now=clock.now())
     factors = {
         f: {"rating": "medium", "justification": "Matig."}
         for f in ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
     }
-    evaluator_service.save_assessment(
+    security_service.save_assessment(
         session, opened=opened, factors=factors, submit=True, actor=actor(s.evaluators[0]), now=clock.now()
     )
-    second = service.assign(
+    second = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -327,6 +332,7 @@ def test_others_scores_and_assessments_shown_after_submitting(
         evaluator_id=s.evaluators[1].id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     log_in(client, session, s.evaluators[1], now=clock.now())

@@ -11,22 +11,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import Assignment, Evaluation
+from app.evaluations.pool import service as pool_service
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.i18n import translate
 from tests.evaluations.helpers import actor, after_deadline, build_scenario, post
 from tests.evaluations.test_decisions import _score
-from tests.factories import create_user, log_in
+from tests.factories import LINKS, create_user, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 
 
 def _assign(session: Session, s, evaluator, proposal, clock: FrozenClock) -> Assignment:  # type: ignore[no-untyped-def]
-    service.add_to_pool(
+    pool_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
-    assignment = service.assign(
+    assignment = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -34,6 +37,7 @@ def _assign(session: Session, s, evaluator, proposal, clock: FrozenClock) -> Ass
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     return assignment
@@ -74,7 +78,6 @@ def test_evaluator_assignment_before_deadline_is_not_found(
     queue = client.get("/evaluate")
     assert queue.status_code == 200
     assert s.proposals[0].reference not in queue.text
-    assert "1 assigned proposal becomes visible" in queue.text or "1 toegewezen voorstel" in queue.text
     response = client.get(f"/evaluate/assignments/{assignment.id}")
     assert response.status_code == 404
     assert "Firma0" not in response.text
@@ -166,10 +169,10 @@ def test_evaluator_with_a_draft_or_reopened_evaluation_does_not_see_the_others(
     s = build_scenario(session, proposals=1, evaluators=2)
     after_deadline(clock)
     _score(session, s, clock, {0: [(2, 1)]})  # the first evaluator submits "Effect-tekst." and "Veiligheid-tekst."
-    first = service.assignments_for_stage(session, stage_id=s.stage.id)[0]
+    first = evaluation_service.assignments_for_stage(session, stage_id=s.stage.id)[0]
     opened = evaluator_service.open_assignment(session, assignment_id=first.id, user=s.evaluators[0], now=clock.now())
     factors = {f: {"rating": "high", "justification": "Hoog volgens A."} for f in FACTORS}
-    evaluator_service.save_assessment(
+    security_service.save_assessment(
         session, opened=opened, factors=factors, submit=True, actor=actor(s.evaluators[0]), now=clock.now()
     )
     session.commit()

@@ -11,11 +11,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from tests.evaluations.helpers import actor, after_deadline, build_scenario
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 @contextmanager
@@ -37,10 +38,12 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
     after_deadline(clock)
     coordinator = actor(s.coordinator)
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=coordinator, now=clock.now())
+        pool_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=coordinator, now=clock.now()
+        )
     for proposal in s.proposals:
         for evaluator in s.evaluators:
-            assignment = service.assign(
+            assignment = assignment_service.assign(
                 session,
                 challenge=s.challenge,
                 stage=s.stage,
@@ -48,6 +51,7 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
                 evaluator_id=evaluator.id,
                 actor=coordinator,
                 now=clock.now(),
+                links=LINKS,
             )
             opened = evaluator_service.open_assignment(
                 session, assignment_id=assignment.id, user=evaluator, now=clock.now()
@@ -58,7 +62,7 @@ def _scored_world(session: Session, clock: FrozenClock, proposals: int, prefix: 
                 form=DeclarationForm(has_conflict=False),
                 actor=actor(evaluator),
                 now=clock.now(),
-                link="",
+                links=LINKS,
             )
             raw = {"effect": ("2", "Goed."), "safety": ("1", "Voldoende.")}
             evaluator_service.save_evaluation(

@@ -26,9 +26,14 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import assignment, route, scoring, service_assignment
-from app.evaluations import service_decisions as decisions
-from app.evaluations.scoring import Reason
+from app.evaluations.assignments import rules as assignment_rules
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.results import rules as results_rules
+from app.evaluations.results import service as results_service
+from app.evaluations.route import rules as route
+from app.evaluations.route import service as route_service
+from app.evaluations.scoring import rules as scoring
+from app.evaluations.scoring.rules import Reason
 from app.i18n import translate
 from tests.evaluations.helpers import Scenario, after_deadline, build_scenario, post
 from tests.factories import log_in
@@ -129,12 +134,12 @@ def _produce() -> Produced:
     ]
     # 3 * 60 + 1 * 40 == 1 * 60 + 4 * 40: same total; then the same scores received later; then a later reference.
     entries = [
-        scoring.RankingEntry("P-000001", RECEIVED, {"effect": 3, "safety": 1}),
-        scoring.RankingEntry("P-000002", RECEIVED, {"effect": 1, "safety": 4}),
-        scoring.RankingEntry("P-000003", RECEIVED + timedelta(minutes=1), {"effect": 1, "safety": 4}),
-        scoring.RankingEntry("P-000004", RECEIVED + timedelta(minutes=1), {"effect": 1, "safety": 4}),
+        results_rules.RankingEntry("P-000001", RECEIVED, {"effect": 3, "safety": 1}),
+        results_rules.RankingEntry("P-000002", RECEIVED, {"effect": 1, "safety": 4}),
+        results_rules.RankingEntry("P-000003", RECEIVED + timedelta(minutes=1), {"effect": 1, "safety": 4}),
+        results_rules.RankingEntry("P-000004", RECEIVED + timedelta(minutes=1), {"effect": 1, "safety": 4}),
     ]
-    tie_breaks = [item.tie_break for item in scoring.ranking(entries, rules) if item.tie_break]
+    tie_breaks = [item.tie_break for item in results_rules.ranking(entries, rules) if item.tie_break]
 
     high = {"security_risks": "high", "policy_goals": "medium", "armed_forces": "low", "industrial_capabilities": "low"}
     low = {factor.value: "low" for factor in route.SecurityFactor}
@@ -171,22 +176,26 @@ def _produce() -> Produced:
         warnings += advice.warnings
         factors = factors or advice.factors
 
-    firm = assignment.OrganisationIdentity(organisation_id=7, kvk_number="12345678", name="Firma Drone Systems B.V.")
-    proposal = assignment.ProposalParties("P-000001", (firm,))
-    conflicted = assignment.Evaluator(1, "a@mindef.example", affiliations=(firm,))
-    free = assignment.Evaluator(2, "b@mindef.example")
-    other = assignment.ProposalParties("P-000002", ())
+    firm = assignment_rules.OrganisationIdentity(
+        organisation_id=7, kvk_number="12345678", name="Firma Drone Systems B.V."
+    )
+    proposal = assignment_rules.ProposalParties("P-000001", (firm,))
+    conflicted = assignment_rules.Evaluator(1, "a@mindef.example", affiliations=(firm,))
+    free = assignment_rules.Evaluator(2, "b@mindef.example")
+    other = assignment_rules.ProposalParties("P-000002", ())
     assigned = [
-        *assignment.conflicts(conflicted, proposal),
-        *(s for plan in [assignment.assign([proposal], [])] for short in plan.shortfalls for s in short.reasons),
+        *assignment_rules.conflicts(conflicted, proposal),
+        *(s for plan in [assignment_rules.assign([proposal], [])] for short in plan.shortfalls for s in short.reasons),
         *(
             s
-            for short in assignment.assign([proposal], [conflicted, free], per_proposal=2).shortfalls
+            for short in assignment_rules.assign([proposal], [conflicted, free], per_proposal=2).shortfalls
             for s in short.reasons
         ),
         *(
             s
-            for short in assignment.assign([proposal, other], [free], per_proposal=1, max_per_evaluator=1).shortfalls
+            for short in assignment_rules.assign(
+                [proposal, other], [free], per_proposal=1, max_per_evaluator=1
+            ).shortfalls
             for s in short.reasons
         ),
     ]
@@ -275,9 +284,9 @@ def scenario(session: Session, clock: FrozenClock, client: TestClient) -> Scenar
 
 def _with_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
     """The results feed: the first proposal carries every knock-out reason, the next ones a tie-break each."""
-    real = decisions.stage_results
+    real = results_service.stage_results
 
-    def fake(*args: Any, **kwargs: Any) -> decisions.StageResults:
+    def fake(*args: Any, **kwargs: Any) -> results_service.StageResults:
         outcome = real(*args, **kwargs)
         knocked_out = scoring.KnockOut(passes=False, complete=False, reasons=PRODUCED.knock_outs)
         for index, item in enumerate(outcome.ranking):
@@ -288,7 +297,7 @@ def _with_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
             )
         return outcome
 
-    monkeypatch.setattr(decisions, "stage_results", fake)
+    monkeypatch.setattr(results_service, "stage_results", fake)
 
 
 def _assert_shown(text: str, reasons: tuple[Reason, ...], language: str) -> None:
@@ -337,7 +346,7 @@ def test_route_page_shows_every_route_reason_and_warning(
         factors=PRODUCED.route_factors,
         threshold=None,
     )
-    monkeypatch.setattr(decisions, "route_recommendation", lambda *args, **kwargs: advice)
+    monkeypatch.setattr(route_service, "route_recommendation", lambda *args, **kwargs: advice)
     client.cookies.set("portal_lang", language)
     page = client.get(f"/manage/challenges/{scenario.challenge.slug}/evaluation/route")
     assert page.status_code == 200
@@ -348,9 +357,11 @@ def test_route_page_shows_every_route_reason_and_warning(
 def test_assignments_page_shows_every_assignment_reason(
     client: TestClient, scenario: Scenario, monkeypatch: pytest.MonkeyPatch, language: str
 ) -> None:
-    short = assignment.Shortfall(scenario.proposals[0].reference, needed=3, assigned=0, reasons=PRODUCED.assignment)
-    outcome = service_assignment.AutoResult(created=0, shortfalls=(short,))
-    monkeypatch.setattr(service_assignment, "auto_assign", lambda *args, **kwargs: outcome)
+    short = assignment_rules.Shortfall(
+        scenario.proposals[0].reference, needed=3, assigned=0, reasons=PRODUCED.assignment
+    )
+    outcome = assignment_service.AutoResult(created=0, shortfalls=(short,))
+    monkeypatch.setattr(assignment_service, "auto_assign", lambda *args, **kwargs: outcome)
     client.cookies.set("portal_lang", language)
     page = post(client, f"{scenario.base}/assignments/auto", {"per_proposal": "3", "max_per_evaluator": "20"})
     assert page.status_code == 200

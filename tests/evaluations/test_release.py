@@ -19,9 +19,10 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from app.clock import FrozenClock
 from app.errors import InvalidTransition
-from app.evaluations import service, service_assignment
-from app.evaluations import service_decisions as decisions
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.decisions import service as decision_service
+from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import DecisionOutcome
 from app.evaluations.models import (
     Assignment,
@@ -33,10 +34,15 @@ from app.evaluations.models import (
     EvaluationScore,
     SecurityAssessment,
 )
+from app.evaluations.pool import service as pool_service
+from app.evaluations.results import service as results_service
+from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.schemas import DecisionForm, DeclarationForm, EligibilityForm
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
-from tests.factories import csrf, log_in
+from tests.factories import LINKS, csrf, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 ORIGIN = "http://testserver"  # url_for in the templates writes absolute addresses
@@ -44,10 +50,6 @@ RELEASED_NL = "De besluiten van deze fase zijn bekendgemaakt: de beoordeling erv
 RELEASED_EN = "The decisions of this stage have been released: its evaluation can no longer change."
 SCORES = {"effect": ("2", "Sterk effect."), "safety": ("1", "Voldoende veilig.")}
 ASSESSMENT = {factor: {"rating": "low", "justification": "Beperkt."} for factor in FACTORS}
-
-
-def _link(proposal_id: int) -> str:
-    return f"https://portal.example/proposals/{proposal_id}/decision"
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
     """Consensus, a decision per proposal (in order), and their review."""
     coordinator = actor(s.coordinator)
     for proposal, outcome in zip(s.proposals, outcomes, strict=True):
-        decisions.record_consensus(
+        results_service.record_consensus(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -74,7 +76,7 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
             actor=coordinator,
             now=now,
         )
-        decisions.prepare_decision(
+        decision_service.prepare_decision(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -83,11 +85,11 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
             actor=coordinator,
             now=now,
         )
-    decisions.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
+    decision_service.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
 
 
 def _assign(session: Session, s: Scenario, proposal: Any, evaluator: Any, now: datetime) -> Assignment:
-    return service.assign(
+    return assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -95,13 +97,14 @@ def _assign(session: Session, s: Scenario, proposal: Any, evaluator: Any, now: d
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=now,
+        links=LINKS,
     )
 
 
 def _declare(session: Session, assignment: Assignment, evaluator: Any, now: datetime) -> evaluator_service.Opened:
     opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=now)
     evaluator_service.declare(
-        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, link=""
+        session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=now, links=LINKS
     )
     return opened
 
@@ -111,14 +114,16 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     after_deadline(clock)
     now = clock.now()
     for evaluator in s.evaluators:
-        service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now)
+        pool_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=now
+        )
     first, second, third, spare = s.evaluators
     submitted = _assign(session, s, s.proposals[0], first, now)
     opened = _declare(session, submitted, first, now)
     evaluator_service.save_evaluation(
         session, opened=opened, raw=SCORES, assessed_trl="5", submit=True, actor=actor(first), now=now
     )
-    evaluator_service.save_assessment(
+    security_service.save_assessment(
         session, opened=opened, factors=ASSESSMENT, submit=True, actor=actor(first), now=now
     )
     draft = _assign(session, s, s.proposals[0], second, now)
@@ -128,8 +133,14 @@ def _released(session: Session, clock: FrozenClock) -> Released:
     )
     undeclared = _assign(session, s, s.proposals[1], third, now)
     _prepare(session, s, now, outcomes=(DecisionOutcome.AWARD, DecisionOutcome.REJECT))
-    decisions.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=now, link=_link
+    decision_service.release_decisions(
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=now,
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     session.commit()
     return Released(s, submitted, draft, undeclared, spare)
@@ -200,7 +211,7 @@ def _by(r: Released) -> Any:
 
 COMMANDS: dict[str, Command] = {
     "assign": lambda session, r, now: _assign(session, r.s, r.s.proposals[1], r.spare, now),
-    "assign_many": lambda session, r, now: service.assign_many(
+    "assign_many": lambda session, r, now: assignment_service.assign_many(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -208,22 +219,31 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
         source="test",
+        links=LINKS,
     ),
-    "import_csv": lambda session, r, now: service_assignment.import_assignments(
+    "import_csv": lambda session, r, now: assignment_service.import_assignments(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
         data=f"proposal,evaluator_email\n{r.s.proposals[1].reference},{r.spare.email}\n".encode(),
         actor=_by(r),
         now=now,
+        links=LINKS,
     ),
-    "auto_assign": lambda session, r, now: service_assignment.auto_assign(
-        session, challenge=r.s.challenge, stage=r.s.stage, per_proposal=3, max_per_evaluator=5, actor=_by(r), now=now
+    "auto_assign": lambda session, r, now: assignment_service.auto_assign(
+        session,
+        challenge=r.s.challenge,
+        stage=r.s.stage,
+        per_proposal=3,
+        max_per_evaluator=5,
+        actor=_by(r),
+        now=now,
+        links=LINKS,
     ),
-    "unassign": lambda session, r, now: service.unassign(
+    "unassign": lambda session, r, now: assignment_service.unassign(
         session, stage=r.s.stage, assignment_id=r.undeclared.id, actor=_by(r), now=now
     ),
-    "eligibility": lambda session, r, now: service.set_eligibility(
+    "eligibility": lambda session, r, now: eligibility_service.set_eligibility(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -238,7 +258,7 @@ COMMANDS: dict[str, Command] = {
         form=DeclarationForm(has_conflict=False),
         actor=actor(r.s.evaluators[2]),
         now=now,
-        link="",
+        links=LINKS,
     ),
     "save_scores": lambda session, r, now: evaluator_service.save_evaluation(
         session,
@@ -258,7 +278,7 @@ COMMANDS: dict[str, Command] = {
         actor=actor(r.s.evaluators[1]),
         now=now,
     ),
-    "save_assessment": lambda session, r, now: evaluator_service.save_assessment(
+    "save_assessment": lambda session, r, now: security_service.save_assessment(
         session,
         opened=_opened(session, r.draft, now),
         factors=ASSESSMENT,
@@ -266,7 +286,7 @@ COMMANDS: dict[str, Command] = {
         actor=actor(r.s.evaluators[1]),
         now=now,
     ),
-    "submit_assessment": lambda session, r, now: evaluator_service.save_assessment(
+    "submit_assessment": lambda session, r, now: security_service.save_assessment(
         session,
         opened=_opened(session, r.draft, now),
         factors=ASSESSMENT,
@@ -277,12 +297,13 @@ COMMANDS: dict[str, Command] = {
     "reopen": lambda session, r, now: evaluator_service.reopen_evaluation(
         session,
         stage=r.s.stage,
-        evaluation_id=r.submitted.evaluation.id,  # type: ignore[union-attr]
+        evaluation_id=r.submitted.evaluation.id,
         reason="Graag opnieuw bekijken.",
         actor=_by(r),
         now=now,
+        links=LINKS,
     ),
-    "consensus": lambda session, r, now: decisions.record_consensus(
+    "consensus": lambda session, r, now: results_service.record_consensus(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -291,7 +312,7 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "prepare_decision": lambda session, r, now: decisions.prepare_decision(
+    "prepare_decision": lambda session, r, now: decision_service.prepare_decision(
         session,
         challenge=r.s.challenge,
         stage=r.s.stage,
@@ -300,12 +321,21 @@ COMMANDS: dict[str, Command] = {
         actor=_by(r),
         now=now,
     ),
-    "shortlist": lambda session, r, now: decisions.shortlist(
-        session, challenge=r.s.challenge, stage=r.s.stage, top=2, actor=_by(r), now=now, feedback="Door."
+    "shortlist": lambda session, r, now: decision_service.shortlist(
+        session,
+        challenge=r.s.challenge,
+        stage=r.s.stage,
+        top=2,
+        actor=_by(r),
+        now=now,
+        feedback="Door.",
+        policy=EvaluationPolicy(),
     ),
-    "review": lambda session, r, now: decisions.review_decisions(session, stage=r.s.stage, actor=_by(r), now=now),
-    "release_again": lambda session, r, now: decisions.release_decisions(
-        session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, link=_link
+    "review": lambda session, r, now: decision_service.review_decisions(
+        session, stage=r.s.stage, actor=_by(r), now=now
+    ),
+    "release_again": lambda session, r, now: decision_service.release_decisions(
+        session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, links=LINKS, policy=EvaluationPolicy()
     ),
 }
 
@@ -318,7 +348,7 @@ def test_command_after_release_is_refused_and_changes_nothing(
     before = _state(session, r.s)
     with pytest.raises(InvalidTransition) as refused:
         COMMANDS[command](session, r, clock.now())
-    assert refused.value.message == service.MSG_STAGE_RELEASED
+    assert refused.value.message == evaluation_service.MSG_STAGE_RELEASED
     assert _state(session, r.s) == before
 
 
@@ -328,7 +358,7 @@ def test_pool_stays_editable_after_release(client: TestClient, session: Session,
     removed = post(client, f"{r.s.base}/pool/{r.spare.id}/remove")
     assert removed.status_code == 303
     assert post(client, f"{r.s.base}/pool", {"evaluator_id": str(r.spare.id)}).status_code == 303
-    assert [u.id for u in service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
+    assert [u.id for u in pool_service.list_pool(session, challenge_id=r.s.challenge.id)].count(r.spare.id) == 1
 
 
 # --- through the web: a POST that arrives anyway gets the message, in the user's language -----------
@@ -494,7 +524,7 @@ def test_release_button_leads_to_a_confirmation_page(client: TestClient, session
     assert f'href="{ORIGIN}{s.base}/decisions">Annuleren: terug naar de besluiten</a>' in text
     # Looking is not releasing.
     assert [d.status for d in session.scalars(select(Decision))] == ["reviewed"] * 3
-    assert service.is_stage_released(session, stage_id=s.stage.id) is False
+    assert evaluation_service.is_stage_released(session, stage_id=s.stage.id) is False
 
 
 def test_release_confirmation_in_english_names_the_outcomes(
@@ -515,7 +545,7 @@ def test_release_confirmation_lists_what_is_missing_and_offers_no_button(
 ) -> None:
     s = build_scenario(session, proposals=2, evaluators=1)
     after_deadline(clock)
-    decisions.prepare_decision(
+    decision_service.prepare_decision(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -597,8 +627,14 @@ def test_releasing_the_last_stage_from_evaluation_records_one_step(session: Sess
     challenge_service.transition_challenge(
         session, challenge=s.challenge, to=ChallengeStatus.EVALUATION, actor=actor(s.coordinator), now=clock.now()
     )
-    decisions.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+    decision_service.release_decisions(
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=clock.now(),
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     assert s.challenge.status == "decided"
     assert [action for action, _ in _challenge_events(session, s)] == ["challenge.evaluation", "challenge.decided"]
@@ -620,16 +656,28 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
     session.commit()
     before = _state(session, s)
     with pytest.raises(InvalidTransition):
-        decisions.release_decisions(
-            session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+        decision_service.release_decisions(
+            session,
+            challenge=s.challenge,
+            stage=s.stage,
+            actor=actor(s.coordinator),
+            now=clock.now(),
+            links=LINKS,
+            policy=EvaluationPolicy(),
         )
     assert _state(session, s) == before
 
 
 def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, clock: FrozenClock) -> None:
     s = _reviewed(session, clock, proposals=2, two_stages=True)
-    decisions.release_decisions(
-        session, challenge=s.challenge, stage=s.stage, actor=actor(s.coordinator), now=clock.now(), link=_link
+    decision_service.release_decisions(
+        session,
+        challenge=s.challenge,
+        stage=s.stage,
+        actor=actor(s.coordinator),
+        now=clock.now(),
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     session.commit()
     assert s.challenge.status == "published"
@@ -639,7 +687,7 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
     proposal = submit_proposal(session, challenge=s.challenge, organisation=s.organisations[0], stage=full)
     clock.set(datetime(2027, 6, 2, 9, 0, tzinfo=UTC))
     now = clock.now()
-    decisions.record_consensus(
+    results_service.record_consensus(
         session,
         challenge=s.challenge,
         stage=full,
@@ -648,7 +696,7 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
         actor=actor(s.coordinator),
         now=now,
     )
-    decisions.prepare_decision(
+    decision_service.prepare_decision(
         session,
         challenge=s.challenge,
         stage=full,
@@ -657,9 +705,15 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
         actor=actor(s.coordinator),
         now=now,
     )
-    decisions.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
-    decisions.release_decisions(
-        session, challenge=s.challenge, stage=full, actor=actor(s.coordinator), now=now, link=_link
+    decision_service.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
+    decision_service.release_decisions(
+        session,
+        challenge=s.challenge,
+        stage=full,
+        actor=actor(s.coordinator),
+        now=now,
+        links=LINKS,
+        policy=EvaluationPolicy(),
     )
     assert s.challenge.status == "decided"
     assert [action for action, _ in _challenge_events(session, s)] == ["challenge.evaluation", "challenge.decided"]

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations import service as evaluation_service
 from app.evaluations.models import ConsensusScore, EligibilityDecision
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
 from tests.evaluations.test_decisions import _score
@@ -194,7 +195,7 @@ def test_decision_page_stays_as_released_when_the_consensus_changes_later(
 
 def _assess(session: Session, s: Scenario, clock: FrozenClock) -> None:
     """The first evaluator submits a security assessment for proposal 0; the second leaves a draft."""
-    assignments = service.assignments_for_stage(session, stage_id=s.stage.id)
+    assignments = evaluation_service.assignments_for_stage(session, stage_id=s.stage.id)
     for evaluator, rating, submit in ((s.evaluators[0], "high", True), (s.evaluators[1], "low", False)):
         assignment = next(
             a for a in assignments if a.evaluator_id == evaluator.id and a.proposal_id == s.proposals[0].id
@@ -203,7 +204,7 @@ def _assess(session: Session, s: Scenario, clock: FrozenClock) -> None:
             session, assignment_id=assignment.id, user=evaluator, now=clock.now()
         )
         factors = {f: {"rating": rating, "justification": f"Onderbouwd {rating} {f}."} for f in FACTORS}
-        evaluator_service.save_assessment(
+        security_service.save_assessment(
             session, opened=opened, factors=factors, submit=submit, actor=actor(evaluator), now=clock.now()
         )
     session.add(

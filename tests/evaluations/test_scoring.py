@@ -10,21 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
+from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
+from app.evaluations.pool import service as pool_service
 from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 
 
 def _assigned(
     session: Session, s: Scenario, clock: FrozenClock, evaluator_index: int = 0, proposal_index: int = 0
 ) -> Assignment:
     evaluator = s.evaluators[evaluator_index]
-    service.add_to_pool(
+    pool_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
-    assignment = service.assign(
+    assignment = assignment_service.assign(
         session,
         challenge=s.challenge,
         stage=s.stage,
@@ -32,6 +33,7 @@ def _assigned(
         evaluator_id=evaluator.id,
         actor=actor(s.coordinator),
         now=clock.now(),
+        links=LINKS,
     )
     session.commit()
     return assignment

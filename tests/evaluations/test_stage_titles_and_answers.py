@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.evaluations import service
-from app.evaluations import service_evaluator as evaluator_service
+from app.evaluations.assignments import service as assignment_service
+from app.evaluations.pool import service as pool_service
 from app.evaluations.schemas import DeclarationForm
+from app.evaluations.scoring import service as evaluator_service
 from app.organisations.models import Organisation
 from app.proposals.models import Proposal, ProposalVersion
 from tests.evaluations.helpers import (
@@ -22,7 +23,7 @@ from tests.evaluations.helpers import (
     content_for,
     make_organisation,
 )
-from tests.factories import log_in
+from tests.factories import LINKS, log_in
 from tests.proposals.helpers import all_types_stage
 
 TITLE = {"nl": "Oplossingsschets", "en": "Solution brief"}
@@ -71,12 +72,12 @@ def _submitted(session: Session, s: Scenario, organisation: Organisation, answer
 def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool) -> list[int]:
     """The first evaluator assigned to every proposal (and declared free of conflicts when ``declare``)."""
     evaluator = s.evaluators[0]
-    service.add_to_pool(
+    pool_service.add_to_pool(
         session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=clock.now()
     )
     ids = []
     for proposal in s.proposals:
-        assignment = service.assign(
+        assignment = assignment_service.assign(
             session,
             challenge=s.challenge,
             stage=s.stage,
@@ -84,6 +85,7 @@ def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool)
             evaluator_id=evaluator.id,
             actor=actor(s.coordinator),
             now=clock.now(),
+            links=LINKS,
         )
         if declare:
             opened = evaluator_service.open_assignment(
@@ -91,7 +93,7 @@ def _assign(session: Session, s: Scenario, clock: FrozenClock, *, declare: bool)
             )
             form = DeclarationForm(has_conflict=False)
             evaluator_service.declare(
-                session, opened=opened, form=form, actor=actor(evaluator), now=clock.now(), link=""
+                session, opened=opened, form=form, actor=actor(evaluator), now=clock.now(), links=LINKS
             )
         ids.append(assignment.id)
     session.commit()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from app.evaluations.affiliations.service import is_current
 from app.evaluations.models import EvaluatorAffiliation
-from app.evaluations.service import is_current
-from app.evaluations.service_decisions import default_threshold
-from app.evaluations.views import REDACTED, redact
+from app.evaluations.route.service import default_threshold
+from app.evaluations.scoring.views import REDACTED, redact
 from tests.factories import make_definition
 
 

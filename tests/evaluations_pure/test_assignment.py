@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.evaluations import assignment
-from app.evaluations.assignment import (
+from app.evaluations.assignments import rules as assignment_rules
+from app.evaluations.assignments.rules import (
     Assignment,
     Evaluator,
     OrganisationIdentity,
@@ -23,7 +23,7 @@ from app.evaluations.assignment import (
     parse_assignments_csv,
     render_assignments_csv,
 )
-from app.evaluations.scoring import Reason
+from app.evaluations.scoring.rules import Reason
 
 ALPHA = OrganisationIdentity(organisation_id=1, kvk_number="12345678", country="NL", name="Alpha B.V.")
 BRAVO = OrganisationIdentity(organisation_id=2, kvk_number="87654321", country="NL", name="Bravo B.V.")
@@ -46,7 +46,7 @@ def _pool(n: int) -> list[Evaluator]:
 def test_conflict_by_organisation_id() -> None:
     evaluator = Evaluator(1, "e@x.example", (OrganisationIdentity(organisation_id=2),))
     assert conflicts(evaluator, _proposal("P-000001", ALPHA, BRAVO)) == (
-        Reason(assignment.MSG_CONFLICT_ORGANISATION, {"organisation": "Bravo B.V."}),
+        Reason(assignment_rules.MSG_CONFLICT_ORGANISATION, {"organisation": "Bravo B.V."}),
     )
 
 
@@ -114,7 +114,7 @@ def test_assign_never_proposes_an_excluded_pair() -> None:
     plan = assign([_proposal("P-000001", ALPHA)], _pool(3), excluded=[Assignment("P-000001", 2)])
     assert plan.new == (Assignment("P-000001", 1), Assignment("P-000001", 3))
     assert plan.shortfalls == (
-        assignment.Shortfall("P-000001", 3, 2, (Reason(assignment.MSG_SHORT_CONFLICTS, {"count": 2}),)),
+        assignment_rules.Shortfall("P-000001", 3, 2, (Reason(assignment_rules.MSG_SHORT_CONFLICTS, {"count": 2}),)),
     )
 
 
@@ -124,12 +124,14 @@ def test_assign_respects_the_maximum_and_reports_the_shortfall() -> None:
     assert max(plan.load.values()) == 2
     assert len(plan.new) == 6
     assert [(item.proposal, item.assigned) for item in plan.shortfalls] == [("P-000003", 0)]
-    assert plan.shortfalls[0].reasons == (Reason(assignment.MSG_SHORT_FULL, {"maximum": 2}),)
+    assert plan.shortfalls[0].reasons == (Reason(assignment_rules.MSG_SHORT_FULL, {"maximum": 2}),)
 
 
 def test_assign_without_evaluators_says_so() -> None:
     plan = assign([_proposal("P-000001", ALPHA)], [])
-    assert plan.shortfalls == (assignment.Shortfall("P-000001", 3, 0, (Reason(assignment.MSG_SHORT_NO_EVALUATORS),)),)
+    assert plan.shortfalls == (
+        assignment_rules.Shortfall("P-000001", 3, 0, (Reason(assignment_rules.MSG_SHORT_NO_EVALUATORS),)),
+    )
 
 
 def test_assign_serves_the_most_constrained_proposal_first() -> None:
@@ -321,12 +323,12 @@ def test_parse_assignments_csv_reports_each_bad_row_with_its_number() -> None:
     parsed = parse_assignments_csv(data, proposals={"P-000001"}, evaluator_emails={"A@X.example"})
     assert parsed.rows == (("P-000001", "a@x.example"),)
     assert [(error.row, error.message) for error in parsed.errors] == [
-        (3, assignment.MSG_CSV_REFERENCE),
-        (4, assignment.MSG_CSV_EMAIL),
-        (5, assignment.MSG_CSV_COLUMNS),
-        (6, assignment.MSG_CSV_UNKNOWN_PROPOSAL),
-        (7, assignment.MSG_CSV_UNKNOWN_EVALUATOR),
-        (8, assignment.MSG_CSV_DUPLICATE),
+        (3, assignment_rules.MSG_CSV_REFERENCE),
+        (4, assignment_rules.MSG_CSV_EMAIL),
+        (5, assignment_rules.MSG_CSV_COLUMNS),
+        (6, assignment_rules.MSG_CSV_UNKNOWN_PROPOSAL),
+        (7, assignment_rules.MSG_CSV_UNKNOWN_EVALUATOR),
+        (8, assignment_rules.MSG_CSV_DUPLICATE),
     ]
     assert parsed.errors[0].params == {"row": 3, "value": "X-1"}
     assert parsed.errors[5].params == {"row": 8, "first": 2}
@@ -335,10 +337,10 @@ def test_parse_assignments_csv_reports_each_bad_row_with_its_number() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", assignment.MSG_CSV_EMPTY),
-        (b"\n \n", assignment.MSG_CSV_EMPTY),
-        (b"reference,email\nP-1,a@x.example\n", assignment.MSG_CSV_HEADER),
-        (b"\xff\xfeproposal", assignment.MSG_CSV_NOT_TEXT),
+        (b"", assignment_rules.MSG_CSV_EMPTY),
+        (b"\n \n", assignment_rules.MSG_CSV_EMPTY),
+        (b"reference,email\nP-1,a@x.example\n", assignment_rules.MSG_CSV_HEADER),
+        (b"\xff\xfeproposal", assignment_rules.MSG_CSV_NOT_TEXT),
     ],
 )
 def test_parse_assignments_csv_refuses_a_bad_file(data: bytes, message: str) -> None:
@@ -383,9 +385,9 @@ def test_parse_assignments_csv_stops_at_a_broken_quote() -> None:
     data = b'proposal,evaluator_email\nP-1,a@x.example\nP-2,"b@x.example\nP-3,c@x.example\n'
     parsed = parse_assignments_csv(data)
     assert parsed.rows == (("P-000001", "a@x.example"),)
-    assert parsed.errors == (assignment.CsvRowError(3, assignment.MSG_CSV_UNREADABLE, {"row": 3}),)
+    assert parsed.errors == (assignment_rules.CsvRowError(3, assignment_rules.MSG_CSV_UNREADABLE, {"row": 3}),)
 
 
 def test_parse_assignments_csv_refuses_control_characters_in_an_address() -> None:
     parsed = parse_assignments_csv("proposal,evaluator_email\nP-1,a@x\x00.example\n")
-    assert [(error.row, error.message) for error in parsed.errors] == [(2, assignment.MSG_CSV_EMAIL)]
+    assert [(error.row, error.message) for error in parsed.errors] == [(2, assignment_rules.MSG_CSV_EMAIL)]

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from app.evaluations import exports, scoring
-from app.evaluations.exports import (
+from app.evaluations.results import exports
+from app.evaluations.results import rules as results_rules
+from app.evaluations.results.exports import (
     CriterionColumn,
     Evaluated,
     ResultsTable,
@@ -20,7 +21,8 @@ from app.evaluations.exports import (
     results_xlsx,
     safe_cell,
 )
-from app.evaluations.scoring import CriterionRule, RankingEntry
+from app.evaluations.results.rules import RankingEntry
+from app.evaluations.scoring.rules import CriterionRule
 
 CRITERIA = (CriterionColumn("effect", "Operational effect", 60), CriterionColumn("cost", "Cost", 40))
 RULES = [CriterionRule("effect", 60, minimum=2), CriterionRule("cost", 40)]
@@ -38,7 +40,7 @@ def _table() -> ResultsTable:
     consensus = {"P-000001": {"effect": 4, "cost": 3}, "P-000002": {"effect": 1, "cost": 5}}
     ranked = {
         item.reference: item
-        for item in scoring.ranking([RankingEntry(ref, T0, scores) for ref, scores in consensus.items()], RULES)
+        for item in results_rules.ranking([RankingEntry(ref, T0, scores) for ref, scores in consensus.items()], RULES)
     }
     first = proposal_result(
         reference="P-000001",

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from app.i18n import CATALOGUE_DIR, EXTRACT_KEYWORDS, read_catalogue, translate
 
-MODULES = ["scoring", "assignment", "route", "exports"]
+MODULES = ["scoring/rules", "results/rules", "assignments/rules", "route/rules", "results/exports"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 OWN_CATALOGUE = CATALOGUE_DIR / "nl" / "LC_MESSAGES" / "evaluations_pure.po"
 

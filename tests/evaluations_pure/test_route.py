@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.evaluations import route
-from app.evaluations.route import (
+from app.evaluations.route import rules as route
+from app.evaluations.route.rules import (
     AdvThreshold,
     FactorRating,
     ProcurementRoute,
@@ -19,7 +19,7 @@ from app.evaluations.route import (
     recommend_route,
     threshold_on,
 )
-from app.evaluations.scoring import Reason
+from app.evaluations.scoring.rules import Reason
 
 THRESHOLDS = (
     AdvThreshold(443_000, date(2024, 1, 1), date(2025, 12, 31)),

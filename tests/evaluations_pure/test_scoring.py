@@ -11,20 +11,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.evaluations import scoring
-from app.evaluations.scoring import (
-    CriterionRule,
+from app.evaluations.results import rules as results_rules
+from app.evaluations.results.rules import (
     EvaluationScores,
     RankingEntry,
-    Reason,
     calibration,
+    ranking,
+    shortlist,
+    tie_break_order,
+)
+from app.evaluations.scoring import rules as scoring
+from app.evaluations.scoring.rules import (
+    CriterionRule,
+    Reason,
     criterion_statistics,
     disagreement,
     knock_out,
     proposal_statistics,
-    ranking,
-    shortlist,
-    tie_break_order,
     weighted_points,
     weighted_total,
 )
@@ -234,7 +237,7 @@ def test_calibration_of_a_single_evaluation_is_zero_spread() -> None:
 
 
 def test_calibration_of_nothing_is_empty() -> None:
-    assert calibration([], WEIGHTS) == scoring.Calibration(evaluators=(), proposals=())
+    assert calibration([], WEIGHTS) == results_rules.Calibration(evaluators=(), proposals=())
     assert calibration([], WEIGHTS).enough_data is False
 
 
@@ -242,7 +245,7 @@ def test_calibration_of_nothing_is_empty() -> None:
 
 
 def test_calibration_minimum_is_three_evaluations() -> None:
-    assert scoring.MIN_EVALUATIONS_PER_EVALUATOR == 3
+    assert results_rules.MIN_EVALUATIONS_PER_EVALUATOR == 3
 
 
 def test_calibration_with_two_evaluations_per_evaluator_has_too_little_data() -> None:
@@ -254,10 +257,10 @@ def test_calibration_with_two_evaluations_per_evaluator_has_too_little_data() ->
         _evaluation(2, "P-000004", 5),
     ]
     result = calibration(rows, WEIGHTS)
-    assert result == scoring.Calibration(
+    assert result == results_rules.Calibration(
         evaluators=(),
         proposals=(),
-        too_little_data=(scoring.TooLittleData(1, 2, 3), scoring.TooLittleData(2, 2, 3)),
+        too_little_data=(results_rules.TooLittleData(1, 2, 3), results_rules.TooLittleData(2, 2, 3)),
         uncalibrated=("P-000001", "P-000002", "P-000003", "P-000004"),
         minimum=3,
     )
@@ -275,7 +278,7 @@ def test_calibration_counts_only_evaluators_with_enough_data() -> None:
     result = calibration(rows, WEIGHTS)
     assert result.enough_data is True
     assert [item.evaluator_id for item in result.evaluators] == [1]
-    assert result.too_little_data == (scoring.TooLittleData(2, 2, 3),)
+    assert result.too_little_data == (results_rules.TooLittleData(2, 2, 3),)
     assert result.uncalibrated == ("P-000004",)
     # Only evaluator 1's totals count: mean 7/3; evaluator 2's 5 on P-000001 changes nothing.
     first = result.evaluators[0]
@@ -346,7 +349,7 @@ def test_calibration_figures_come_only_from_evaluators_with_enough_data(
     enough = {evaluator for evaluator, n in counts.items() if n >= minimum}
     assert [item.evaluator_id for item in result.evaluators] == sorted(enough)
     assert result.too_little_data == tuple(
-        scoring.TooLittleData(evaluator, n, minimum) for evaluator, n in sorted(counts.items()) if n < minimum
+        results_rules.TooLittleData(evaluator, n, minimum) for evaluator, n in sorted(counts.items()) if n < minimum
     )
     counted = {f"P-{row[1]:06d}" for row in rows if row[0] in enough}
     assert [item.proposal for item in result.proposals] == sorted(counted)
@@ -431,7 +434,7 @@ def test_ranking_breaks_a_tie_on_the_highest_weighted_criterion() -> None:
     lower_effect = _entry("P-000001", effect=3, cost=3)
     ranked = ranking([lower_effect, higher_effect], RULES)
     assert [item.reference for item in ranked] == ["P-000009", "P-000001"]
-    assert ranked[1].tie_break == Reason(scoring.MSG_TIE_CRITERION, {"criterion": "effect"})
+    assert ranked[1].tie_break == Reason(results_rules.MSG_TIE_CRITERION, {"criterion": "effect"})
 
 
 def test_ranking_breaks_a_full_tie_on_time_of_receipt_then_reference() -> None:
@@ -439,8 +442,8 @@ def test_ranking_breaks_a_full_tie_on_time_of_receipt_then_reference() -> None:
         [_entry("P-000003", received=5), _entry("P-000002", received=9), _entry("P-000001", received=9)], RULES
     )
     assert [item.reference for item in ranked] == ["P-000003", "P-000001", "P-000002"]
-    assert ranked[1].tie_break == Reason(scoring.MSG_TIE_RECEIVED)
-    assert ranked[2].tie_break == Reason(scoring.MSG_TIE_REFERENCE)
+    assert ranked[1].tie_break == Reason(results_rules.MSG_TIE_RECEIVED)
+    assert ranked[2].tie_break == Reason(results_rules.MSG_TIE_REFERENCE)
 
 
 def test_ranking_lists_knocked_out_proposals_unranked_after_the_ranked() -> None:

@@ -28,8 +28,8 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.evaluations.exports import safe_cell
-from app.evaluations.scoring import Reason
+from app.evaluations.results.exports import safe_cell
+from app.evaluations.scoring.rules import Reason
 from app.i18n import N_
 
 DEFAULT_EVALUATORS_PER_PROPOSAL = 3
@@ -174,16 +174,7 @@ def assign(
         load[item.evaluator_id] = load.get(item.evaluator_id, 0) + 1
         on_proposal.setdefault(item.proposal, set()).add(item.evaluator_id)
 
-    eligible = {
-        proposal.reference: [
-            evaluator.id
-            for evaluator in pool
-            if not has_conflict(evaluator, proposal)
-            and Assignment(proposal.reference, evaluator.id) not in blocked
-            and evaluator.id not in on_proposal.get(proposal.reference, set())
-        ]
-        for proposal in parties
-    }
+    eligible = _eligible(parties, pool, blocked, on_proposal)
     new: dict[str, list[int]] = {proposal.reference: [] for proposal in parties}
     placed: dict[int, set[str]] = {}  # evaluator -> proposals newly given to them
 
@@ -210,7 +201,39 @@ def assign(
             if not _free_a_place(reference, eligible, new, placed, load, has_room):
                 break
 
-    shortfalls = []
+    shortfalls = _shortfalls(parties, pool, blocked, on_proposal, new, load, per_proposal, max_per_evaluator)
+    created = sorted(Assignment(reference, evaluator_id) for reference, ids in new.items() for evaluator_id in ids)
+    return AssignmentPlan(new=tuple(created), kept=tuple(kept), shortfalls=tuple(shortfalls), load=dict(load))
+
+
+def _eligible(
+    parties: list[ProposalParties], pool: list[Evaluator], blocked: set[Assignment], on_proposal: dict[str, set[int]]
+) -> dict[str, list[int]]:
+    """Per proposal the evaluators who may still be given it: no conflict, not excluded, not already on it."""
+    return {
+        proposal.reference: [
+            evaluator.id
+            for evaluator in pool
+            if not has_conflict(evaluator, proposal)
+            and Assignment(proposal.reference, evaluator.id) not in blocked
+            and evaluator.id not in on_proposal.get(proposal.reference, set())
+        ]
+        for proposal in parties
+    }
+
+
+def _shortfalls(
+    parties: list[ProposalParties],
+    pool: list[Evaluator],
+    blocked: set[Assignment],
+    on_proposal: dict[str, set[int]],
+    new: dict[str, list[int]],
+    load: dict[int, int],
+    per_proposal: int,
+    max_per_evaluator: int | None,
+) -> list[Shortfall]:
+    """The proposals that could not get ``per_proposal`` evaluators, each with the reasons why."""
+    shortfalls: list[Shortfall] = []
     for proposal in parties:
         reference = proposal.reference
         got = len(on_proposal.get(reference, ())) + len(new[reference])
@@ -231,8 +254,7 @@ def assign(
                     ),
                 )
             )
-    created = sorted(Assignment(reference, evaluator_id) for reference, ids in new.items() for evaluator_id in ids)
-    return AssignmentPlan(new=tuple(created), kept=tuple(kept), shortfalls=tuple(shortfalls), load=dict(load))
+    return shortfalls
 
 
 def _free_a_place(

@@ -35,11 +35,11 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.evaluations.enums import DECISION_STATUS_LABELS, OUTCOME_LABELS
-from app.evaluations.route import FACTOR_LABELS, RATING_LABELS
-from app.evaluations.scoring import (
+from app.evaluations.results.rules import RankedProposal
+from app.evaluations.route.rules import FACTOR_LABELS, RATING_LABELS
+from app.evaluations.scoring.rules import (
     DEFAULT_DISAGREEMENT_THRESHOLD,
     CriterionStatistics,
-    RankedProposal,
     Reason,
     disagreement,
     proposal_statistics,

@@ -1,12 +1,14 @@
-"""Evaluation use cases for evaluators: the queue, opening an assignment, the declaration of conflicts,
-scores, the essential-security-interest assessment, others' scores after one's own, and the coordinator's
-reopening of a submitted evaluation."""
+"""The evaluator's work: the queue, the declaration, the scores, the others' scores, and reopening.
+
+Services take the session first and keyword-only arguments, never commit, raise domain errors and record
+an audit event for every change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,13 +19,23 @@ from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStag
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations.enums import ASSIGNMENT_TRANSITIONS, EVALUATION_TRANSITIONS, AssignmentStatus, EvaluationStatus
-from app.evaluations.models import Assignment, ConflictDeclaration, Evaluation, EvaluationScore, SecurityAssessment
-from app.evaluations.route import FactorRating as SecurityRating
-from app.evaluations.route import SecurityFactor
+from app.evaluations.assignments.service import stage_assignment
+from app.evaluations.enums import (
+    ASSIGNMENT_MACHINE,
+    EVALUATION_MACHINE,
+    SECURITY_ASSESSMENT_MACHINE,
+    AssignmentStatus,
+    EvaluationStatus,
+)
+from app.evaluations.models import (
+    Assignment,
+    ConflictDeclaration,
+    Evaluation,
+    EvaluationScore,
+    SecurityAssessment,
+)
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.service import (
-    REQUIRED,
     Standing,
     assessments_by_assignment,
     definition_for,
@@ -31,13 +43,14 @@ from app.evaluations.service import (
     get_standing,
     require_open_evaluation,
     scores_by_evaluation,
-    stage_assignment,
 )
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.proposals.models import Proposal
+from app.statemachine import HasStatus
 
-# --- the evaluator's side -------------------------------------------------------------------------
+REQUIRED = N_("This field is required.")
 
 
 @dataclass
@@ -53,11 +66,10 @@ class QueueItem:
 @dataclass
 class Queue:
     visible: list[QueueItem]
-    sealed_count: int
 
 
 def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
-    """The evaluator's assignments whose deadline has passed; the others only as a count. A fixed number of queries."""
+    """The evaluator's assignments whose deadline has passed (the only ones there can be). A fixed number of queries."""
     rows = session.execute(
         select(Assignment, Proposal, ChallengeStage, Challenge)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
@@ -71,7 +83,7 @@ def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
     evaluations = evaluations_by_assignment(session, assignment_ids=ids)
     assessments = assessments_by_assignment(session, assignment_ids=ids)
     items = [QueueItem(a, c, s, p, evaluations.get(a.id), assessments.get(a.id)) for a, p, s, c in visible]
-    return Queue(visible=items, sealed_count=len(rows) - len(visible))
+    return Queue(visible=items)
 
 
 @dataclass
@@ -110,14 +122,8 @@ def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
     )
 
 
-def _move_assignment(assignment: Assignment, target: AssignmentStatus) -> None:
-    if target not in ASSIGNMENT_TRANSITIONS[AssignmentStatus(assignment.status)]:
-        raise InvalidTransition(N_("The declaration has already been made."))
-    assignment.status = target.value
-
-
 def declare(
-    session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, link: str
+    session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, links: Links
 ) -> Assignment:
     """Declare no conflict (content opens) or a conflict (the assignment is released; coordinators told)."""
     require_open_evaluation(session, stage=opened.stage)
@@ -125,20 +131,21 @@ def declare(
         raise ValidationFailed(errors=[FieldError("reason", N_("Describe the conflict of interest."))])
     assignment = opened.assignment
     target = AssignmentStatus.CONFLICTED if form.has_conflict else AssignmentStatus.ACCEPTED
-    _move_assignment(assignment, target)
+    if not ASSIGNMENT_MACHINE.allows(assignment.status, target):
+        raise InvalidTransition(N_("The declaration has already been made."))
     session.add(
         ConflictDeclaration(
             assignment_id=assignment.id, has_conflict=form.has_conflict, reason=form.reason, declared_at=now
         )
     )
     session.flush()
-    record_event(
+    ASSIGNMENT_MACHINE.move(
         session,
+        assignment,
+        target,
         actor=actor,
+        now=now,
         action="assignment.declare",
-        object_type="evaluation_assignment",
-        object_id=assignment.id,
-        at=now,
         data={"conflict": form.has_conflict, "reason": form.reason, "proposal_id": assignment.proposal_id},
     )
     if form.has_conflict:
@@ -151,7 +158,7 @@ def declare(
                 context={
                     "reference": opened.item.proposal.reference,
                     "challenge_title": opened.challenge.title(coordinator.language),
-                    "link": link,
+                    "link": links.url("eval_assignments", slug=opened.challenge.slug, stage_key=opened.stage.key),
                 },
                 now=now,
                 user_id=coordinator.id,
@@ -251,80 +258,25 @@ def save_evaluation(
         row.justification = raw[key][1]
     evaluation.assessed_trl = trl
     evaluation.updated_at = now
+    data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
     if submit:
-        target = EvaluationStatus.SUBMITTED
-        if target not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
-            raise InvalidTransition()
-        evaluation.status = target.value
         evaluation.submitted_at = now
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="evaluation.submit" if submit else "evaluation.save",
-        object_type="evaluation",
-        object_id=evaluation.id,
-        at=now,
-        data={"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl},
-    )
-    return evaluation
-
-
-def save_assessment(
-    session: Session,
-    *,
-    opened: Opened,
-    factors: dict[str, dict[str, str]],
-    submit: bool,
-    actor: Actor,
-    now: datetime,
-) -> SecurityAssessment:
-    """The essential-security-interest assessment: a rating and a justification per factor."""
-    from app.evaluations.schemas import factor_justification_field, rating_field
-
-    if not permissions.can_read_content(opened.assignment):
-        raise NotFound()
-    require_open_evaluation(session, stage=opened.stage)
-    assessment = opened.assignment.assessment
-    if assessment is not None and assessment.status not in {
-        EvaluationStatus.DRAFT.value,
-        EvaluationStatus.REOPENED.value,
-    }:
-        raise InvalidTransition(N_("This assessment has been submitted; only a coordinator can reopen it."))
-    ratings = {r.value for r in SecurityRating}
-    errors: list[FieldError] = []
-    for factor in SecurityFactor:
-        entry = factors.get(factor.value, {})
-        if (entry.get("rating") and entry["rating"] not in ratings) or (submit and not entry.get("rating")):
-            errors.append(FieldError(rating_field(factor.value), N_("Choose one of the options.")))
-        if submit and not entry.get("justification"):
-            errors.append(
-                FieldError(factor_justification_field(factor.value), N_("Give a justification for this rating."))
-            )
-    if errors:
-        raise ValidationFailed(errors=errors)
-    if assessment is None:
-        assessment = SecurityAssessment(
-            assignment_id=opened.assignment.id, factors={}, status=EvaluationStatus.DRAFT.value, updated_at=now
+        session.flush()
+        EVALUATION_MACHINE.move(
+            session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
         )
-        opened.assignment.assessment = assessment
-        session.add(assessment)
-    assessment.factors = {key: dict(value) for key, value in factors.items()}
-    assessment.updated_at = now
-    if submit:
-        assessment.status = EvaluationStatus.SUBMITTED.value
-        assessment.submitted_at = now
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="security_assessment.submit" if submit else "security_assessment.save",
-        object_type="evaluation_assignment",
-        object_id=opened.assignment.id,
-        at=now,
-        data={"factors": {k: v.get("rating") for k, v in factors.items()}},
-    )
-    return assessment
+    else:
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="evaluation.save",
+            object_type="evaluation",
+            object_id=evaluation.id,
+            at=now,
+            data=data,
+        )
+    return evaluation
 
 
 @dataclass
@@ -359,6 +311,26 @@ def others_for(session: Session, *, opened: Opened) -> list[OtherEvaluation]:
     return result
 
 
+def _tell_reopened(session: Session, *, assignment_id: int, reason: str, now: datetime, links: Links) -> None:
+    """E-mail the evaluator that their evaluation was reopened, with the reason and a link to it."""
+    assignment = session.get_one(Assignment, assignment_id)
+    evaluator = session.get_one(User, assignment.evaluator_id)
+    proposal = session.get_one(Proposal, assignment.proposal_id)
+    queue_email(
+        session,
+        to=evaluator.email,
+        template="evaluation_reopened",
+        language=evaluator.language,
+        context={
+            "reference": proposal.reference,
+            "reason": reason,
+            "link": links.url("evaluate_assignment", assignment_id=assignment.id),
+        },
+        now=now,
+        user_id=evaluator.id,
+    )
+
+
 def reopen_evaluation(
     session: Session,
     *,
@@ -367,7 +339,7 @@ def reopen_evaluation(
     reason: str,
     actor: Actor,
     now: datetime,
-    link: Callable[[int], str] | None = None,
+    links: Links,
 ) -> Evaluation:
     """A coordinator reopens a submitted evaluation (and its security assessment); the evaluator is e-mailed the reason."""
     evaluation = session.get(Evaluation, evaluation_id)
@@ -375,36 +347,33 @@ def reopen_evaluation(
         raise NotFound()
     stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
     require_open_evaluation(session, stage=stage)
-    if EvaluationStatus.REOPENED not in EVALUATION_TRANSITIONS[EvaluationStatus(evaluation.status)]:
+    if not EVALUATION_MACHINE.allows(evaluation.status, EvaluationStatus.REOPENED):
         raise InvalidTransition(N_("Only a submitted evaluation can be reopened."))
     if not reason:
         raise ValidationFailed(errors=[FieldError("reason", REQUIRED)])
-    evaluation.status = EvaluationStatus.REOPENED.value
     evaluation.reopened_at = now
     evaluation.reopen_reason = reason
     assessment = session.get(SecurityAssessment, evaluation.assignment_id)
-    if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value:
-        assessment.status = EvaluationStatus.REOPENED.value
     session.flush()
-    record_event(
+    EVALUATION_MACHINE.move(
         session,
+        evaluation,
+        EvaluationStatus.REOPENED,
         actor=actor,
+        now=now,
         action="evaluation.reopen",
-        object_type="evaluation",
-        object_id=evaluation.id,
-        at=now,
         data={"reason": reason},
     )
-    assignment = session.get_one(Assignment, evaluation.assignment_id)
-    evaluator = session.get_one(User, assignment.evaluator_id)
-    proposal = session.get_one(Proposal, assignment.proposal_id)
-    queue_email(
-        session,
-        to=evaluator.email,
-        template="evaluation_reopened",
-        language=evaluator.language,
-        context={"reference": proposal.reference, "reason": reason, "link": link(assignment.id) if link else ""},
-        now=now,
-        user_id=evaluator.id,
-    )
+    if assessment is not None and assessment.status == EvaluationStatus.SUBMITTED.value:
+        SECURITY_ASSESSMENT_MACHINE.move(
+            session,
+            cast(HasStatus, assessment),
+            EvaluationStatus.REOPENED,
+            actor=actor,
+            now=now,
+            object_id=assessment.assignment_id,
+            action="security_assessment.reopen",
+            data={"reason": reason},
+        )
+    _tell_reopened(session, assignment_id=evaluation.assignment_id, reason=reason, now=now, links=links)
     return evaluation

@@ -37,7 +37,7 @@ from enum import StrEnum
 
 from babel.numbers import format_decimal
 
-from app.evaluations.scoring import Reason
+from app.evaluations.scoring.rules import Reason
 from app.i18n import N_, translate
 
 

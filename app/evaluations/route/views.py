@@ -1,0 +1,100 @@
+"""The coordinator's procurement route page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from app.accounts.dependencies import StaffUser
+from app.challenges import service as challenge_service
+from app.challenges.dependencies import ManagedChallenge
+from app.challenges.models import Challenge
+from app.errors import NotFound, ValidationFailed
+from app.evaluations import permissions
+from app.evaluations.dependencies import (
+    BASE,
+)
+from app.evaluations.route import rules as route
+from app.evaluations.route import service as route_service
+from app.evaluations.schemas import RouteForm
+from app.forms import form_values, parse_form, translate_errors
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
+
+router = APIRouter()
+
+
+def _route_page(
+    request: Request,
+    db: Session,
+    challenge: Challenge,
+    now: Any,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    advice = route_service.route_recommendation(db, challenge=challenge, now=now, thresholds=_thresholds(request))
+    current = route_service.get_route_decision(db, challenge_id=challenge.id)
+    context = {
+        "challenge": challenge,
+        "definition": challenge_service.current_definition(challenge),
+        "stage": None,
+        "advice": advice,
+        "current": current,
+        "route_labels": route.ROUTE_LABELS,
+        "factor_labels": route.FACTOR_LABELS,
+        "rating_labels": route.RATING_LABELS,
+        "errors": errors or {},
+        "values": values
+        or {"chosen": current.chosen if current else advice.route.value, "reason": current.reason if current else ""},
+    }
+    return render(request, "evaluations/route.html", context, status_code=status_code)
+
+
+def _thresholds(request: Request) -> tuple[route.AdvThreshold, ...]:
+    return route_service.adv_thresholds(request.app.state.settings.adv_threshold_periods())
+
+
+@router.get(BASE + "/route", name="eval_route")
+def route_page(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
+    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
+        raise NotFound()
+    return _route_page(request, db, challenge, now)
+
+
+@router.post(BASE + "/route")
+def route_decide(
+    request: Request,
+    challenge: ManagedChallenge,
+    posted: PostedForm,
+    slug: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
+) -> Response:
+    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
+        raise NotFound()
+    values = form_values(posted)
+    form, errors = parse_form(RouteForm, values)
+    if form is not None:
+        try:
+            route_service.decide_route(
+                db,
+                challenge=challenge,
+                form=form,
+                actor=actor_of(request, user),
+                now=now,
+                thresholds=_thresholds(request),
+            )
+            db.commit()
+            return see_other(request, "eval_route", slug=slug)
+        except ValidationFailed as failed:
+            db.rollback()
+            errors = failed.errors
+    return _route_page(
+        request, db, challenge, now, errors=translate_errors(language, errors), values=values, status_code=422
+    )

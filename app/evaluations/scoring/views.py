@@ -1,0 +1,273 @@
+"""The evaluator's pages (queue, assignment, declaration, scores, documents) and the coordinator's reopen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from app.accounts.dependencies import EvaluatorUser, StaffUser
+from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.evaluations import permissions
+from app.evaluations import service as evaluation_service
+from app.evaluations.assignments.views import _assignments_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
+from app.evaluations.route import rules as route
+from app.evaluations.schemas import (
+    DeclarationForm,
+    ReasonForm,
+    parse_scores,
+)
+from app.evaluations.scoring import service as evaluator_service
+from app.forms import form_values, parse_form, translate_errors
+from app.i18n import translate
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
+
+router = APIRouter()
+
+REDACTED = "[…]"
+
+
+@router.get("/evaluate", name="evaluate_queue")
+def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+    return render(
+        request, "evaluations/queue.html", {"queue": evaluator_service.evaluator_queue(db, user=user, now=now)}
+    )
+
+
+def _names(opened: evaluator_service.Opened) -> list[str]:
+    """Every identifying text of the consortium, longest first, to hide while scoring blind."""
+    found = set()
+    for party in evaluation_service.parties_of(opened.item).organisations:
+        for value in (party.name, party.kvk_number, party.registry_id):
+            if value and len(value.strip()) >= 3:
+                found.add(value.strip())
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, names: list[str]) -> str:
+    for name in names:
+        text = re.sub(re.escape(name), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+def _answers(
+    definition: ChallengeDefinition, opened: evaluator_service.Opened, language: str, blind: bool
+) -> list[dict[str, Any]]:
+    """The stage's questions with the company's answers, as text (organisation names hidden when blind)."""
+    stage = next((s for s in definition.stages if s.key == opened.stage.key), None)
+    if stage is None:
+        return []
+    answers = opened.item.content.get("answers") or {}
+    documents = opened.item.content.get("documents") or {}
+    names = _names(opened) if blind else []
+    shown = []
+    for question in stage.questions:
+        entry: dict[str, Any] = {
+            "key": question.key,
+            "label": question.label.get(language),
+            "document": None,
+            "text": "",
+        }
+        if isinstance(question, DocumentQuestion):
+            entry["document"] = documents.get(question.key)
+        else:
+            entry["text"] = redact(_answer_text(question, answers.get(question.key), language), names)
+        shown.append(entry)
+    return shown
+
+
+def _answer_text(question: Any, value: Any, language: str) -> str:
+    options: dict[str, str] = {o.key: o.label.get(language) for o in getattr(question, "options", [])}
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(options.get(str(v), str(v)) for v in value)
+    if isinstance(value, bool):
+        return translate(language, "Yes") if value else translate(language, "No")
+    return options.get(str(value), str(value))
+
+
+def _assignment_page(
+    request: Request,
+    db: Session,
+    opened: evaluator_service.Opened,
+    language: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assignment = opened.assignment
+    definition = opened.definition
+    blind = definition.blind_scoring
+    context: dict[str, Any] = {
+        "opened": opened,
+        "assignment": assignment,
+        "challenge": opened.challenge,
+        "definition": definition,
+        "errors": errors or {},
+        "values": values or {},
+        "blind": blind,
+        "released": evaluation_service.is_stage_released(db, stage_id=opened.stage.id),
+    }
+    if not permissions.can_read_content(assignment):
+        context["parties"] = evaluation_service.parties_of(opened.item).organisations
+        return render(request, "evaluations/declare.html", context, status_code=status_code)
+    evaluation = assignment.evaluation
+    if values is None:
+        values = {}
+        if evaluation is not None:
+            for row in evaluation.scores:
+                values[f"score_{row.criterion_key}"] = "" if row.score is None else str(row.score)
+                values[f"justification_{row.criterion_key}"] = row.justification
+            values["assessed_trl"] = "" if evaluation.assessed_trl is None else str(evaluation.assessed_trl)
+        context["values"] = values
+    context.update(
+        answers=_answers(definition, opened, language, blind),
+        claimed_trl=opened.item.content.get("trl"),
+        evaluation=evaluation,
+        editable=permissions.can_edit_evaluation(evaluation) and not context["released"],
+        others=evaluator_service.others_for(db, opened=opened),
+        rating_labels=route.RATING_LABELS,
+        factor_labels=route.FACTOR_LABELS,
+    )
+    return render(request, "evaluations/score.html", context, status_code=status_code)
+
+
+@router.get("/evaluate/assignments/{assignment_id}", name="evaluate_assignment")
+def assignment(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(request, db, opened, language)
+
+
+@router.post("/evaluate/assignments/{assignment_id}/declaration", name="evaluate_declare")
+def declare(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    values = form_values(posted)
+    form, errors = parse_form(DeclarationForm, values)
+    if form is not None:
+        try:
+            evaluator_service.declare(
+                db, opened=opened, form=form, actor=actor_of(request, user), now=now, links=request.app.state.links
+            )
+            db.commit()
+            if form.has_conflict:
+                return see_other(request, "evaluate_queue")
+            return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        except (ValidationFailed, InvalidTransition) as failed:
+            db.rollback()
+            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(
+        request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
+    )
+
+
+@router.post("/evaluate/assignments/{assignment_id}/scores", name="evaluate_scores")
+def scores(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    values = form_values(posted)
+    raw = parse_scores([c.key for c in opened.definition.criteria], values)
+    submit = values.get("action") == "submit"
+    try:
+        evaluator_service.save_evaluation(
+            db,
+            opened=opened,
+            raw=raw,
+            assessed_trl=str(values.get("assessed_trl", "")).strip(),
+            submit=submit,
+            actor=actor_of(request, user),
+            now=now,
+        )
+        db.commit()
+        return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+    except (ValidationFailed, InvalidTransition) as failed:
+        db.rollback()
+        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _assignment_page(
+        request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
+    )
+
+
+@router.get("/evaluate/assignments/{assignment_id}/documents/{question_key}", name="evaluate_document")
+def document(
+    request: Request, assignment_id: int, question_key: str, db: DbSession, now: Now, user: EvaluatorUser
+) -> Response:
+    """A document of the standing version, only to its assigned evaluator after the declaration; as an attachment."""
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    entry = (opened.item.content.get("documents") or {}).get(question_key)
+    if not entry or not entry.get("sha256"):
+        raise NotFound()
+    blobs = request.app.state.blobs
+    if not blobs.exists(entry["sha256"]):
+        raise NotFound()
+    kind = re.sub(r"[^a-z0-9]", "", str(entry.get("kind") or "bin"))[:8] or "bin"
+    name = f"{opened.item.proposal.reference}-{re.sub(r'[^A-Za-z0-9_-]', '', question_key)}.{kind}"
+    handle = blobs.open(entry["sha256"])
+    return StreamingResponse(
+        handle,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post(STAGE + "/evaluations/{evaluation_id}/reopen", name="eval_reopen")
+def reopen(
+    request: Request,
+    scope: EvaluationScope,
+    posted: PostedForm,
+    evaluation_id: int,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
+) -> Response:
+    values = form_values(posted)
+    form, errors = parse_form(ReasonForm, values)
+    if form is not None:
+        try:
+            evaluator_service.reopen_evaluation(
+                db,
+                stage=scope.stage,
+                evaluation_id=evaluation_id,
+                reason=form.reason,
+                actor=actor_of(request, user),
+                now=now,
+                links=request.app.state.links,
+            )
+            db.commit()
+            return stage_page(request, "eval_assignments", scope)
+        except InvalidTransition as failed:
+            db.rollback()
+            errors = [FieldError("__all__", failed.message)]
+    return _assignments_page(
+        request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
+    )

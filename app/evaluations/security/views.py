@@ -1,0 +1,96 @@
+"""The evaluator's security assessment page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from app.accounts.dependencies import EvaluatorUser
+from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.evaluations import permissions
+from app.evaluations import service as evaluation_service
+from app.evaluations.route import rules as route
+from app.evaluations.schemas import parse_assessment
+from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import service as security_service
+from app.forms import form_values, translate_errors
+from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
+
+router = APIRouter()
+
+
+def _security_page(
+    request: Request,
+    db: Session,
+    opened: evaluator_service.Opened,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assessment = opened.assignment.assessment
+    if values is None:
+        values = {}
+        for factor, entry in (assessment.factors if assessment else {}).items():
+            values[f"rating_{factor}"] = entry.get("rating", "")
+            values[f"factor_justification_{factor}"] = entry.get("justification", "")
+    released = evaluation_service.is_stage_released(db, stage_id=opened.stage.id)
+    context = {
+        "opened": opened,
+        "assignment": opened.assignment,
+        "challenge": opened.challenge,
+        "assessment": assessment,
+        "released": released,
+        "editable": (assessment is None or not assessment.is_submitted) and not released,
+        "factors": list(route.FACTOR_LABELS.items()),
+        "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
+        "parties": evaluation_service.parties_of(opened.item).organisations,
+        "errors": errors or {},
+        "values": values,
+    }
+    return render(request, "evaluations/security.html", context, status_code=status_code)
+
+
+@router.get("/evaluate/assignments/{assignment_id}/security", name="evaluate_security")
+def security(request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    return _security_page(request, db, opened)
+
+
+@router.post("/evaluate/assignments/{assignment_id}/security")
+def security_save(
+    request: Request,
+    posted: PostedForm,
+    assignment_id: int,
+    db: DbSession,
+    now: Now,
+    user: EvaluatorUser,
+    language: Language,
+) -> Response:
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    if not permissions.can_read_content(opened.assignment):
+        raise NotFound()
+    values = form_values(posted)
+    try:
+        security_service.save_assessment(
+            db,
+            opened=opened,
+            factors=parse_assessment(values),
+            submit=values.get("action") == "submit",
+            actor=actor_of(request, user),
+            now=now,
+        )
+        db.commit()
+        return see_other(request, "evaluate_security", assignment_id=assignment_id)
+    except (ValidationFailed, InvalidTransition) as failed:
+        db.rollback()
+        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    return _security_page(
+        request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
+    )
