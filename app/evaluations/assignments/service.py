@@ -7,9 +7,10 @@ an audit event for every change.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -331,17 +332,7 @@ def auto_assign(
         existing=existing,
         excluded=excluded,
     )
-    for pair in plan.new:
-        session.add(
-            Assignment(
-                proposal_id=by_reference[pair.proposal].proposal.id,
-                evaluator_id=pair.evaluator_id,
-                status=AssignmentStatus.ASSIGNED.value,
-                assigned_at=now,
-                assigned_by_id=actor.user_id,
-            )
-        )
-    session.flush()
+    _add_planned(session, plan.new, by_reference=by_reference, actor=actor, now=now)
     record_event(
         session,
         actor=actor,
@@ -359,6 +350,28 @@ def auto_assign(
     counts = Counter(pair.evaluator_id for pair in plan.new)
     notify_assigned(session, challenge=challenge, stage=stage, counts=counts, links=links, now=now)
     return AutoResult(len(plan.new), plan.shortfalls)
+
+
+def _add_planned(
+    session: Session,
+    pairs: Sequence[assignment_rules.Assignment],
+    *,
+    by_reference: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Store the planned (proposal, evaluator) pairs as new assignments, not yet declared."""
+    for pair in pairs:
+        session.add(
+            Assignment(
+                proposal_id=by_reference[pair.proposal].proposal.id,
+                evaluator_id=pair.evaluator_id,
+                status=AssignmentStatus.ASSIGNED.value,
+                assigned_at=now,
+                assigned_by_id=actor.user_id,
+            )
+        )
+    session.flush()
 
 
 def _reference(proposal_id: int) -> str:

@@ -424,8 +424,3 @@ def invite_shortlisted(
         data={"count": count, "next_stage": target.key},
     )
     return count
-
-
-def released_decision(session: Session, *, proposal_id: int) -> Decision | None:
-    decision = session.get(Decision, proposal_id)
-    return decision if permissions.is_released(decision) else None
