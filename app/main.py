@@ -21,6 +21,7 @@ from app.accounts.dependencies import Redirect, load_auth
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
+from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
@@ -29,8 +30,10 @@ from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.proposals import views as proposal_views
+from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.questions import views as question_views
+from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import CSRFMiddleware, SecurityHeadersMiddleware
 from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
@@ -71,6 +74,15 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.templates = web.build_templates()
     # Pages name a stage by its title in the reader's language, never by its key.
     app.state.templates.env.globals["stage_title"] = challenge_service.stage_title
+    # Status labels and badges come from the state machines; templates compare statuses with the enums' members.
+    app.state.templates.env.globals.update(
+        challenge_machine=CHALLENGE_MACHINE,
+        ChallengeStatus=ChallengeStatus,
+        proposal_machine=PROPOSAL_MACHINE,
+        ProposalStatus=ProposalStatus,
+        entry_machine=ENTRY_MACHINE,
+        EntryStatus=EntryStatus,
+    )
     app.state.auth_loader = load_auth
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from jinja2 import nodes
+from jinja2 import Environment, nodes
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
@@ -45,3 +45,46 @@ def test_no_template_assigns_to_the_translation_functions() -> None:
         found += [f"{path.relative_to(root)}:{name.lineno}" for name in stored]
         found += [f"{path.relative_to(root)}: set _ =" for _match in re.finditer(r"set\s+_\s*=", source)]
     assert found == []
+
+
+# Templates the literal-status check does not cover yet (the evaluation pages are converted separately);
+# remove an entry once its templates compare statuses through the enums.
+LITERAL_STATUS_EXEMPT = ("evaluations/",)
+
+
+def _literal_status_comparisons(environment: Environment, name: str, source: str) -> list[str]:
+    """``status == "..."``, ``status != "..."``, ``status in ("...", ...)`` and the like, by line."""
+    found = []
+    for compare in environment.parse(source).find_all(nodes.Compare):
+        subject = compare.expr
+        named = subject.attr if isinstance(subject, nodes.Getattr) else getattr(subject, "name", "")
+        if not str(named).endswith("status"):
+            continue
+        for operand in compare.ops:
+            if operand.op not in {"eq", "ne", "in", "notin"}:
+                continue
+            values = operand.expr.items if isinstance(operand.expr, nodes.Tuple | nodes.List) else [operand.expr]
+            if any(isinstance(value, nodes.Const) and isinstance(value.value, str) for value in values):
+                found.append(f"{name}:{compare.lineno}")
+    return found
+
+
+def test_no_template_compares_a_literal_status() -> None:
+    """Statuses are compared with the enums' members (``ProposalStatus.SUBMITTED``), never with strings."""
+    environment = build_templates().env
+    root = Path(__file__).resolve().parents[1] / "templates"
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        name = path.relative_to(root).as_posix()
+        if not name.startswith(LITERAL_STATUS_EXEMPT):
+            found += _literal_status_comparisons(environment, name, path.read_text(encoding="utf-8"))
+    assert found == []
+
+
+def test_the_literal_status_check_finds_each_form() -> None:
+    environment = build_templates().env
+    source = (
+        '{% if proposal.status == "submitted" %}{% endif %}\n{% if status != "draft" %}{% endif %}\n'
+        '{% if entry.status in ("received", "answered") %}{% endif %}\n{% if proposal.status == ProposalStatus.DRAFT %}{% endif %}'
+    )
+    assert _literal_status_comparisons(environment, "t.html", source) == ["t.html:1", "t.html:2", "t.html:3"]

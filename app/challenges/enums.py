@@ -1,10 +1,12 @@
-"""Challenge statuses, the allowed transitions between them, and the field types of a definition."""
+"""Challenge statuses, their state machine (allowed transitions, labels, badges), and the field types of a
+definition."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from app.i18n import N_
+from app.statemachine import StateMachine
 
 
 class ChallengeStatus(StrEnum):
@@ -16,14 +18,35 @@ class ChallengeStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-ALLOWED_TRANSITIONS: dict[ChallengeStatus, frozenset[ChallengeStatus]] = {
-    ChallengeStatus.DRAFT: frozenset({ChallengeStatus.PUBLISHED, ChallengeStatus.CANCELLED}),
-    ChallengeStatus.PUBLISHED: frozenset({ChallengeStatus.EVALUATION, ChallengeStatus.CANCELLED}),
-    ChallengeStatus.EVALUATION: frozenset({ChallengeStatus.DECIDED, ChallengeStatus.CANCELLED}),
-    ChallengeStatus.DECIDED: frozenset({ChallengeStatus.ARCHIVED}),
-    ChallengeStatus.ARCHIVED: frozenset(),
-    ChallengeStatus.CANCELLED: frozenset({ChallengeStatus.ARCHIVED}),
-}
+# The one way a challenge changes status (``CHALLENGE_MACHINE.move``); labels are msgids, translated where shown.
+CHALLENGE_MACHINE: StateMachine[ChallengeStatus] = StateMachine(
+    name="challenge",
+    states=ChallengeStatus,
+    transitions={
+        ChallengeStatus.DRAFT: frozenset({ChallengeStatus.PUBLISHED, ChallengeStatus.CANCELLED}),
+        ChallengeStatus.PUBLISHED: frozenset({ChallengeStatus.EVALUATION, ChallengeStatus.CANCELLED}),
+        ChallengeStatus.EVALUATION: frozenset({ChallengeStatus.DECIDED, ChallengeStatus.CANCELLED}),
+        ChallengeStatus.DECIDED: frozenset({ChallengeStatus.ARCHIVED}),
+        ChallengeStatus.ARCHIVED: frozenset(),
+        ChallengeStatus.CANCELLED: frozenset({ChallengeStatus.ARCHIVED}),
+    },
+    labels={
+        ChallengeStatus.DRAFT: N_("Draft"),
+        ChallengeStatus.PUBLISHED: N_("Published"),
+        ChallengeStatus.EVALUATION: N_("Evaluation"),
+        ChallengeStatus.DECIDED: N_("Decided"),
+        ChallengeStatus.ARCHIVED: N_("Archived"),
+        ChallengeStatus.CANCELLED: N_("Cancelled"),
+    },
+    classes={
+        ChallengeStatus.DRAFT: "badge-upcoming",
+        ChallengeStatus.PUBLISHED: "badge-open",
+        ChallengeStatus.EVALUATION: "badge-upcoming",
+        ChallengeStatus.DECIDED: "badge-closed",
+        ChallengeStatus.ARCHIVED: "badge-closed",
+        ChallengeStatus.CANCELLED: "badge-closed",
+    },
+)
 
 # Statuses in which a challenge is visible to the public.
 PUBLIC_STATUSES = frozenset(
@@ -61,14 +84,3 @@ class DocumentType(StrEnum):
 class TaxonomyKind(StrEnum):
     NLD = "nld"
     BASIS = "basis"
-
-
-# How a status is named on the coordinator pages (msgids; translated where shown).
-STATUS_LABELS: dict[str, str] = {
-    ChallengeStatus.DRAFT.value: N_("Draft"),
-    ChallengeStatus.PUBLISHED.value: N_("Published"),
-    ChallengeStatus.EVALUATION.value: N_("Evaluation"),
-    ChallengeStatus.DECIDED.value: N_("Decided"),
-    ChallengeStatus.ARCHIVED.value: N_("Archived"),
-    ChallengeStatus.CANCELLED.value: N_("Cancelled"),
-}

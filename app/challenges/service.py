@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.audit.service import Actor, record_event
 from app.canonical import canonical_json, sha256_hex
-from app.challenges.enums import ALLOWED_TRANSITIONS, PUBLIC_STATUSES, ChallengeStatus, Phase, TaxonomyKind
+from app.challenges.enums import CHALLENGE_MACHINE, PUBLIC_STATUSES, ChallengeStatus, Phase, TaxonomyKind
 from app.challenges.models import Challenge, ChallengeStage, ChallengeVersion, TaxonomyTerm
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import local_to_utc
-from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.errors import FieldError, NotFound, ValidationFailed
 
 DEFAULT_QUESTION_PERIOD = timedelta(days=10)
 
@@ -211,24 +211,12 @@ def transition_challenge(
     now: datetime,
     reason: str | None = None,
 ) -> None:
-    """The one way a challenge changes status: checked against the table, recorded in the audit trail."""
-    current = ChallengeStatus(challenge.status)
-    if to not in ALLOWED_TRANSITIONS[current]:
-        raise InvalidTransition(current=current.value, to=to.value)
-    challenge.status = to.value
+    """The one way a challenge changes status: ``CHALLENGE_MACHINE`` checks the table and records the event."""
+    CHALLENGE_MACHINE.move(session, challenge, to, actor=actor, now=now, data={"reason": reason})
     challenge.status_reason = reason
     challenge.updated_at = now
     if to == ChallengeStatus.PUBLISHED and challenge.published_at is None:
         challenge.published_at = now
-    record_event(
-        session,
-        actor=actor,
-        action=f"challenge.{to.value}",
-        object_type="challenge",
-        object_id=challenge.id,
-        at=now,
-        data={"from": current.value, "to": to.value, "reason": reason},
-    )
 
 
 # --- public queries -----------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Proposal statuses and the allowed transitions between them."""
+"""Proposal statuses and their state machine (allowed transitions, labels, badges)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from app.i18n import N_
+from app.statemachine import StateMachine
 
 
 class ProposalStatus(StrEnum):
@@ -11,12 +14,27 @@ class ProposalStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # the company withdrew; it may submit again before the deadline
 
 
-ALLOWED_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
-    ProposalStatus.DRAFT: frozenset({ProposalStatus.SUBMITTED}),
-    # Amending makes a new version and stays submitted.
-    ProposalStatus.SUBMITTED: frozenset({ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN}),
-    ProposalStatus.WITHDRAWN: frozenset({ProposalStatus.SUBMITTED}),
-}
+# The one way a proposal changes status (``PROPOSAL_MACHINE.move``); labels are msgids, translated where shown.
+PROPOSAL_MACHINE: StateMachine[ProposalStatus] = StateMachine(
+    name="proposal",
+    states=ProposalStatus,
+    transitions={
+        ProposalStatus.DRAFT: frozenset({ProposalStatus.SUBMITTED}),
+        # Amending makes a new version and stays submitted.
+        ProposalStatus.SUBMITTED: frozenset({ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN}),
+        ProposalStatus.WITHDRAWN: frozenset({ProposalStatus.SUBMITTED}),
+    },
+    labels={
+        ProposalStatus.DRAFT: N_("Draft"),
+        ProposalStatus.SUBMITTED: N_("Submitted"),
+        ProposalStatus.WITHDRAWN: N_("Withdrawn"),
+    },
+    classes={
+        ProposalStatus.DRAFT: "badge-upcoming",
+        ProposalStatus.SUBMITTED: "badge-open",
+        ProposalStatus.WITHDRAWN: "badge-closed",
+    },
+)
 
 
 class VersionKind(StrEnum):

@@ -231,8 +231,13 @@ def audit_event(session: Session, proposal: Proposal, *, actor: Actor, action: s
         object_type="proposal",
         object_id=proposal.id,
         at=now,
-        data={"challenge_id": proposal.challenge_id, "stage_id": proposal.stage_id, **data},
+        data=audit_data(proposal, **data),
     )
+
+
+def audit_data(proposal: Proposal, **data: Any) -> dict[str, Any]:
+    """What every audit event about a proposal carries: its challenge and stage, then the event's own data."""
+    return {"challenge_id": proposal.challenge_id, "stage_id": proposal.stage_id, **data}
 
 
 # --- what the pages show --------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from app.notifications.service import queue_email
 from app.organisations.models import Organisation
 from app.questions import permissions
 from app.questions.enums import (
-    ALLOWED_TRANSITIONS,
+    ENTRY_MACHINE,
     FIXED_SECTIONS,
     OPEN_STATUSES,
     STAGE_SECTION_PREFIX,
@@ -191,12 +191,6 @@ def get_entry(session: Session, *, challenge_id: int, entry_id: int) -> NotaEntr
     return entry
 
 
-def set_entry_status(entry: NotaEntry, status: EntryStatus) -> None:
-    if status not in ALLOWED_TRANSITIONS[EntryStatus(entry.status)]:
-        raise InvalidTransition()
-    entry.status = status.value
-
-
 def save_answer(
     session: Session,
     *,
@@ -220,23 +214,23 @@ def save_answer(
         raise ValidationFailed(
             errors=[FieldError(name, N_("Fill this in before marking the entry for publication.")) for name in missing]
         )
+    target = EntryStatus.APPROVED if approve else (EntryStatus.ANSWERED if complete else EntryStatus.RECEIVED)
+    ENTRY_MACHINE.check(entry.status, target)
     changed = sorted(name for name in TEXT_FIELDS if getattr(form, name) != getattr(entry, name))
     for name in TEXT_FIELDS:
         setattr(entry, name, getattr(form, name))
     entry.section = section
-    target = EntryStatus.APPROVED if approve else (EntryStatus.ANSWERED if complete else EntryStatus.RECEIVED)
-    set_entry_status(entry, target)
     entry.updated_at = now
     entry.updated_by_id = actor.user_id
     session.flush()
-    record_event(
+    ENTRY_MACHINE.move(
         session,
+        entry,
+        target,
         actor=actor,
+        now=now,
         action="question.approve" if approve else "question.edit",
-        object_type="nota_entry",
-        object_id=entry.id,
-        at=now,
-        data={"challenge": challenge.slug, "status": entry.status, "changed": changed},
+        data={"challenge": challenge.slug, "status": target.value, "changed": changed},
     )
     return entry
 

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
-from app.challenges.enums import STATUS_LABELS, ChallengeStatus
+from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus
 from app.challenges.models import Challenge
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.enums import OUTCOME_LABELS
@@ -421,7 +421,7 @@ def test_challenge_cancelled_through_the_status_form_only_with_a_reason(
     page = coordinator.new_page()
     _visit(page, f"/manage/challenges/{s.challenge.slug}")
     change = _t(language, "Change the status")
-    cancelled = _t(language, STATUS_LABELS[ChallengeStatus.CANCELLED.value])
+    cancelled = _t(language, CHALLENGE_MACHINE.label(ChallengeStatus.CANCELLED))
 
     _form_with(page, change).get_by_label(_t(language, "New status")).select_option(label=cancelled)
     _submit(page, _form_with(page, change).get_by_role("button", name=change), status=422)

@@ -206,13 +206,15 @@ def test_cancel_needs_a_reason(client: TestClient, session: Session, clock: Froz
 def test_status_outside_the_table_is_refused(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
     staff(client, session, clock, email="adam@mindef.example", role="administrator")
+    before = _actions(session, challenge.id)
     response = post(
         client, f"/manage/challenges/{challenge.slug}/status", {"status_to": "archived", "status_reason": "x"}
     )
     assert response.status_code == 422
     assert 'id="status_to-error"' in response.text
     session.expire_all()
-    assert challenge.status == "published"
+    assert (challenge.status, challenge.status_reason) == ("published", None)
+    assert _actions(session, challenge.id) == before
 
 
 def test_preview_shows_the_public_page_with_a_banner(client: TestClient, session: Session, clock: FrozenClock) -> None:

@@ -8,12 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.clock import FrozenClock
+from app.errors import InvalidTransition
 from app.notifications.models import OutboxMessage
 from app.proposals import service as proposal_service
 from app.proposals.documents import service as document_service
@@ -219,3 +221,20 @@ def test_receipt_covers_every_document_hash(session: Session, clock: FrozenClock
     received = version.received_at
     assert receipts.receipt_hash(same, number=version.number, received_at=received) == version.receipt_hash
     assert receipts.receipt_hash(other, number=version.number, received_at=received) != version.receipt_hash
+
+
+def test_withdraw_outside_the_table_is_refused_and_writes_nothing(
+    session: Session, clock: FrozenClock, blobs: LocalBlobStore
+) -> None:
+    challenge = create_challenge(session)
+    user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
+    session.commit()
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    mails = session.scalar(select(func.count()).select_from(OutboxMessage))
+    with pytest.raises(InvalidTransition):
+        submission_service.withdraw_proposal(
+            session, proposal=proposal, actor=_actor(user), now=clock.now(), links=LINKS
+        )
+    assert (proposal.status, proposal.withdrawn_at) == ("draft", None)
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == mails

@@ -17,7 +17,7 @@ from app.errors import DeadlinePassed, InvalidTransition, NotPermitted, Validati
 from app.notifications.models import OutboxMessage
 from app.organisations.models import Membership, Organisation
 from app.questions import service
-from app.questions.enums import EntryStatus
+from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.questions.models import NotaEntry
 from app.questions.nota import service as nota_service
 from tests.factories import LINKS, create_challenge, create_user
@@ -400,3 +400,27 @@ def test_entry_statuses_for_the_asker(session: Session, clock: FrozenClock, worl
     nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
     mine = service.list_my_questions(session, challenge_id=challenge.id, user_id=asker.id)
     assert [(e.status, e.number) for e in mine] == [(EntryStatus.PUBLISHED.value, 1)]
+
+
+def test_entry_change_outside_the_table_is_refused_and_writes_nothing(
+    session: Session, clock: FrozenClock, world
+) -> None:  # type: ignore[no-untyped-def]
+    challenge, coordinator, asker = world
+    entry = answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
+    nota_service.publish(session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS)
+    session.commit()
+    events = list(session.scalars(select(AuditEvent.id)))
+    with pytest.raises(InvalidTransition):
+        service.save_answer(
+            session,
+            challenge=challenge,
+            entry=entry,
+            form=answer_form(answer_nl="Nee."),
+            approve=True,
+            actor=actor(coordinator),
+            now=clock.now(),
+        )
+    with pytest.raises(InvalidTransition):
+        ENTRY_MACHINE.move(session, entry, EntryStatus.APPROVED, actor=actor(coordinator), now=clock.now())
+    assert (entry.status, entry.answer_nl) == ("published", "Ja, tot 5 kg.")
+    assert list(session.scalars(select(AuditEvent.id))) == events

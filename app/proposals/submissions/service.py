@@ -28,9 +28,10 @@ from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
 from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
-from app.proposals.enums import ALLOWED_TRANSITIONS, Declaration, ProposalStatus, VersionKind
+from app.proposals.enums import PROPOSAL_MACHINE, Declaration, ProposalStatus, VersionKind
 from app.proposals.models import Proposal, ProposalVersion, ProposalVersionDocument
 from app.proposals.service import (
+    audit_data,
     audit_event,
     context_of,
     context_query,
@@ -134,12 +135,6 @@ def _new_version(
     return version
 
 
-def _transition(proposal: Proposal, target: ProposalStatus) -> None:
-    if target not in ALLOWED_TRANSITIONS[ProposalStatus(proposal.status)]:
-        raise InvalidTransition()
-    proposal.status = target.value
-
-
 def _existing_version(session: Session, proposal: Proposal, key: str) -> ProposalVersion | None:
     """The version an earlier request with this key made. Read under the proposal's lock: a proposal
     without versions has none to find, which spares the first submission a query."""
@@ -202,7 +197,7 @@ def submit_proposal(
         session, proposal=proposal, content=content, kind=kind, key=idempotency_key, user=user, now=now
     )
     proposal.challenge_version = challenge.current_version
-    _transition(proposal, ProposalStatus.SUBMITTED)
+    PROPOSAL_MACHINE.check(proposal.status, ProposalStatus.SUBMITTED)  # moved last, below
     _send_to_members(
         session,
         proposal=proposal,
@@ -212,14 +207,14 @@ def submit_proposal(
         links=links,
     )
     # Last: appending to the audit chain serialises writers until the commit that follows.
-    audit_event(
+    PROPOSAL_MACHINE.move(
         session,
         proposal,
+        ProposalStatus.SUBMITTED,
         actor=actor,
-        action=f"proposal.{kind.value}",
         now=now,
-        version=version.number,
-        receipt=version.receipt_hash,
+        action=f"proposal.{kind.value}",
+        data=audit_data(proposal, version=version.number, receipt=version.receipt_hash),
     )
     session.flush()
     return version
@@ -229,11 +224,18 @@ def withdraw_proposal(session: Session, *, proposal: Proposal, actor: Actor, now
     """Withdraw before the deadline; no version counts any more until the company submits again."""
     proposal, challenge, stage, _ = _lock(session, proposal)
     require_open(challenge, stage, now)
-    _transition(proposal, ProposalStatus.WITHDRAWN)
+    PROPOSAL_MACHINE.move(
+        session,
+        proposal,
+        ProposalStatus.WITHDRAWN,
+        actor=actor,
+        now=now,
+        action="proposal.withdraw",
+        data=audit_data(proposal),
+    )
     proposal.withdrawn_at = now
     proposal.updated_at = now
     proposal.reconfirmation_required_at = None
-    audit_event(session, proposal, actor=actor, action="proposal.withdraw", now=now)
     _send_to_members(
         session,
         proposal=proposal,

@@ -24,9 +24,9 @@ from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations.models import Membership
 from app.proposals import service as proposal_service
-from app.questions.enums import EntryKind, EntryStatus
+from app.questions.enums import ENTRY_MACHINE, EntryKind, EntryStatus
 from app.questions.models import ChallengeFollower, NotaEntry, NotaVersion
-from app.questions.service import latest_version, section_labels, set_entry_status
+from app.questions.service import latest_version, section_labels
 
 # --- publishing -----------------------------------------------------------------------------------
 
@@ -171,7 +171,14 @@ def _publish(
         session.scalar(select(func.max(NotaEntry.number)).where(NotaEntry.challenge_id == challenge.id)) or 0
     ) + 1
     for offset, entry in enumerate(entries):
-        set_entry_status(entry, EntryStatus.PUBLISHED)
+        ENTRY_MACHINE.move(
+            session,
+            entry,
+            EntryStatus.PUBLISHED,
+            actor=actor,
+            now=now,
+            data={"challenge": challenge.slug, "version": number},
+        )
         entry.number = next_entry + offset
         entry.published_at = now
         entry.first_version = number

@@ -18,7 +18,7 @@ from app.accounts.dependencies import CoordinatorUser
 from app.challenges import service as challenge_service
 from app.challenges.definitions import to_toml
 from app.challenges.dependencies import ManagedChallenge
-from app.challenges.enums import ALLOWED_TRANSITIONS, STATUS_LABELS, ChallengeStatus, TaxonomyKind
+from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus, TaxonomyKind
 from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
 from app.challenges.schemas import ChallengeDefinition
@@ -91,7 +91,7 @@ def manage_dashboard(request: Request, db: DbSession, now: Now, user: Coordinato
         "current": {c.id: challenge_service.current_stage(c, now) for c in challenges},
         "public_phases": {c.id: challenge_service.public_phase(c, now) for c in challenges},
     }
-    return render(request, "challenges/manage/dashboard.html", {**context, "status_labels": STATUS_LABELS})
+    return render(request, "challenges/manage/dashboard.html", context)
 
 
 def challenge_page(
@@ -113,12 +113,13 @@ def challenge_page(
         "problems": manage.publication_problems(db, challenge=challenge, now=now)
         if current == ChallengeStatus.DRAFT
         else [],
-        "transitions": sorted(s.value for s in ALLOWED_TRANSITIONS[current] if s != ChallengeStatus.PUBLISHED),
+        "transitions": sorted(
+            s.value for s in CHALLENGE_MACHINE.transitions[current] if s != ChallengeStatus.PUBLISHED
+        ),
         "errors": translate_errors(language, errors or []),
         "values": values or {},
         "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
     }
-    context["status_labels"] = STATUS_LABELS
     context["public_phase"] = challenge_service.public_phase(challenge, now)
     return render(request, "challenges/manage/challenge.html", context, status_code=status_code)
 
@@ -391,7 +392,6 @@ def manage_challenge_preview(request: Request, challenge: ManagedChallenge, db: 
         "current": challenge_service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
         "preview": True,
-        "status_labels": STATUS_LABELS,
         "questions": _public_questions(db, challenge, now),
     }
     return render(request, "challenges/manage/preview.html", context)
