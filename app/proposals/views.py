@@ -1,7 +1,7 @@
 """Proposal pages for companies: my proposals and one proposal's overview; the domain's one router.
 
 The other pages are in the sub-packages' views (``drafts``: start, answers, consortium; ``documents``;
-``submissions``: submit, versions, withdraw, re-confirm); staff pages are in ``staff_views``.
+``submissions``: submit, versions, withdraw, re-confirm); staff pages are in ``staff.views``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentUser
-from app.proposals import service, staff_views
+from app.proposals import service
 from app.proposals.documents import views as document_views
 from app.proposals.drafts import views as draft_views
+from app.proposals.staff import views as staff_views
 from app.proposals.submissions import service as submission_service
 from app.proposals.submissions import views as submission_views
 from app.web import DbSession, Now, render

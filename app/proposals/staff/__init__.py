@@ -1,0 +1,1 @@
+"""The coordinators' read-only proposal pages, after the deadline."""
