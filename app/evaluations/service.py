@@ -92,7 +92,7 @@ def count_submitted(session: Session, *, stage_id: int) -> int:
     )
 
 
-def _require_unsealed(stage: ChallengeStage, now: datetime) -> None:
+def require_unsealed(stage: ChallengeStage, now: datetime) -> None:
     if permissions.is_sealed(stage, now):
         raise NotFound()
 

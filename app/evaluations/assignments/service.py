@@ -76,7 +76,7 @@ def _create_assignment(
     Tells nobody: ``assign`` e-mails the evaluator; a bulk action tells each evaluator once for all their new
     proposals (``notify_assigned``).
     """
-    _require_unsealed(stage, now)
+    evaluation_service.require_unsealed(stage, now)
     require_open_evaluation(session, stage=stage)
     item = get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluator = session.get(User, evaluator_id)
@@ -275,11 +275,6 @@ class AutoResult:
     shortfalls: tuple[assignment_rules.Shortfall, ...]
 
 
-def _require_unsealed(stage: ChallengeStage, now: datetime) -> None:
-    if permissions.is_sealed(stage, now):
-        raise NotFound()
-
-
 def _evaluators(session: Session, pool: list[User], *, today: date) -> list[assignment_rules.Evaluator]:
     """The pool's evaluators with their affiliations, as the assignment rules see them."""
     affiliations = affiliation_service.affiliations_by_user(session, user_ids=[u.id for u in pool])
@@ -313,7 +308,7 @@ def auto_assign(
 
     Each evaluator given proposals gets one e-mail saying how many, with a link to their queue.
     """
-    _require_unsealed(stage, now)
+    evaluation_service.require_unsealed(stage, now)
     evaluation_service.require_open_evaluation(session, stage=stage)
     pool = list_pool(session, challenge_id=challenge.id)
     if not pool:
@@ -379,7 +374,7 @@ def _reference(proposal_id: int) -> str:
 
 
 def export_assignments(session: Session, *, stage: ChallengeStage, now: datetime) -> bytes:
-    _require_unsealed(stage, now)
+    evaluation_service.require_unsealed(stage, now)
     assignments = [
         a
         for a in evaluation_service.assignments_for_stage(session, stage_id=stage.id)
@@ -406,7 +401,7 @@ def import_assignments(
 
     Each evaluator given proposals gets one e-mail saying how many, with a link to their queue.
     """
-    _require_unsealed(stage, now)
+    evaluation_service.require_unsealed(stage, now)
     evaluation_service.require_open_evaluation(session, stage=stage)
     items = evaluation_service.standing(session, stage_id=stage.id)
     pool = list_pool(session, challenge_id=challenge.id)

@@ -25,7 +25,7 @@ router = APIRouter()
 CSV_MAX_BYTES = 1_000_000
 
 
-def _assignments_page(
+def assignments_page(
     request: Request,
     db: Session,
     scope: Scope,
@@ -71,7 +71,7 @@ def _assignments_page(
 
 @router.get(STAGE + "/assignments", name="eval_assignments")
 def assignments(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
-    return _assignments_page(request, db, scope, now)
+    return assignments_page(request, db, scope, now)
 
 
 def _assignment_change(
@@ -85,7 +85,7 @@ def _assignment_change(
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
-    return _assignments_page(
+    return assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
 
@@ -223,11 +223,11 @@ def auto_assign(
                 N_("%(count)s assignments made; some proposals are short of evaluators."),
                 count=outcome.created,
             )
-            return _assignments_page(request, db, scope, now, notice=notice, shortfalls=outcome.shortfalls)
+            return assignments_page(request, db, scope, now, notice=notice, shortfalls=outcome.shortfalls)
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
             errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
-    return _assignments_page(
+    return assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
 
@@ -272,9 +272,9 @@ def import_csv(
         except InvalidTransition as refused:
             db.rollback()
             message = translate(language, refused.message)
-            return _assignments_page(request, db, scope, now, errors={"__all__": message}, status_code=422)
+            return assignments_page(request, db, scope, now, errors={"__all__": message}, status_code=422)
     messages = [translate(language, e.message, **e.params) for e in errors]
-    return _assignments_page(request, db, scope, now, errors={"file": " ".join(messages)}, status_code=422)
+    return assignments_page(request, db, scope, now, errors={"file": " ".join(messages)}, status_code=422)
 
 
 @router.get(STAGE + "/assignments.csv", name="eval_assignments_csv")

@@ -18,7 +18,7 @@ from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
-from app.evaluations.decisions.snapshot import _release_snapshot, released_result
+from app.evaluations.decisions.snapshot import release_snapshot, released_result
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import DECISION_MACHINE, DecisionOutcome, DecisionStatus
 from app.evaluations.models import (
@@ -270,7 +270,7 @@ def _release_one(
         for key, row in item.consensus.items()
         if key in titles
     }
-    decision.released_result = _release_snapshot(results, item)
+    decision.released_result = release_snapshot(results, item)
     for user in recipients:
         language = user.language
         queue_email(

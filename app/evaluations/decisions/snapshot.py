@@ -9,7 +9,7 @@ from app.evaluations.models import (
     Decision,
 )
 from app.evaluations.results.service import ProposalResult, StageResults
-from app.evaluations.route.service import _plain
+from app.evaluations.route.service import plain_params
 from app.evaluations.scoring import rules as scoring
 from app.i18n import translate, translate_plural
 
@@ -17,7 +17,7 @@ from app.i18n import translate, translate_plural
 KNOCK_OUT_RULES = frozenset({scoring.MSG_BELOW_CRITERION_MINIMUM, scoring.MSG_BELOW_TOTAL_MINIMUM})
 
 
-def _release_snapshot(results: StageResults, item: ProposalResult) -> dict[str, Any]:
+def release_snapshot(results: StageResults, item: ProposalResult) -> dict[str, Any]:
     """What the company is told at release, kept as ``Decision.released_result``: never an evaluator."""
     ranked = item.ranked
     criteria = []
@@ -39,7 +39,7 @@ def _release_snapshot(results: StageResults, item: ProposalResult) -> dict[str, 
         "rank": ranked.rank if ranked else None,
         "ranked": sum(1 for entry in results.ranking if entry.ranked is not None and entry.ranked.rank is not None),
         "knock_outs": [
-            {"message": reason.message, "params": _plain(reason.params)}
+            {"message": reason.message, "params": plain_params(reason.params)}
             for reason in (ranked.knock_out.reasons if ranked else ())
             if reason.message in KNOCK_OUT_RULES
         ],

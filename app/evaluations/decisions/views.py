@@ -27,7 +27,7 @@ from app.evaluations.dependencies import (
 from app.evaluations.enums import OUTCOME_LABELS
 from app.evaluations.models import Decision
 from app.evaluations.results import service as results_service
-from app.evaluations.results.views import _proposal_page
+from app.evaluations.results.views import proposal_page
 from app.evaluations.schemas import (
     DecisionForm,
 )
@@ -71,7 +71,7 @@ def decision_prepare(
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
             errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
-    return _proposal_page(
+    return proposal_page(
         request, db, scope, proposal_id, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
 

@@ -18,7 +18,7 @@ from app.evaluations.models import (
     EligibilityDecision,
 )
 from app.evaluations.schemas import EligibilityForm
-from app.evaluations.service import Standing, _require_unsealed, get_standing, require_open_evaluation
+from app.evaluations.service import Standing, get_standing, require_open_evaluation, require_unsealed
 from app.i18n import N_
 from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
@@ -109,7 +109,7 @@ def set_eligibility(
     now: datetime,
 ) -> EligibilityDecision:
     """Mark a submitted proposal admissible or not (with the reason) and tell the company's members."""
-    _require_unsealed(stage, now)
+    require_unsealed(stage, now)
     require_open_evaluation(session, stage=stage)
     if not form.admissible and not form.reason:
         raise ValidationFailed(errors=[FieldError("reason", N_("Give the reason why the proposal is not admissible."))])

@@ -15,8 +15,8 @@ from app.evaluations.scoring.rules import (
     CriterionRule,
     KnockOut,
     Reason,
-    _check_weights,
-    _complete,
+    check_weights,
+    complete_scores,
     knock_out,
     weighted_points,
     weighted_total,
@@ -261,7 +261,7 @@ def ranking(
     by total (highest first, incomplete last) and then reference.
     """
     weights = {rule.key: rule.weight for rule in criteria}
-    _check_weights(weights)
+    check_weights(weights)
     order = tie_break_order(criteria)
     passed: list[tuple[tuple[object, ...], RankingEntry, int]] = []
     failed: list[tuple[tuple[object, ...], RankedProposal]] = []
@@ -271,7 +271,7 @@ def ranking(
             raise ValueError(f"proposal {entry.reference} appears twice")
         references.add(entry.reference)
         result = knock_out(entry.consensus, criteria, total_minimum)
-        points = weighted_points(_complete(entry.consensus), weights) if result.complete else None
+        points = weighted_points(complete_scores(entry.consensus), weights) if result.complete else None
         if result.passes and points is not None:
             scores = tuple(-int(entry.consensus[key] or 0) for key in order)
             passed.append(((-points, scores, entry.received_at, entry.reference), entry, points))

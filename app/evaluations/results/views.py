@@ -93,7 +93,7 @@ def calibration(request: Request, scope: EvaluationScope, db: DbSession, now: No
     return render(request, "evaluations/calibration.html", context)
 
 
-def _proposal_page(
+def proposal_page(
     request: Request,
     db: Session,
     scope: Scope,
@@ -140,7 +140,7 @@ def _proposal_page(
 
 @router.get(STAGE + "/proposals/{proposal_id}", name="eval_proposal")
 def proposal(request: Request, scope: EvaluationScope, proposal_id: int, db: DbSession, now: Now) -> Response:
-    return _proposal_page(request, db, scope, proposal_id, now)
+    return proposal_page(request, db, scope, proposal_id, now)
 
 
 @router.post(STAGE + "/proposals/{proposal_id}/consensus", name="eval_consensus")
@@ -178,7 +178,7 @@ def consensus(
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
-    return _proposal_page(
+    return proposal_page(
         request, db, scope, proposal_id, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
 

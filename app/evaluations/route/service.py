@@ -95,7 +95,9 @@ def decide_route(
         )
         session.add(decision)
     decision.recommended = recommended
-    decision.reasons = [{"message": r.message, "params": _plain(r.params)} for r in advice.reasons + advice.warnings]
+    decision.reasons = [
+        {"message": r.message, "params": plain_params(r.params)} for r in advice.reasons + advice.warnings
+    ]
     decision.chosen = form.chosen.value
     decision.reason = form.reason
     decision.decided_by_id = actor.user_id
@@ -113,5 +115,5 @@ def decide_route(
     return decision
 
 
-def _plain(params: Any) -> dict[str, Any]:
+def plain_params(params: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in dict(params).items()}

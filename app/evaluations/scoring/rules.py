@@ -52,7 +52,7 @@ def reason_text(reason: Reason, language: str, *, criterion_titles: Mapping[str,
     return translate(language, reason.message, **params)
 
 
-def _check_weights(weights: Mapping[str, int]) -> None:
+def check_weights(weights: Mapping[str, int]) -> None:
     total = sum(weights.values())
     if total != WEIGHTS_TOTAL:
         raise ValueError(f"criteria weights must sum to {WEIGHTS_TOTAL}, not {total}")
@@ -65,7 +65,7 @@ def weighted_points(scores: Mapping[str, int], weights: Mapping[str, int]) -> in
 
     Every criterion with a weight needs a score; scores for unknown criteria are refused.
     """
-    _check_weights(weights)
+    check_weights(weights)
     missing = sorted(set(weights) - set(scores))
     extra = sorted(set(scores) - set(weights))
     if missing or extra:
@@ -198,11 +198,11 @@ def knock_out(
                 Reason(MSG_BELOW_CRITERION_MINIMUM, {"criterion": rule.key, "score": score, "minimum": rule.minimum})
             )
     if not missing and total_minimum is not None:
-        total = weighted_total(_complete(consensus), {rule.key: rule.weight for rule in criteria})
+        total = weighted_total(complete_scores(consensus), {rule.key: rule.weight for rule in criteria})
         if total < total_minimum:
             reasons.append(Reason(MSG_BELOW_TOTAL_MINIMUM, {"total": total, "minimum": total_minimum}))
     return KnockOut(passes=not reasons, complete=not missing, reasons=tuple(reasons))
 
 
-def _complete(consensus: Mapping[str, int | None]) -> dict[str, int]:
+def complete_scores(consensus: Mapping[str, int | None]) -> dict[str, int]:
     return {key: value for key, value in consensus.items() if value is not None}

@@ -14,7 +14,7 @@ from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
-from app.evaluations.assignments.views import _assignments_page
+from app.evaluations.assignments.views import assignments_page
 from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import (
@@ -268,6 +268,6 @@ def reopen(
         except InvalidTransition as failed:
             db.rollback()
             errors = [FieldError("__all__", failed.message)]
-    return _assignments_page(
+    return assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
