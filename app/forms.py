@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from app import i18n
-from app.errors import FieldError
+from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -78,3 +78,8 @@ def translate_errors(language: str, errors: list[FieldError]) -> dict[str, str]:
     for error in errors:
         result.setdefault(error.path, i18n.translate(language, error.message, **error.params))
     return result
+
+
+def errors_of(failed: DomainError) -> list[FieldError]:
+    """A refused command's messages for its form: the field errors, or the domain error at the top."""
+    return failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]

@@ -16,7 +16,7 @@ from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_con
 from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
-from app.forms import form_values, parse_form, translate_errors
+from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import N_, translate
 from app.web import DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render
 
@@ -84,7 +84,7 @@ def _assignment_change(
         return stage_page(request, "eval_assignments", scope)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+        errors = errors_of(failed)
     return assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
@@ -226,7 +226,7 @@ def auto_assign(
             return assignments_page(request, db, scope, now, notice=notice, shortfalls=outcome.shortfalls)
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            errors = errors_of(failed)
     return assignments_page(
         request, db, scope, now, errors=translate_errors(language, errors), values=values, status_code=422
     )

@@ -31,7 +31,7 @@ from app.evaluations.results.views import proposal_page
 from app.evaluations.schemas import (
     DecisionForm,
 )
-from app.forms import form_values, parse_form, translate_errors
+from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import N_, translate
 from app.organisations.models import Membership
 from app.proposals.models import Proposal
@@ -70,7 +70,7 @@ def decision_prepare(
             return see_other(request, "eval_proposal", slug=slug, stage_key=stage_key, proposal_id=proposal_id)
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            errors = errors_of(failed)
     return proposal_page(
         request, db, scope, proposal_id, now, errors=translate_errors(language, errors), values=values, status_code=422
     )
@@ -114,7 +114,7 @@ def _decisions_action(
         return stage_page(request, "eval_decisions", scope)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+        errors = errors_of(failed)
     messages = [translate(language, e.message, **e.params) for e in errors]
     return _decisions_page(request, db, scope, now, errors={"__all__": " ".join(messages)}, status_code=422)
 

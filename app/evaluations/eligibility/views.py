@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
-from app.errors import FieldError, InvalidTransition, ValidationFailed
+from app.errors import InvalidTransition, ValidationFailed
 from app.evaluations import service as evaluation_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, stage_page
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.schemas import EligibilityForm
-from app.forms import form_values, parse_form, translate_errors
+from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render
 
@@ -83,7 +83,7 @@ def eligibility_set(
             return stage_page(request, "eval_eligibility", scope)
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            errors = errors_of(failed)
     # The page holds a form per proposal: the messages are keyed by field and proposal, as the fields' ids are.
     messages = {
         name if name == "__all__" else f"{name}-{proposal_id}": message

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
-from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.decisions import service as decision_service
 from app.evaluations.dependencies import (
     STAGE,
@@ -24,7 +24,7 @@ from app.evaluations.enums import DECISION_STATUS_LABELS, OUTCOME_LABELS, Decisi
 from app.evaluations.results import exports
 from app.evaluations.results import service as results_service
 from app.evaluations.route import rules as route
-from app.forms import form_values, translate_errors
+from app.forms import errors_of, form_values, translate_errors
 from app.i18n import N_, translate
 from app.web import DbSession, Language, Now, PostedForm, actor_of, get_language, render, see_other
 
@@ -177,7 +177,7 @@ def consensus(
         )
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+        errors = errors_of(failed)
     return proposal_page(
         request, db, scope, proposal_id, now, errors=translate_errors(language, errors), values=values, status_code=422
     )

@@ -23,7 +23,7 @@ from app.evaluations.schemas import (
     parse_scores,
 )
 from app.evaluations.scoring import service as evaluator_service
-from app.forms import form_values, parse_form, translate_errors
+from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import translate
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
@@ -171,7 +171,7 @@ def declare(
             return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
         except (ValidationFailed, InvalidTransition) as failed:
             db.rollback()
-            errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+            errors = errors_of(failed)
             opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     return _assignment_page(
         request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
@@ -208,7 +208,7 @@ def scores(
         return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+        errors = errors_of(failed)
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     return _assignment_page(
         request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422

@@ -9,14 +9,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import EvaluatorUser
-from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
-from app.forms import form_values, translate_errors
+from app.forms import errors_of, form_values, translate_errors
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
@@ -89,7 +89,7 @@ def security_save(
         return see_other(request, "evaluate_security", assignment_id=assignment_id)
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
-        errors = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+        errors = errors_of(failed)
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     return _security_page(
         request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
