@@ -264,6 +264,34 @@ def test_a_worker_told_to_stop_hands_back_new_connections_and_no_client_is_refus
     _wait_for_output(two_workers, f"Worker [{before[0]}] ended (exit code -15)")  # uvicorn re-raises the signal
 
 
+def test_a_connection_given_just_before_its_worker_stops_is_still_answered(two_workers: Served) -> None:
+    """The client has connected and the supervisor has handed the connection over, but the request is not
+    yet sent when the worker is told to stop: the request is answered, then the connection closes."""
+    serving_before = two_workers.serving()
+    connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=10)
+    connection.connect()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                holder = _holder(connection, two_workers)
+                break
+            except (AssertionError, KeyError):
+                assert time.monotonic() < deadline, "no worker took the connection"
+                time.sleep(0.05)
+        os.kill(holder, signal.SIGTERM)
+        _wait_for_output(two_workers, f"[{holder}] has stopped serving")  # its graceful shutdown has begun
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("connection") == "close"
+        response.read()
+    finally:
+        connection.close()
+    _wait_for_replacement(two_workers, holder, serving_before)
+    _wait_for_output(two_workers, f"Worker [{holder}] ended (exit code -15)")
+
+
 def _alive(pid: int) -> bool:
     """Running, not a zombie: a zombie has closed every file it had open."""
     try:

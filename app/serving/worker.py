@@ -20,11 +20,40 @@ NO_MORE_SECONDS = 2.0
 """How long a stopping worker waits for the supervisor's NO_MORE before it stops reading its channel."""
 
 
+FIRST_REQUEST_SECONDS = 5.0
+"""How long a stopping worker waits for the first request on a connection it was given just before it stopped."""
+
+
 def _counted(protocol_class: type[asyncio.Protocol], closed: Callable[[], None]) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, telling the supervisor when its connection ends."""
+    """uvicorn's HTTP protocol, telling the supervisor when its connection ends.
+
+    uvicorn's graceful shutdown closes every connection without a request in progress. A connection the
+    supervisor handed over a moment before the stop may not have sent its request yet: closing it would answer
+    a client that did nothing wrong with a dropped connection. Such a connection serves its first request (and
+    closes after it) unless nothing arrives within ``FIRST_REQUEST_SECONDS``."""
 
     class Counted(protocol_class):  # type: ignore[valid-type,misc]
+        _first_request_seen = False
+        _stop_after_first: asyncio.TimerHandle | None = None
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.cycle is not None:
+                self._first_request_seen = True
+                if self._stop_after_first is not None:
+                    self._stop_after_first.cancel()
+                    self._stop_after_first = None
+                    super().shutdown()  # the request in progress is answered, then the connection closes
+
+        def shutdown(self) -> None:
+            if self._first_request_seen or self._stop_after_first is not None:
+                super().shutdown()
+                return
+            self._stop_after_first = asyncio.get_running_loop().call_later(FIRST_REQUEST_SECONDS, super().shutdown)
+
         def connection_lost(self, exc: Exception | None) -> None:
+            if self._stop_after_first is not None:
+                self._stop_after_first.cancel()
             try:
                 super().connection_lost(exc)
             finally:
