@@ -285,14 +285,14 @@ _STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
 def test_safe_cell_leaves_no_formula_start_in_any_piece_a_spreadsheet_may_split_off(value: str) -> None:
     result = safe_cell(value)
     for piece in re.split(r"[;,\t\r\n]", result):
-        assert not piece.lstrip(" \"'")[:1] in set(_STARTS) or piece.lstrip(" \"")[:1] == "'", (value, result)
+        assert piece.lstrip(" \"'")[:1] not in set(_STARTS) or piece.lstrip(' "')[:1] == "'", (value, result)
     assert result.replace("'", "") == value.replace("'", "")  # only apostrophes are added
 
 
 def test_safe_cell_examples() -> None:
     assert safe_cell("=1+1") == "'=1+1"
     assert safe_cell('  =HYPERLINK("x")') == '  \'=HYPERLINK("x")'
-    assert safe_cell("Goed werk;=HYPERLINK(\"http://evil.example\")") == "Goed werk;'=HYPERLINK(\"http://evil.example\")"
+    assert safe_cell('Goed werk;=HYPERLINK("http://evil.example")') == 'Goed werk;\'=HYPERLINK("http://evil.example")'
     assert safe_cell("a, @SUM(A1)") == "a, '@SUM(A1)"
     assert safe_cell("\uff1dcmd") == "'\uff1dcmd"
     assert safe_cell("Alpha B.V.") == "Alpha B.V."
