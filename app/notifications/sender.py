@@ -11,6 +11,7 @@ from typing import Protocol
 
 from app.notifications.models import OutboxMessage
 from app.settings import Settings
+from app.storage import write_private
 
 SMTP_TIMEOUT_SECONDS = 30
 
@@ -56,8 +57,7 @@ class EmlTransport:
     def send(self, message: OutboxMessage) -> None:
         path = eml_path(self.settings, message)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(build_email(message, self.settings).as_bytes())
+            write_private(path, build_email(message, self.settings).as_bytes())
         except OSError as error:
             raise SendError(f"cannot write {path}: {error}") from error
 
