@@ -28,7 +28,10 @@ from app.tokens import hash_token, new_token
 __all__ = ["find_registered", "normalise_kvk"]
 
 INVITATION_LIFETIME = timedelta(days=7)
-ALREADY_REGISTERED = N_("An organisation with this number is already registered. Ask its administrator to invite you.")
+ALREADY_REGISTERED = N_(
+    "An organisation with this number is already registered. Ask its administrator to invite you, or, if you do"
+    " not know who registered it, report it to the portal's administrators."
+)
 
 
 # --- queries --------------------------------------------------------------------------------------

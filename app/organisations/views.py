@@ -111,6 +111,8 @@ def organisation_create(
         except ValidationFailed as failed:
             errors = failed.errors
     context = _form_context(language, values, translate_errors(language, errors))
+    # A number someone else registered: not a dead end, the administrators can settle it.
+    context["kvk_taken"] = any(e.path == "kvk_number" and e.message == service.ALREADY_REGISTERED for e in errors)
     return render(request, "organisations/form.html", context, status_code=422)
 
 

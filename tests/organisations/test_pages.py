@@ -76,7 +76,7 @@ def test_duplicate_kvk_message_reveals_nothing_of_the_other(
     response = _post(client, "/organisations/new", form_data(legal_name="Other B.V.", kvk_number="7070 7070"))
     assert response.status_code == 422
     assert (
-        "Er is al een organisatie met dit nummer geregistreerd. Vraag de beheerder ervan om u uit te nodigen."
+        "Er is al een organisatie met dit nummer geregistreerd. Vraag de beheerder ervan om u uit te nodigen, of "
         in response.text
     )
     for secret in ("November Geheim", "Nijmegen", "owner@november.example", "Owner Person"):
