@@ -217,6 +217,6 @@ def test_staff_see_whether_an_organisation_is_verified_wherever_they_see_it(
     for name, url in pages.items():
         page = client.get(url)
         assert page.status_code == 200, name
-        assert "badge-upcoming\">Niet geverifieerd</span>" in page.text, name  # Firma1 is not verified
+        assert 'badge-upcoming">Niet geverifieerd</span>' in page.text, name  # Firma1 is not verified
         if name != "proposal":
-            assert "badge-open\">Geverifieerd</span>" in page.text, name  # Firma0 is
+            assert 'badge-open">Geverifieerd</span>' in page.text, name  # Firma0 is
