@@ -212,7 +212,9 @@ def document(
         raise NotFound()
     blobs = request.app.state.blobs
     blind = opened.definition.blind_scoring
-    # Only a blind download may write (its first one makes the copy), in a writing unit of its own.
+    # Only a blind download may write (its first one makes the copy), in a writing unit of its own; the reads'
+    # transaction ends first, so no reader is ever upgraded to a writer.
+    db.commit()
     with request.app.state.db.unit_of_work() if blind else nullcontext(db) as session:
         download = blind_service.evaluator_download(
             session,
