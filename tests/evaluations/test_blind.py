@@ -292,7 +292,9 @@ def test_an_evaluator_of_a_blind_challenge_reaches_no_name_in_any_state(
     seen = _walk(client)
     assert {"/evaluate", a_url, f"/evaluate/assignments/{mine[1].id}"} <= set(seen)
     declaration = seen[a_url].text
-    assert "<li>Penvoerder</li><li>Partner 1</li><li>Partner 2</li>" in declaration, declaration[declaration.find("<ul>"):][:300]
+    assert "<li>Penvoerder</li><li>Partner 1</li><li>Partner 2</li>" in declaration, declaration[
+        declaration.find("<ul>") :
+    ][:300]
     assert "blind beoordeeld" in declaration
 
     # Declared: the proposal, the security assessment and the documents.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.evaluations.affiliations.service import is_current
+from app.evaluations.blind.rules import REDACTED, Identity, Redactor
 from app.evaluations.models import EvaluatorAffiliation
 from app.evaluations.route.service import default_threshold
-from app.evaluations.blind.rules import REDACTED, Identity, Redactor
 from tests.factories import make_definition
 
 

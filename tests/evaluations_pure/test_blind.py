@@ -45,7 +45,10 @@ def _redact(text: str) -> str:
         ("Acmé Drönes", REDACTED),
         ("acme drones b.v. en bravo optics", f"{REDACTED} en {REDACTED}"),
         ("Bravo-Optics GmbH (HRB 987 654)", f"{REDACTED} ({REDACTED})"),
-        ("KvK 12345678, 12 34 56 78, 12.34.56.78, KvK12345678", f"KvK {REDACTED}, {REDACTED}, {REDACTED}, KvK{REDACTED}"),
+        (
+            "KvK 12345678, 12 34 56 78, 12.34.56.78, KvK12345678",
+            f"KvK {REDACTED}, {REDACTED}, {REDACTED}, KvK{REDACTED}",
+        ),
         ("registry 987654", f"registry {REDACTED}"),
         ("Contact: JAN  JANSEN.", f"Contact: {REDACTED}."),
     ],
@@ -159,9 +162,7 @@ MAKERS = ("Acme Drones", "Jan Jansen", "12345678")
 
 def _has_makers(data: bytes) -> bool:
     lowered = data.lower()
-    return any(
-        maker.lower().encode(encoding) in lowered for maker in MAKERS for encoding in ("latin-1", "utf-16-be")
-    )
+    return any(maker.lower().encode(encoding) in lowered for maker in MAKERS for encoding in ("latin-1", "utf-16-be"))
 
 
 def _strip(tmp_path: Path, data: bytes, kind: str) -> bytes:
