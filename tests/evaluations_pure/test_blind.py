@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -222,5 +224,56 @@ def test_broken_pdf_is_refused_not_copied(tmp_path: Path) -> None:
         _strip(tmp_path, b"PK\x03\x04 not a zip", "docx")
 
 
-def test_images_are_copied_as_they_are(tmp_path: Path) -> None:
-    assert _strip(tmp_path, b"\x89PNG\r\n\x1a\n...", "png") == b"\x89PNG\r\n\x1a\n..."
+def test_unknown_kinds_are_copied_as_they_are(tmp_path: Path) -> None:
+    assert _strip(tmp_path, b"plain bytes", "bin") == b"plain bytes"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_png_copy_has_no_text_exif_or_time_chunks(tmp_path: Path) -> None:
+    header = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    pixels = _png_chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+    end = _png_chunk(b"IEND", b"")
+    original = (
+        b"\x89PNG\r\n\x1a\n"
+        + header
+        + _png_chunk(b"tEXt", b"Author\x00Jan Jansen")
+        + _png_chunk(b"iTXt", b"Copyright\x00\x00\x00\x00\x00Acme Drones B.V.")
+        + _png_chunk(b"eXIf", b"MM\x00*Acme Drones")
+        + _png_chunk(b"tIME", b"\x07\xeb\x01\x05\x0a\x00\x00")
+        + pixels
+        + end
+    )
+    assert _has_makers(original)
+    assert _strip(tmp_path, original, "png") == b"\x89PNG\r\n\x1a\n" + header + pixels + end
+
+
+def test_jpeg_copy_has_no_exif_xmp_iptc_or_comments(tmp_path: Path) -> None:
+    def segment(marker: int, data: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
+
+    jfif = segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    icc = segment(0xE2, b"ICC_PROFILE\x00\x01\x01profile")
+    tables = segment(0xDB, bytes(65))
+    scan = b"\xff\xda" + struct.pack(">H", 8) + b"\x01\x01\x00\x00\x3f\x00" + b"\x12\x34\xff\x00\x56" + b"\xff\xd9"
+    original = (
+        b"\xff\xd8"
+        + jfif
+        + segment(0xE1, b"Exif\x00\x00MM\x00*Artist: Jan Jansen")
+        + segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<dc:creator>Acme Drones</dc:creator>")
+        + icc
+        + segment(0xED, b"Photoshop 3.0\x008BIM Acme Drones B.V.")
+        + segment(0xFE, b"Made by Acme Drones")
+        + tables
+        + scan
+    )
+    assert _has_makers(original)
+    assert _strip(tmp_path, original, "jpeg") == b"\xff\xd8" + jfif + icc + tables + scan
+
+
+@pytest.mark.parametrize(("data", "kind"), [(b"\x89PNG\r\n\x1a\n\x00\x00", "png"), (b"\xff\xd8\xff\xe1\xff", "jpeg")])
+def test_truncated_images_are_refused(tmp_path: Path, data: bytes, kind: str) -> None:
+    with pytest.raises(MetadataNotRemoved):
+        _strip(tmp_path, data, kind)

@@ -11,6 +11,8 @@ the same input always gives the same bytes (so two processes making the copy at 
   subject, keywords, dates), ``docProps/app.xml`` (company, manager, application) and ``docProps/custom.xml``
   are replaced by empty ones, which the standard allows; every other part is copied unchanged, in a ZIP whose
   entries carry no times of their own. Nothing of the parts is parsed.
+- Images: a PNG loses its text chunks (author, comment, software) and its EXIF and time chunks; a JPEG its EXIF
+  and XMP (APP1), Photoshop/IPTC (APP13) and comment segments. Pixels, colour profiles and the rest stay.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 import shutil
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -57,7 +60,7 @@ class MetadataNotRemoved(Exception):
 def strip_metadata(source: Path, target: Path, *, kind: str, original_sha256: str) -> None:
     """Write to ``target`` a copy of the ``kind`` document at ``source`` without its metadata.
 
-    Images and unknown kinds are copied as they are. Raises ``MetadataNotRemoved`` when the document cannot be
+    Unknown kinds are copied as they are. Raises ``MetadataNotRemoved`` when the document cannot be
     rewritten: the caller must then not hand out the original instead.
     """
     try:
@@ -65,8 +68,12 @@ def strip_metadata(source: Path, target: Path, *, kind: str, original_sha256: st
             _strip_pdf(source, target, original_sha256)
         elif kind in ("docx", "xlsx"):
             _strip_office(source, target)
+        elif kind == "png":
+            _strip_png(source, target)
+        elif kind == "jpeg":
+            _strip_jpeg(source, target)
         else:
-            target.write_bytes(source.read_bytes())
+            shutil.copyfile(source, target)
     except MetadataNotRemoved:
         raise
     except Exception as error:  # a damaged file makes pypdf or zipfile raise many kinds of errors
@@ -117,3 +124,65 @@ def _strip_office(source: Path, target: Path) -> None:
             # Streamed: a part may unpack to hundreds of megabytes (the upload check bounds the total).
             with package.open(info) as part, copy.open(entry, "w", force_zip64=info.file_size > ZIP64_FROM) as out:
                 shutil.copyfileobj(part, out, CHUNK)
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DROPPED = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"})
+_JPEG_DROPPED = frozenset({0xE1, 0xED, 0xFE})  # APP1 (EXIF, XMP), APP13 (IPTC), COM
+
+
+def _read_exactly(handle: BinaryIO, size: int) -> bytes:
+    data = handle.read(size)
+    if len(data) != size:
+        raise MetadataNotRemoved("truncated")
+    return data
+
+
+def _strip_png(source: Path, target: Path) -> None:
+    with source.open("rb") as handle, target.open("wb") as out:
+        if _read_exactly(handle, 8) != PNG_SIGNATURE:
+            raise MetadataNotRemoved("not a PNG")
+        out.write(PNG_SIGNATURE)
+        while True:
+            header = _read_exactly(handle, 8)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:]
+            if kind in _PNG_DROPPED:
+                handle.seek(length + 4, 1)
+            else:
+                out.write(header)
+                _copy_exactly(handle, out, length + 4)
+            if kind == b"IEND":
+                return
+
+
+def _strip_jpeg(source: Path, target: Path) -> None:
+    with source.open("rb") as handle, target.open("wb") as out:
+        if _read_exactly(handle, 2) != b"\xff\xd8":
+            raise MetadataNotRemoved("not a JPEG")
+        out.write(b"\xff\xd8")
+        while True:
+            marker = _read_exactly(handle, 2)
+            if marker[0] != 0xFF:
+                raise MetadataNotRemoved("not a JPEG marker")
+            while marker[1] == 0xFF:  # fill bytes before a marker
+                marker = b"\xff" + _read_exactly(handle, 1)
+            if marker[1] in (0xD9, 0xDA):  # end of image, or start of scan: the image data follows as it is
+                out.write(marker)
+                shutil.copyfileobj(handle, out, CHUNK)
+                return
+            size = _read_exactly(handle, 2)
+            length = int.from_bytes(size, "big")
+            if length < 2:
+                raise MetadataNotRemoved("bad segment length")
+            if marker[1] in _JPEG_DROPPED:
+                handle.seek(length - 2, 1)
+            else:
+                out.write(marker + size)
+                _copy_exactly(handle, out, length - 2)
+
+
+def _copy_exactly(handle: BinaryIO, out: BinaryIO, size: int) -> None:
+    while size > 0:
+        chunk = _read_exactly(handle, min(size, CHUNK))
+        out.write(chunk)
+        size -= len(chunk)
