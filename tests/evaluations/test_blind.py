@@ -18,15 +18,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.audit.service import Actor
 from app.challenges.models import Challenge, ChallengeCoordinator
 from app.clock import FrozenClock
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.blind import service as blind_service
 from app.evaluations.blind.models import BlindDocument
 from app.evaluations.models import Assignment, Evaluation
 from app.evaluations.pool import service as pool_service
 from app.notifications.models import OutboxMessage
 from app.organisations.models import Membership, Organisation
 from app.proposals.models import Proposal
+from app.storage import LocalBlobStore
 from tests.evaluations.blind_documents import BODY_TEXT, docx_with_properties, pdf_with_metadata
 from tests.evaluations.helpers import AFTER_DEADLINE, actor, post
 from tests.factories import BASE_DEFINITION, LINKS, create_challenge, create_user, csrf, log_in
@@ -418,3 +421,27 @@ def test_a_document_that_cannot_be_copied_is_refused_not_handed_out(
     assert "kon niet zonder metadata worden gekopieerd" in refused.text
     assert b"not a PDF body" not in refused.content
     assert session.scalar(select(func.count()).select_from(BlindDocument)) == 0
+
+
+def test_two_first_downloads_at_once_store_one_copy_one_row_and_one_event(
+    session: Session, tmp_path: Any, monkeypatch: Any
+) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    sha = blobs.put_bytes(ACME_PDF)
+    by = Actor(None, label="evaluator")
+    first = blind_service.blind_copy(session, blobs=blobs, sha256=sha, kind="pdf", actor=by, now=AFTER_DEADLINE)
+    session.commit()
+    # The second download looked for the copy before the first one's row was committed, so it makes it again.
+    real_get = session.get
+    monkeypatch.setattr(
+        session, "get", lambda model, key, **kw: None if model is BlindDocument else real_get(model, key, **kw)
+    )
+    second = blind_service.blind_copy(session, blobs=blobs, sha256=sha, kind="pdf", actor=by, now=AFTER_DEADLINE)
+    session.commit()
+    assert (second.original_sha256, second.sha256) == (first.original_sha256, first.sha256)
+    assert session.scalar(select(func.count()).select_from(BlindDocument)) == 1
+    events = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.blind_copy")
+    assert session.scalar(events) == 1
+    root = tmp_path / "blobs"
+    stored = sorted(p.name for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "tmp")
+    assert stored == sorted([sha, first.sha256])

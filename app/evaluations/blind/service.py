@@ -151,7 +151,7 @@ def blind_copy(
             data={"copy": copy_sha},
         )
     session.flush()
-    return session.get_one(BlindDocument, sha256)
+    return session.scalars(select(BlindDocument).where(BlindDocument.original_sha256 == sha256)).one()
 
 
 def _insert(session: Session, values: dict[str, object]) -> bool:
@@ -160,8 +160,10 @@ def _insert(session: Session, values: dict[str, object]) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    result = session.execute(insert(BlindDocument).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    inserted = session.execute(
+        insert(BlindDocument).values(**values).on_conflict_do_nothing().returning(BlindDocument.original_sha256)
+    )
+    return inserted.scalar() is not None
 
 
 def evaluator_download(
