@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.evaluations.affiliations.service import is_current
+from app.evaluations.blind.rules import REDACTED, Identity, Redactor
 from app.evaluations.models import EvaluatorAffiliation
 from app.evaluations.route.service import default_threshold
-from app.evaluations.scoring.views import REDACTED, redact
 from tests.factories import make_definition
 
 
@@ -24,11 +24,12 @@ def _affiliation(valid_from: date | None, valid_until: date | None) -> Evaluator
 
 def test_redact_hides_names_case_insensitively() -> None:
     text = "ALPHA Drones B.V. en Alpha Drones b.v. (KvK 12345678) werken samen."
-    assert redact(text, ["Alpha Drones B.V.", "12345678"]) == f"{REDACTED} en {REDACTED} (KvK {REDACTED}) werken samen."
+    redactor = Redactor.for_identities([Identity(names=("Alpha Drones B.V.",), numbers=("12345678",))])
+    assert redactor.redact(text) == f"{REDACTED} en {REDACTED} (KvK {REDACTED}) werken samen."
 
 
 def test_redact_leaves_text_without_names() -> None:
-    assert redact("Passieve radar tot 5 km.", ["Alpha"]) == "Passieve radar tot 5 km."
+    assert Redactor(["alpha"]).redact("Passieve radar tot 5 km.") == "Passieve radar tot 5 km."
 
 
 def test_affiliation_counts_until_three_years_after_it_ended() -> None:

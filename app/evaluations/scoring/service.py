@@ -20,6 +20,7 @@ from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations.assignments.service import stage_assignment
+from app.evaluations.blind import service as blind_service
 from app.evaluations.enums import (
     ASSIGNMENT_MACHINE,
     EVALUATION_MACHINE,
@@ -312,10 +313,14 @@ def others_for(session: Session, *, opened: Opened) -> list[OtherEvaluation]:
 
 
 def _tell_reopened(session: Session, *, assignment_id: int, reason: str, now: datetime, links: Links) -> None:
-    """E-mail the evaluator that their evaluation was reopened, with the reason and a link to it."""
+    """E-mail the evaluator that their evaluation was reopened, with the reason (names hidden when blind) and a link."""
     assignment = session.get_one(Assignment, assignment_id)
     evaluator = session.get_one(User, assignment.evaluator_id)
     proposal = session.get_one(Proposal, assignment.proposal_id)
+    item = get_standing(session, stage=session.get_one(ChallengeStage, proposal.stage_id), proposal_id=proposal.id)
+    challenge = session.get_one(Challenge, proposal.challenge_id)
+    blind = definition_for(challenge, item.version.challenge_version).blind_scoring
+    reason = blind_service.hider(session, item=item, blind=blind)(reason)
     queue_email(
         session,
         to=evaluator.email,

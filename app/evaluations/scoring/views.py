@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from contextlib import nullcontext
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.views import assignments_page
+from app.evaluations.blind import service as blind_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import (
@@ -29,8 +30,6 @@ from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_
 
 router = APIRouter()
 
-REDACTED = "[…]"
-
 
 @router.get("/evaluate", name="evaluate_queue")
 def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
@@ -39,24 +38,8 @@ def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Res
     )
 
 
-def _names(opened: evaluator_service.Opened) -> list[str]:
-    """Every identifying text of the consortium, longest first, to hide while scoring blind."""
-    found = set()
-    for party in evaluation_service.parties_of(opened.item).organisations:
-        for value in (party.name, party.kvk_number, party.registry_id):
-            if value and len(value.strip()) >= 3:
-                found.add(value.strip())
-    return sorted(found, key=len, reverse=True)
-
-
-def redact(text: str, names: list[str]) -> str:
-    for name in names:
-        text = re.sub(re.escape(name), REDACTED, text, flags=re.IGNORECASE)
-    return text
-
-
 def _answers(
-    definition: ChallengeDefinition, opened: evaluator_service.Opened, language: str, blind: bool
+    definition: ChallengeDefinition, opened: evaluator_service.Opened, language: str, hide: blind_service.Hide
 ) -> list[dict[str, Any]]:
     """The stage's questions with the company's answers, as text (organisation names hidden when blind)."""
     stage = next((s for s in definition.stages if s.key == opened.stage.key), None)
@@ -64,7 +47,6 @@ def _answers(
         return []
     answers = opened.item.content.get("answers") or {}
     documents = opened.item.content.get("documents") or {}
-    names = _names(opened) if blind else []
     shown = []
     for question in stage.questions:
         entry: dict[str, Any] = {
@@ -76,7 +58,7 @@ def _answers(
         if isinstance(question, DocumentQuestion):
             entry["document"] = documents.get(question.key)
         else:
-            entry["text"] = redact(_answer_text(question, answers.get(question.key), language), names)
+            entry["text"] = hide(_answer_text(question, answers.get(question.key), language))
         shown.append(entry)
     return shown
 
@@ -116,7 +98,7 @@ def _assignment_page(
         "released": evaluation_service.is_stage_released(db, stage_id=opened.stage.id),
     }
     if not permissions.can_read_content(assignment):
-        context["parties"] = evaluation_service.parties_of(opened.item).organisations
+        context["parties"] = blind_service.shown_parties(opened.item, blind=blind, language=language)
         return render(request, "evaluations/declare.html", context, status_code=status_code)
     evaluation = assignment.evaluation
     if values is None:
@@ -127,8 +109,10 @@ def _assignment_page(
                 values[f"justification_{row.criterion_key}"] = row.justification
             values["assessed_trl"] = "" if evaluation.assessed_trl is None else str(evaluation.assessed_trl)
         context["values"] = values
+    hide = blind_service.hider(db, item=opened.item, blind=blind)
     context.update(
-        answers=_answers(definition, opened, language, blind),
+        hide=hide,
+        answers=_answers(definition, opened, language, hide),
         claimed_trl=opened.item.content.get("trl"),
         evaluation=evaluation,
         editable=permissions.can_edit_evaluation(evaluation) and not context["released"],
@@ -219,23 +203,37 @@ def scores(
 def document(
     request: Request, assignment_id: int, question_key: str, db: DbSession, now: Now, user: EvaluatorUser
 ) -> Response:
-    """A document of the standing version, only to its assigned evaluator after the declaration; as an attachment."""
+    """A document of the standing version, only to its assigned evaluator after the declaration; as an attachment.
+
+    When the challenge scores blind, the copy without metadata (made now if this is its first download).
+    """
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    entry = (opened.item.content.get("documents") or {}).get(question_key)
-    if not entry or not entry.get("sha256"):
-        raise NotFound()
     blobs = request.app.state.blobs
-    if not blobs.exists(entry["sha256"]):
-        raise NotFound()
-    kind = re.sub(r"[^a-z0-9]", "", str(entry.get("kind") or "bin"))[:8] or "bin"
-    name = f"{opened.item.proposal.reference}-{re.sub(r'[^A-Za-z0-9_-]', '', question_key)}.{kind}"
-    handle = blobs.open(entry["sha256"])
+    blind = opened.definition.blind_scoring
+    # Only a blind download may write (its first one makes the copy), in a writing unit of its own; the reads'
+    # transaction ends first, so no reader is ever upgraded to a writer.
+    db.commit()
+    with request.app.state.db.unit_of_work() if blind else nullcontext(db) as session:
+        download = blind_service.evaluator_download(
+            session,
+            item=opened.item,
+            question_key=question_key,
+            blind=blind,
+            blobs=blobs,
+            actor=actor_of(request, user),
+            now=now,
+        )
+        session.commit()
+    handle = blobs.open(download.sha256)
     return StreamingResponse(
         handle,
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+        media_type=download.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

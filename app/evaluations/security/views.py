@@ -12,6 +12,7 @@ from app.accounts.dependencies import EvaluatorUser
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
+from app.evaluations.blind import service as blind_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
 from app.evaluations.scoring import service as evaluator_service
@@ -26,12 +27,15 @@ def _security_page(
     request: Request,
     db: Session,
     opened: evaluator_service.Opened,
+    language: str,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The page; when the challenge scores blind, the consortium unnamed and names hidden in the texts."""
     assessment = opened.assignment.assessment
+    blind = opened.definition.blind_scoring
     if values is None:
         values = {}
         for factor, entry in (assessment.factors if assessment else {}).items():
@@ -47,7 +51,8 @@ def _security_page(
         "editable": (assessment is None or not assessment.is_submitted) and not released,
         "factors": list(route.FACTOR_LABELS.items()),
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
-        "parties": evaluation_service.parties_of(opened.item).organisations,
+        "parties": blind_service.shown_parties(opened.item, blind=blind, language=language),
+        "hide": blind_service.hider(db, item=opened.item, blind=blind),
         "errors": errors or {},
         "values": values,
     }
@@ -55,11 +60,13 @@ def _security_page(
 
 
 @router.get("/evaluate/assignments/{assignment_id}/security", name="evaluate_security")
-def security(request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+def security(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    return _security_page(request, db, opened)
+    return _security_page(request, db, opened, language)
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
@@ -92,5 +99,5 @@ def security_save(
         errors = errors_of(failed)
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     return _security_page(
-        request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
+        request, db, opened, language, errors=translate_errors(language, errors), values=values, status_code=422
     )
