@@ -1,8 +1,8 @@
 """evaluations: the copies of documents without their metadata that evaluators of a blind challenge
 download, by the original's hash.
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0007"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
