@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, chain_head, record_event, verify_chain
 from app.cli import main
+from app.database import Database
+from app.main import create_app
 from app.settings import Settings
 from tests.databases import PG_URL, empty_database
 from tests.factories import EARLIER
@@ -148,6 +151,12 @@ def test_runtime_role_appends_and_reads_audit_events_but_cannot_change_or_unprot
         head = chain_head(session)
     assert (head.count, head.hash) == (7, event.hash)  # six events of loading and publishing three challenges
     assert _run("audit", "verify", "--head", str(head)).exit_code == 0
+    settings = Settings(data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production")
+    portal = Database(two_roles.runtime_url)
+    with TestClient(create_app(settings, db=portal)) as client:
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/transparency").status_code == 200
+    portal.dispose()
 
     for statement in REFUSED:
         with runtime.connect() as connection, pytest.raises(DBAPIError) as refused:
