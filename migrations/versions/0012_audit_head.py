@@ -2,7 +2,7 @@
 append-only like the chain itself.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
