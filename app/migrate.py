@@ -39,3 +39,36 @@ def head_revision() -> str | None:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+# Tables the portal's runtime role may read and append to, never change: the audit chain and its published heads.
+APPEND_ONLY_TABLES = ("audit_event", "audit_head")
+
+
+def grant_statements(connection: Connection, role: str) -> list[str]:
+    """The PostgreSQL grants that let ``role`` run the portal on the schema of ``connection`` and no more.
+
+    Everything it needs on every table except: the append-only tables (SELECT and INSERT only), the migration
+    table (SELECT only), and never TRUNCATE, REFERENCES, TRIGGER or any ownership, so it can neither drop nor
+    disable the triggers that refuse changes to audit events. Sequences: USAGE and SELECT (new ids only).
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    schema = quote(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
+    grantee = quote(role)
+    append_only = ", ".join(f"{schema}.{quote(table)}" for table in APPEND_ONLY_TABLES)
+    return [
+        f"GRANT USAGE ON SCHEMA {schema} TO {grantee}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {grantee}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {grantee}",
+        f"REVOKE UPDATE, DELETE ON {append_only} FROM {grantee}",
+        f"REVOKE INSERT, UPDATE, DELETE ON {schema}.alembic_version FROM {grantee}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {grantee}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {grantee}",
+    ]
+
+
+def grant_runtime_role(engine: Engine, role: str) -> None:
+    """Apply ``grant_statements`` as the schema's owner (``portal migrate`` does after every upgrade)."""
+    with engine.begin() as connection:
+        for statement in grant_statements(connection, role):
+            connection.exec_driver_sql(statement)

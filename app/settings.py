@@ -20,6 +20,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database, blobs and mail.")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    migrate_database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL `portal migrate` connects with (the schema's owner); empty: database_url.",
+    )
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -75,6 +79,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'portal.db').resolve()}"
+
+    @property
+    def effective_migrate_database_url(self) -> str:
+        """Where migrations run: as the role that owns the schema, which may differ from the portal's own role."""
+        return self.migrate_database_url or self.effective_database_url
 
     @field_validator("adv_thresholds")
     @classmethod

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import anyio
@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from app import i18n
-from app.audit.service import Actor
+from app.audit.service import Actor, record_security_event
 from app.clock import Clock
 from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
@@ -284,6 +284,31 @@ def moved_permanently(request: Request, route: str, **params: Any) -> Response:
 def actor_of(request: Request, user: Any) -> Actor:
     """The audit actor for a logged-in user making this request."""
     return Actor(user.id, label=user.email, ip=client_ip(request))
+
+
+def refuse_sealed(
+    request: Request, db: Session, *, user: Any, object_type: str, object_id: int, stage_id: int
+) -> NoReturn:
+    """Record a staff member's refused read of sealed content (before the deadline), then answer 404.
+
+    The request's own session is ended first: it may only read (a GET), and on SQLite a second writer on
+    the same thread would wait for it. The event gets a short transaction of its own.
+    """
+    db.rollback()
+    database = request.app.state.db
+    with database.unit_of_work() as session:
+        record_security_event(
+            session,
+            action="security.sealed_refused",
+            actor=actor_of(request, user),
+            object_type=object_type,
+            object_id=object_id,
+            at=request.app.state.clock.now(),
+            stage=str(stage_id),
+            path=request.url.path,
+        )
+        session.commit()
+    raise NotFound()
 
 
 async def read_posted_form(request: Request) -> FormData:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.accounts import passwords, sessions
 from app.accounts.enums import TokenPurpose
 from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, User
-from app.audit.service import Actor, record_event
+from app.audit.service import Actor, record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
 from app.notifications.service import queue_email
@@ -226,6 +226,15 @@ def authenticate(
     ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
         record_attempt(session, email=email, ip=ip, now=now, success=False)
+        record_security_event(
+            session,
+            action="security.login_failed",
+            actor=Actor(user_id=None, label="anonymous", ip=ip),
+            object_type="user",
+            object_id=user.id if user else "unknown",
+            at=now,
+            email=email,
+        )
         raise InvalidCredentials()
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed()

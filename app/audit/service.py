@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, PublishedHead
 from app.canonical import canonical_json, sha256_hex
 
 GENESIS_HASH = "0" * 64
+# What a security event keeps of a typed identifier (an e-mail address tried at login): at most this many characters.
+SECURITY_TEXT_CAP = 254
 # Any fixed number works; it names the lock that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 7_346_001
 
@@ -92,12 +94,60 @@ def record_event(
     return event
 
 
+def record_security_event(
+    session: Session,
+    *,
+    action: str,
+    actor: Actor,
+    object_type: str,
+    object_id: str | int,
+    at: datetime,
+    **typed: str,
+) -> AuditEvent:
+    """A refused login, second factor or read of sealed content, appended to the chain like any event.
+
+    ``typed`` holds only identifiers as the visitor typed them (the e-mail address tried), each capped at
+    ``SECURITY_TEXT_CAP`` characters; never a password or a code.
+    """
+    data = {name: value[:SECURITY_TEXT_CAP] for name, value in typed.items()}
+    return record_event(
+        session, actor=actor, action=action, object_type=object_type, object_id=object_id, at=at, data=data
+    )
+
+
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     # Round-trip through canonical JSON so what is hashed equals what the database gives back.
     import json
 
     result: dict[str, Any] = json.loads(canonical_json(data))
     return result
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The number of events in the chain and the hash of the newest: ``COUNT:HASH`` when written out."""
+
+    count: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.count}:{self.hash}"
+
+    @classmethod
+    def parse(cls, value: str) -> ChainHead:
+        """``COUNT:HASH`` as printed by ``portal audit head``; ValueError when it is not that."""
+        count, separator, digest = value.strip().partition(":")
+        digest = digest.lower()
+        if (
+            not separator
+            or not count.isdigit()
+            or len(digest) != 64
+            or any(char not in "0123456789abcdef" for char in digest)
+        ):
+            raise ValueError("a head is COUNT:HASH, the number of events and a 64-character SHA-256 in hex")
+        if int(count) == 0 and digest != GENESIS_HASH:
+            raise ValueError(f"the head of an empty chain is 0:{GENESIS_HASH}")
+        return cls(int(count), digest)
 
 
 @dataclass(frozen=True)
@@ -108,32 +158,51 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None
+        return self.problem is None
 
 
-def verify_chain(session: Session) -> VerifyResult:
-    """Walk the chain in order; report the first event whose link or content does not match."""
+def verify_chain(session: Session, *, head: ChainHead | None = None) -> VerifyResult:
+    """Walk the chain in order; report the first event whose link or content does not match.
+
+    With ``head`` (a head published earlier) the chain must also still hold that head's hash as its
+    ``count``-th event: a chain cut back below it, or cut and grown again, fails.
+    """
     prev_hash = GENESIS_HASH
     count = 0
     for event in _iter_events(session):
-        if event.prev_hash != prev_hash:
-            return VerifyResult(count, event.id, "the link to the previous event is broken (an event was removed)")
-        expected = _event_hash(
-            prev_hash=event.prev_hash,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            actor_label=event.actor_label,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            ip=event.ip,
-            data=event.data,
-        )
-        if expected != event.hash:
-            return VerifyResult(count, event.id, "the content does not match its hash (the event was altered)")
+        problem = _event_problem(event, prev_hash)
+        if problem is not None:
+            return VerifyResult(count, event.id, problem)
         prev_hash = event.hash
         count += 1
+        if head is not None and count == head.count and event.hash != head.hash:
+            return VerifyResult(
+                count, None, f"event number {count} is not the published head {head}: the chain was cut and rewritten"
+            )
+    if head is not None and count < head.count:
+        return VerifyResult(
+            count, None, f"the chain has {count} events, fewer than the published head {head}: events were cut off"
+        )
     return VerifyResult(count, None, None)
+
+
+def _event_problem(event: AuditEvent, prev_hash: str) -> str | None:
+    if event.prev_hash != prev_hash:
+        return "the link to the previous event is broken (an event was removed)"
+    expected = _event_hash(
+        prev_hash=event.prev_hash,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        ip=event.ip,
+        data=event.data,
+    )
+    if expected != event.hash:
+        return "the content does not match its hash (the event was altered)"
+    return None
 
 
 def _iter_events(session: Session) -> Iterator[AuditEvent]:
@@ -150,3 +219,59 @@ def list_events(
     if object_id is not None:
         query = query.where(AuditEvent.object_id == object_id)
     return list(session.scalars(query))
+
+
+# --- the published head ---------------------------------------------------------------------------
+
+
+def chain_head(session: Session) -> ChainHead:
+    """The chain's head now: how many events it has and the newest one's hash (the genesis hash when empty)."""
+    newest = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if newest is None:
+        return ChainHead(0, GENESIS_HASH)
+    return ChainHead(_count_up_to(session, newest.id), newest.hash)
+
+
+def _count_up_to(session: Session, event_id: int) -> int:
+    # Appends are serialised and take ids in chain order, so the events up to an id are the chain up to it.
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= event_id)) or 0
+
+
+def publish_head(session: Session, *, event: AuditEvent, data: dict[str, Any]) -> PublishedHead:
+    """Keep the head as it stands at ``event`` (just recorded by the caller) for the public to copy.
+
+    Called in the transaction of the publication itself (a Nota version, a decision release), right after
+    its audit event, so the published head is that event. ``data`` says what was published (public text).
+    """
+    head = PublishedHead(
+        published_at=event.occurred_at,
+        occasion=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        event_id=event.id,
+        event_count=_count_up_to(session, event.id),
+        head_hash=event.hash,
+        data=_jsonable(data),
+    )
+    session.add(head)
+    session.flush()
+    return head
+
+
+def published_head(session: Session, *, occasion: str, object_type: str, object_id: str | int) -> PublishedHead | None:
+    """The head published at one occasion for one object (a Nota version, a stage's release), if any."""
+    return session.scalar(
+        select(PublishedHead)
+        .where(
+            PublishedHead.occasion == occasion,
+            PublishedHead.object_type == object_type,
+            PublishedHead.object_id == str(object_id),
+        )
+        .order_by(PublishedHead.id.desc())
+        .limit(1)
+    )
+
+
+def list_published_heads(session: Session, *, limit: int = 500) -> list[PublishedHead]:
+    """The published heads, newest first."""
+    return list(session.scalars(select(PublishedHead).order_by(PublishedHead.id.desc()).limit(limit)))

@@ -12,11 +12,12 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def open_database(settings: Settings):  # type: ignore[no-untyped-def]
+def open_database(settings: Settings, *, url: str | None = None):  # type: ignore[no-untyped-def]
+    """The portal's database (``url`` instead: the migration role's connection)."""
     from app.database import Database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(settings.effective_database_url)
+    return Database(url or settings.effective_database_url)
 
 
 def cli_actor() -> Actor:

@@ -44,14 +44,26 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 @click.option("--downgrade", is_flag=True, help="Downgrade to the revision instead (e.g. --revision base).")
 def migrate(revision: str, downgrade: bool) -> None:
-    """Bring the database schema to a revision with the Alembic migrations."""
+    """Bring the database schema to a revision with the Alembic migrations.
+
+    Connects with PORTAL_MIGRATE_DATABASE_URL (default PORTAL_DATABASE_URL). On PostgreSQL, when that names
+    another role than PORTAL_DATABASE_URL, the portal's role is then granted what it needs and no more:
+    it reads and appends audit events but cannot change, remove or unprotect them.
+    """
+    from sqlalchemy.engine import make_url
+
     from app import migrate as migrations
 
-    db = open_database(get_settings())
+    settings = get_settings()
+    db = open_database(settings, url=settings.effective_migrate_database_url)
     if downgrade:
         migrations.downgrade(db.engine, revision)
     else:
         migrations.upgrade(db.engine, revision)
     with db.engine.connect() as connection:
         click.echo(f"Database at revision {migrations.current_revision(connection)}")
+    runtime = make_url(settings.effective_database_url).username
+    if not downgrade and db.dialect == "postgresql" and runtime and runtime != db.engine.url.username:
+        migrations.grant_runtime_role(db.engine, runtime)
+        click.echo(f"Granted role {runtime} the portal's privileges: audit events read and append only")
     db.dispose()

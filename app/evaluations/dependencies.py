@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from app.accounts.dependencies import StaffUser
 from app.challenges.dependencies import ManagedStage
 from app.challenges.models import Challenge, ChallengeStage
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import FieldError, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.results.rules import EvaluationPolicy
 from app.i18n import N_
-from app.web import AppSettings, DbSession, Now, see_other
+from app.web import AppSettings, DbSession, Now, refuse_sealed, see_other
 
 BASE = "/manage/challenges/{slug}/evaluation"
 STAGE = BASE + "/{stage_key}"
@@ -37,10 +38,12 @@ def evaluation_policy(settings: AppSettings) -> EvaluationPolicy:
 Policy = Annotated[EvaluationPolicy, Depends(evaluation_policy)]
 
 
-def evaluation_scope(stage: ManagedStage, db: DbSession, now: Now, policy: Policy) -> Scope:
-    """The managed challenge's stage, only after the stage's deadline (404 before), with its released flag."""
+def evaluation_scope(
+    request: Request, stage: ManagedStage, db: DbSession, now: Now, policy: Policy, user: StaffUser
+) -> Scope:
+    """The managed challenge's stage, only after the stage's deadline (404 before, recorded), with its released flag."""
     if permissions.is_sealed(stage, now):
-        raise NotFound()
+        refuse_sealed(request, db, user=user, object_type="challenge_stage", object_id=stage.id, stage_id=stage.id)
     return Scope(stage.challenge, stage, policy, evaluation_service.is_stage_released(db, stage_id=stage.id))
 
 

@@ -1,4 +1,5 @@
-"""Public challenge pages: the list at ``/`` and one challenge at ``/challenges/{slug}`` with its questions section."""
+"""Public pages: the challenge list at ``/``, one challenge at ``/challenges/{slug}`` with its questions section,
+and the audit trail's published heads at ``/transparency``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import OptionalAuth
 from app.challenges import service as challenge_service
 from app.challenges.enums import Phase, TaxonomyKind
+from app.public import service as public_service
 from app.questions import service as question_service
 from app.web import DbSession, Now, render
 
@@ -51,3 +53,9 @@ def challenge_detail(request: Request, slug: str, db: DbSession, now: Now, auth:
         ),
     }
     return render(request, "challenges/detail.html", context)
+
+
+@router.get("/transparency", name="transparency")
+def transparency(request: Request, db: DbSession) -> Response:
+    """The audit trail's head now and as published at each Nota version and decision release."""
+    return render(request, "public/transparency.html", {"page": public_service.transparency(db)})

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.accounts.models import User
+from app.audit import service as audit_service
 from app.challenges import service as challenge_service
 from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
@@ -143,6 +144,11 @@ def _nota_page(request: Request, db: Session, *, slug: str, number: int | None) 
         "version": version,
         "versions": versions,
         "latest": bool(versions) and versions[0] is version,
+        "head": audit_service.published_head(
+            db, occasion="nota.publish", object_type="nota_version", object_id=version.id
+        )
+        if version
+        else None,
     }
     return render(request, "questions/nota.html", context)
 

@@ -10,6 +10,7 @@ ROWS = [
     Row("GET", "/api/v1/challenges", "/api/v1/challenges", EVERYONE, private_to=()),
     Row("GET", "/api/v1/challenges/{slug}", "/api/v1/challenges/{challenge_slug}", EVERYONE, private_to=()),
     Row("GET", "/api/openapi.json", "/api/openapi.json", EVERYONE, private_to=()),
+    Row("GET", "/transparency", "/transparency", EVERYONE, private_to=()),
     Row("GET", "/healthz", "/healthz", EVERYONE, private_to=()),
     Row("GET", "/readyz", "/readyz", EVERYONE, private_to=()),
     Row("GET", "/language/{code}", "/language/en?next=/", dict.fromkeys(EVERYONE, REDIRECT), private_to=()),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthSession, RecoveryCode, User
 from app.accounts.service import LoginLimits, LoginThrottled, is_throttled, record_attempt, user_actor
-from app.audit.service import record_event
+from app.audit.service import record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
 from app.tokens import hash_token
@@ -119,6 +119,14 @@ def verify_second_factor(
         session.flush()
         return
     record_attempt(session, email=user.email, ip=ip, now=now, success=False)
+    record_security_event(
+        session,
+        action="security.second_factor_failed",
+        actor=user_actor(user, ip),
+        object_type="user",
+        object_id=user.id,
+        at=now,
+    )
     raise InvalidCode()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.audit.service import Actor, record_event
+from app.audit.service import Actor, publish_head, record_event
 from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeStage
@@ -334,7 +334,7 @@ def release_decisions(
             recipients=recipients.get(item.standing.proposal.organisation_id, []),
         )
     session.flush()
-    record_event(
+    event = record_event(
         session,
         actor=actor,
         action="decision.release",
@@ -343,6 +343,7 @@ def release_decisions(
         at=now,
         data={"count": len(pending), "companies": companies, "outcomes": outcomes},
     )
+    publish_head(session, event=event, data={"challenge": challenge.slug, "stage": stage.key})
     if closes_challenge:
         _decide_challenge(session, challenge=challenge, actor=actor, now=now)
     return len(pending)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.dependencies import CurrentUser, StaffUser
+from app.audit import service as audit_service
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
@@ -263,5 +264,8 @@ def proposal_decision(
         "result": snapshot.released_result(decision, language),
         "outcome_labels": OUTCOME_LABELS,
         "scale": definition.scale,
+        "head": audit_service.published_head(
+            db, occasion="decision.release", object_type="challenge_stage", object_id=proposal.stage_id
+        ),
     }
     return render(request, "evaluations/decision.html", context)

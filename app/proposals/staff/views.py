@@ -17,7 +17,7 @@ from app.organisations.models import Organisation
 from app.proposals import permissions, service
 from app.proposals.documents.views import MEDIA_TYPES, attachment
 from app.proposals.models import Proposal, ProposalVersion
-from app.web import DbSession, Now, moved_permanently, render
+from app.web import DbSession, Now, moved_permanently, refuse_sealed, render
 
 router = APIRouter()
 
@@ -39,6 +39,8 @@ def _readable(
     if proposal is None or proposal.challenge_id != managed.id:
         raise NotFound()
     challenge, stage, organisation = service.context_of(db, proposal)
+    if permissions.is_sealed(stage, now):
+        refuse_sealed(request, db, user=user, object_type="proposal", object_id=proposal.id, stage_id=stage.id)
     if not permissions.can_read_as_staff(db, user, proposal, challenge, stage, now):
         raise NotFound()
     version = service.latest_version(proposal)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.audit.service import Actor, record_event
+from app.audit.models import PublishedHead
+from app.audit.service import Actor, publish_head, record_event
 from app.canonical import canonical_json, sha256_hex
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge
@@ -194,7 +195,7 @@ def _publish(
     )
     session.add(version)
     session.flush()
-    record_event(
+    event = record_event(
         session,
         actor=actor,
         action="nota.publish",
@@ -208,7 +209,8 @@ def _publish(
             "entries": [entry.number for entry in entries],
         },
     )
-    _notify(session, challenge=challenge, version=version, now=now, links=links, skip=skip)
+    head = publish_head(session, event=event, data={"challenge": challenge.slug, "version": number})
+    _notify(session, challenge=challenge, version=version, head=head, now=now, links=links, skip=skip)
     return version
 
 
@@ -280,6 +282,7 @@ def _notify(
     *,
     challenge: Challenge,
     version: NotaVersion,
+    head: PublishedHead,
     now: datetime,
     links: Links,
     skip: Collection[int] = (),
@@ -297,6 +300,7 @@ def _notify(
                 "version": version.number,
                 "entries": len(version.content["entries"]),
                 "sha256": version.content_hash,
+                "audit_head": f"{head.event_count}:{head.head_hash}",
                 "link": links.url("nota", slug=challenge.slug),
             },
             now=now,
