@@ -1,8 +1,8 @@
 """audit: the published heads of the audit chain (at each Nota van Inlichtingen version and decision release),
 append-only like the chain itself.
 
-Revision ID: 0012
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0012"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
