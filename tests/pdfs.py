@@ -273,12 +273,12 @@ def relationships(*entries: bytes) -> bytes:
 
 
 def docx_bytes(*, macros: bool = False, document: bytes = WORD_DOCUMENT, **extra: bytes) -> bytes:
-    """A minimal Word package; with ``macros`` a vbaProject.bin part as in a .docm; ``extra`` parts by name
-    (``__`` for ``/``, ``_rels`` kept)."""
+    """A minimal Word package; with ``macros`` a vbaProject.bin part as in a .docm; ``extra`` parts by their
+    path (``**{"word/_rels/document.xml.rels": ...}``)."""
     parts = {"[Content_Types].xml": CONTENT_TYPES, "word/document.xml": document}
     if macros:
         parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 not really a macro"
-    parts.update({name.replace("__", "/").replace("/rels", "/_rels"): data for name, data in extra.items()})
+    parts.update(extra)
     return _zip(parts)
 
 
@@ -289,7 +289,9 @@ def docx_with_field(instruction: bytes, *, split: bool = True, simple: bool = Fa
         body = b'<w:p><w:fldSimple w:instr="' + instruction + b'"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>'
     else:
         pieces = [instruction[i : i + 2] for i in range(0, len(instruction), 2)] if split else [instruction]
-        runs = b"".join(b'<w:r><w:instrText xml:space="preserve">' + piece + b"</w:instrText></w:r>" for piece in pieces)
+        runs = b"".join(
+            b'<w:r><w:instrText xml:space="preserve">' + piece + b"</w:instrText></w:r>" for piece in pieces
+        )
         body = (
             b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>' + runs + b'<w:r><w:fldChar w:fldCharType="separate"/>'
             b'</w:r><w:r><w:t>result</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
@@ -301,13 +303,13 @@ def xlsx_bytes(*, macros: bool = False, **extra: bytes) -> bytes:
     parts = {"[Content_Types].xml": CONTENT_TYPES, "xl/workbook.xml": b"<workbook/>"}
     if macros:
         parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 not really a macro"
-    parts.update({name.replace("__", "/").replace("/rels", "/_rels"): data for name, data in extra.items()})
+    parts.update(extra)
     return _zip(parts)
 
 
 def pptx_bytes(**extra: bytes) -> bytes:
     parts = {"[Content_Types].xml": CONTENT_TYPES, "ppt/presentation.xml": b"<presentation/>"}
-    parts.update({name.replace("__", "/").replace("/rels", "/_rels"): data for name, data in extra.items()})
+    parts.update(extra)
     return _zip(parts)
 
 
@@ -374,7 +376,7 @@ def pdf_with_action(kind: str, where: str = "annotation") -> bytes:
         writer.pages[0][NameObject("/Annots")] = ArrayObject([reference])
         root[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject([reference])})
     elif where == "outline":
-        writer.add_outline_item("Chapter", 0)
+        writer.add_outline_item(title="Chapter", page_number=0)
         outline = writer._root_object["/Outlines"].get_object()["/First"].get_object()
         outline[NameObject("/A")] = writer._add_object(action)
     else:

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from app.web import LANGUAGE_COOKIE
 from app.proposals.models import Proposal
+from app.web import LANGUAGE_COOKIE
 from tests import pdfs
 from tests.factories import BASE_DEFINITION, create_challenge
 from tests.proposals.helpers import act_for, create_company, start, upload
@@ -36,7 +36,12 @@ def _stage_with_open_slot() -> list[dict[str, Any]]:
 def _draft(client: TestClient, session: Session, clock: FrozenClock, *, language: str = "en") -> Proposal:
     challenge = create_challenge(session, stages=_stage_with_open_slot())
     user, organisation = create_company(
-        session, email="owner@rival.example", name="Rival Drones B.V.", kvk="00000001", at=clock.now(), language=language
+        session,
+        email="owner@rival.example",
+        name="Rival Drones B.V.",
+        kvk="00000001",
+        at=clock.now(),
+        language=language,
     )
     act_for(client, session, user, organisation, now=clock.now())
     client.cookies.set(LANGUAGE_COOKIE, language)
@@ -77,3 +82,46 @@ def test_a_costly_pdf_with_javascript_inside_is_refused_within_seconds(
     assert response.status_code == 422
     assert "The PDF file contains JavaScript, which is not accepted." in response.text
     assert _documents(session, proposal) == []
+
+
+def test_a_pdf_uploaded_as_an_exe_downloads_as_a_pdf(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    proposal = _draft(client, session, clock)
+    assert upload(client, proposal.id, "brief", pdfs.pdf_bytes(), name="brief.exe").status_code == 303
+    assert _documents(session, proposal) == [("brief.exe", "pdf")]
+    download = client.get(f"/proposals/{proposal.id}/documents/brief")
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"] == ("attachment; filename=\"brief.pdf\"; filename*=UTF-8''brief.pdf")
+
+
+def test_a_word_file_with_a_dde_field_is_refused_saying_what_was_found(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    proposal = _draft(client, session, clock, language="nl")
+    data = pdfs.docx_with_field(b" DDEAUTO cmd.exe ")
+    response = upload(client, proposal.id, "brief", data, name="plan.docx")
+    assert response.status_code == 422
+    assert "Het Word (.docx)-bestand bevat een DDE-veld of -koppeling (DDEAUTO cmd.exe)" in response.text
+    assert _documents(session, proposal) == []
+
+
+def test_a_pdf_with_a_link_to_a_web_address_is_refused(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    proposal = _draft(client, session, clock)
+    response = upload(client, proposal.id, "brief", pdfs.pdf_with_action("/URI"), name="brief.pdf")
+    assert response.status_code == 422
+    assert "The PDF file contains an action that reaches outside the document (URI: a web address" in response.text
+
+
+def test_a_plain_presentation_is_accepted_where_the_slot_allows_it(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    proposal = _draft(client, session, clock)
+    assert upload(client, proposal.id, "brief", pdfs.pptx_bytes(), name="pitch").status_code == 303
+    assert _documents(session, proposal) == [("pitch", "pptx")]
+    download = client.get(f"/proposals/{proposal.id}/documents/brief")
+    assert download.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    )
+    assert 'filename="pitch.pptx"' in download.headers["content-disposition"]

@@ -19,6 +19,7 @@ import resource
 import signal
 from collections.abc import Collection
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
@@ -35,7 +36,7 @@ MIB = 1024 * 1024
 # Wall-clock time a check may take, beyond its CPU time, while the machine is busy with other work.
 WALL_FACTOR = 10
 WALL_MARGIN_SECONDS = 5.0
-_CHECKER = "app.proposals.documents.checks"
+_CHECKER = "app.proposals.documents.isolation"
 _context: Any = None
 
 
@@ -53,7 +54,8 @@ def _context_of() -> Any:
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([_CHECKER])
+        # The main module too: a child whose main module the server already has does not import it again.
+        context.set_forkserver_preload(["__main__", _CHECKER])
         _context = context
     return _context
 
@@ -63,7 +65,7 @@ def _out_of_time(_signal: int, _frame: FrameType | None) -> None:
 
 
 def _limit(limits: CheckLimits) -> None:
-    os.nice(10)
+    os.nice(5)
     memory = limits.memory_mb * MIB
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     backstop = math.ceil(limits.cpu_seconds) + 1
@@ -108,20 +110,34 @@ async def inspect_isolated(
     process = context.Process(
         target=_child, args=(sending, str(path), list(allowed), max_pages, limits), daemon=True, name="document-check"
     )
+    if not _server_running():
+        await anyio.to_thread.run_sync(start_checker)  # seconds, once per process: never on the event loop
+    try:
+        process.start()  # the fork server forks: a few milliseconds
+    finally:
+        sending.close()
     result: tuple[Any, ...] | None = None
     try:
-        # Starting talks to the fork server (and starts it the first time): not on the event loop.
-        await anyio.to_thread.run_sync(process.start)
-        sending.close()
         with anyio.move_on_after(limits.cpu_seconds * WALL_FACTOR + WALL_MARGIN_SECONDS):
             await anyio.wait_readable(receiving.fileno())
             result = receiving.recv()
+            await anyio.wait_readable(process.sentinel)  # the child exits right after it answered
     except (EOFError, OSError):
         result = None
     finally:
-        if process.is_alive():
+        if process.exitcode is None:
             process.kill()
-        await anyio.to_thread.run_sync(process.join)
+        process.join()
         process.close()
         receiving.close()
     return _answer(result, limits)
+
+
+def _server_running() -> bool:
+    return _context is not None and getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+
+
+def start_checker() -> None:
+    """Start the fork server that checking processes are forked from (the app does this at startup)."""
+    _context_of()
+    forkserver.ensure_running()

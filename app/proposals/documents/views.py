@@ -215,7 +215,6 @@ def attachment(blobs: BlobStore, *, sha256: str, name: str, media_type: str) -> 
     return StreamingResponse(chunks(), media_type=media_type, headers=headers)
 
 
-
 @router.get("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document")
 def proposal_document(
     request: Request, proposal_id: int, question_key: str, db: DbSession, user: CurrentUser
