@@ -405,3 +405,28 @@ def costly_pdf(entries: int = 2000, padding: int = 2_000_000) -> bytes:
         + b"\nendstream"
     )
     return raw_pdf([stream], unlisted=True)
+
+
+def pdf_with_endstream_in_packed_data() -> bytes:
+    """An object stream whose packed bytes hold the word ``endstream`` (in a stored deflate block) before the
+    packed part that holds a JavaScript action: a check that ends the stream at the first ``endstream``
+    instead of at its /Length never unpacks the action."""
+    index = b"4 0 5 26 "
+    first = index + b"<< /Note (endstream) >>\n"
+    second = b"<< /S /JavaScript /JS (app.alert(1)) >>\n"
+    stored = b"\x00" + struct.pack("<HH", len(first), len(first) ^ 0xFFFF) + first
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = (
+        b"\x78\x01"
+        + stored
+        + packer.compress(second)
+        + packer.flush()
+        + struct.pack(">I", zlib.adler32(first + second))
+    )
+    assert zlib.decompress(data) == first + second and b"JavaScript" not in data
+    stream = (
+        b"<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (len(index), len(data))
+        + data
+        + b"\nendstream"
+    )
+    return raw_pdf([stream], unlisted=True)

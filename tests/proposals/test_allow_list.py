@@ -289,3 +289,7 @@ def test_too_many_parts_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 )
 def test_download_name_follows_the_detected_type(name: str, kind: str, expected: str) -> None:
     assert download_name(name, kind) == expected
+
+
+def test_the_word_endstream_in_packed_data_does_not_hide_what_follows(tmp_path: Path) -> None:
+    assert refused(tmp_path, pdfs.pdf_with_endstream_in_packed_data()).reason == "pdf_javascript"

@@ -85,6 +85,7 @@ _BOUNDARY = frozenset(b"\x00\t\n\x0c\r ()<>[]{}/%")
 _STRING_PART = re.compile(rb"\\.|[()]", re.DOTALL)
 _OBJ = re.compile(rb"obj(?<=[" + _WS + _DELIM + rb"]obj)(?![^" + _WS + _DELIM + rb"])")
 _OBJ_NUMBERS = re.compile(rb"(?<![0-9])[0-9]{1,10}[" + _WS + rb"]{1,8}[0-9]{1,5}[" + _WS + rb"]{1,8}\Z")
+_LENGTH = re.compile(rb"/Length[" + _WS + rb"]+([0-9]{1,12})(?![" + _WS + rb"]+[0-9]+[" + _WS + rb"]+R)(?![0-9])")
 _FIRST_NAME = re.compile(rb"/(" + _NAME + rb")")
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _NEXT_NAME = re.compile(_SEP + rb"/(" + _NAME + rb")")
@@ -187,9 +188,14 @@ class _Scanner:
         dictionary is what lies between the previous stream (or the object header) and this one."""
         data = self.data
         position += 2 if data[position : position + 2] == b"\r\n" else 1
-        stop = data.find(b"endstream", position, end)
-        stop = end if stop < 0 else stop
         dictionary = _decoded(data[last:keyword])
+        # A direct /Length that ends where ``endstream`` follows is what a viewer reads: the bytes
+        # ``endstream`` inside packed data cannot cut the content short. Otherwise, the first ``endstream``.
+        length = _LENGTH.search(dictionary)
+        stop = position + int(length.group(1)) if length else end
+        if stop > end or not data[stop : stop + 16].lstrip(_WHITESPACE).startswith(b"endstream"):
+            found = data.find(b"endstream", position, end)
+            stop = end if found < 0 else found
         if re.search(rb"/Type" + _SEP + rb"/ObjStm", dictionary) or (
             re.search(rb"/N[" + _WS + rb"]", dictionary) and re.search(rb"/First[" + _WS + rb"]", dictionary)
         ):
