@@ -46,8 +46,8 @@ class CheckLimits:
     memory_mb: int = 512
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(BaseException):
+    """Out of CPU time: a BaseException, so that no ``except Exception`` in a parser swallows it."""
 
 
 def _context_of() -> Any:
