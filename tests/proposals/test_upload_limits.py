@@ -25,7 +25,8 @@ def test_a_check_past_its_cpu_time_is_refused_with_the_limits(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     proposal = _draft(client, session, clock)
-    response = upload(client, proposal.id, "brief", pdfs.pdf_of_size(20), name="large.pdf")
+    # Unpacking 20 MB takes about ten times the limit.
+    response = upload(client, proposal.id, "brief", pdfs.costly_pdf(entries=20_000, padding=20_000_000))
     assert response.status_code == 422
     assert (
         "The document could not be checked within the limits (0.01 seconds of processing, 512 MB of memory)."
