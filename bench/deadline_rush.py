@@ -466,7 +466,8 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds used so far by the processes."""
+    """User plus system CPU seconds used so far by the processes and their children that ended (the
+    processes that checked uploaded documents, forked from a worker's fork server)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
@@ -474,7 +475,7 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(value) for value in fields[11:15])
     return total / ticks
 
 
