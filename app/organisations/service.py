@@ -28,7 +28,10 @@ from app.tokens import hash_token, new_token
 __all__ = ["find_registered", "normalise_kvk"]
 
 INVITATION_LIFETIME = timedelta(days=7)
-ALREADY_REGISTERED = N_("An organisation with this number is already registered. Ask its administrator to invite you.")
+ALREADY_REGISTERED = N_(
+    "An organisation with this number is already registered. Ask its administrator to invite you, or, if you do"
+    " not know who registered it, report it to the portal's administrators."
+)
 
 
 # --- queries --------------------------------------------------------------------------------------
@@ -320,6 +323,7 @@ class InvitationState(StrEnum):
     USED = "used"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
+    OTHER_ACCOUNT = "other_account"  # sent to another e-mail address than the logged-in account's
 
 
 @dataclass(frozen=True)
@@ -329,8 +333,11 @@ class InvitationLookup:
     organisation: Organisation | None = None
 
 
-def look_up_invitation(session: Session, *, token: str, now: datetime) -> InvitationLookup:
-    """What a link leads to: an open invitation with its organisation, or why it no longer works."""
+def look_up_invitation(session: Session, *, token: str, user: User, now: datetime) -> InvitationLookup:
+    """What a link leads to for this user: an open invitation with its organisation, or why it does not work.
+
+    Only the account with the invited e-mail address can use it: a forwarded or intercepted link lets nobody
+    else into the organisation (and shows them nothing of it)."""
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None:
         return InvitationLookup(InvitationState.UNKNOWN)
@@ -340,12 +347,14 @@ def look_up_invitation(session: Session, *, token: str, now: datetime) -> Invita
         return InvitationLookup(InvitationState.USED)
     if invitation.expires_at <= now:
         return InvitationLookup(InvitationState.EXPIRED)
+    if invitation.email.strip().lower() != user.email.strip().lower():
+        return InvitationLookup(InvitationState.OTHER_ACCOUNT)
     return InvitationLookup(InvitationState.OPEN, invitation, session.get_one(Organisation, invitation.organisation_id))
 
 
 def accept_invitation(session: Session, *, token: str, user: User, actor: Actor, now: datetime) -> InvitationLookup:
     """Join the organisation of an open invitation; the link is used up. Other states change nothing."""
-    found = look_up_invitation(session, token=token, now=now)
+    found = look_up_invitation(session, token=token, user=user, now=now)
     if found.state != InvitationState.OPEN or found.invitation is None:
         return found
     invitation = found.invitation
