@@ -34,6 +34,7 @@ from app.organisations import views as organisation_views
 from app.organisations.enums import ORGANISATION_MACHINE, OrganisationStatus
 from app.organisations.identity import views as organisation_identity_views
 from app.proposals import views as proposal_views
+from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.questions import views as question_views
@@ -46,15 +47,21 @@ from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
 
 
+async def _start_process(settings: Settings) -> None:
+    # Views run in worker threads. A few at a time keeps a thread that holds a database lock from
+    # waiting for the interpreter behind dozens of others (and within the connection pool's size).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    # Uploaded documents are checked in processes forked from a server started now, not at the first upload.
+    await anyio.to_thread.run_sync(isolation.start_checker)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Views run in worker threads. A few at a time keeps a thread that holds a database lock from
-        # waiting for the interpreter behind dozens of others (and within the connection pool's size).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        await _start_process(settings)
         if settings.production:
             # Everything built at startup (modules, routes, templates, mappers) lives as long as the
             # process: moved out of the collector's sight, a full collection no longer walks it, which

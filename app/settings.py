@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     workers: int = 1
     threads: int = Field(default=4, ge=1, le=200, description="Worker threads per process for views.")
     blob_dir: Path | None = Field(default=None, description="Folder for uploaded documents; default data_dir/blobs.")
+    # Each uploaded document is checked in a process of its own with these limits; past them it is refused.
+    document_check_cpu_seconds: float = Field(default=2.0, gt=0, le=60, description="CPU time per document check.")
+    document_check_memory_mb: int = Field(default=512, ge=1, le=8192, description="Memory per document check.")
     correction_extension_days: int = Field(
         default=6, ge=0, description="A correction this many days or fewer before a deadline must extend it."
     )

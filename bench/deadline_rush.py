@@ -17,9 +17,15 @@ Afterwards the database is checked: exactly one version per proposal (none lost,
 each version's document in the blob store with bytes that hash to the recorded SHA-256, which is the hash
 of what the client sent, and a receipt hash that recomputes.
 
+With ``--hostile-share 0.1`` a tenth of the companies are a competitor's accounts: instead of submitting,
+each uploads ``--hostile-uploads`` crafted PDFs of a few KB (an object stream whose every index entry points
+at its start, followed by megabytes of packed whitespace), which used to cost minutes of CPU each to check.
+The figures then are those of the honest companies; the hostile uploads are counted and timed apart.
+
 Run: ``.venv/bin/python bench/deadline_rush.py --db sqlite`` (or ``--db postgresql``). Ends with one line:
 ``deadline_rush db=... proposals=... lost=... duplicated=... corrupt=... rate_per_s=... p50_ms=... p99_ms=...``
-(followed by ``failed=``, the submissions whose HTTP answers were not the expected redirects).
+(followed by ``failed=``, the submissions whose HTTP answers were not the expected redirects, and with
+``--hostile-share`` by ``hostile=... hostile_answered=... hostile_p99_ms=...``).
 Target: nothing lost or duplicated, p99 under 1 s on PostgreSQL on the 2-core project machine.
 """
 
@@ -161,6 +167,7 @@ class Company:
     body: bytes = b""
     sha256: str = ""
     csrf_cookie: str = ""
+    hostile: bool = False
 
 
 def prepare(url: str, *, count: int, deadline_minutes: int) -> tuple[list[Company], datetime]:
@@ -301,6 +308,34 @@ def pdf_document(text: str, mb: float) -> bytes:
     return b"".join(pieces)
 
 
+def hostile_document(index: int, entries: int = 2000, padding: int = 2_000_000) -> bytes:
+    """A few KB that cost minutes of CPU to check before the checks were made linear: an object stream, left
+    out of the cross-reference table, whose ``entries`` index entries all point at its start, followed by
+    ``padding`` bytes of whitespace that compress to almost nothing."""
+    import zlib
+
+    index_part = b"4 0 " * entries
+    data = zlib.compress(index_part + b"<< /Producer (rival %d) >>" % index + b" " * padding, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (entries, len(index_part), len(data))
+        + data
+        + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % offset for offset in offsets[:3])
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
 def multipart(document: bytes, filename: str) -> bytes:
     head = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
@@ -431,7 +466,8 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds used so far by the processes."""
+    """User plus system CPU seconds used so far by the processes and their children that ended (the
+    processes that checked uploaded documents, forked from a worker's fork server)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
@@ -439,7 +475,7 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(value) for value in fields[11:15])
     return total / ticks
 
 
@@ -505,6 +541,8 @@ class Outcome:
     submit_seconds: float = 0.0
     error: str = ""
     finished_at: float = field(default=0.0)
+    hostile: bool = False
+    answers: list[float] = field(default_factory=list)
 
 
 def submit_one(port: int, company: Company) -> Outcome:
@@ -554,7 +592,42 @@ def submit_one(port: int, company: Company) -> Outcome:
         connection.close()
 
 
-def rush(port: int, companies: list[Company], concurrency: int, deadline: datetime) -> tuple[list[Outcome], float]:
+def attack_one(port: int, company: Company, uploads: int) -> Outcome:
+    """A competitor's account: uploads its crafted PDF ``uploads`` times; each must be answered (303 when
+    its content is allowed, 422 when refused), never left hanging."""
+    from app.tokens import sign
+
+    token = sign(SECRET, company.csrf_cookie)
+    cookies = f"portal_session={company.session_token}; portal_csrf={company.csrf_cookie}"
+    body = multipart(company.body, f"brief-{company.index:04d}.pdf")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    outcome = Outcome(company.index, True, 0.0, hostile=True)
+    try:
+        for _ in range(uploads):
+            started = time.perf_counter()
+            connection.request(
+                "POST",
+                f"/proposals/{company.proposal_id}/documents/{DOCUMENT}?csrf_token={token}",
+                body=body,
+                headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": cookies},
+            )
+            response = connection.getresponse()
+            response.read()
+            outcome.answers.append(time.perf_counter() - started)
+            if response.status not in (303, 422):
+                outcome.ok, outcome.error = False, f"hostile upload {response.status}"
+                break
+    except (OSError, http.client.HTTPException) as error:
+        outcome.ok, outcome.error = False, f"hostile {type(error).__name__}: {error}"
+    finally:
+        connection.close()
+    outcome.seconds = sum(outcome.answers)
+    return outcome
+
+
+def rush(
+    port: int, companies: list[Company], concurrency: int, deadline: datetime, hostile_uploads: int = 3
+) -> tuple[list[Outcome], float]:
     """Every company at once, ``concurrency`` at a time; returns the outcomes and the wall-clock seconds.
 
     A company whose turn comes after the deadline does not send anything: its submission is lost."""
@@ -565,6 +638,8 @@ def rush(port: int, companies: list[Company], concurrency: int, deadline: dateti
         nonlocal done
         if datetime.now(UTC) >= deadline:
             outcome = Outcome(company.index, False, 0.0, error="not sent: the deadline had passed")
+        elif company.hostile:
+            outcome = attack_one(port, company, hostile_uploads)
         else:
             outcome = submit_one(port, company)
         with lock:
@@ -687,9 +762,19 @@ def run(args: argparse.Namespace) -> str:
             companies, deadline = prepare(url, count=args.proposals, deadline_minutes=args.deadline_minutes)
             started = time.perf_counter()
             for company in companies:
+                # Spread evenly: company i is hostile when the running count of the share steps up at i.
+                company.hostile = int((company.index + 1) * args.hostile_share) > int(
+                    company.index * args.hostile_share
+                )
                 text = f"Solution brief of {company.legal_name} (KvK {company.kvk_number})"
-                company.body = pdf_document(text, args.pdf_mb)
+                company.body = hostile_document(company.index) if company.hostile else pdf_document(text, args.pdf_mb)
                 company.sha256 = hashlib.sha256(company.body).hexdigest()
+            hostile = [company for company in companies if company.hostile]
+            honest = [company for company in companies if not company.hostile]
+            if hostile:
+                log(
+                    f"{len(hostile)} hostile companies, each uploading {args.hostile_uploads} crafted PDFs of {len(hostile[0].body)} bytes"
+                )
             distinct = len({company.sha256 for company in companies})
             log(
                 f"{len(companies)} PDFs of {args.pdf_mb} MiB ({distinct} distinct) in {time.perf_counter() - started:.1f} s"
@@ -724,7 +809,11 @@ def run(args: argparse.Namespace) -> str:
             database_pids = postgres_pids() if args.db == "postgresql" else []
             database_before = cpu_seconds(database_pids)
             busy_before, total_before = machine_cpu()
-            outcomes, wall = rush(port, companies, args.concurrency, deadline)
+            outcomes, wall = rush(port, companies, args.concurrency, deadline, args.hostile_uploads)
+            attacks = [outcome for outcome in outcomes if outcome.hostile]
+            outcomes = [outcome for outcome in outcomes if not outcome.hostile]
+            for attack in [attack for attack in attacks if not attack.ok][:10]:
+                log(f"hostile company {attack.index} not answered: {attack.error}")
             server_cpu = cpu_seconds(server_pids) - server_before
             client_cpu = sum(os.times()[:2]) - client_before
             later_pids = postgres_pids() if args.db == "postgresql" else []
@@ -760,7 +849,7 @@ def run(args: argparse.Namespace) -> str:
                         f"p99 {percentile(values, 0.99):.0f}  max {max(values):.0f}"
                     )
             started = time.perf_counter()
-            check = verify(url, data_dir / "blobs", companies)
+            check = verify(url, data_dir / "blobs", honest)
             log(
                 f"checked {check.versions} versions in {time.perf_counter() - started:.1f} s: lost {check.lost}, "
                 f"duplicated {check.duplicated}, corrupt {check.corrupt}"
@@ -769,11 +858,18 @@ def run(args: argparse.Namespace) -> str:
                 log(problem)
             if args.keep:
                 log(f"data kept in {work}")
-        return (
-            f"deadline_rush db={args.db} proposals={len(companies)} lost={check.lost} "
+        line = (
+            f"deadline_rush db={args.db} proposals={len(honest)} lost={check.lost} "
             f"duplicated={check.duplicated} corrupt={check.corrupt} rate_per_s={len(succeeded) / wall:.1f} "
             f"p50_ms={percentile(times, 0.5):.0f} p99_ms={percentile(times, 0.99):.0f} failed={len(failures)}"
         )
+        if attacks:
+            answers = [seconds * 1000 for attack in attacks for seconds in attack.answers] or [math.nan]
+            line += (
+                f" hostile={len(attacks)} hostile_answered={sum(attack.ok for attack in attacks)}"
+                f" hostile_p50_ms={percentile(answers, 0.5):.0f} hostile_p99_ms={percentile(answers, 0.99):.0f}"
+            )
+        return line
     finally:
         if server is not None:
             stop_server(server)
@@ -798,12 +894,16 @@ def main() -> None:
         type=int,
         help="Diagnosis: give each worker's PostgreSQL pool this many connections (the app's default is 5 + 10).",
     )
+    parser.add_argument(
+        "--hostile-share", type=float, default=0.0, help="Share of the companies that upload crafted costly PDFs."
+    )
+    parser.add_argument("--hostile-uploads", type=int, default=3, help="Crafted PDFs each hostile company uploads.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary data folder (and server log).")
     args = parser.parse_args()
     log(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; db={args.db} proposals={args.proposals} "
-        f"concurrency={args.concurrency} workers={args.workers} pdf_mb={args.pdf_mb}"
+        f"concurrency={args.concurrency} workers={args.workers} pdf_mb={args.pdf_mb} hostile_share={args.hostile_share}"
     )
     print(run(args))
 

@@ -263,18 +263,53 @@ CONTENT_TYPES = (
 )
 
 
-def docx_bytes(*, macros: bool = False) -> bytes:
-    """A minimal Word package; with ``macros`` a vbaProject.bin part as in a .docm."""
-    parts = {"[Content_Types].xml": CONTENT_TYPES, "word/document.xml": b"<w:document/>"}
+W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+RELS = b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+WORD_DOCUMENT = b"<w:document " + W + b"><w:body><w:p><w:r><w:t>Solution brief</w:t></w:r></w:p></w:body></w:document>"
+
+
+def relationships(*entries: bytes) -> bytes:
+    return b'<?xml version="1.0"?><Relationships ' + RELS + b">" + b"".join(entries) + b"</Relationships>"
+
+
+def docx_bytes(*, macros: bool = False, document: bytes = WORD_DOCUMENT, **extra: bytes) -> bytes:
+    """A minimal Word package; with ``macros`` a vbaProject.bin part as in a .docm; ``extra`` parts by their
+    path (``**{"word/_rels/document.xml.rels": ...}``)."""
+    parts = {"[Content_Types].xml": CONTENT_TYPES, "word/document.xml": document}
     if macros:
         parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 not really a macro"
+    parts.update(extra)
     return _zip(parts)
 
 
-def xlsx_bytes(*, macros: bool = False) -> bytes:
+def docx_with_field(instruction: bytes, *, split: bool = True, simple: bool = False) -> bytes:
+    """A Word document with a field whose code is ``instruction``: in runs of two characters (as Word may
+    write it) between fldChar begin and end, or as one fldSimple."""
+    if simple:
+        body = b'<w:p><w:fldSimple w:instr="' + instruction + b'"><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>'
+    else:
+        pieces = [instruction[i : i + 2] for i in range(0, len(instruction), 2)] if split else [instruction]
+        runs = b"".join(
+            b'<w:r><w:instrText xml:space="preserve">' + piece + b"</w:instrText></w:r>" for piece in pieces
+        )
+        body = (
+            b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>' + runs + b'<w:r><w:fldChar w:fldCharType="separate"/>'
+            b'</w:r><w:r><w:t>result</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+        )
+    return docx_bytes(document=b"<w:document " + W + b"><w:body>" + body + b"</w:body></w:document>")
+
+
+def xlsx_bytes(*, macros: bool = False, **extra: bytes) -> bytes:
     parts = {"[Content_Types].xml": CONTENT_TYPES, "xl/workbook.xml": b"<workbook/>"}
     if macros:
         parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 not really a macro"
+    parts.update(extra)
+    return _zip(parts)
+
+
+def pptx_bytes(**extra: bytes) -> bytes:
+    parts = {"[Content_Types].xml": CONTENT_TYPES, "ppt/presentation.xml": b"<presentation/>"}
+    parts.update(extra)
     return _zip(parts)
 
 
@@ -283,7 +318,7 @@ def docx_bomb(unpacked_mb: int = 600) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("[Content_Types].xml", CONTENT_TYPES)
-        package.writestr("word/document.xml", b"<w:document/>")
+        package.writestr("word/document.xml", WORD_DOCUMENT)
         with package.open("word/media/zeros.bin", "w", force_zip64=True) as part:
             block = b"\0" * MIB
             for _ in range(unpacked_mb):
@@ -311,3 +346,87 @@ def png_bytes() -> bytes:
 def jpeg_bytes() -> bytes:
     """The start of a JPEG file (JFIF header); signature checks need no more."""
     return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def pdf_with_action(kind: str, where: str = "annotation") -> bytes:
+    """A PDF whose action of type ``kind`` (``/URI``, ``/SubmitForm``...) sits in one place: ``catalog``
+    (the open action), ``page`` (the page's additional actions), ``annotation`` (a link), ``field`` (a form
+    field's widget) or ``outline`` (a bookmark)."""
+    writer = _writer()
+    action = _action(kind, URI=TextStringObject("https://example.invalid/"), F=TextStringObject("x.pdf"))
+    root = writer._root_object
+    if where == "catalog":
+        root[NameObject("/OpenAction")] = writer._add_object(action)
+    elif where == "page":
+        writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): writer._add_object(action)})
+    elif where == "annotation":
+        _link(writer, action)
+    elif where == "field":
+        widget = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Widget"),
+                NameObject("/FT"): NameObject("/Btn"),
+                NameObject("/T"): TextStringObject("send"),
+                NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 600, 200, 620)]),
+                NameObject("/AA"): DictionaryObject({NameObject("/U"): writer._add_object(action)}),
+            }
+        )
+        reference = writer._add_object(widget)
+        writer.pages[0][NameObject("/Annots")] = ArrayObject([reference])
+        root[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject([reference])})
+    elif where == "outline":
+        writer.add_outline_item(title="Chapter", page_number=0)
+        outline = writer._root_object["/Outlines"].get_object()["/First"].get_object()
+        outline[NameObject("/A")] = writer._add_object(action)
+    else:
+        raise ValueError(where)
+    return _bytes(writer)
+
+
+def pdf_with_attachment() -> bytes:
+    """A PDF with an embedded file in its EmbeddedFiles name tree (pypdf's ``add_attachment``)."""
+    writer = _writer()
+    writer.add_attachment("invoice.exe", b"MZ\x90\x00 not really a program")
+    return _bytes(writer)
+
+
+def costly_pdf(entries: int = 2000, padding: int = 2_000_000) -> bytes:
+    """A few KB that used to cost minutes of CPU: an object stream (left out of the cross-reference table)
+    whose ``entries`` index entries all point at its start, followed by ``padding`` bytes of whitespace
+    (which compress to almost nothing). A check that reads each entry from its offset to the end pays
+    entries times padding."""
+    index = b"4 0 " * entries
+    data = zlib.compress(index + b"<< /Producer (x) >>" + b" " * padding, 9)
+    stream = (
+        b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (entries, len(index), len(data))
+        + data
+        + b"\nendstream"
+    )
+    return raw_pdf([stream], unlisted=True)
+
+
+def pdf_with_endstream_in_packed_data() -> bytes:
+    """An object stream whose packed bytes hold the word ``endstream`` (in a stored deflate block) before the
+    packed part that holds a JavaScript action: a check that ends the stream at the first ``endstream``
+    instead of at its /Length never unpacks the action."""
+    index = b"4 0 5 26 "
+    first = index + b"<< /Note (endstream) >>\n"
+    second = b"<< /S /JavaScript /JS (app.alert(1)) >>\n"
+    stored = b"\x00" + struct.pack("<HH", len(first), len(first) ^ 0xFFFF) + first
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = (
+        b"\x78\x01"
+        + stored
+        + packer.compress(second)
+        + packer.flush()
+        + struct.pack(">I", zlib.adler32(first + second))
+    )
+    assert zlib.decompress(data) == first + second and b"JavaScript" not in data
+    stream = (
+        b"<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (len(index), len(data))
+        + data
+        + b"\nendstream"
+    )
+    return raw_pdf([stream], unlisted=True)

@@ -77,6 +77,7 @@ class DocumentType(StrEnum):
     PDF = "pdf"
     DOCX = "docx"
     XLSX = "xlsx"
+    PPTX = "pptx"
     PNG = "png"
     JPEG = "jpeg"
 

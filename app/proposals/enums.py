@@ -58,5 +58,6 @@ class DocumentKind(StrEnum):
     PDF = "pdf"
     DOCX = "docx"
     XLSX = "xlsx"
+    PPTX = "pptx"
     PNG = "png"
     JPEG = "jpeg"

@@ -20,7 +20,9 @@ from app.accounts.dependencies import CurrentUser
 from app.errors import DeadlinePassed, DomainError, NotFound
 from app.proposals import service as proposal_service
 from app.proposals.documents import service
-from app.proposals.documents.checks import DocumentRefused, inspect_document
+from app.proposals.documents.checks import MEDIA_TYPES as CHECKED_MEDIA_TYPES
+from app.proposals.documents.checks import DocumentRefused, Inspection, download_name
+from app.proposals.documents.isolation import CheckLimits, inspect_isolated
 from app.proposals.documents.uploads import ReceivedFile, UploadMalformed, UploadMissing, UploadTooLarge, receive_file
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.models import Proposal
@@ -29,6 +31,8 @@ from app.web import DbSession, Now, actor_of, domain_message, render, see_other
 
 router = APIRouter()
 MEGABYTE = 1024 * 1024
+MEDIA_TYPES = {kind.value: media_type for kind, media_type in CHECKED_MEDIA_TYPES.items()}
+_KINDS = {media_type: kind for kind, media_type in MEDIA_TYPES.items()}
 
 
 def _documents_page(
@@ -65,6 +69,11 @@ def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Await
     return anyio.to_thread.run_sync(partial(function, *args, **kwargs))
 
 
+def _limits(request: Request) -> CheckLimits:
+    settings = request.app.state.settings
+    return CheckLimits(cpu_seconds=settings.document_check_cpu_seconds, memory_mb=settings.document_check_memory_mb)
+
+
 def _prepare_upload(
     request: Request, *, proposal_id: int, question_key: str, user: CurrentUser, loaded: list[Any]
 ) -> tuple[Any, datetime]:
@@ -86,15 +95,14 @@ def _keep_upload(
     db: DbSession,
     *,
     got: ReceivedFile,
-    question: Any,
+    inspection: Inspection,
     question_key: str,
     loaded: list[Any],
     user: CurrentUser,
     now: datetime,
 ) -> list[str]:
-    """Check the received file by its bytes, store it, and put it in the slot (one worker-thread hop)."""
+    """Store the checked file and put it in the slot (one worker-thread hop)."""
     blobs: BlobStore = request.app.state.blobs
-    inspection = inspect_document(got.path, allowed=question.allowed_types, max_pages=question.max_pages)
     # Written and synced before the row that points to it is committed.
     blobs.put(got.path, sha256=got.sha256)
     stored = service.StoredDocument(
@@ -142,12 +150,16 @@ async def proposal_document_upload(
         return await shown({field: error}, 422, {"Connection": "close"})
     try:
         async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
+            # In a limited process of its own, awaited on the event loop: a costly file holds no thread.
+            inspection = await inspect_isolated(
+                got.path, allowed=question.allowed_types, max_pages=question.max_pages, limits=_limits(request)
+            )
             orphans = await _in_thread(
                 _keep_upload,
                 request,
                 db,
                 got=got,
-                question=question,
+                inspection=inspection,
                 question_key=question_key,
                 loaded=loaded,
                 user=user,
@@ -184,7 +196,9 @@ def proposal_document_remove(
 
 
 def attachment(blobs: BlobStore, *, sha256: str, name: str, media_type: str) -> Response:
-    """A stored document as a download (never shown inline), streamed from the blob store."""
+    """A stored document as a download (never shown inline), streamed from the blob store, its name's
+    extension that of the type its bytes showed."""
+    name = download_name(name, _KINDS.get(media_type, ""))
 
     def chunks() -> Iterator[bytes]:
         with blobs.open(sha256) as handle:
@@ -199,15 +213,6 @@ def attachment(blobs: BlobStore, *, sha256: str, name: str, media_type: str) -> 
         "Cache-Control": "private, no-store",
     }
     return StreamingResponse(chunks(), media_type=media_type, headers=headers)
-
-
-MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-}
 
 
 @router.get("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document")
