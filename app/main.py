@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -16,8 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__, web
+from app.accounts import sessions
 from app.accounts import views as account_views
-from app.accounts.dependencies import Redirect, load_auth
+from app.accounts.dependencies import Redirect, load_signed_in
+from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
@@ -34,7 +37,7 @@ from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
-from app.security import CSRFMiddleware, SecurityHeadersMiddleware
+from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
 from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
@@ -83,14 +86,24 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         entry_machine=ENTRY_MACHINE,
         EntryStatus=EntryStatus,
     )
-    app.state.auth_loader = load_auth
+    # Templates see a session only once its second factor (if it needs one) was given.
+    app.state.auth_loader = load_signed_in
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
 
-    # Added last, runs first: security headers wrap everything, including CSRF refusals.
+    app.state.trusted_proxies = settings.trusted_proxy_networks()
+    session_cookie = sessions.session_cookie_name(settings)
+
+    # Added last, runs first: security headers wrap everything, including the refusals of the body limits
+    # (which count the bytes before anything reads them) and of the CSRF check.
     app.add_middleware(
-        CSRFMiddleware, secret=settings.resolved_secret_key(), https=settings.https, exempt_prefixes=("/api/",)
+        CSRFMiddleware,
+        secret=settings.resolved_secret_key(),
+        https=settings.https,
+        session_cookie=session_cookie,
+        exempt_prefixes=("/api/",),
     )
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
     app.add_exception_handler(StarletteHTTPException, web.http_exception_handler)
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
@@ -109,6 +122,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
     public_views.router,
     account_views.router,
+    two_factor_views.router,
     challenge_api.router,
     organisation_views.router,
     admin_views.router,
