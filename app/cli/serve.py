@@ -7,6 +7,8 @@ import sys
 import click
 
 from app.cli.common import get_settings, open_database
+from app.database import Database
+from app.settings import Settings
 
 
 @click.command()
@@ -47,11 +49,27 @@ def migrate(revision: str, downgrade: bool) -> None:
     """Bring the database schema to a revision with the Alembic migrations."""
     from app import migrate as migrations
 
-    db = open_database(get_settings())
+    settings = get_settings()
+    db = open_database(settings)
     if downgrade:
         migrations.downgrade(db.engine, revision)
     else:
         migrations.upgrade(db.engine, revision)
     with db.engine.connect() as connection:
-        click.echo(f"Database at revision {migrations.current_revision(connection)}")
+        current = migrations.current_revision(connection)
+        click.echo(f"Database at revision {current}")
+    if not downgrade and current == migrations.head_revision():
+        _seal_plain_secrets(db, settings)
     db.dispose()
+
+
+def _seal_plain_secrets(db: Database, settings: Settings) -> None:
+    """Authenticator secrets stored plain before they were encrypted are encrypted now."""
+    from app.accounts.two_factor import service as two_factor
+    from app.accounts.two_factor.sealing import secret_box
+
+    with db.unit_of_work() as session:
+        sealed = two_factor.seal_plain_secrets(session, box=secret_box(settings.resolved_secret_key()))
+        session.commit()
+    if sealed:
+        click.echo(f"Encrypted {sealed} authenticator secret(s) stored in plain text")
