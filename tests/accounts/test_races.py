@@ -1,0 +1,176 @@
+"""Single use under concurrency on PostgreSQL: a one-time code and a reset link, sent by two requests at once.
+
+Each request has its own connection and transaction. The first has used the code (or link) and not yet
+committed when the second arrives; the second must be refused once the first commits, not accepted too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.accounts import service as accounts
+from app.accounts import sessions
+from app.accounts.enums import TokenPurpose
+from app.accounts.throttling import LoginLimits
+from app.accounts.two_factor import service as two_factor
+from app.accounts.two_factor.sealing import SecretBox
+from app.clock import FrozenClock
+from app.database import Database
+from tests.accounts.helpers import OTHER_STRONG, STRONG
+from tests.databases import empty_database
+from tests.factories import create_user
+
+BOX = SecretBox("test-secret-key-not-for-production")
+LIMITS = LoginLimits(per_account=5, per_ip=20, window=timedelta(hours=1))
+POLICY = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+
+
+@pytest.fixture
+def own_database(db_kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A database of its own: these tests commit for real (and the audit trail cannot be cleaned up)."""
+    if db_kind != "postgresql":
+        pytest.skip("row locks between connections are PostgreSQL's; SQLite serialises writers (BEGIN IMMEDIATE)")
+    with empty_database(db_kind, tmp_path) as url:
+        db = Database(url)
+        migrate.upgrade(db.engine)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+def _race(db: Database, action: Callable[[Session], str]) -> list[str]:
+    """Run ``action`` in two transactions: the second starts while the first has not committed yet."""
+    outcomes: dict[str, str] = {}
+    with db.unit_of_work() as first:
+        outcomes["first"] = action(first)
+
+        def second() -> None:
+            with db.unit_of_work() as other:
+                outcomes["second"] = action(other)
+                other.commit()
+
+        runner = threading.Thread(target=second)
+        runner.start()
+        runner.join(timeout=1)
+        assert runner.is_alive(), "the second request should wait for the first one's row lock"
+        first.commit()
+        runner.join(timeout=20)
+    return [outcomes["first"], outcomes["second"]]
+
+
+def _sessions_of(db: Database, user: Any, clock: FrozenClock, count: int) -> list[int]:
+    ids = []
+    with db.unit_of_work() as session:
+        for _ in range(count):
+            _token, auth = sessions.start_session(
+                session, user=user, now=clock.now(), policy=POLICY, ip="192.0.2.1", user_agent="t"
+            )
+            ids.append(auth.id)
+        session.commit()
+    return ids
+
+
+def test_one_code_sent_by_two_requests_at_once_logs_in_once(own_database: Database, clock: FrozenClock) -> None:
+    with own_database.unit_of_work() as session:
+        user = create_user(session, email="coco@mindef.example", roles=("coordinator",))
+        code = pyotp.TOTP(user.totp_secret).at(clock.now())
+    login_ids = iter(_sessions_of(own_database, user, clock, 2))
+
+    def verify(session: Session) -> str:
+        try:
+            two_factor.verify_second_factor(
+                session,
+                user_id=user.id,
+                session_id=next(login_ids),
+                code=code,
+                now=clock.now(),
+                ip="192.0.2.1",
+                limits=LIMITS,
+                box=BOX,
+            )
+        except two_factor.InvalidCode:
+            return "refused"
+        return "accepted"
+
+    assert _race(own_database, verify) == ["accepted", "refused"]
+
+
+def test_one_recovery_code_sent_by_two_requests_at_once_works_once(
+    own_database: Database, clock: FrozenClock
+) -> None:
+    with own_database.unit_of_work() as session:
+        user = create_user(session, email="coco@mindef.example", roles=("coordinator",))
+        [auth_id] = _sessions_of(own_database, user, clock, 1)
+        secret = two_factor.secret_of(user, box=BOX) or ""
+    with own_database.unit_of_work() as session:
+        # Re-enrolment gives recovery codes; the enrolment code is for the secret this login is offered.
+        auth = session.get(sessions.AuthSession, auth_id)
+        assert auth is not None
+        offered = two_factor.enrolment_secret(auth, box=BOX)
+        stored = session.get(type(user), user.id)
+        assert stored is not None
+        stored.totp_enabled_at = None
+        recovery = two_factor.enable_totp(
+            session,
+            user_id=user.id,
+            session_id=auth_id,
+            code=pyotp.TOTP(offered).at(clock.now()),
+            now=clock.now(),
+            ip=None,
+            box=BOX,
+        )[0]
+        session.commit()
+    assert secret
+    login_ids = iter(_sessions_of(own_database, user, clock, 2))
+
+    def verify(session: Session) -> str:
+        try:
+            two_factor.verify_second_factor(
+                session,
+                user_id=user.id,
+                session_id=next(login_ids),
+                code=recovery,
+                now=clock.now() + timedelta(minutes=5),
+                ip="192.0.2.1",
+                limits=LIMITS,
+                box=BOX,
+            )
+        except two_factor.InvalidCode:
+            return "refused"
+        return "accepted"
+
+    assert _race(own_database, verify) == ["accepted", "refused"]
+
+
+def test_one_reset_link_sent_by_two_requests_at_once_sets_one_password(
+    own_database: Database, clock: FrozenClock
+) -> None:
+    with own_database.unit_of_work() as session:
+        user = create_user(session, email="reset@example.nl")
+        token = accounts._issue_token(  # noqa: SLF001 - the link as the e-mail carries it
+            session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=clock.now(), ttl=accounts.RESET_TTL
+        )
+        session.commit()
+    passwords = iter([STRONG, OTHER_STRONG])
+
+    def reset(session: Session) -> str:
+        password = next(passwords)
+        try:
+            accounts.reset_password(
+                session, token=token, password=password, confirmation=password, now=clock.now(), ip=None
+            )
+        except accounts.LinkInvalid:
+            return "refused"
+        return "accepted"
+
+    assert _race(own_database, reset) == ["accepted", "refused"]
