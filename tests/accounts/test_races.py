@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.accounts import service as accounts
 from app.accounts import sessions
-from app.accounts.enums import TokenPurpose
 from app.accounts.throttling import LoginLimits
 from app.accounts.two_factor import service as two_factor
 from app.accounts.two_factor.sealing import SecretBox
@@ -105,9 +104,7 @@ def test_one_code_sent_by_two_requests_at_once_logs_in_once(own_database: Databa
     assert _race(own_database, verify) == ["accepted", "refused"]
 
 
-def test_one_recovery_code_sent_by_two_requests_at_once_works_once(
-    own_database: Database, clock: FrozenClock
-) -> None:
+def test_one_recovery_code_sent_by_two_requests_at_once_works_once(own_database: Database, clock: FrozenClock) -> None:
     with own_database.unit_of_work() as session:
         user = create_user(session, email="coco@mindef.example", roles=("coordinator",))
         [auth_id] = _sessions_of(own_database, user, clock, 1)
@@ -156,11 +153,13 @@ def test_one_reset_link_sent_by_two_requests_at_once_sets_one_password(
     own_database: Database, clock: FrozenClock
 ) -> None:
     with own_database.unit_of_work() as session:
-        user = create_user(session, email="reset@example.nl")
-        token = accounts._issue_token(  # noqa: SLF001 - the link as the e-mail carries it
-            session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=clock.now(), ttl=accounts.RESET_TTL
+        create_user(session, email="reset@example.nl")
+        links: list[str] = []
+        accounts.request_password_reset(
+            session, email="reset@example.nl", now=clock.now(), link=lambda token: links.append(token) or token
         )
         session.commit()
+    [token] = links
     passwords = iter([STRONG, OTHER_STRONG])
 
     def reset(session: Session) -> str:

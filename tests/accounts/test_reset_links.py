@@ -19,7 +19,9 @@ def _links(client: TestClient, session: Session, email: str, count: int) -> list
 
 
 def _reset(client: TestClient, token: str, password: str = STRONG) -> int:
-    return int(post(client, f"/password/reset/{token}", {"password": password, "password_confirm": password}).status_code)
+    return int(
+        post(client, f"/password/reset/{token}", {"password": password, "password_confirm": password}).status_code
+    )
 
 
 def test_only_the_newest_reset_link_works(client: TestClient, session: Session) -> None:

@@ -156,7 +156,7 @@ def test_trusted_proxies_setting_must_be_networks(tmp_path: Any) -> None:
     import pytest
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="trusted proxy 'proxy.example'"):
+    with pytest.raises(ValidationError, match=r"trusted proxy 'proxy\.example'"):
         Settings(data_dir=tmp_path, trusted_proxies="10.0.0.0/8, proxy.example")
 
 
