@@ -60,9 +60,13 @@ def route_body_limit(routes: Iterable[BaseRoute], scope: Scope) -> BodyLimit:
     """The limit of the route that will answer this request; ``FORM`` when none declares one."""
     for route in routes:
         match, _child = route.matches(scope)
-        if match == Match.FULL:
-            limit = getattr(getattr(route, "endpoint", None), "body_limit", None)
-            return limit if isinstance(limit, BodyLimit) else FORM
+        if match != Match.FULL:
+            continue
+        included = getattr(route, "original_router", None)  # FastAPI keeps an included router whole
+        if included is not None:
+            return route_body_limit(included.routes, scope)
+        limit = getattr(getattr(route, "endpoint", None), "body_limit", None)
+        return limit if isinstance(limit, BodyLimit) else FORM
     return FORM
 
 
