@@ -23,6 +23,7 @@ from app.security.csrf import (
     CSRF_HEADER,
     CSRFMiddleware,
     csrf_token_for,
+    rebind_to_no_session,
     renew_csrf_cookie,
 )
 from app.security.headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
@@ -42,6 +43,7 @@ __all__ = [
     "body_limit",
     "cookie_name",
     "csrf_token_for",
+    "rebind_to_no_session",
     "renew_csrf_cookie",
     "route_body_limit",
 ]

@@ -43,6 +43,14 @@ def csrf_token_for(secret: str, csrf_cookie: str, session_cookie: str = "") -> s
     return sign(secret, f"csrf:{csrf_cookie}:{hash_token(session_cookie) if session_cookie else ''}")
 
 
+def rebind_to_no_session(request: Request, *, secret: str, https: bool) -> None:
+    """A page rendered while its response drops the session cookie gets the token of a logged-out browser,
+    so its forms (log in again) work."""
+    cookie = request.cookies.get(cookie_name(CSRF_COOKIE, https=https), "")
+    if cookie:
+        request.state.csrf_token = csrf_token_for(secret, cookie)
+
+
 def _cookie_morsel(name: str, value: str, *, https: bool) -> bytes:
     cookie: SimpleCookie = SimpleCookie()
     cookie[name] = value

@@ -22,7 +22,7 @@ from app.accounts.two_factor.sealing import SecretBox, secret_box
 from app.accounts.views import drop_session_cookie, form_page, landing, login_limits, redirect, throttled_page
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form
-from app.security import SMALL_FORM, body_limit
+from app.security import SMALL_FORM, body_limit, rebind_to_no_session
 from app.settings import Settings
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, client_ip, render, safe_next
 
@@ -55,6 +55,7 @@ def two_factor_verify_form(request: Request, next: str | None = None) -> Respons
 
 def _login_ended(request: Request, language: str, settings: Settings, error: two_factor.SecondFactorEnded) -> Response:
     page = "accounts/login.html"
+    rebind_to_no_session(request, secret=settings.resolved_secret_key(), https=settings.https)
     response = form_page(request, page, language, {}, [FieldError("__all__", error.message)], status_code=429, next="")
     drop_session_cookie(response, settings)
     return response
