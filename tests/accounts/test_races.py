@@ -173,3 +173,52 @@ def test_one_reset_link_sent_by_two_requests_at_once_sets_one_password(
         return "accepted"
 
     assert _race(own_database, reset) == ["accepted", "refused"]
+
+
+def test_two_requests_with_one_code_at_once_log_in_one_browser(
+    own_database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Through HTTP: two browsers that both know the password send the same code at the same moment."""
+    import anyio
+    import httpx2 as httpx
+
+    from app.main import create_app
+    from app.security import CSRF_COOKIE, csrf_token_for
+    from app.settings import Settings
+    from tests.factories import DEFAULT_PASSWORD
+
+    settings = Settings(data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production")
+    app = create_app(settings, db=own_database, clock=clock)
+    with own_database.unit_of_work() as session:
+        user = create_user(session, email="coco@mindef.example", roles=("coordinator",))
+        code = pyotp.TOTP(user.totp_secret).at(clock.now())
+    statuses: list[int] = []
+
+    def token(browser: httpx.AsyncClient) -> str:
+        return csrf_token_for(
+            settings.secret_key, browser.cookies[CSRF_COOKIE], browser.cookies.get(sessions.SESSION_COOKIE) or ""
+        )
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            browsers = [httpx.AsyncClient(transport=transport, base_url="http://t") for _ in range(2)]
+            for browser in browsers:
+                await browser.get("/healthz")
+                login = {"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token(browser)}
+                assert (await browser.post("/login", data=login)).status_code == 303
+
+            async def send(browser: httpx.AsyncClient) -> None:
+                response = await browser.post("/login/two-factor", data={"code": code, "csrf_token": token(browser)})
+                statuses.append(response.status_code)
+
+            async with anyio.create_task_group() as group:
+                for browser in browsers:
+                    group.start_soon(send, browser)
+            for browser in browsers:
+                await browser.aclose()
+
+    runner = threading.Thread(target=anyio.run, args=(main,))
+    runner.start()
+    runner.join()
+    assert sorted(statuses) == [303, 422]
