@@ -301,8 +301,9 @@ def pdf_document(text: str, mb: float) -> bytes:
     return b"".join(pieces)
 
 
-def multipart(document: bytes, filename: str) -> bytes:
+def multipart(document: bytes, filename: str, token: str) -> bytes:
     head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
@@ -509,11 +510,11 @@ class Outcome:
 
 def submit_one(port: int, company: Company) -> Outcome:
     """Upload the document and submit, on one keep-alive connection; timed from the first byte sent."""
-    from app.tokens import sign
+    from app.security import csrf_token_for
 
-    token = sign(SECRET, company.csrf_cookie)
+    token = csrf_token_for(SECRET, company.csrf_cookie, company.session_token)
     cookies = f"portal_session={company.session_token}; portal_csrf={company.csrf_cookie}"
-    body = multipart(company.body, f"solution-brief-{company.index:04d}.pdf")
+    body = multipart(company.body, f"solution-brief-{company.index:04d}.pdf", token)
     form = urlencode(
         [("submission_key", f"rush-{company.index}-{secrets.token_hex(8)}")]
         + [("declarations", value) for value in DECLARATIONS]
@@ -524,7 +525,7 @@ def submit_one(port: int, company: Company) -> Outcome:
     try:
         connection.request(
             "POST",
-            f"/proposals/{company.proposal_id}/documents/{DOCUMENT}?csrf_token={token}",
+            f"/proposals/{company.proposal_id}/documents/{DOCUMENT}",
             body=body,
             headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": cookies},
         )
