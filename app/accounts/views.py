@@ -53,11 +53,16 @@ def login_limits(settings: Settings) -> LoginLimits:
 
 
 def throttled_page(
-    request: Request, page: str, language: str, error: accounts.LoginThrottled, **extra: Any
+    request: Request,
+    page: str,
+    language: str,
+    error: accounts.LoginThrottled,
+    values: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> Response:
     """429 with the wait in seconds, on the page and in ``Retry-After``."""
     message = FieldError("__all__", error.message, dict(error.params))
-    response = form_page(request, page, language, {}, [message], status_code=429, **extra)
+    response = form_page(request, page, language, values or {}, [message], status_code=429, **extra)
     response.headers["Retry-After"] = str(error.params.get("seconds", 1))
     return response
 
@@ -186,7 +191,7 @@ def login(
             db, email=form.email, password=form.password, ip=ip, now=now, limits=login_limits(settings)
         )
     except accounts.LoginThrottled as error:
-        return throttled_page(request, page, language, error, next=next_path)
+        return throttled_page(request, page, language, error, values, next=next_path)
     except accounts.EmailNotConfirmed as error:
         db.commit()
         message = FieldError("__all__", error.message)

@@ -53,6 +53,7 @@ def test_rival_with_twenty_wrong_passwords_does_not_lock_the_owner_out(app: Fast
     assert told.status_code == 429
     assert told.headers["retry-after"] == "5"
     assert "Probeer het over 5 seconden opnieuw." in told.text
+    assert 'value="firm@example.nl"' in told.text  # what was typed stays (the password never does)
     assert SESSION_COOKIE not in rival.cookies
 
 
