@@ -89,21 +89,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     # Templates see a session only once its second factor (if it needs one) was given.
     app.state.auth_loader = load_signed_in
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
-
     app.state.trusted_proxies = settings.trusted_proxy_networks()
-    session_cookie = sessions.session_cookie_name(settings)
 
-    # Added last, runs first: security headers wrap everything, including the refusals of the body limits
-    # (which count the bytes before anything reads them) and of the CSRF check.
-    app.add_middleware(
-        CSRFMiddleware,
-        secret=settings.resolved_secret_key(),
-        https=settings.https,
-        session_cookie=session_cookie,
-        exempt_prefixes=("/api/",),
-    )
-    app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
+    _add_middleware(app, settings)
     app.add_exception_handler(StarletteHTTPException, web.http_exception_handler)
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
@@ -115,6 +103,21 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         app.include_router(router)
     app.state.links = Links(settings.base_url, app.url_path_for)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added last, runs first: security headers wrap everything, including the refusals of the body limits
+    (which count the bytes before anything reads them) and of the CSRF check."""
+    session_cookie = sessions.session_cookie_name(settings)
+    app.add_middleware(
+        CSRFMiddleware,
+        secret=settings.resolved_secret_key(),
+        https=settings.https,
+        session_cookie=session_cookie,
+        exempt_prefixes=("/api/",),
+    )
+    app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
 
 
 # Every domain's routes, in the order they are matched.
