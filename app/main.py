@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -17,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__, web
+from app.accounts import sessions
 from app.accounts import views as account_views
-from app.accounts.dependencies import Redirect, load_auth
+from app.accounts.dependencies import Redirect, load_signed_in
+from app.accounts.two_factor import views as two_factor_views
 from app.admin import organisations as admin_organisation_views
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
@@ -39,7 +42,7 @@ from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
-from app.security import CSRFMiddleware, SecurityHeadersMiddleware
+from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
 from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
@@ -84,14 +87,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates()
     _add_template_globals(app.state.templates.env)
-    app.state.auth_loader = load_auth
+    # Templates see a session only once its second factor (if it needs one) was given.
+    app.state.auth_loader = load_signed_in
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
+    app.state.trusted_proxies = settings.trusted_proxy_networks()
 
-    # Added last, runs first: security headers wrap everything, including CSRF refusals.
-    app.add_middleware(
-        CSRFMiddleware, secret=settings.resolved_secret_key(), https=settings.https, exempt_prefixes=("/api/",)
-    )
-    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    _add_middleware(app, settings)
     app.add_exception_handler(StarletteHTTPException, web.http_exception_handler)
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
@@ -122,11 +123,27 @@ def _add_template_globals(env: Environment) -> None:
     )
 
 
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added last, runs first: security headers wrap everything, including the refusals of the body limits
+    (which count the bytes before anything reads them) and of the CSRF check."""
+    session_cookie = sessions.session_cookie_name(settings)
+    app.add_middleware(
+        CSRFMiddleware,
+        secret=settings.resolved_secret_key(),
+        https=settings.https,
+        session_cookie=session_cookie,
+        exempt_prefixes=("/api/",),
+    )
+    app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
+
+
 # Every domain's routes, in the order they are matched.
 ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
     public_views.router,
     account_views.router,
+    two_factor_views.router,
     challenge_api.router,
     organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,

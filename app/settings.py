@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -13,6 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("nl", "en")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -56,10 +58,21 @@ class Settings(BaseSettings):
     # Sessions: ended after this long without a request, and this long after login whatever happens.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
-    # Login throttling: this many failures within the window for one account, or from one address, locks out.
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_ip: int = 20
-    login_failure_window_minutes: int = 15
+    # Login throttling, per account and address (an attacker's failures never slow the owner elsewhere):
+    # after this many failures within the window for one account from one address (IPv6: one /64), or from
+    # one address over all accounts, each further attempt waits twice as long as the one before, from
+    # login_first_delay_seconds up to login_max_delay_seconds.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_failure_window_minutes: int = Field(default=60, ge=1)
+    login_first_delay_seconds: int = Field(default=5, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    # The second factor counts its own failures: this many wrong codes end the login (password again),
+    # and this many in an hour stop the account's second factor for the rest of that hour.
+    two_factor_max_failures_per_login: int = Field(default=5, ge=1)
+    two_factor_max_failures_per_hour: int = Field(default=10, ge=1)
+    # Proxies whose X-Forwarded-For is believed (CIDR list, comma-separated); empty: the peer's address.
+    trusted_proxies: str = ""
 
     # Outgoing mail. Without smtp_host, messages stay in the outbox (``portal mail list``) and as .eml files.
     smtp_host: str = ""
@@ -93,6 +106,15 @@ class Settings(BaseSettings):
     def _thresholds_readable(cls, value: str) -> str:
         parse_adv_thresholds(value)
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_readable(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     def adv_threshold_periods(self) -> list[tuple[int, date, date | None]]:
         return parse_adv_thresholds(self.adv_thresholds)
@@ -138,6 +160,17 @@ def parse_adv_thresholds(value: str) -> list[tuple[int, date, date | None]]:
         except ValueError as error:
             raise ValueError(f"ADV threshold {item!r}: give euros:YYYY-MM-DD:YYYY-MM-DD") from error
     return periods
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """``"10.0.0.0/8, 2001:db8::/32, 192.0.2.7"`` as networks (a bare address is a network of one)."""
+    networks: list[IPNetwork] = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as error:
+            raise ValueError(f"trusted proxy {item!r}: give an address or a CIDR network") from error
+    return tuple(networks)
 
 
 def load_settings(**overrides: object) -> Settings:

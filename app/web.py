@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -29,7 +30,9 @@ from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
 from app.links import Links
-from app.settings import SUPPORTED_LANGUAGES, Settings
+from app.security.bodies import BodyLimit
+from app.security.cookies import cookie_name
+from app.settings import SUPPORTED_LANGUAGES, IPNetwork, Settings
 
 log = logging.getLogger("portal")
 
@@ -85,8 +88,9 @@ def get_language(request: Request) -> str:
     cached = getattr(request.state, "language", None)
     if cached:
         return str(cached)
-    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
-    language = chosen if chosen in SUPPORTED_LANGUAGES else request.app.state.settings.default_language
+    settings: Settings = request.app.state.settings
+    chosen = request.cookies.get(cookie_name(LANGUAGE_COOKIE, https=settings.https), "")
+    language = chosen if chosen in SUPPORTED_LANGUAGES else settings.default_language
     request.state.language = language
     return str(language)
 
@@ -103,7 +107,35 @@ AppLinks = Annotated[Links, Depends(get_links)]
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: the connection's peer, or, when the peer is one of the trusted proxies
+    (``PORTAL_TRUSTED_PROXIES``), the nearest address in ``X-Forwarded-For`` that is not a trusted proxy."""
+    peer = request.client.host if request.client else None
+    trusted = getattr(request.app.state, "trusted_proxies", ())
+    if peer is None or not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
+def forwarded_client(peer: str, forwarded: list[str], trusted: tuple[IPNetwork, ...]) -> str:
+    """Walk ``X-Forwarded-For`` from the right while the hop is a trusted proxy; an unreadable entry stops
+    the walk at the last proxy that could vouch for it."""
+    hops = [hop.strip() for header in forwarded for hop in header.split(",")]
+    current = peer
+    while _trusted(current, trusted) and hops:
+        candidate = hops.pop()
+        try:
+            current = str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return current
+    return current
+
+
+def _trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == network.version and ip in network for network in trusted)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -208,6 +240,7 @@ def error_response(request: Request, status_code: int, message: str | None = Non
         404: N_("Page not found"),
         405: N_("This action is not possible here"),
         413: N_("The upload is too large"),
+        415: N_("This kind of content is not accepted here"),
         422: N_("The request could not be processed"),
         429: N_("Too many attempts"),
         500: N_("Something went wrong on our side"),
@@ -325,6 +358,8 @@ PostedForm = Annotated[FormData, Depends(read_posted_form)]
 
 
 SMALL_UPLOAD_BYTES = 1024 * 1024
+# The routes that read a ``SmallUpload`` take multipart bodies of at most this size.
+SMALL_UPLOAD_LIMIT = BodyLimit(SMALL_UPLOAD_BYTES, multipart=True)
 
 
 async def read_small_upload(request: Request) -> FormData | None:

@@ -336,8 +336,9 @@ def hostile_document(index: int, entries: int = 2000, padding: int = 2_000_000) 
     return bytes(out)
 
 
-def multipart(document: bytes, filename: str) -> bytes:
+def multipart(document: bytes, filename: str, token: str) -> bytes:
     head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
@@ -547,11 +548,11 @@ class Outcome:
 
 def submit_one(port: int, company: Company) -> Outcome:
     """Upload the document and submit, on one keep-alive connection; timed from the first byte sent."""
-    from app.tokens import sign
+    from app.security import csrf_token_for
 
-    token = sign(SECRET, company.csrf_cookie)
+    token = csrf_token_for(SECRET, company.csrf_cookie, company.session_token)
     cookies = f"portal_session={company.session_token}; portal_csrf={company.csrf_cookie}"
-    body = multipart(company.body, f"solution-brief-{company.index:04d}.pdf")
+    body = multipart(company.body, f"solution-brief-{company.index:04d}.pdf", token)
     form = urlencode(
         [("submission_key", f"rush-{company.index}-{secrets.token_hex(8)}")]
         + [("declarations", value) for value in DECLARATIONS]
@@ -562,7 +563,7 @@ def submit_one(port: int, company: Company) -> Outcome:
     try:
         connection.request(
             "POST",
-            f"/proposals/{company.proposal_id}/documents/{DOCUMENT}?csrf_token={token}",
+            f"/proposals/{company.proposal_id}/documents/{DOCUMENT}",
             body=body,
             headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": cookies},
         )
@@ -595,11 +596,11 @@ def submit_one(port: int, company: Company) -> Outcome:
 def attack_one(port: int, company: Company, uploads: int) -> Outcome:
     """A competitor's account: uploads its crafted PDF ``uploads`` times; each must be answered (303 when
     its content is allowed, 422 when refused), never left hanging."""
-    from app.tokens import sign
+    from app.security import csrf_token_for
 
-    token = sign(SECRET, company.csrf_cookie)
+    token = csrf_token_for(SECRET, company.csrf_cookie, company.session_token)
     cookies = f"portal_session={company.session_token}; portal_csrf={company.csrf_cookie}"
-    body = multipart(company.body, f"brief-{company.index:04d}.pdf")
+    body = multipart(company.body, f"brief-{company.index:04d}.pdf", token)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     outcome = Outcome(company.index, True, 0.0, hostile=True)
     try:
@@ -607,7 +608,7 @@ def attack_one(port: int, company: Company, uploads: int) -> Outcome:
             started = time.perf_counter()
             connection.request(
                 "POST",
-                f"/proposals/{company.proposal_id}/documents/{DOCUMENT}?csrf_token={token}",
+                f"/proposals/{company.proposal_id}/documents/{DOCUMENT}",
                 body=body,
                 headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": cookies},
             )

@@ -204,8 +204,9 @@ def pdf_segments(mb: int) -> list[bytes | int]:
     return segments
 
 
-def multipart_segments(mb: int, filename: str) -> list[bytes | int]:
+def multipart_segments(mb: int, filename: str, token: str) -> list[bytes | int]:
     head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
@@ -330,7 +331,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Keep the temporary data folder.")
     args = parser.parse_args()
 
-    from app.tokens import sign
+    from app.security import csrf_token_for
 
     work = Path(tempfile.mkdtemp(prefix="bench-upload-memory-"))
     data_dir = work / "data"
@@ -342,10 +343,11 @@ def main() -> None:
         server = start_server(data_dir, port, work / "server.log")
         csrf = csrf_cookie(port, session_cookie)
         cookies = f"portal_session={session_cookie}; portal_csrf={csrf}"
-        path = f"/proposals/{proposal_id}/documents/{QUESTION}?csrf_token={sign(SECRET, csrf)}"
+        path = f"/proposals/{proposal_id}/documents/{QUESTION}"
+        token = csrf_token_for(SECRET, csrf, session_cookie)
 
         # Warm up: the first upload imports and caches what every later one uses.
-        status, _, _, body = upload(port, path, cookies, multipart_segments(1, "warm-up.pdf"))
+        status, _, _, body = upload(port, path, cookies, multipart_segments(1, "warm-up.pdf", token))
         if status != 303:
             raise RuntimeError(f"warm-up upload answered {status}: {body}")
         time.sleep(0.5)
@@ -354,7 +356,7 @@ def main() -> None:
         sampler = Sampler(server.pid)
         sampler.start()
         started = time.monotonic()
-        status, location, sha256, body = upload(port, path, cookies, multipart_segments(args.mb, "large.pdf"))
+        status, location, sha256, body = upload(port, path, cookies, multipart_segments(args.mb, "large.pdf", token))
         seconds = time.monotonic() - started
         time.sleep(0.2)
         sampler.stopped.set()

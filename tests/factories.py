@@ -170,13 +170,16 @@ def log_in(client: Any, session: Session, user: Any, *, now: datetime, second_fa
 
 
 def csrf(client: Any) -> str:
-    """The CSRF token for the client's cookie (fetching a page first gives it one)."""
-    from app.security import CSRF_COOKIE
-    from app.tokens import sign
+    """The CSRF token for the client's cookies (fetching a page first gives it one): bound to its session."""
+    from app.accounts.sessions import session_cookie_name
+    from app.security import CSRF_COOKIE, cookie_name, csrf_token_for
 
-    if CSRF_COOKIE not in client.cookies:
+    settings = client.app.state.settings
+    name = cookie_name(CSRF_COOKIE, https=settings.https)
+    if name not in client.cookies:
         client.get("/healthz")
-    return sign(client.app.state.settings.resolved_secret_key(), client.cookies[CSRF_COOKIE])
+    session = client.cookies.get(session_cookie_name(settings)) or ""
+    return csrf_token_for(settings.resolved_secret_key(), client.cookies[name], session)
 
 
 def _links() -> Links:

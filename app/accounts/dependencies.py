@@ -33,7 +33,7 @@ def load_auth(request: Request) -> AuthSession | None:
     """The request's live session, looked up once per request (views, templates and dependencies share it)."""
     if hasattr(request.state, "auth"):
         return request.state.auth  # type: ignore[no-any-return]
-    token = request.cookies.get(sessions.SESSION_COOKIE, "")
+    token = request.cookies.get(sessions.session_cookie_name(request.app.state.settings), "")
     auth = None
     if token:
         db = request.app.state.db
@@ -51,12 +51,21 @@ def load_auth(request: Request) -> AuthSession | None:
     return auth
 
 
+def load_signed_in(request: Request) -> AuthSession | None:
+    """The request's session once it is complete: a session that still waits for its second factor counts
+    as logged out everywhere (no menus, no counts, no pages) except on the second-factor pages."""
+    auth = load_auth(request)
+    if auth is None or permissions.needs_second_factor(auth):
+        return None
+    return auth
+
+
 def _here(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def get_optional_auth(request: Request) -> AuthSession | None:
-    return load_auth(request)
+    return load_signed_in(request)
 
 
 def require_auth(request: Request) -> AuthSession:

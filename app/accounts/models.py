@@ -26,8 +26,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Time-based one-time codes: the shared secret (base32) and when enrolment was confirmed.
+    # Time-based one-time codes: the shared secret, encrypted under a key derived from the secret key
+    # (``totp_secret_sealed``; ``totp_secret`` holds only a plain secret from before encryption, until it is
+    # sealed), and when enrolment was confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -73,6 +76,8 @@ class AuthSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Set once the second factor was given in this session (always for staff before staff pages).
     mfa_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Wrong second-factor codes given in this session (the login ends at the limit).
+    mfa_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     acting_organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), nullable=True
     )
@@ -98,7 +103,8 @@ class OneTimeToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed and successful logins, counted per account and per address for throttling across processes."""
+    """Failed and successful logins, counted per account and source (``ip``: the address, IPv6 per /64) for
+    throttling across processes; ``kind`` tells the password from the second factor."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
@@ -111,6 +117,7 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     success: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(20), default="password", server_default="password")
 
 
 class RecoveryCode(Base):

@@ -106,4 +106,4 @@ class CodeForm(_Form):
 
 
 class TotpSetupForm(CodeForm):
-    secret: str = Field("", max_length=64)
+    """Enrolment sends only the code: the secret is the server's (never read from the form)."""

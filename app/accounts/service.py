@@ -8,15 +8,15 @@ password against a dummy hash when the address is unknown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import passwords, sessions
+from app.accounts import passwords, sessions, throttling
 from app.accounts.enums import TokenPurpose
-from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, User
+from app.accounts.models import AuthSession, OneTimeToken, User
+from app.accounts.throttling import LoginLimits
 from app.audit.service import Actor, record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
@@ -35,7 +35,7 @@ class InvalidCredentials(DomainError):
 
 
 class LoginThrottled(DomainError):
-    message = N_("Too many failed attempts. Wait %(minutes)s minutes and try again.")
+    message = N_("Too many failed attempts from your connection. Try again in %(seconds)s seconds.")
 
 
 class EmailNotConfirmed(DomainError):
@@ -44,13 +44,6 @@ class EmailNotConfirmed(DomainError):
 
 class LinkInvalid(DomainError):
     message = N_("This link has expired or has already been used.")
-
-
-@dataclass(frozen=True)
-class LoginLimits:
-    per_account: int
-    per_ip: int
-    window: timedelta
 
 
 def normalise_email(email: str) -> str:
@@ -181,34 +174,29 @@ def confirm_email(session: Session, *, token: str, now: datetime, ip: str | None
 # --- login, throttling, logout --------------------------------------------------------------------
 
 
-def record_attempt(session: Session, *, email: str, ip: str | None, now: datetime, success: bool) -> None:
-    session.add(LoginAttempt(email=normalise_email(email)[:254], ip=(ip or "")[:64], attempted_at=now, success=success))
-    session.flush()
+def _throttle_password(session: Session, *, email: str, ip: str | None, now: datetime, limits: LoginLimits) -> None:
+    """Raises LoginThrottled while this source must wait before trying this account again."""
+    wait = throttling.password_wait(session, email=email, source=throttling.throttle_source(ip), now=now, limits=limits)
+    if wait:
+        raise LoginThrottled(seconds=wait)
 
 
-def is_throttled(session: Session, *, email: str, ip: str | None, now: datetime, limits: LoginLimits) -> bool:
-    """Whether too many failures were recorded for the account (since its last success) or from the address."""
-    since = now - limits.window
-    email = normalise_email(email)
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.attempted_at)).where(
-            LoginAttempt.email == email, LoginAttempt.success.is_(True), LoginAttempt.attempted_at >= since
-        )
+def _password_failed(
+    session: Session, *, email: str, ip: str | None, now: datetime, user_id: int | None
+) -> InvalidCredentials:
+    """Count a wrong password (or unknown address) for this account and source, and put it in the audit trail
+    (the address as typed, never the password)."""
+    throttling.record_attempt(session, email=email, ip=ip, now=now, success=False)
+    record_security_event(
+        session,
+        action="security.login_failed",
+        actor=Actor(user_id=None, label="anonymous", ip=ip),
+        object_type="user",
+        object_id=user_id if user_id is not None else "unknown",
+        at=now,
+        email=email,
     )
-    account_since = max(since, last_success) if last_success is not None else since
-    account_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email, LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= account_since)
-    )
-    if (account_failures or 0) >= limits.per_account:
-        return True
-    ip_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.ip == (ip or ""), LoginAttempt.success.is_(False), LoginAttempt.attempted_at >= since)
-    )
-    return (ip_failures or 0) >= limits.per_ip
+    return InvalidCredentials()
 
 
 def authenticate(
@@ -216,29 +204,20 @@ def authenticate(
 ) -> User:
     """The user for a correct address and password.
 
-    Raises LoginThrottled (even for the right password), InvalidCredentials (the same for an unknown
-    address and a wrong password; recorded as a failure) or EmailNotConfirmed (only after a correct password).
-    The caller commits in every case so failures count.
+    Raises LoginThrottled (while this source must wait, even for the right password: the password is not
+    checked then), InvalidCredentials (the same for an unknown address and a wrong password; recorded as a
+    failure for the account and the source) or EmailNotConfirmed (only after a correct password). The
+    caller commits in every case so failures count.
     """
-    if is_throttled(session, email=email, ip=ip, now=now, limits=limits):
-        raise LoginThrottled(minutes=int(limits.window.total_seconds() // 60))
+    email = normalise_email(email)
+    _throttle_password(session, email=email, ip=ip, now=now, limits=limits)
     user = get_user_by_email(session, email=email)
     ok = passwords.verify_password(user.password_hash if user else passwords.DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
-        record_attempt(session, email=email, ip=ip, now=now, success=False)
-        record_security_event(
-            session,
-            action="security.login_failed",
-            actor=Actor(user_id=None, label="anonymous", ip=ip),
-            object_type="user",
-            object_id=user.id if user else "unknown",
-            at=now,
-            email=email,
-        )
-        raise InvalidCredentials()
+        raise _password_failed(session, email=email, ip=ip, now=now, user_id=user.id if user else None)
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed()
-    record_attempt(session, email=email, ip=ip, now=now, success=True)
+    throttling.record_attempt(session, email=email, ip=ip, now=now, success=True)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
@@ -302,11 +281,40 @@ def new_password_errors(password: str, confirmation: str, *, email: str = "") ->
     return []
 
 
+def end_reset_links(session: Session, *, user_id: int, now: datetime) -> None:
+    """Every unused reset link of the user stops working (a newer link, a reset or a password change)."""
+    session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user_id,
+            OneTimeToken.purpose == TokenPurpose.RESET_PASSWORD.value,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _claim_token(session: Session, *, row: OneTimeToken, now: datetime) -> None:
+    """Use a link once: of two requests racing with the same link, only one gets past this update."""
+    claimed = session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LinkInvalid()
+
+
 def request_password_reset(session: Session, *, email: str, now: datetime, link: LinkBuilder) -> None:
-    """Queue a reset link when the address has an active account; otherwise do nothing (same answer)."""
+    """Queue a reset link when the address has an active account; otherwise do nothing (same answer).
+
+    Only the newest link works: the ones sent before end here."""
     user = get_user_by_email(session, email=email)
     if user is None or not user.is_active:
         return
+    end_reset_links(session, user_id=user.id, now=now)
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=now, ttl=RESET_TTL)
     queue_email(
         session,
@@ -327,14 +335,16 @@ def check_reset_link(session: Session, *, token: str, now: datetime) -> None:
 def reset_password(
     session: Session, *, token: str, password: str, confirmation: str, now: datetime, ip: str | None
 ) -> User:
-    """Set a new password through a reset link; uses the link and ends every session of the user."""
+    """Set a new password through a reset link; uses the link (once, even under concurrency), ends every
+    other reset link and every session of the user."""
     row = _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
     user = session.get(User, row.user_id)
     assert user is not None
     errors = new_password_errors(password, confirmation, email=user.email)
     if errors:
         raise ValidationFailed(errors)
-    row.used_at = now
+    _claim_token(session, row=row, now=now)
+    end_reset_links(session, user_id=user.id, now=now)
     user.password_hash = passwords.hash_password(password)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = now  # the link arrived by e-mail, so the address works
@@ -367,6 +377,7 @@ def change_password(
         raise ValidationFailed(errors)
     user.password_hash = passwords.hash_password(password)
     sessions.end_all_sessions(session, user_id=user.id, now=now, except_id=keep_session_id)
+    end_reset_links(session, user_id=user.id, now=now)
     record_event(
         session,
         actor=user_actor(user, ip),

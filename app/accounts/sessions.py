@@ -9,11 +9,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import AuthSession, User
+from app.security.cookies import cookie_name
+from app.settings import Settings
 from app.tokens import hash_token, new_token
 
 SESSION_COOKIE = "portal_session"
 # Writing last_seen_at on every request would turn every page view into a write; once a minute is enough.
 TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """``portal_session``, or ``__Host-portal_session`` when the portal is served over https."""
+    return cookie_name(SESSION_COOKIE, https=settings.https)
 
 
 @dataclass(frozen=True)

@@ -6,28 +6,27 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.accounts import dependencies, permissions, sessions
 from app.accounts import service as accounts
-from app.accounts.dependencies import CurrentAuth, Redirect
+from app.accounts.dependencies import CurrentAuth
 from app.accounts.models import AuthSession, User
 from app.accounts.schemas import (
     ChangePasswordForm,
-    CodeForm,
     EmailForm,
     LoginForm,
     NameForm,
     NewPasswordForm,
     RegisterForm,
-    TotpSetupForm,
 )
+from app.accounts.throttling import LoginLimits
 from app.accounts.two_factor import service as two_factor
 from app.errors import FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
+from app.security import SMALL_FORM, body_limit, renew_csrf_cookie
 from app.settings import Settings
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, client_ip, render, safe_next
 
@@ -41,15 +40,34 @@ def _link(request: Request, settings: Settings, route: str) -> accounts.LinkBuil
     return build
 
 
-def _limits(settings: Settings) -> accounts.LoginLimits:
-    return accounts.LoginLimits(
+def login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
         per_account=settings.login_max_failures_per_account,
         per_ip=settings.login_max_failures_per_ip,
         window=timedelta(minutes=settings.login_failure_window_minutes),
+        first_delay=timedelta(seconds=settings.login_first_delay_seconds),
+        max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+        second_factor_per_login=settings.two_factor_max_failures_per_login,
+        second_factor_per_hour=settings.two_factor_max_failures_per_hour,
     )
 
 
-def _form_page(
+def throttled_page(
+    request: Request,
+    page: str,
+    language: str,
+    error: accounts.LoginThrottled,
+    values: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Response:
+    """429 with the wait in seconds, on the page and in ``Retry-After``."""
+    message = FieldError("__all__", error.message, dict(error.params))
+    response = form_page(request, page, language, values or {}, [message], status_code=429, **extra)
+    response.headers["Retry-After"] = str(error.params.get("seconds", 1))
+    return response
+
+
+def form_page(
     request: Request,
     template: str,
     language: str,
@@ -63,13 +81,13 @@ def _form_page(
     return render(request, template, context, status_code=status_code)
 
 
-def _landing(request: Request, user: User, default: str = "/") -> str:
+def landing(request: Request, user: User, default: str = "/") -> str:
     """Where a login without a ``next`` target ends: the user's own work (see ``landing_route``)."""
     route = permissions.landing_route(user)
     return str(request.app.url_path_for(route)) if route else default
 
 
-def _redirect(url: str) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
@@ -86,6 +104,7 @@ def register_form(request: Request) -> Response:
 
 
 @router.post("/register")
+@body_limit(SMALL_FORM)
 def register(
     request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
@@ -94,7 +113,7 @@ def register(
     if form is not None:
         errors = accounts.new_password_errors(form.password, form.password_confirm, email=form.email)
     if form is None or errors:
-        return _form_page(request, "accounts/register.html", language, values, errors)
+        return form_page(request, "accounts/register.html", language, values, errors)
     accounts.register(
         db,
         email=form.email,
@@ -122,13 +141,14 @@ def confirm_email(request: Request, token: str, db: DbSession, now: Now) -> Resp
 
 
 @router.post("/confirm", name="confirm_resend")
+@body_limit(SMALL_FORM)
 def confirm_resend(
     request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
     values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
-        return _form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
+        return form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
     accounts.request_confirmation(db, email=form.email, now=now, link=_link(request, settings, "confirm_email"))
     db.commit()
     return _check_email_page(request, "confirm")
@@ -143,10 +163,19 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 def _set_session_cookie(response: Response, token: str, settings: Settings) -> None:
-    response.set_cookie(sessions.SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.https, path="/")
+    """The new session's cookie, and a new CSRF cookie: no token from before the login works after it."""
+    name = sessions.session_cookie_name(settings)
+    response.set_cookie(name, token, httponly=True, samesite="lax", secure=settings.https, path="/")
+    renew_csrf_cookie(response, https=settings.https)
+
+
+def drop_session_cookie(response: Response, settings: Settings) -> None:
+    name = sessions.session_cookie_name(settings)
+    response.delete_cookie(name, path="/", secure=settings.https, httponly=True, samesite="lax")
 
 
 @router.post("/login")
+@body_limit(SMALL_FORM)
 def login(
     request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
@@ -155,22 +184,21 @@ def login(
     form, errors = parse_form(LoginForm, values)
     page = "accounts/login.html"
     if form is None:
-        return _form_page(request, page, language, values, errors, next=next_path)
+        return form_page(request, page, language, values, errors, next=next_path)
     ip = client_ip(request)
     try:
         user = accounts.authenticate(
-            db, email=form.email, password=form.password, ip=ip, now=now, limits=_limits(settings)
+            db, email=form.email, password=form.password, ip=ip, now=now, limits=login_limits(settings)
         )
     except accounts.LoginThrottled as error:
-        message = FieldError("__all__", error.message, dict(error.params))
-        return _form_page(request, page, language, values, [message], status_code=429, next=next_path)
+        return throttled_page(request, page, language, error, values, next=next_path)
     except accounts.EmailNotConfirmed as error:
         db.commit()
         message = FieldError("__all__", error.message)
-        return _form_page(request, page, language, values, [message], next=next_path, unconfirmed=True)
+        return form_page(request, page, language, values, [message], next=next_path, unconfirmed=True)
     except accounts.InvalidCredentials as error:
         db.commit()
-        return _form_page(request, page, language, values, [FieldError("__all__", error.message)], next=next_path)
+        return form_page(request, page, language, values, [FieldError("__all__", error.message)], next=next_path)
     old = dependencies.load_auth(request)
     token = accounts.log_in(
         db,
@@ -183,118 +211,25 @@ def login(
     )
     needs_totp, staff = user.totp_enabled, user.is_staff
     db.commit()
-    target = next_path or _landing(request, user)
+    target = next_path or landing(request, user)
     if needs_totp or staff:
         route = "two_factor_verify" if needs_totp else "two_factor_setup"
         target = str(request.app.url_path_for(route)) + ("?" + urlencode({"next": next_path}) if next_path else "")
-    response = _redirect(target)
+    response = redirect(target)
     _set_session_cookie(response, token, settings)
     return response
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, db: DbSession, now: Now) -> Response:
+@body_limit(SMALL_FORM)
+def logout(request: Request, db: DbSession, now: Now, settings: AppSettings) -> Response:
     auth = dependencies.load_auth(request)
     if auth is not None:
         accounts.log_out(db, session_id=auth.id, now=now, ip=client_ip(request))
         db.commit()
-    response = _redirect("/")
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    response = redirect("/")
+    drop_session_cookie(response, settings)
     return response
-
-
-# --- second factor ------------------------------------------------------------------------------
-
-
-def _pending_auth(request: Request) -> AuthSession:
-    """A logged-in session, second factor given or not (these pages are where it is given)."""
-    auth = dependencies.load_auth(request)
-    if auth is None:
-        raise Redirect("login", request.url.path)
-    return auth
-
-
-@router.get("/login/two-factor", name="two_factor_verify")
-def two_factor_verify_form(request: Request, next: str | None = None) -> Response:
-    auth = _pending_auth(request)
-    if not auth.user.totp_enabled:
-        return _redirect(str(request.app.url_path_for("two_factor_setup")))
-    return render(request, "accounts/two_factor_verify.html", {"values": {}, "errors": {}, "next": safe_next(next, "")})
-
-
-@router.post("/login/two-factor")
-def two_factor_verify(
-    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
-) -> Response:
-    auth = _pending_auth(request)
-    values = form_values(posted)
-    next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
-    page = "accounts/two_factor_verify.html"
-    form, errors = parse_form(CodeForm, values)
-    if form is None:
-        return _form_page(request, page, language, values, errors, next=next_path)
-    try:
-        two_factor.verify_second_factor(
-            db,
-            user_id=auth.user_id,
-            session_id=auth.id,
-            code=form.code,
-            now=now,
-            ip=client_ip(request),
-            limits=_limits(settings),
-        )
-    except accounts.LoginThrottled as error:
-        message = FieldError("__all__", error.message, dict(error.params))
-        return _form_page(request, page, language, {}, [message], status_code=429, next=next_path)
-    except two_factor.InvalidCode as error:
-        db.commit()
-        return _form_page(request, page, language, {}, [FieldError("code", error.message)], next=next_path)
-    db.commit()
-    return _redirect(next_path or _landing(request, auth.user))
-
-
-def _setup_context(auth: AuthSession, secret: str) -> dict[str, Any]:
-    uri = two_factor.totp_uri(secret=secret, email=auth.user.email)
-    return {"secret": secret, "qr": segno.make(uri).svg_data_uri(scale=4), "next": ""}
-
-
-@router.get("/account/two-factor", name="two_factor_setup")
-def two_factor_setup_form(request: Request, next: str | None = None) -> Response:
-    auth = _pending_auth(request)
-    if auth.user.totp_enabled:
-        if auth.mfa_verified_at is None:
-            return _redirect(str(request.app.url_path_for("two_factor_verify")))
-        return render(request, "accounts/two_factor_setup.html", {"enabled": True})
-    context = _setup_context(auth, two_factor.new_totp_secret())
-    context.update(values={}, errors={}, next=safe_next(next, ""))
-    return render(request, "accounts/two_factor_setup.html", context)
-
-
-@router.post("/account/two-factor")
-def two_factor_setup(request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language) -> Response:
-    auth = _pending_auth(request)
-    if auth.user.totp_enabled:
-        return _redirect(str(request.app.url_path_for("account")))
-    values = form_values(posted)
-    next_path = safe_next(values.get("next") if isinstance(values.get("next"), str) else None, "")
-    form, errors = parse_form(TotpSetupForm, values)
-    secret = str(values.get("secret") or "")
-    if len(secret) < 16 or not secret.isalnum():
-        secret = two_factor.new_totp_secret()
-    page = "accounts/two_factor_setup.html"
-    extra = _setup_context(auth, secret)
-    extra["next"] = next_path
-    if form is None:
-        return _form_page(request, page, language, {}, errors, **extra)
-    try:
-        codes = two_factor.enable_totp(
-            db, user_id=auth.user_id, session_id=auth.id, secret=secret, code=form.code, now=now, ip=client_ip(request)
-        )
-    except ValidationFailed as failure:
-        return _form_page(request, page, language, {}, failure.errors, **extra)
-    db.commit()
-    landing = next_path or _landing(request, auth.user, default="/account")
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": landing})
 
 
 # --- password reset -----------------------------------------------------------------------------
@@ -306,13 +241,14 @@ def password_forgot_form(request: Request) -> Response:
 
 
 @router.post("/password/forgot")
+@body_limit(SMALL_FORM)
 def password_forgot(
     request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
     values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
-        return _form_page(request, "accounts/password_forgot.html", language, values, errors)
+        return form_page(request, "accounts/password_forgot.html", language, values, errors)
     accounts.request_password_reset(db, email=form.email, now=now, link=_link(request, settings, "password_reset"))
     db.commit()
     return _check_email_page(request, "reset")
@@ -333,8 +269,9 @@ def password_reset_form(request: Request, token: str, db: DbSession, now: Now) -
 
 
 @router.post("/password/reset/{token}")
+@body_limit(SMALL_FORM)
 def password_reset(
-    request: Request, posted: PostedForm, token: str, db: DbSession, now: Now, language: Language
+    request: Request, posted: PostedForm, token: str, db: DbSession, now: Now, language: Language, settings: AppSettings
 ) -> Response:
     values = form_values(posted)
     form, errors = parse_form(NewPasswordForm, values)
@@ -342,17 +279,17 @@ def password_reset(
     try:
         if form is None:
             accounts.check_reset_link(db, token=token, now=now)
-            return _form_page(request, page, language, {}, errors, token=token)
+            return form_page(request, page, language, {}, errors, token=token)
         accounts.reset_password(
             db, token=token, password=form.password, confirmation=form.password_confirm, now=now, ip=client_ip(request)
         )
     except accounts.LinkInvalid:
         return _reset_invalid(request)
     except ValidationFailed as failure:
-        return _form_page(request, page, language, {}, failure.errors, token=token)
+        return form_page(request, page, language, {}, failure.errors, token=token)
     db.commit()
     response = render(request, "accounts/password_reset_done.html")
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    drop_session_cookie(response, settings)
     return response
 
 
@@ -380,6 +317,7 @@ def account(request: Request, db: DbSession, auth: CurrentAuth, language: Langua
 
 
 @router.post("/account/name", name="account_name")
+@body_limit(SMALL_FORM)
 def account_name(
     request: Request, posted: PostedForm, db: DbSession, auth: CurrentAuth, now: Now, language: Language
 ) -> Response:
@@ -397,10 +335,11 @@ def account_name(
         )
     accounts.change_name(db, user_id=auth.user_id, name=form.name, now=now, ip=client_ip(request))
     db.commit()
-    return _redirect(str(request.app.url_path_for("account")) + "?saved=name")
+    return redirect(str(request.app.url_path_for("account")) + "?saved=name")
 
 
 @router.post("/account/password", name="account_password")
+@body_limit(SMALL_FORM)
 def account_password(
     request: Request, posted: PostedForm, db: DbSession, auth: CurrentAuth, now: Now, language: Language
 ) -> Response:
@@ -423,4 +362,4 @@ def account_password(
         errors_by_field = translate_errors(language, failure.errors)
         return _account_page(request, db, auth, language, status_code=422, password_errors=errors_by_field)
     db.commit()
-    return _redirect(str(request.app.url_path_for("account")) + "?saved=password")
+    return redirect(str(request.app.url_path_for("account")) + "?saved=password")

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.accounts.enums import Role
 from app.accounts.models import User, UserRole
 from app.accounts.passwords import hash_password, password_problem
+from app.accounts.two_factor import service as two_factor
+from app.accounts.two_factor.sealing import SecretBox
 from app.audit.service import Actor, record_event
 from app.errors import DomainError, FieldError, NotFound, ValidationFailed
 from app.i18n import N_
@@ -143,22 +145,26 @@ def revoke_role(session: Session, *, user: User, role: Role, actor: Actor, now: 
     return True
 
 
-def ensure_demo_staff(session: Session, *, password: str, now: datetime, actor: Actor) -> list[User]:
-    """Demo staff accounts with the given password and an enrolled authenticator (created or reset)."""
-    users: list[User] = []
+def ensure_demo_staff(
+    session: Session, *, password: str, now: datetime, actor: Actor, box: SecretBox
+) -> list[tuple[User, str]]:
+    """Demo staff accounts with the given password and an enrolled authenticator (created or reset); each
+    with its authenticator secret, which is stored encrypted and returned here only to be printed."""
+    users: list[tuple[User, str]] = []
     for email, name, role in DEMO_STAFF:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = create_user(session, email=email, name=name, password=password, now=now, actor=actor)
         else:
             user.password_hash = hash_password(password)
-        user.totp_secret = pyotp.random_base32()
+        secret = pyotp.random_base32()
+        two_factor.seal_secret(user, secret, box=box)
         user.totp_enabled_at = now
         user.totp_last_counter = None
         record_event(
             session, actor=actor, action="user.demo_credentials", object_type="user", object_id=user.id, at=now
         )
         grant_role(session, user=user, role=role, actor=actor, now=now)
-        users.append(user)
+        users.append((user, secret))
     session.flush()
     return users

@@ -7,6 +7,8 @@ import sys
 import click
 
 from app.cli.common import get_settings, open_database
+from app.database import Database
+from app.settings import Settings
 
 
 @click.command()
@@ -61,9 +63,24 @@ def migrate(revision: str, downgrade: bool) -> None:
     else:
         migrations.upgrade(db.engine, revision)
     with db.engine.connect() as connection:
-        click.echo(f"Database at revision {migrations.current_revision(connection)}")
+        current = migrations.current_revision(connection)
+        click.echo(f"Database at revision {current}")
     runtime = make_url(settings.effective_database_url).username
     if not downgrade and db.dialect == "postgresql" and runtime and runtime != db.engine.url.username:
         migrations.grant_runtime_role(db.engine, runtime)
         click.echo(f"Granted role {runtime} the portal's privileges: audit events read and append only")
+    if not downgrade and current == migrations.head_revision():
+        _seal_plain_secrets(db, settings)
     db.dispose()
+
+
+def _seal_plain_secrets(db: Database, settings: Settings) -> None:
+    """Authenticator secrets stored plain before they were encrypted are encrypted now."""
+    from app.accounts.two_factor import service as two_factor
+    from app.accounts.two_factor.sealing import secret_box
+
+    with db.unit_of_work() as session:
+        sealed = two_factor.seal_plain_secrets(session, box=secret_box(settings.resolved_secret_key()))
+        session.commit()
+    if sealed:
+        click.echo(f"Encrypted {sealed} authenticator secret(s) stored in plain text")

@@ -148,6 +148,7 @@ def users_demo() -> None:
 
     import pyotp
 
+    from app.accounts.two_factor.sealing import secret_box
     from app.admin import service
     from app.clock import SystemClock
 
@@ -158,18 +159,18 @@ def users_demo() -> None:
     db = open_database(settings)
     with db.unit_of_work() as session:
         now = SystemClock().now()
-        staff = service.ensure_demo_staff(session, password=password, now=now, actor=cli_actor())
+        box = secret_box(settings.resolved_secret_key())
+        enrolled = service.ensure_demo_staff(session, password=password, now=now, actor=cli_actor(), box=box)
+        staff = [user for user, _secret in enrolled]
         assigned = _assign_demo_coordinators(session, staff=staff, now=now)
         session.commit()
         click.echo(f"Demo staff accounts (password for each: {password})")
-        for user in staff:
-            uri = pyotp.TOTP(user.totp_secret or "").provisioning_uri(
-                name=user.email, issuer_name="Defence portal demo"
-            )
+        for user, secret in enrolled:
+            uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Defence portal demo")
             click.echo(f"\n  e-mail:      {user.email}")
             click.echo(f"  roles:       {', '.join(sorted(user.role_names))}")
             click.echo(f"  password:    {password}")
-            click.echo(f"  TOTP secret: {user.totp_secret}")
+            click.echo(f"  TOTP secret: {secret}")
             click.echo(f"  otpauth URI: {uri}")
         if assigned:
             click.echo(f"\nThe demo coordinator manages: {', '.join(assigned)}")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.ops import service
+from app.security.cookies import cookie_name
 from app.settings import SUPPORTED_LANGUAGES
 from app.web import LANGUAGE_COOKIE, DbSession, safe_next
 
@@ -30,12 +31,13 @@ def set_language(request: Request, code: str, next: str | None = None) -> Redire
     """Choose the language for this browser; a cookie keeps the choice. Not a state change on the server."""
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in SUPPORTED_LANGUAGES:
+        https = request.app.state.settings.https
         response.set_cookie(
-            LANGUAGE_COOKIE,
+            cookie_name(LANGUAGE_COOKIE, https=https),
             code,
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="lax",
-            secure=request.app.state.settings.https,
+            secure=https,
         )
     return response

@@ -34,3 +34,12 @@ def link_token(message: OutboxMessage, prefix: str) -> str:
 def register(client: TestClient, email: str, *, name: str = "Nieuwe Gebruiker", password: str = STRONG) -> Any:
     data = {"email": email, "name": name, "password": password, "password_confirm": password}
     return post(client, "/register", data)
+
+
+def offered_secret(client: TestClient) -> str:
+    """The authenticator secret the enrolment page shows (made by the server for this login)."""
+    page = client.get("/account/two-factor")
+    assert page.status_code == 200, page.text[:300]
+    match = re.search(r"<code>([A-Z2-7]{32})</code>", page.text)
+    assert match, page.text
+    return match.group(1)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
-from tests.accounts.helpers import post
+from tests.accounts.helpers import offered_secret, post
 from tests.factories import DEFAULT_PASSWORD, create_user
 
 
@@ -82,9 +82,9 @@ def test_landing_after_enrolling_the_authenticator(client: TestClient, session: 
     assert post(client, "/login", {"email": user.email, "password": DEFAULT_PASSWORD}).headers["location"] == (
         "/account/two-factor"
     )
-    secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
+    secret = offered_secret(client)
     code = pyotp.TOTP(secret).at(clock.now())
-    codes = post(client, "/account/two-factor", {"secret": secret, "code": code})
+    codes = post(client, "/account/two-factor", {"code": code})
     assert codes.status_code == 200, codes.text
     assert '<a class="button" href="/evaluate">' in codes.text
 
@@ -94,7 +94,7 @@ def test_landing_after_enrolling_the_authenticator_as_company_user_is_the_accoun
 ) -> None:
     create_user(session, email="firm2@example.nl")
     post(client, "/login", {"email": "firm2@example.nl", "password": DEFAULT_PASSWORD})
-    secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
-    codes = post(client, "/account/two-factor", {"secret": secret, "code": pyotp.TOTP(secret).at(clock.now())})
+    secret = offered_secret(client)
+    codes = post(client, "/account/two-factor", {"code": pyotp.TOTP(secret).at(clock.now())})
     assert codes.status_code == 200, codes.text
     assert '<a class="button" href="/account">' in codes.text

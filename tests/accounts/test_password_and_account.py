@@ -114,11 +114,12 @@ def test_enrol_totp_gives_recovery_codes(client: TestClient, session: Session, c
     log_in(client, session, user, now=clock.now())
     page = client.get("/account/two-factor")
     assert 'alt="QR-code om dit account aan uw authenticator-app toe te voegen"' in page.text
-    secret = page.text.split('name="secret" value="')[1].split('"')[0]
-    wrong = post(client, "/account/two-factor", {"secret": secret, "code": "000000"})
+    secret = page.text.split("<code>")[1].split("</code>")[0]
+    assert 'name="secret"' not in page.text
+    wrong = post(client, "/account/two-factor", {"code": "000000"})
     assert wrong.status_code == 422 and secret in wrong.text
     code = pyotp.TOTP(secret).at(clock.now())
-    done = post(client, "/account/two-factor", {"secret": secret, "code": code})
+    done = post(client, "/account/two-factor", {"code": code})
     assert done.status_code == 200 and "Uw herstelcodes" in done.text
     session.expire_all()
     assert session.get(User, user.id).totp_enabled_at == clock.now()
@@ -145,10 +146,14 @@ def test_second_factor_refuses_reused_code_and_accepts_recovery_code_once(
     assert "user.recovery_code_used" in _actions(session)
 
 
-def test_wrong_second_factor_codes_are_throttled(client: TestClient, session: Session, clock: FrozenClock) -> None:
+def test_wrong_second_factor_codes_end_the_login(client: TestClient, session: Session, clock: FrozenClock) -> None:
     user = create_user(session, email="guess@mindef.example", roles=("coordinator",))
     log_in(client, session, user, now=clock.now(), second_factor=False)
-    for _ in range(5):
+    for _ in range(4):
         assert post(client, "/login/two-factor", {"code": "123456"}).status_code == 422
+    ended = post(client, "/login/two-factor", {"code": "123456"})
+    assert ended.status_code == 429
+    assert "Te veel verkeerde codes. Deze aanmelding is beëindigd" in ended.text
     right = pyotp.TOTP(user.totp_secret).at(clock.now())
-    assert post(client, "/login/two-factor", {"code": right}).status_code == 429
+    again = post(client, "/login/two-factor", {"code": right})
+    assert (again.status_code, again.headers["location"]) == (303, "/login?next=%2Flogin%2Ftwo-factor")

@@ -11,7 +11,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 
 from app.accounts.passwords import verify_password
+from app.accounts.two_factor.sealing import SecretBox
 from app.cli import main
+from app.cli.common import get_settings
 from tests.databases import empty_database
 
 PASSWORD = "quiet harbour lantern 7781"
@@ -132,10 +134,15 @@ def test_demo_creates_enrolled_staff_and_prints_login(cli_env: str, monkeypatch:
     assert first.exit_code == 0, first.output
     second = run("users", "demo")
     assert second.exit_code == 0, second.output
-    rows = _rows(cli_env, "SELECT email, password_hash, totp_secret FROM user_account ORDER BY email")
+    rows = _rows(
+        cli_env, "SELECT email, password_hash, totp_secret, totp_secret_sealed FROM user_account ORDER BY email"
+    )
     assert [r[0] for r in rows] == ["admin@demo.invalid", "coordinator@demo.invalid", "evaluator@demo.invalid"]
     password = second.output.split("password for each: ")[1].split(")")[0]
-    for email, password_hash, secret in rows:
+    box = SecretBox(get_settings().resolved_secret_key())
+    for email, password_hash, plain, sealed in rows:
+        secret = box.open(sealed)
+        assert plain is None and secret not in sealed
         assert verify_password(password_hash, password)
         assert f"TOTP secret: {secret}" in second.output
         assert pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Defence portal demo") in second.output
@@ -166,3 +173,19 @@ def test_demo_coordinator_manages_the_loaded_challenges(cli_env: str, monkeypatc
     ]
     assert run("users", "demo").exit_code == 0  # again: nothing assigned twice
     assert len(_rows(cli_env, "SELECT * FROM challenge_coordinator")) == 3
+
+
+def test_migrate_encrypts_authenticator_secrets_stored_plain(cli_env: str) -> None:
+    created = run("users", "create", "old@mindef.example", "--name", "Oud", "--password-stdin", input=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    engine = create_engine(cli_env)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE user_account SET totp_secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'"))
+    engine.dispose()
+    result = run("migrate")
+    assert result.exit_code == 0, result.output
+    assert "Encrypted 1 authenticator secret(s) stored in plain text" in result.output
+    [(plain, sealed)] = _rows(cli_env, "SELECT totp_secret, totp_secret_sealed FROM user_account")
+    assert plain is None and "JBSWY3DP" not in sealed
+    assert SecretBox(get_settings().resolved_secret_key()).open(sealed) == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert "Encrypted" not in run("migrate").output

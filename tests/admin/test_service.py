@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.enums import Role
 from app.accounts.passwords import verify_password
+from app.accounts.two_factor.sealing import SecretBox
 from app.admin import service
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, verify_chain
@@ -127,9 +128,13 @@ def test_list_users_filters_by_email_or_name(session: Session) -> None:
 
 
 def test_ensure_demo_staff_is_idempotent(session: Session, clock: FrozenClock) -> None:
-    first = service.ensure_demo_staff(session, password=PASSWORD, now=clock.now(), actor=ACTOR)
-    secrets = [u.totp_secret for u in first]
-    second = service.ensure_demo_staff(session, password=PASSWORD + "x", now=clock.now(), actor=ACTOR)
+    box = SecretBox("test-secret-key-not-for-production")
+    first_pairs = service.ensure_demo_staff(session, password=PASSWORD, now=clock.now(), actor=ACTOR, box=box)
+    first, secrets = [u for u, _ in first_pairs], [s for _, s in first_pairs]
+    assert [box.open(u.totp_secret_sealed) for u in first] == secrets
+    assert [u.totp_secret for u in first] == [None, None, None]
+    second_pairs = service.ensure_demo_staff(session, password=PASSWORD + "x", now=clock.now(), actor=ACTOR, box=box)
+    second = [u for u, _ in second_pairs]
     assert [u.id for u in first] == [u.id for u in second]
     assert [(u.email, sorted(u.role_names), u.totp_enabled) for u in second] == [
         ("coordinator@demo.invalid", ["coordinator"], True),
@@ -137,6 +142,6 @@ def test_ensure_demo_staff_is_idempotent(session: Session, clock: FrozenClock) -
         ("admin@demo.invalid", ["administrator"], True),
     ]
     assert all(s and len(s) == 32 for s in secrets)
-    assert [u.totp_secret for u in second] != secrets
+    assert [s for _, s in second_pairs] != secrets
     assert verify_password(second[0].password_hash, PASSWORD + "x")
     assert [a for a, _, _ in _actions(session)].count("role.grant") == 3

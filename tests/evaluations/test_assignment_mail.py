@@ -58,7 +58,8 @@ def _ready(client: TestClient, session: Session, clock: FrozenClock, s: Scenario
 def _import(client: TestClient, s: Scenario, rows: list[tuple[str, str]]) -> object:
     text = "proposal,evaluator_email\r\n" + "".join(f"{ref},{email}\r\n" for ref, email in rows)
     return client.post(
-        f"{s.base}/assignments/import?csrf_token={csrf(client)}",
+        f"{s.base}/assignments/import",
+        data={"csrf_token": csrf(client)},
         files={"file": ("a.csv", text.encode(), "text/csv")},
     )
 

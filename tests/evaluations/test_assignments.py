@@ -208,7 +208,7 @@ def test_csv_export_and_import_round_trip(client: TestClient, session: Session, 
     from tests.factories import csrf
 
     response = client.post(
-        url + f"?csrf_token={csrf(client)}", files={"file": ("a.csv", csv_text.encode(), "text/csv")}
+        url, data={"csrf_token": csrf(client)}, files={"file": ("a.csv", csv_text.encode(), "text/csv")}
     )
     assert response.status_code == 303, response.text
     exported = client.get(f"{s.base}/assignments.csv")
@@ -232,7 +232,8 @@ def test_csv_import_with_bad_rows_imports_nothing(client: TestClient, session: S
         f"proposal,evaluator_email\n{s.proposals[0].reference},{s.evaluators[0].email}\nP-999999,nobody@example.nl\n"
     )
     response = client.post(
-        f"{s.base}/assignments/import?csrf_token={csrf(client)}",
+        f"{s.base}/assignments/import",
+        data={"csrf_token": csrf(client)},
         files={"file": ("a.csv", csv_text.encode(), "text/csv")},
     )
     assert response.status_code == 422

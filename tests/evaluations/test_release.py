@@ -398,7 +398,8 @@ def test_coordinator_posts_after_release_show_the_message(
         assert message in response.text, name
     csv_text = f"proposal,evaluator_email\n{r.s.proposals[1].reference},{r.spare.email}\n"
     imported = client.post(
-        f"{r.s.base}/assignments/import?csrf_token={csrf(client)}",
+        f"{r.s.base}/assignments/import",
+        data={"csrf_token": csrf(client)},
         files={"file": ("a.csv", csv_text.encode(), "text/csv")},
     )
     assert imported.status_code == 422

@@ -241,7 +241,8 @@ def test_download_then_upload_gives_the_same_challenge(
     changed = download.text.replace('slug = "test-challenge"', 'slug = "test-challenge-two"')
     token = client.cookies.get("portal_csrf") and __import__("tests.factories", fromlist=["csrf"]).csrf(client)
     upload = client.post(
-        f"/manage/challenges/upload?csrf_token={token}",
+        "/manage/challenges/upload",
+        data={"csrf_token": token},
         files={"definition": ("c.toml", changed.encode(), "application/toml")},
     )
     assert upload.status_code == 200
@@ -268,7 +269,8 @@ def test_upload_of_a_broken_file_says_so_at_the_file_field(
 
     staff(client, session, clock, email="coco@mindef.example")
     response = client.post(
-        f"/manage/challenges/upload?csrf_token={csrf(client)}",
+        "/manage/challenges/upload",
+        data={"csrf_token": csrf(client)},
         files={"definition": ("c.toml", b"slug = = 3", "application/toml")},
     )
     assert response.status_code == 422

@@ -115,7 +115,8 @@ def start(client: TestClient, session: Session, slug: str) -> Proposal:
 
 def upload(client: TestClient, proposal_id: int, key: str, content: bytes, name: str = "brief.pdf") -> Any:
     return client.post(
-        f"/proposals/{proposal_id}/documents/{key}?csrf_token={csrf(client)}",
+        f"/proposals/{proposal_id}/documents/{key}",
+        data={"csrf_token": csrf(client)},
         files={"file": (name, content, "application/pdf")},
     )
 

@@ -364,6 +364,7 @@ def test_upload_with_bytes_after_the_closing_boundary_is_refused_at_the_field(
     boundary = "portal-test-epilogue"
     content = pdf_bytes(pages=1)
     head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf(client)}\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="brief.pdf"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     ).encode()
@@ -374,7 +375,7 @@ def test_upload_with_bytes_after_the_closing_boundary_is_refused_at_the_field(
             yield b"\0" * (64 * 1024)  # 3 MB after the end of the form
 
     response = client.post(
-        f"/proposals/{proposal.id}/documents/brief?csrf_token={csrf(client)}",
+        f"/proposals/{proposal.id}/documents/brief",
         content=chunks(),
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )

@@ -1,5 +1,9 @@
 """Two-factor authentication: enrolment with a code from an authenticator app, the second factor at login
-(each time step once, or an unused recovery code), and the recovery codes."""
+(each time step once, or an unused recovery code, even when two requests race), and the recovery codes.
+
+The secret is made on the server (``sealing.SecretBox``), never taken from the browser, and kept encrypted.
+Wrong codes count on their own (see ``app.accounts.throttling``): per login and per account per hour.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.accounts import throttling
 from app.accounts.models import AuthSession, RecoveryCode, User
-from app.accounts.service import LoginLimits, LoginThrottled, is_throttled, record_attempt, user_actor
+from app.accounts.service import LoginThrottled, user_actor
+from app.accounts.throttling import LoginLimits
+from app.accounts.two_factor.sealing import SecretBox
 from app.audit.service import record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
@@ -25,12 +32,38 @@ class InvalidCode(DomainError):
     message = N_("This code is not correct. Try again with a new code from your app or a recovery code.")
 
 
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
+class SecondFactorEnded(DomainError):
+    message = N_("Too many wrong codes. This login has ended: log in again with your password.")
 
 
 def totp_uri(*, secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def enrolment_secret(auth: AuthSession, *, box: SecretBox) -> str:
+    """The secret offered to this login session for enrolment: the same on every reload, made on the server."""
+    return box.enrolment_secret(f"{auth.user_id}:{auth.token_hash}")
+
+
+def secret_of(user: User, *, box: SecretBox) -> str | None:
+    """The user's authenticator secret: opened from its sealed form, or a plain one from before sealing."""
+    if user.totp_secret_sealed:
+        return box.open(user.totp_secret_sealed)
+    return user.totp_secret
+
+
+def seal_secret(user: User, secret: str, *, box: SecretBox) -> None:
+    user.totp_secret_sealed = box.seal(secret)
+    user.totp_secret = None
+
+
+def seal_plain_secrets(session: Session, *, box: SecretBox) -> int:
+    """Encrypt every secret still stored plain (from before encryption); returns how many. The caller commits."""
+    users = list(session.scalars(select(User).where(User.totp_secret.is_not(None))))
+    for user in users:
+        seal_secret(user, user.totp_secret or "", box=box)
+    session.flush()
+    return len(users)
 
 
 def _matching_counter(secret: str, code: str, now: datetime) -> int | None:
@@ -61,15 +94,17 @@ def _new_recovery_codes(session: Session, *, user: User, now: datetime) -> list[
 
 
 def enable_totp(
-    session: Session, *, user_id: int, session_id: int, secret: str, code: str, now: datetime, ip: str | None
+    session: Session, *, user_id: int, session_id: int, code: str, now: datetime, ip: str | None, box: SecretBox
 ) -> list[str]:
-    """Confirm enrolment with a code from the app; returns the new recovery codes (shown once)."""
+    """Confirm enrolment with a code for the secret this session was offered; returns the new recovery codes."""
     user = session.get(User, user_id)
-    assert user is not None
-    counter = _matching_counter(secret, code, now) if len(secret) in range(16, 65) else None
+    auth = session.get(AuthSession, session_id)
+    assert user is not None and auth is not None
+    secret = enrolment_secret(auth, box=box)
+    counter = _matching_counter(secret, code, now)
     if counter is None:
         raise ValidationFailed([FieldError("code", InvalidCode.message)])
-    user.totp_secret = secret
+    seal_secret(user, secret, box=box)
     user.totp_enabled_at = now
     user.totp_last_counter = counter
     codes = _new_recovery_codes(session, user=user, now=now)
@@ -81,44 +116,43 @@ def enable_totp(
     return codes
 
 
-def verify_second_factor(
-    session: Session, *, user_id: int, session_id: int, code: str, now: datetime, ip: str | None, limits: LoginLimits
-) -> None:
-    """Accept a time-based code (each time step once) or an unused recovery code; failures count for throttling."""
-    user = session.get(User, user_id)
-    assert user is not None
-    if is_throttled(session, email=user.email, ip=ip, now=now, limits=limits):
-        raise LoginThrottled(minutes=int(limits.window.total_seconds() // 60))
-    counter = _matching_counter(user.totp_secret, code, now) if user.totp_secret else None
-    if counter is not None and (user.totp_last_counter is None or counter > user.totp_last_counter):
-        user.totp_last_counter = counter
-        _mark_verified(session, session_id=session_id, now=now)
-        record_event(
-            session, actor=user_actor(user, ip), action="user.mfa_verify", object_type="user", object_id=user.id, at=now
-        )
-        session.flush()
-        return
-    recovery = session.scalar(
-        select(RecoveryCode).where(
+def _claim_time_step(session: Session, *, user: User, code: str, now: datetime, box: SecretBox) -> bool:
+    """Use the code's time step, once: the conditional update lets only one of two racing requests win."""
+    secret = secret_of(user, box=box)
+    counter = _matching_counter(secret, code, now) if secret else None
+    if counter is None:
+        return False
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter))
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["totp_last_counter"])
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _claim_recovery_code(session: Session, *, user: User, code: str, now: datetime) -> bool:
+    """Use an unused recovery code, once (the same conditional update as for time steps)."""
+    claimed = session.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == hash_token(code.strip().lower()),
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if recovery is not None:
-        recovery.used_at = now
-        _mark_verified(session, session_id=session_id, now=now)
-        record_event(
-            session,
-            actor=user_actor(user, ip),
-            action="user.recovery_code_used",
-            object_type="user",
-            object_id=user.id,
-            at=now,
-        )
-        session.flush()
-        return
-    record_attempt(session, email=user.email, ip=ip, now=now, success=False)
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _count_failure(
+    session: Session, *, user: User, session_id: int, now: datetime, ip: str | None, limits: LoginLimits
+) -> None:
+    """A wrong code: counted for the account's hour and for this login, which ends at its limit; in the audit
+    trail (never the code)."""
+    throttling.record_attempt(session, email=user.email, ip=ip, now=now, success=False, kind=throttling.SECOND_FACTOR)
     record_security_event(
         session,
         action="security.second_factor_failed",
@@ -127,7 +161,58 @@ def verify_second_factor(
         object_id=user.id,
         at=now,
     )
-    raise InvalidCode()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id)
+        .values(mfa_failures=AuthSession.mfa_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    failures = session.scalar(select(AuthSession.mfa_failures).where(AuthSession.id == session_id)) or 0
+    if failures >= limits.second_factor_per_login:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.ended_at.is_(None))
+            .values(ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        raise SecondFactorEnded()
+
+
+def verify_second_factor(
+    session: Session,
+    *,
+    user_id: int,
+    session_id: int,
+    code: str,
+    now: datetime,
+    ip: str | None,
+    limits: LoginLimits,
+    box: SecretBox,
+) -> None:
+    """Accept a time-based code (each time step once) or an unused recovery code.
+
+    Raises LoginThrottled (the account's hourly limit of wrong codes), InvalidCode (counted), or
+    SecondFactorEnded (this login's limit reached: the session is ended). The caller commits in every case.
+    """
+    user = session.get(User, user_id)
+    assert user is not None
+    if not user.totp_enabled:
+        raise InvalidCode()
+    wait = throttling.second_factor_wait(session, email=user.email, now=now, limits=limits)
+    if wait:
+        raise LoginThrottled(seconds=wait)
+    if _claim_time_step(session, user=user, code=code, now=now, box=box):
+        action = "user.mfa_verify"
+    elif _claim_recovery_code(session, user=user, code=code, now=now):
+        action = "user.recovery_code_used"
+    else:
+        _count_failure(session, user=user, session_id=session_id, now=now, ip=ip, limits=limits)
+        raise InvalidCode()
+    if user.totp_secret and not user.totp_secret_sealed:
+        seal_secret(user, user.totp_secret, box=box)
+    _mark_verified(session, session_id=session_id, now=now)
+    record_event(session, actor=user_actor(user, ip), action=action, object_type="user", object_id=user.id, at=now)
+    session.flush()
 
 
 def count_recovery_codes(session: Session, *, user_id: int) -> int:

@@ -18,7 +18,8 @@ from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
 from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import N_, translate
-from app.web import DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render
+from app.security import body_limit
+from app.web import SMALL_UPLOAD_LIMIT, DbSession, Language, Now, PostedForm, SmallUpload, actor_of, render
 
 router = APIRouter()
 
@@ -233,6 +234,7 @@ def auto_assign(
 
 
 @router.post(STAGE + "/assignments/import", name="eval_import")
+@body_limit(SMALL_UPLOAD_LIMIT)
 def import_csv(
     request: Request,
     scope: EvaluationScope,

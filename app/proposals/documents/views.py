@@ -23,9 +23,18 @@ from app.proposals.documents import service
 from app.proposals.documents.checks import MEDIA_TYPES as CHECKED_MEDIA_TYPES
 from app.proposals.documents.checks import DocumentRefused, Inspection, download_name
 from app.proposals.documents.isolation import CheckLimits, inspect_isolated
-from app.proposals.documents.uploads import ReceivedFile, UploadMalformed, UploadMissing, UploadTooLarge, receive_file
+from app.proposals.documents.uploads import (
+    FRAMING_ALLOWANCE,
+    MAX_FIELDS_BYTES,
+    ReceivedFile,
+    UploadMalformed,
+    UploadMissing,
+    UploadTooLarge,
+    receive_file,
+)
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.models import Proposal
+from app.security import BodyLimit, body_limit
 from app.storage import CHUNK, BlobStore
 from app.web import DbSession, Now, actor_of, domain_message, render, see_other
 
@@ -33,6 +42,10 @@ router = APIRouter()
 MEGABYTE = 1024 * 1024
 MEDIA_TYPES = {kind.value: media_type for kind, media_type in CHECKED_MEDIA_TYPES.items()}
 _KINDS = {media_type: kind for kind, media_type in MEDIA_TYPES.items()}
+# The largest slot a definition may declare (its schema's bound), with the form's other fields and framing:
+# the request's ceiling before the route runs. The slot's own limit is enforced while streaming.
+LARGEST_SLOT_MB = 200
+UPLOAD_LIMIT = BodyLimit(LARGEST_SLOT_MB * MEGABYTE + MAX_FIELDS_BYTES + FRAMING_ALLOWANCE, multipart=True)
 
 
 def _documents_page(
@@ -124,6 +137,7 @@ def _keep_upload(
 
 
 @router.post("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document_upload")
+@body_limit(UPLOAD_LIMIT)
 async def proposal_document_upload(
     request: Request, proposal_id: int, question_key: str, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:

@@ -26,7 +26,9 @@ from app.errors import FieldError, InvalidTransition, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
+from app.security import body_limit
 from app.web import (
+    SMALL_UPLOAD_LIMIT,
     AppSettings,
     DbSession,
     Language,
@@ -260,6 +262,7 @@ def manage_challenge(
 
 
 @router.post("/manage/challenges/upload", name="manage_challenge_upload")
+@body_limit(SMALL_UPLOAD_LIMIT)
 def manage_challenge_upload(
     request: Request, posted: SmallUpload, db: DbSession, language: Language, user: CoordinatorUser
 ) -> Response:
