@@ -152,7 +152,8 @@ def _submit_acme(client: TestClient, session: Session, clock: FrozenClock, slug:
     assert client.post(url, data=shares).status_code == 303
     assert upload(client, proposal.id, "brief", ACME_PDF, name="Acme Drones offerte.pdf").status_code == 303
     plan = client.post(
-        f"/proposals/{proposal.id}/documents/plan?csrf_token={csrf(client)}",
+        f"/proposals/{proposal.id}/documents/plan",
+        data={"csrf_token": csrf(client)},  # the part before the file
         files={"file": ("Acme plan.docx", ACME_DOCX, "application/octet-stream")},
     )
     assert plan.status_code == 303, plan.text
@@ -175,7 +176,8 @@ def _submit_delta(client: TestClient, session: Session, clock: FrozenClock, slug
     assert upload(client, proposal.id, "brief", DELTA_PDF, name="Delta Defence.pdf").status_code == 303
     plan = docx_with_properties(creator="Dirk Dekker", last_modified_by="Dirk Dekker", company="Delta", title="Plan")
     response = client.post(
-        f"/proposals/{proposal.id}/documents/plan?csrf_token={csrf(client)}",
+        f"/proposals/{proposal.id}/documents/plan",
+        data={"csrf_token": csrf(client)},  # the part before the file
         files={"file": ("plan.docx", plan, "application/octet-stream")},
     )
     assert response.status_code == 303

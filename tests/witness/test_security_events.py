@@ -183,8 +183,7 @@ def _seed(db: Database) -> tuple[str, str, str]:
 
 def test_many_security_events_at_once_keep_the_chain_intact(real_db: Database, tmp_path: Path) -> None:
     from app.accounts.sessions import SESSION_COOKIE
-    from app.security import CSRF_COOKIE
-    from app.tokens import sign
+    from app.security import CSRF_COOKIE, csrf_token_for
 
     slug, stage_key, token = _seed(real_db)
     settings = Settings(
@@ -200,7 +199,7 @@ def test_many_security_events_at_once_keep_the_chain_intact(real_db: Database, t
             visitor = httpx.AsyncClient(transport=transport, base_url="http://t")
             async with staff, visitor:
                 await visitor.get("/healthz")
-                secret = sign(settings.resolved_secret_key(), visitor.cookies[CSRF_COOKIE])
+                secret = csrf_token_for(settings.resolved_secret_key(), visitor.cookies[CSRF_COOKIE])
 
                 async def sealed() -> None:
                     url = f"/manage/challenges/{slug}/evaluation/{stage_key}/results"
