@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.service import Actor
-from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
+from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, InvalidTransition, NotPermitted, ValidationFailed
 from app.evaluations import service as evaluation_service
 from app.evaluations.decisions import rules as decision_rules
@@ -31,6 +31,7 @@ from app.evaluations.enums import (
     RouteStatus,
 )
 from app.evaluations.models import Decision, DecisionSet, RouteDecision
+from app.evaluations.pool.service import is_challenge_coordinator
 from app.evaluations.results.rules import EvaluationPolicy
 from app.evaluations.results.service import StageResults, stage_results
 from app.i18n import N_
@@ -46,10 +47,6 @@ MSG_NOTHING = N_("There are no decisions to release.")
 MSG_ALREADY_APPROVED = N_("The decisions are already approved.")
 MSG_NO_ROUTE = N_("No route has been confirmed yet.")
 MSG_ROUTE_ALREADY_APPROVED = N_("The route is already approved.")
-
-
-def is_challenge_coordinator(session: Session, *, challenge_id: int, user_id: int | None) -> bool:
-    return user_id is not None and session.get(ChallengeCoordinator, (challenge_id, user_id)) is not None
 
 
 def require_second_coordinator(
