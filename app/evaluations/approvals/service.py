@@ -182,19 +182,7 @@ def approve_decisions(
         session.add(decision_set)
     if decision_set.status != DecisionSetStatus.PREPARED.value:
         raise InvalidTransition(MSG_ALREADY_APPROVED)
-    for decision in decisions:
-        if decision.status == DecisionStatus.PREPARED.value:
-            DECISION_MACHINE.move(
-                session,
-                cast(HasStatus, decision),
-                DecisionStatus.REVIEWED,
-                actor=actor,
-                now=now,
-                object_id=decision.proposal_id,
-                action="decision.approve",
-            )
-        decision.reviewed_by_id = actor.user_id
-        decision.reviewed_at = now
+    _approve_each(session, decisions, actor=actor, now=now)
     decision_set.approved_by_id = actor.user_id
     decision_set.approved_at = now
     decision_set.updated_at = now
@@ -220,6 +208,23 @@ def set_names(session: Session, *, stage: ChallengeStage, decision_set: Decision
     """Who prepared the stage's decisions and who approved them, for the release's audit event."""
     preparers = {decision.prepared_by_id for decision in stage_decisions(session, stage_id=stage.id)}
     return {"prepared_by": _names(session, preparers), "approved_by": _name(session, decision_set.approved_by_id)}
+
+
+def _approve_each(session: Session, decisions: list[Decision], *, actor: Actor, now: datetime) -> None:
+    """Each decision of the approved set carries the approval (``reviewed_by_id``/``reviewed_at``)."""
+    for decision in decisions:
+        if decision.status == DecisionStatus.PREPARED.value:
+            DECISION_MACHINE.move(
+                session,
+                cast(HasStatus, decision),
+                DecisionStatus.REVIEWED,
+                actor=actor,
+                now=now,
+                object_id=decision.proposal_id,
+                action="decision.approve",
+            )
+        decision.reviewed_by_id = actor.user_id
+        decision.reviewed_at = now
 
 
 def mark_released(session: Session, *, stage: ChallengeStage, actor: Actor, now: datetime) -> None:

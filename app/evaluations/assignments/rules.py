@@ -94,8 +94,9 @@ def conflicts(evaluator: Evaluator, proposal: ProposalParties) -> tuple[Reason, 
     for organisation in proposal.organisations:
         keys, label = identity_keys(organisation), organisation.name or _identity_label(organisation)
         if keys & member or keys & declared:
-            message = MSG_CONFLICT_MEMBER if keys & member else MSG_CONFLICT_ORGANISATION
-            reasons.append(Reason(message, {"organisation": label}))
+            reasons.append(
+                Reason(MSG_CONFLICT_MEMBER if keys & member else MSG_CONFLICT_ORGANISATION, {"organisation": label})
+            )
     return tuple(reasons)
 
 

@@ -65,21 +65,12 @@ def prepare_decision(
     actor: Actor,
     now: datetime,
 ) -> Decision:
-    """Prepare (or change) one proposal's decision and feedback; a change needs a new review."""
+    """Prepare (or change) one proposal's decision and feedback; a change withdraws the set's approval."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluation_service.require_open_evaluation(session, stage=stage)
-    if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
-        raise ValidationFailed(
-            errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
-        )
-    reference = session.get_one(Proposal, proposal_id).reference
-    problem = decision_rules.outcome_problem(
-        form.outcome.value, reference=reference, knock_out=_knock_out(session, challenge, proposal_id), path="outcome"
-    )
-    if problem is not None:
-        raise ValidationFailed(errors=[problem])
+    _check_outcome(session, challenge=challenge, stage=stage, proposal_id=proposal_id, form=form)
     decision = session.get(Decision, proposal_id)
     if decision is None:
         decision = Decision(
@@ -118,6 +109,22 @@ def prepare_decision(
     # Four eyes: any change after approval withdraws the approval of the whole set.
     approval_service.decision_changed(session, stage=stage, actor=actor, now=now, proposal_id=proposal_id)
     return decision
+
+
+def _check_outcome(
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, proposal_id: int, form: DecisionForm
+) -> None:
+    """Decisions bind: an invitation needs a next stage; a positive outcome needs consensus and no knock-out."""
+    if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
+        raise ValidationFailed(
+            errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
+        )
+    reference = session.get_one(Proposal, proposal_id).reference
+    problem = decision_rules.outcome_problem(
+        form.outcome.value, reference=reference, knock_out=_knock_out(session, challenge, proposal_id), path="outcome"
+    )
+    if problem is not None:
+        raise ValidationFailed(errors=[problem])
 
 
 def _knock_out(session: Session, challenge: Challenge, proposal_id: int) -> scoring.KnockOut:
@@ -304,6 +311,7 @@ def release_decisions(
     if problems or decision_set is None:
         raise ValidationFailed(errors=problems)
     recipients, companies = _notified(session, pending)
+    names = approval_service.set_names(session, stage=stage, decision_set=decision_set)
     titles = {c.key: c.title for c in results.definition.criteria}
     outcomes = _outcome_counts(pending)
     for item in pending:
@@ -326,12 +334,7 @@ def release_decisions(
         object_type="challenge_stage",
         object_id=stage.id,
         at=now,
-        data={
-            "count": len(pending),
-            "companies": companies,
-            "outcomes": outcomes,
-            **approval_service.set_names(session, stage=stage, decision_set=decision_set),
-        },
+        data={"count": len(pending), "companies": companies, "outcomes": outcomes, **names},
     )
     approval_service.mark_released(session, stage=stage, actor=actor, now=now)
     if closes_challenge:
