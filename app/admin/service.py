@@ -23,6 +23,8 @@ from app.i18n import N_
 MAX_LISTED = 200
 DEMO_STAFF = (
     ("coordinator@demo.invalid", "Demo Coordinator", Role.COORDINATOR),
+    # Four eyes: decisions and the procurement route are approved by a second coordinator.
+    ("coordinator2@demo.invalid", "Demo Second Coordinator", Role.COORDINATOR),
     ("evaluator@demo.invalid", "Demo Evaluator", Role.EVALUATOR),
     ("admin@demo.invalid", "Demo Administrator", Role.ADMINISTRATOR),
 )

@@ -173,7 +173,7 @@ def users_demo() -> None:
             click.echo(f"  TOTP secret: {secret}")
             click.echo(f"  otpauth URI: {uri}")
         if assigned:
-            click.echo(f"\nThe demo coordinator manages: {', '.join(assigned)}")
+            click.echo(f"\nThe demo coordinators (one prepares, the other approves) manage: {', '.join(assigned)}")
     db.dispose()
     click.echo(
         f"\nLog in at {settings.base_url}/login with the e-mail and password, then enter the six-digit code "

@@ -73,17 +73,48 @@ class DecisionStatus(StrEnum):
     RELEASED = "released"
 
 
+# "reviewed" is stored for a decision whose stage's decision set a second coordinator approved (four eyes).
 DECISION_STATUS_LABELS: dict[str, str] = {
     DecisionStatus.PREPARED.value: N_("prepared"),
-    DecisionStatus.REVIEWED.value: N_("reviewed"),
+    DecisionStatus.REVIEWED.value: N_("approved"),
     DecisionStatus.RELEASED.value: N_("released"),
 }
 
 DECISION_TRANSITIONS: dict[DecisionStatus, frozenset[DecisionStatus]] = {
     DecisionStatus.PREPARED: frozenset({DecisionStatus.PREPARED, DecisionStatus.REVIEWED}),
-    # Changing a reviewed decision sends it back to prepared: it must be reviewed again.
+    # A change after approval sends every decision of the set back to prepared: the set is approved again.
     DecisionStatus.REVIEWED: frozenset({DecisionStatus.PREPARED, DecisionStatus.RELEASED}),
     DecisionStatus.RELEASED: frozenset(),
+}
+
+
+class DecisionSetStatus(StrEnum):
+    """The decisions of one stage as a whole: prepared by one coordinator, approved by another, then released."""
+
+    PREPARED = "prepared"
+    APPROVED = "approved"
+    RELEASED = "released"
+
+
+DECISION_SET_TRANSITIONS: dict[DecisionSetStatus, frozenset[DecisionSetStatus]] = {
+    DecisionSetStatus.PREPARED: frozenset({DecisionSetStatus.APPROVED}),
+    # Any change to a decision after approval withdraws the approval.
+    DecisionSetStatus.APPROVED: frozenset({DecisionSetStatus.PREPARED, DecisionSetStatus.RELEASED}),
+    DecisionSetStatus.RELEASED: frozenset(),
+}
+
+
+class RouteStatus(StrEnum):
+    """A procurement route confirmed by one coordinator and approved by another."""
+
+    CONFIRMED = "confirmed"
+    APPROVED = "approved"
+
+
+ROUTE_TRANSITIONS: dict[RouteStatus, frozenset[RouteStatus]] = {
+    RouteStatus.CONFIRMED: frozenset({RouteStatus.CONFIRMED, RouteStatus.APPROVED}),
+    # Confirming the route again (the same or another) withdraws the approval.
+    RouteStatus.APPROVED: frozenset({RouteStatus.CONFIRMED}),
 }
 
 
@@ -144,4 +175,31 @@ DECISION_MACHINE = StateMachine(
         DecisionStatus.RELEASED: "badge-closed",
     },
     object_type="proposal",  # a decision is keyed by its proposal
+)
+DECISION_SET_MACHINE = StateMachine(
+    name="decision_set",
+    states=DecisionSetStatus,
+    transitions=DECISION_SET_TRANSITIONS,
+    labels={
+        DecisionSetStatus.PREPARED: N_("awaiting approval by a second coordinator"),
+        DecisionSetStatus.APPROVED: N_("approved"),
+        DecisionSetStatus.RELEASED: N_("released"),
+    },
+    classes={
+        DecisionSetStatus.PREPARED: "badge-upcoming",
+        DecisionSetStatus.APPROVED: "badge-open",
+        DecisionSetStatus.RELEASED: "badge-closed",
+    },
+    object_type="challenge_stage",  # a decision set is keyed by its stage
+)
+ROUTE_MACHINE = StateMachine(
+    name="procurement_route",
+    states=RouteStatus,
+    transitions=ROUTE_TRANSITIONS,
+    labels={
+        RouteStatus.CONFIRMED: N_("awaiting approval by a second coordinator"),
+        RouteStatus.APPROVED: N_("approved"),
+    },
+    classes={RouteStatus.CONFIRMED: "badge-upcoming", RouteStatus.APPROVED: "badge-open"},
+    object_type="challenge",  # the route is keyed by its challenge
 )

@@ -15,8 +15,10 @@ from app.evaluations.enums import (
     DECISION_MACHINE,
     EVALUATION_MACHINE,
     AssignmentStatus,
+    DecisionSetStatus,
     DecisionStatus,
     EvaluationStatus,
+    RouteStatus,
 )
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -207,10 +209,34 @@ class RouteDecision(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Four eyes: a second coordinator (never the one who confirmed it) approves the confirmed route.
+    status: Mapped[str] = mapped_column(String(16), default=RouteStatus.CONFIRMED.value)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class DecisionSet(Base):
+    """The decisions of one stage as a whole, approved by a coordinator who prepared none of them (four eyes).
+
+    Who prepared each decision is on the decision (``Decision.prepared_by_id``); the set keeps its approval.
+    """
+
+    __tablename__ = "decision_set"
+
+    stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stage.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=DecisionSetStatus.PREPARED.value)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Decision(Base):
-    """The outcome for one proposal with its feedback: prepared, reviewed, then released with all others."""
+    """The outcome for one proposal with its feedback: prepared, approved with its stage's set, then released
+    with all others. ``reviewed_by_id``/``reviewed_at`` hold the approval of the set."""
 
     __tablename__ = "proposal_decision"
 

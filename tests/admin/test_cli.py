@@ -137,7 +137,12 @@ def test_demo_creates_enrolled_staff_and_prints_login(cli_env: str, monkeypatch:
     rows = _rows(
         cli_env, "SELECT email, password_hash, totp_secret, totp_secret_sealed FROM user_account ORDER BY email"
     )
-    assert [r[0] for r in rows] == ["admin@demo.invalid", "coordinator@demo.invalid", "evaluator@demo.invalid"]
+    assert [r[0] for r in rows] == [
+        "admin@demo.invalid",
+        "coordinator2@demo.invalid",
+        "coordinator@demo.invalid",
+        "evaluator@demo.invalid",
+    ]
     password = second.output.split("password for each: ")[1].split(")")[0]
     box = SecretBox(get_settings().resolved_secret_key())
     for email, password_hash, plain, sealed in rows:
@@ -150,6 +155,7 @@ def test_demo_creates_enrolled_staff_and_prints_login(cli_env: str, monkeypatch:
     assert sorted(_rows(cli_env, "SELECT role FROM user_role")) == [
         ("administrator",),
         ("coordinator",),
+        ("coordinator",),
         ("evaluator",),
     ]
 
@@ -160,19 +166,22 @@ def test_demo_coordinator_manages_the_loaded_challenges(cli_env: str, monkeypatc
     assert run("challenges", "load", str(root / "challenges"), "--publish").exit_code == 0
     result = run("users", "demo")
     assert result.exit_code == 0, result.output
-    assert "The demo coordinator manages: ammunition-reuse, counter-uas, drone-munitions" in result.output
+    assert (
+        "The demo coordinators (one prepares, the other approves) manage: ammunition-reuse, counter-uas, drone-munitions"
+        in result.output
+    )
     assigned = _rows(
         cli_env,
         "SELECT c.slug, u.email FROM challenge_coordinator cc JOIN challenge c ON c.id = cc.challenge_id "
-        "JOIN user_account u ON u.id = cc.user_id ORDER BY c.slug",
+        "JOIN user_account u ON u.id = cc.user_id ORDER BY c.slug, u.email",
     )
     assert assigned == [
-        ("ammunition-reuse", "coordinator@demo.invalid"),
-        ("counter-uas", "coordinator@demo.invalid"),
-        ("drone-munitions", "coordinator@demo.invalid"),
+        (slug, email)
+        for slug in ("ammunition-reuse", "counter-uas", "drone-munitions")
+        for email in ("coordinator2@demo.invalid", "coordinator@demo.invalid")
     ]
     assert run("users", "demo").exit_code == 0  # again: nothing assigned twice
-    assert len(_rows(cli_env, "SELECT * FROM challenge_coordinator")) == 3
+    assert len(_rows(cli_env, "SELECT * FROM challenge_coordinator")) == 6
 
 
 def test_migrate_encrypts_authenticator_secrets_stored_plain(cli_env: str) -> None:

@@ -138,10 +138,11 @@ def test_ensure_demo_staff_is_idempotent(session: Session, clock: FrozenClock) -
     assert [u.id for u in first] == [u.id for u in second]
     assert [(u.email, sorted(u.role_names), u.totp_enabled) for u in second] == [
         ("coordinator@demo.invalid", ["coordinator"], True),
+        ("coordinator2@demo.invalid", ["coordinator"], True),
         ("evaluator@demo.invalid", ["evaluator"], True),
         ("admin@demo.invalid", ["administrator"], True),
     ]
     assert all(s and len(s) == 32 for s in secrets)
     assert [s for _, s in second_pairs] != secrets
     assert verify_password(second[0].password_hash, PASSWORD + "x")
-    assert [a for a, _, _ in _actions(session)].count("role.grant") == 3
+    assert [a for a, _, _ in _actions(session)].count("role.grant") == 4

@@ -43,7 +43,7 @@ _STAGE_POSTS = [
     ("/proposals/{proposal_id}/consensus", "/proposals/999999/consensus", {}),
     ("/proposals/{proposal_id}/decision", "/proposals/999999/decision", {"outcome": "award", "feedback": "x"}),
     ("/shortlist", "/shortlist", {"top": "1", "feedback": "x"}),
-    ("/decisions/review", "/decisions/review", {}),
+    ("/decisions/approve", "/decisions/approve", {}),
     ("/decisions/release", "/decisions/release", {}),
     ("/invite", "/invite", {}),
 ]
@@ -54,6 +54,7 @@ ROWS = [
     Row("GET", BASE_ROUTE, BASE, _login_then(OK, "administrator"), private_to=NOBODY),
     Row("GET", BASE_ROUTE + "/route", BASE + "/route", SEALED, private_to=NOBODY),
     Row("POST", BASE_ROUTE + "/route", BASE + "/route", SEALED, data={"chosen": "adv"}, private_to=NOBODY),
+    Row("POST", BASE_ROUTE + "/route/approve", BASE + "/route/approve", SEALED, private_to=NOBODY),
     Row("GET", STAGE_ROUTE + "/proposals/{proposal_id}", STAGE + "/proposals/999999", SEALED, private_to=NOBODY),
     Row("GET", STAGE_ROUTE + "/export.{fmt}", STAGE + "/export.xlsx", SEALED, private_to=NOBODY),
     # After the deadline the release confirmation opens to those who manage the challenge (here: administrators).

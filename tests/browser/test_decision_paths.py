@@ -27,6 +27,7 @@ from sqlalchemy import select
 from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus
 from app.challenges.models import Challenge
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.decisions import rules as decision_rules
 from app.evaluations.enums import OUTCOME_LABELS
 from app.evaluations.models import Decision, RouteDecision
 from app.evaluations.pool import service as pool_service
@@ -41,7 +42,7 @@ from app.i18n import translate
 from app.workspace.challenges.service import REASON_REQUIRED
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
-from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario
+from tests.evaluations.helpers import AFTER_DEADLINE, Scenario, actor, build_scenario, second_coordinator
 from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
@@ -61,6 +62,7 @@ LOW = dict.fromkeys(HIGH, "low")
 class DecisionData:
     s: Scenario
     conflicted: Any  # the evaluator who declared a conflict on the first proposal (and was replaced)
+    approver: Any  # the second coordinator, who approves the decisions (four eyes)
 
 
 @pytest.fixture
@@ -161,9 +163,10 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
                     actor=actor(s.coordinator),
                     now=now,
                 )
+        approver = second_coordinator(session, s)
         session.commit()
         session.expunge_all()
-    return DecisionData(s, c)
+    return DecisionData(s, c, approver)
 
 
 def _t(language: str, message: str, **params: object) -> str:
@@ -292,13 +295,31 @@ def test_results_consensus_and_decisions_with_a_knocked_out_proposal(
     rows = page.get_by_role("table", name=_t(language, "Ranking")).get_by_role("link").all_inner_texts()
     assert rows == [p0.reference, p2.reference, p1.reference]
 
-    # Decisions prepared per proposal, reviewed and released together.
+    # The knocked-out proposal cannot be awarded: refused with the reason, next to the outcome.
+    _visit(page, f"{s.base}/proposals/{p1.id}")
+    form = _form_with(page, _t(language, "Prepare the decision"))
+    form.get_by_role("radio", name=_t(language, OUTCOME_LABELS["award"]), exact=True).check()
+    form.get_by_role("textbox").first.fill("Gegund.")
+    _submit(page, form.get_by_role("button", name=_t(language, "Prepare the decision")), status=422)
+    expect(page.locator("#outcome")).to_contain_text(
+        _t(language, decision_rules.MSG_KNOCKED_OUT, reference=p1.reference)
+    )
+    assert_accessible(page)
+
+    # Decisions prepared per proposal, approved by a second coordinator and released together.
     for proposal, outcome in ((p0, "award"), (p1, "reject"), (p2, "reject")):
         _prepare_decision(page, s, proposal, outcome, language)
     _visit(page, s.base + "/decisions")
-    _submit(page, page.get_by_role("button", name=_t(language, "Mark the prepared decisions as reviewed")))
-    expect(_row(page, p1.reference)).to_contain_text(_t(language, "reviewed"))
-    assert_accessible(page)
+    expect(page.locator("#approval-preparer")).to_be_visible()
+    second = logged_in_context(browser, server, data.approver, language)
+    contexts.append(second)
+    second_page = second.new_page()
+    _visit(second_page, s.base + "/decisions")
+    _submit(
+        second_page, second_page.get_by_role("button", name=_t(language, "Approve the decisions as second coordinator"))
+    )
+    expect(_row(second_page, p1.reference)).to_contain_text(_t(language, "approved"))
+    assert_accessible(second_page)
     _release(page, s, language)
     _visit(page, s.base + "/decisions")
     for proposal in s.proposals:
@@ -363,6 +384,9 @@ def test_route_with_security_rated_high_recommends_article_346_confirmed_through
     choice.check()
     _submit(page, _route_form(page, language).get_by_role("button", name=_t(language, "Confirm the route")))
     expect(main).to_contain_text(f"{_t(language, 'Chosen route')}: {article_346}")
+    # Four eyes: the confirmed route awaits a second coordinator; the one who confirmed it is told so.
+    expect(page.locator("#approval-record")).to_contain_text(_t(language, "awaiting approval by a second coordinator"))
+    expect(page.locator("#approval-preparer")).to_be_visible()
     assert_accessible(page)
     decision = _route_decision(server, s)
     assert decision is not None

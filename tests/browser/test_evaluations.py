@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.evaluations.models import Assignment
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.conftest import DEFAULT_NOW
-from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
+from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario, second_coordinator
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,8 @@ TEXT = {
         "consensus": "Consensus vastleggen",
         "consensus_recorded": "De consensus is vastgelegd.",
         "prepare": "Besluit voorbereiden",
-        "review": "Voorbereide besluiten als gecontroleerd markeren",
+        "approve": "De besluiten goedkeuren als tweede coördinator",
+        "approve_route": "De route goedkeuren als tweede coördinator",
         "release": "Alle besluiten bekendmaken en de bedrijven berichten",
         "release_confirm": "2 besluiten bekendmaken en de bedrijven berichten",
         "confirm": "Route bevestigen",
@@ -43,7 +44,8 @@ TEXT = {
         "consensus": "Record the consensus",
         "consensus_recorded": "The consensus has been recorded.",
         "prepare": "Prepare the decision",
-        "review": "Mark the prepared decisions as reviewed",
+        "approve": "Approve the decisions as second coordinator",
+        "approve_route": "Approve the route as second coordinator",
         "release": "Release all decisions and notify the companies",
         "release_confirm": "Release 2 decisions and notify the companies",
         "confirm": "Confirm the route",
@@ -81,6 +83,7 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
     prefix = f"w{secrets.token_hex(3)}"
     with server.db.unit_of_work() as session:
         s = build_scenario(session, proposals=2, evaluators=3, prefix=prefix)
+        approver = second_coordinator(session, s)
         session.expunge_all()
     server.clock.set(AFTER_DEADLINE)
     contexts: list[BrowserContext] = []
@@ -126,6 +129,7 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
             context = logged_in_context(browser, server, by_id[assignment.evaluator_id], language)
             contexts.append(context)
             _score(context.new_page(), assignment.id, scores, text)
+        last_scorer = contexts[-1]
 
         page.goto(s.base + "/results")
         expect(page.locator("strong.badge", has_text=text["flag"])).to_have_count(1)
@@ -153,8 +157,24 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         page.wait_for_url("**/evaluation/route")
         page.goto(s.base + "/decisions")
         assert_accessible(page)
-        page.get_by_role("button", name=text["review"]).click()
-        page.wait_for_url(f"**{s.base}/decisions")
+        # Four eyes: the coordinator who prepared is told a second coordinator approves; that one does.
+        expect(page.locator("#approval-preparer")).to_be_visible()
+        expect(page.get_by_role("button", name=text["approve"])).to_have_count(0)
+        second = logged_in_context(browser, server, approver, language)
+        contexts.append(second)
+        second_page = second.new_page()
+        second_page.goto(s.base + "/decisions")
+        assert_accessible(second_page)
+        second_page.get_by_role("button", name=text["approve"]).click()
+        second_page.wait_for_url(f"**{s.base}/decisions")
+        expect(second_page.locator("#approval-record")).to_contain_text(approver.name)
+        assert_accessible(second_page)
+        second_page.goto(f"/manage/challenges/{s.challenge.slug}/evaluation/route")
+        second_page.get_by_role("button", name=text["approve_route"]).click()
+        second_page.wait_for_url("**/evaluation/route")
+        expect(second_page.locator("#approval-record")).to_contain_text(approver.name)
+        assert_accessible(second_page)
+        page.goto(s.base + "/decisions")
         page.get_by_role("link", name=text["release"]).click()
         page.wait_for_url(f"**{s.base}/decisions/release")
         assert_accessible(page)
@@ -162,10 +182,11 @@ def test_evaluation_journey(browser: Browser, server: LiveServer, language: str)
         page.wait_for_url(f"**{s.base}/decisions")
         expect(page.locator("tbody")).to_contain_text(text["released"])
         expect(page.locator("#release-record")).to_contain_text(s.coordinator.name)
+        expect(page.locator("#release-record")).to_contain_text(approver.name)
         page.goto(s.base + "/assignments")  # released: a notice, and no forms that would change the stage
         expect(page.locator("#stage-released")).to_be_visible()
         assert_accessible(page)
-        scorer = contexts[-1].new_page()
+        scorer = last_scorer.new_page()
         scorer.goto(f"/evaluate/assignments/{active[-1].id}")
         expect(scorer.locator("#stage-released")).to_be_visible()
         assert_accessible(scorer)

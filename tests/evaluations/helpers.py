@@ -212,3 +212,44 @@ def after_deadline(clock: Any) -> None:
 
 def later(clock: Any, minutes: int = 1) -> None:
     clock.advance(timedelta(minutes=minutes))
+
+
+def second_coordinator(session: Session, s: Scenario) -> Any:
+    """A second coordinator of the scenario's challenge (four eyes: the one who approves); made once."""
+    if "approver" not in s.extra:
+        user = create_user(
+            session,
+            email=f"tweede-{s.challenge.slug}@mindef.example",
+            name="Cato Tweede Coördinator",
+            roles=("coordinator",),
+        )
+        session.add(ChallengeCoordinator(challenge_id=s.challenge.id, user_id=user.id, assigned_at=RECEIVED))
+        session.commit()
+        s.extra["approver"] = user
+    return s.extra["approver"]
+
+
+def approve(session: Session, s: Scenario, now: datetime, *, stage: ChallengeStage | None = None) -> int:
+    """The second coordinator approves the stage's decisions (through the service)."""
+    from app.evaluations.approvals import service as approval_service
+    from app.evaluations.results.rules import EvaluationPolicy
+
+    return approval_service.approve_decisions(
+        session,
+        challenge=s.challenge,
+        stage=stage or s.stage,
+        actor=actor(second_coordinator(session, s)),
+        now=now,
+        policy=EvaluationPolicy(),
+    )
+
+
+def approve_through_the_web(client: Any, session: Session, s: Scenario, now: datetime, *, then: Any = None) -> Any:
+    """The second coordinator logs in and approves the stage's decisions; then ``then`` (the first coordinator
+    by default) is logged in again. Returns the approval's response."""
+    from tests.factories import log_in
+
+    log_in(client, session, second_coordinator(session, s), now=now)
+    response = post(client, f"{s.base}/decisions/approve")
+    log_in(client, session, then or s.coordinator, now=now)
+    return response

@@ -21,7 +21,7 @@ from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.i18n import translate
 from app.proposals.models import Proposal
-from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
+from tests.evaluations.helpers import Scenario, actor, after_deadline, approve_through_the_web, build_scenario, post
 from tests.factories import LINKS, log_in
 
 
@@ -125,10 +125,10 @@ def test_calibration_is_labelled_advisory(client: TestClient, session: Session, 
     assert s.evaluators[0].name in page.text and s.evaluators[1].name in page.text
 
 
-def test_release_refused_until_every_decision_reviewed(
+def test_release_refused_until_every_proposal_has_a_decision_saying_how_many_are_missing(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
-    s = build_scenario(session, proposals=2, evaluators=1)
+    s = build_scenario(session, proposals=3, evaluators=1)
     after_deadline(clock)
     log_in(client, session, s.coordinator, now=clock.now())
     assert (
@@ -137,10 +137,10 @@ def test_release_refused_until_every_decision_reviewed(
         ).status_code
         == 303
     )
-    post(client, f"{s.base}/decisions/review")
     refused = post(client, f"{s.base}/decisions/release")
     assert refused.status_code == 422
-    assert f"{s.proposals[1].reference} heeft nog geen besluit." in refused.text
+    missing = f"{s.proposals[1].reference}, {s.proposals[2].reference}"
+    assert f"2 van de 3 voorstellen van deze fase hebben nog geen besluit: {missing}." in refused.text
     assert session.scalar(select(Decision.released_at)) is None
     no_feedback = post(
         client, f"{s.base}/proposals/{s.proposals[1].id}/decision", {"outcome": "reject", "feedback": ""}
@@ -152,9 +152,10 @@ def test_released_decision_cannot_change(client: TestClient, session: Session, c
     s = build_scenario(session, proposals=1, evaluators=1)
     after_deadline(clock)
     log_in(client, session, s.coordinator, now=clock.now())
+    assert _consensus(client, s, 0, 2, 2) == 303
     url = f"{s.base}/proposals/{s.proposals[0].id}/decision"
     assert post(client, url, {"outcome": "award", "feedback": "Gegund."}).status_code == 303
-    assert post(client, f"{s.base}/decisions/review").status_code == 303
+    assert approve_through_the_web(client, session, s, clock.now()).status_code == 303
     assert post(client, f"{s.base}/decisions/release").status_code == 303
     again = post(client, url, {"outcome": "reject", "feedback": "Toch niet."})
     assert again.status_code == 422
@@ -188,7 +189,7 @@ def test_shortlist_release_and_invite_to_next_stage(client: TestClient, session:
     assert (shortlisted.outcome, shortlisted.status) == ("invite", "prepared")
     assert session.get(Decision, s.proposals[1].id) is None
     post(client, f"{s.base}/proposals/{s.proposals[1].id}/decision", {"outcome": "reject", "feedback": "Helaas."})
-    assert post(client, f"{s.base}/decisions/review").status_code == 303
+    assert approve_through_the_web(client, session, s, clock.now()).status_code == 303
     assert post(client, f"{s.base}/decisions/release").status_code == 303
     assert post(client, f"{s.base}/invite").status_code == 303
     session.expire_all()

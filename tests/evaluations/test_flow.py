@@ -13,7 +13,7 @@ from app.clock import FrozenClock
 from app.evaluations.models import Assignment, Decision, EligibilityDecision, Evaluation
 from app.notifications.models import OutboxMessage
 from app.proposals.models import Proposal
-from tests.evaluations.helpers import Scenario, after_deadline, build_scenario, post
+from tests.evaluations.helpers import Scenario, after_deadline, approve_through_the_web, build_scenario, post
 from tests.factories import log_in
 
 
@@ -125,9 +125,9 @@ def test_flow_from_eligibility_to_released_decision(client: TestClient, session:
 
     log_in(client, session, s.coordinator, now=clock.now())
     refused = post(client, f"{s.base}/decisions/release")
-    assert refused.status_code == 422  # not reviewed yet
+    assert refused.status_code == 422  # not approved by a second coordinator yet
     assert session.scalar(select(Decision.status).where(Decision.proposal_id == p0.id)) == "prepared"
-    assert post(client, f"{s.base}/decisions/review").status_code == 303
+    assert approve_through_the_web(client, session, s, clock.now()).status_code == 303
     assert post(client, f"{s.base}/decisions/release").status_code == 303
     mails = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "decision_released")).all()
     assert sorted(m.to_address for m in mails) == ["company0@firm0.example", "company1@firm1.example"]
@@ -155,7 +155,7 @@ def test_flow_from_eligibility_to_released_decision(client: TestClient, session:
         "evaluation.submit",
         "consensus.record",
         "decision.prepare",
-        "decision.review",
+        "decision_set.approve",
         "decision.release",
     ):
         assert action in actions, action

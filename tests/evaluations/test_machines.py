@@ -15,13 +15,16 @@ from app.errors import InvalidTransition
 from app.evaluations.enums import (
     ASSIGNMENT_MACHINE,
     DECISION_MACHINE,
+    DECISION_SET_MACHINE,
     EVALUATION_MACHINE,
+    ROUTE_MACHINE,
     SECURITY_ASSESSMENT_MACHINE,
     AssignmentStatus,
+    DecisionSetStatus,
     DecisionStatus,
     EvaluationStatus,
 )
-from app.evaluations.models import Assignment, Decision, Evaluation, SecurityAssessment
+from app.evaluations.models import Assignment, Decision, DecisionSet, Evaluation, SecurityAssessment
 from app.statemachine import HasStatus, StateMachine
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -42,6 +45,12 @@ REFUSED: dict[str, tuple[StateMachine[Any], Any, Any]] = {
         SECURITY_ASSESSMENT_MACHINE,
         SecurityAssessment(assignment_id=3, status=EvaluationStatus.SUBMITTED.value),
         EvaluationStatus.SUBMITTED,
+    ),
+    # Four eyes: a decision set cannot be released before it is approved.
+    "decision_set": (
+        DECISION_SET_MACHINE,
+        DecisionSet(stage_id=5, status=DecisionSetStatus.PREPARED.value),
+        DecisionSetStatus.RELEASED,
     ),
     "decision": (
         DECISION_MACHINE,
@@ -67,7 +76,10 @@ def test_machine_refuses_a_transition_outside_its_table_and_writes_nothing(sessi
         (ASSIGNMENT_MACHINE, "conflicted", "conflict: reassign", "badge-closed"),
         (EVALUATION_MACHINE, "reopened", "reopened", "badge-open"),
         (SECURITY_ASSESSMENT_MACHINE, "submitted", "submitted", "badge-closed"),
-        (DECISION_MACHINE, "reviewed", "reviewed", "badge-open"),
+        (DECISION_MACHINE, "reviewed", "approved", "badge-open"),
+        (DECISION_SET_MACHINE, "prepared", "awaiting approval by a second coordinator", "badge-upcoming"),
+        (DECISION_SET_MACHINE, "approved", "approved", "badge-open"),
+        (ROUTE_MACHINE, "confirmed", "awaiting approval by a second coordinator", "badge-upcoming"),
     ],
 )
 def test_machine_gives_each_state_its_label_and_class(

@@ -181,10 +181,12 @@ def _produce() -> Produced:
     )
     proposal = assignment_rules.ProposalParties("P-000001", (firm,))
     conflicted = assignment_rules.Evaluator(1, "a@mindef.example", affiliations=(firm,))
+    member = assignment_rules.Evaluator(3, "c@mindef.example", memberships=(firm,))  # a tie never declared
     free = assignment_rules.Evaluator(2, "b@mindef.example")
     other = assignment_rules.ProposalParties("P-000002", ())
     assigned = [
         *assignment_rules.conflicts(conflicted, proposal),
+        *assignment_rules.conflicts(member, proposal),
         *(s for plan in [assignment_rules.assign([proposal], [])] for short in plan.shortfalls for s in short.reasons),
         *(
             s

@@ -20,6 +20,7 @@ from app.challenges.models import Challenge
 from app.clock import FrozenClock
 from app.errors import InvalidTransition
 from app.evaluations import service as evaluation_service
+from app.evaluations.approvals import service as approval_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.decisions import service as decision_service
 from app.evaluations.eligibility import service as eligibility_service
@@ -41,7 +42,15 @@ from app.evaluations.schemas import DecisionForm, DeclarationForm, EligibilityFo
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
-from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post, submit_proposal
+from tests.evaluations.helpers import (
+    Scenario,
+    actor,
+    after_deadline,
+    approve,
+    build_scenario,
+    post,
+    submit_proposal,
+)
 from tests.factories import LINKS, csrf, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
@@ -64,7 +73,7 @@ class Released:
 
 
 def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[DecisionOutcome, ...]) -> None:
-    """Consensus, a decision per proposal (in order), and their review."""
+    """Consensus, a decision per proposal (in order), and their approval by a second coordinator."""
     coordinator = actor(s.coordinator)
     for proposal, outcome in zip(s.proposals, outcomes, strict=True):
         results_service.record_consensus(
@@ -85,7 +94,7 @@ def _prepare(session: Session, s: Scenario, now: datetime, *, outcomes: tuple[De
             actor=coordinator,
             now=now,
         )
-    decision_service.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
+    approve(session, s, now)
 
 
 def _assign(session: Session, s: Scenario, proposal: Any, evaluator: Any, now: datetime) -> Assignment:
@@ -331,8 +340,8 @@ COMMANDS: dict[str, Command] = {
         feedback="Door.",
         policy=EvaluationPolicy(),
     ),
-    "review": lambda session, r, now: decision_service.review_decisions(
-        session, stage=r.s.stage, actor=_by(r), now=now
+    "approve": lambda session, r, now: approval_service.approve_decisions(
+        session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, policy=EvaluationPolicy()
     ),
     "release_again": lambda session, r, now: decision_service.release_decisions(
         session, challenge=r.s.challenge, stage=r.s.stage, actor=_by(r), now=now, links=LINKS, policy=EvaluationPolicy()
@@ -378,7 +387,7 @@ def _coordinator_posts(r: Released) -> dict[str, tuple[str, dict[str, str]]]:
         ),
         "prepare_decision": (f"/proposals/{p1.id}/decision", {"outcome": "award", "feedback": "Toch gegund."}),
         "shortlist": ("/shortlist", {"top": "2", "feedback": "Door."}),
-        "review": ("/decisions/review", {}),
+        "approve": ("/decisions/approve", {}),
         "release_again": ("/decisions/release", {}),
     }
 
@@ -451,7 +460,7 @@ def test_coordinator_pages_after_release_show_a_notice_and_no_forms(
         f"{r.s.base}/proposals/{p0.id}/consensus",
         f"{r.s.base}/proposals/{p1.id}/decision",
         r.s.base + "/shortlist",
-        r.s.base + "/decisions/review",
+        r.s.base + "/decisions/approve",
         r.s.base + "/decisions/release",
         f"{r.s.base}/eligibility/{p0.id}",
         f"{r.s.base}/eligibility/{p1.id}",
@@ -494,8 +503,8 @@ def test_evaluator_pages_after_release_show_a_notice_and_no_forms(
 # --- release: confirmation first, a record afterwards --------------------------------------------------
 
 
-def _reviewed(session: Session, clock: FrozenClock, *, proposals: int = 3, two_stages: bool = False) -> Scenario:
-    """A stage whose decisions are reviewed (first award, the others reject) and ready to release."""
+def _approved(session: Session, clock: FrozenClock, *, proposals: int = 3, two_stages: bool = False) -> Scenario:
+    """A stage whose decisions are approved (first award, the others reject) and ready to release."""
     s = build_scenario(session, proposals=proposals, evaluators=1, two_stages=two_stages)
     after_deadline(clock)
     outcomes = (DecisionOutcome.AWARD,) + (DecisionOutcome.REJECT,) * (proposals - 1)
@@ -505,7 +514,7 @@ def _reviewed(session: Session, clock: FrozenClock, *, proposals: int = 3, two_s
 
 
 def test_release_button_leads_to_a_confirmation_page(client: TestClient, session: Session, clock: FrozenClock) -> None:
-    s = _reviewed(session, clock)
+    s = _approved(session, clock)
     log_in(client, session, s.coordinator, now=clock.now())
     page = client.get(f"{s.base}/decisions").text
     assert f'<a class="button" href="{ORIGIN}{s.base}/decisions/release">' in page
@@ -531,7 +540,7 @@ def test_release_button_leads_to_a_confirmation_page(client: TestClient, session
 def test_release_confirmation_in_english_names_the_outcomes(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
-    s = _reviewed(session, clock, proposals=2, two_stages=True)
+    s = _approved(session, clock, proposals=2, two_stages=True)
     log_in(client, session, s.coordinator, now=clock.now())
     client.cookies.set("portal_lang", "en")
     text = client.get(f"{s.base}/decisions/release").text
@@ -551,7 +560,7 @@ def test_release_confirmation_lists_what_is_missing_and_offers_no_button(
         challenge=s.challenge,
         stage=s.stage,
         proposal_id=s.proposals[0].id,
-        form=DecisionForm(outcome=DecisionOutcome.AWARD, feedback="Gegund."),
+        form=DecisionForm(outcome=DecisionOutcome.REJECT, feedback="Helaas."),
         actor=actor(s.coordinator),
         now=clock.now(),
     )
@@ -559,8 +568,8 @@ def test_release_confirmation_lists_what_is_missing_and_offers_no_button(
     log_in(client, session, s.coordinator, now=clock.now())
     text = client.get(f"{s.base}/decisions/release").text
     assert "De besluiten kunnen nog niet worden bekendgemaakt:" in text
-    assert f"Het besluit over {s.proposals[0].reference} is nog niet gecontroleerd." in text
-    assert f"{s.proposals[1].reference} heeft nog geen besluit." in text
+    assert f"1 van de 2 voorstellen van deze fase hebben nog geen besluit: {s.proposals[1].reference}." in text
+    assert "De besluiten zijn nog niet goedgekeurd door een tweede coördinator." in text
     assert f'action="{ORIGIN}{s.base}/decisions/release"' not in text
 
 
@@ -569,7 +578,7 @@ def test_release_then_reload_shows_when_by_whom_and_how_many(
 ) -> None:
     from app.formatting import format_local_datetime
 
-    s = _reviewed(session, clock)
+    s = _approved(session, clock)
     # A company without an active member gets no e-mail and is not counted as notified.
     from app.organisations.models import Membership
 
@@ -586,6 +595,7 @@ def test_release_then_reload_shows_when_by_whom_and_how_many(
         text = client.get(f"{s.base}/decisions").text
         assert f"3 besluiten zijn op {when} bekendgemaakt door {s.coordinator.name}." in text
         assert "2 bedrijven zijn per e-mail op de hoogte gebracht." in text
+        assert f"Voorbereid door {s.coordinator.name}; goedgekeurd door {s.extra['approver'].name}." in text
     confirm = client.get(f"{s.base}/decisions/release").text
     assert f"3 besluiten zijn op {when} bekendgemaakt door {s.coordinator.name}." in confirm
     assert f'action="{ORIGIN}{s.base}/decisions/release"' not in confirm
@@ -610,7 +620,7 @@ def _challenge_events(session: Session, s: Scenario) -> list[tuple[str, int | No
 def test_releasing_the_last_stage_decides_the_challenge(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
-    s = _reviewed(session, clock, proposals=2)
+    s = _approved(session, clock, proposals=2)
     assert s.challenge.status == "published"
     log_in(client, session, s.coordinator, now=clock.now())
     assert post(client, f"{s.base}/decisions/release").status_code == 303
@@ -624,7 +634,7 @@ def test_releasing_the_last_stage_from_evaluation_records_one_step(session: Sess
     from app.challenges import service as challenge_service
     from app.challenges.enums import ChallengeStatus
 
-    s = _reviewed(session, clock, proposals=1)
+    s = _approved(session, clock, proposals=1)
     challenge_service.transition_challenge(
         session, challenge=s.challenge, to=ChallengeStatus.EVALUATION, actor=actor(s.coordinator), now=clock.now()
     )
@@ -645,7 +655,7 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
     from app.challenges import service as challenge_service
     from app.challenges.enums import ChallengeStatus
 
-    s = _reviewed(session, clock, proposals=1)
+    s = _approved(session, clock, proposals=1)
     challenge_service.transition_challenge(
         session,
         challenge=s.challenge,
@@ -670,7 +680,7 @@ def test_release_of_a_cancelled_challenge_is_refused(session: Session, clock: Fr
 
 
 def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, clock: FrozenClock) -> None:
-    s = _reviewed(session, clock, proposals=2, two_stages=True)
+    s = _approved(session, clock, proposals=2, two_stages=True)
     decision_service.release_decisions(
         session,
         challenge=s.challenge,
@@ -706,7 +716,7 @@ def test_releasing_the_first_of_two_stages_leaves_the_status(session: Session, c
         actor=actor(s.coordinator),
         now=now,
     )
-    decision_service.review_decisions(session, stage=full, actor=actor(s.coordinator), now=now)
+    approve(session, s, now, stage=full)
     decision_service.release_decisions(
         session,
         challenge=s.challenge,

@@ -19,7 +19,7 @@ from app.evaluations.models import ConsensusScore, EligibilityDecision
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import service as security_service
 from app.notifications.models import OutboxMessage
-from tests.evaluations.helpers import Scenario, actor, after_deadline, build_scenario, post
+from tests.evaluations.helpers import Scenario, actor, after_deadline, approve_through_the_web, build_scenario, post
 from tests.evaluations.test_decisions import _score
 from tests.factories import log_in
 
@@ -36,7 +36,8 @@ CONSENSUS = {
 
 
 def _release(client: TestClient, session: Session, s: Scenario, clock: FrozenClock, language: str) -> None:
-    """Consensus, a decision for every proposal, review and release; every company reads ``language``."""
+    """Consensus, a decision for every proposal, approval by a second coordinator and release; every company
+    reads ``language``."""
     for company in s.companies:
         company.language = language
     session.commit()
@@ -51,7 +52,7 @@ def _release(client: TestClient, session: Session, s: Scenario, clock: FrozenClo
         assert post(client, f"{s.base}/proposals/{s.proposals[index].id}/consensus", data).status_code == 303
         outcome = {"outcome": "award" if index == 0 else "reject", "feedback": f"Terugkoppeling {index}."}
         assert post(client, f"{s.base}/proposals/{s.proposals[index].id}/decision", outcome).status_code == 303
-    assert post(client, f"{s.base}/decisions/review").status_code == 303
+    assert approve_through_the_web(client, session, s, clock.now()).status_code == 303
     assert post(client, f"{s.base}/decisions/release").status_code == 303
 
 

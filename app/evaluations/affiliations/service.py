@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -10,14 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
+from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations.assignments import rules as assignment_rules
 from app.evaluations.models import (
     EvaluatorAffiliation,
 )
+from app.evaluations.pool.service import list_pool
 from app.evaluations.schemas import AffiliationForm
+from app.evaluations.scoring.rules import Reason
+from app.evaluations.service import parties_of, standing
 from app.i18n import N_
-from app.organisations.models import Organisation
+from app.organisations.models import Membership, Organisation
 
 # An affiliation that ended longer ago than this no longer counts as a conflict.
 CONFLICT_LOOKBACK = timedelta(days=3 * 365)
@@ -109,11 +114,27 @@ def is_current(affiliation: EvaluatorAffiliation, today: date) -> bool:
 
 
 def evaluator_of(
-    user: User, affiliations: Iterable[EvaluatorAffiliation], *, today: date
+    user: User,
+    affiliations: Iterable[EvaluatorAffiliation],
+    *,
+    today: date,
+    memberships: Iterable[Organisation] = (),
 ) -> assignment_rules.Evaluator:
+    """The evaluator as the conflict rules see them: current declared affiliations, and the organisations they
+    are a member of on the portal (affiliations without being declared)."""
     return assignment_rules.Evaluator(
         id=user.id,
         email=user.email,
+        memberships=tuple(
+            assignment_rules.OrganisationIdentity(
+                organisation_id=o.id,
+                kvk_number=o.kvk_number,
+                country=o.country,
+                registry_id=o.registry_id,
+                name=o.legal_name,
+            )
+            for o in memberships
+        ),
         affiliations=tuple(
             assignment_rules.OrganisationIdentity(
                 organisation_id=a.organisation_id,
@@ -136,3 +157,62 @@ def affiliations_by_user(session: Session, *, user_ids: Iterable[int]) -> dict[i
     for affiliation in session.scalars(select(EvaluatorAffiliation).where(EvaluatorAffiliation.user_id.in_(ids))):
         result.setdefault(affiliation.user_id, []).append(affiliation)
     return result
+
+
+def memberships_by_user(session: Session, *, user_ids: Iterable[int]) -> dict[int, list[Organisation]]:
+    """The organisations each user is a member of on the portal."""
+    result: dict[int, list[Organisation]] = {}
+    ids = list(user_ids)
+    if not ids:
+        return result
+    rows = session.execute(
+        select(Membership.user_id, Organisation)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id.in_(ids))
+        .order_by(Organisation.legal_name, Organisation.id)
+    )
+    for user_id, organisation in rows:
+        result.setdefault(user_id, []).append(organisation)
+    return result
+
+
+def conflict_profile(session: Session, user: User, *, today: date) -> assignment_rules.Evaluator:
+    """One evaluator with their declared affiliations and their portal memberships."""
+    memberships = memberships_by_user(session, user_ids=[user.id]).get(user.id, [])
+    return evaluator_of(user, list_affiliations(session, user_id=user.id), today=today, memberships=memberships)
+
+
+def conflict_profiles(session: Session, pool: list[User], *, today: date) -> list[assignment_rules.Evaluator]:
+    """The pool's evaluators with their affiliations and portal memberships, as the assignment rules see them."""
+    ids = [u.id for u in pool]
+    affiliations = affiliations_by_user(session, user_ids=ids)
+    memberships = memberships_by_user(session, user_ids=ids)
+    return [
+        evaluator_of(u, affiliations.get(u.id, []), today=today, memberships=memberships.get(u.id, [])) for u in pool
+    ]
+
+
+@dataclass(frozen=True)
+class KnownConflict:
+    """An evaluator of the pool who cannot be given a proposal, and why (shown on the assignments page)."""
+
+    evaluator: User
+    reference: str
+    reasons: tuple[Reason, ...]
+
+
+def known_conflicts(
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, today: date
+) -> list[KnownConflict]:
+    """Per pool evaluator the stage's proposals they cannot be given: a declared tie or a portal membership
+    with an organisation of the consortium."""
+    pool = list_pool(session, challenge_id=challenge.id)
+    items = standing(session, stage_id=stage.id)
+    profiles = conflict_profiles(session, pool, today=today)
+    found = []
+    for user, profile in zip(pool, profiles, strict=True):
+        for item in items:
+            reasons = assignment_rules.conflicts(profile, parties_of(item))
+            if reasons:
+                found.append(KnownConflict(user, item.proposal.reference, reasons))
+    return found

@@ -4,8 +4,9 @@ Pure: no database, no web. The service loads evaluators (with their declared aff
 consortium of each proposal's standing version and the existing assignments, calls :func:`assign`, and
 stores what it proposes.
 
-Conflicts. An evaluator has a known conflict with a proposal when one of their declared affiliations
-names an organisation of the consortium (lead or partner), matched on any of: the portal's organisation
+Conflicts. An evaluator has a known conflict with a proposal when one of their declared affiliations, or an
+organisation they are a member of on the portal, is an organisation of the consortium (lead or partner),
+matched on any of: the portal's organisation
 id; the KvK number (digits only; ``("NL", registry id)`` counts as a KvK number); or the pair (country,
 registry id), compared without case, spaces, dots or dashes. Every declared affiliation counts, whatever
 its period or nature: the caller leaves out the ones it decides no longer matter.
@@ -54,6 +55,7 @@ class Evaluator:
     id: int
     email: str
     affiliations: tuple[OrganisationIdentity, ...] = ()
+    memberships: tuple[OrganisationIdentity, ...] = ()  # their organisations on the portal: ties never declared
 
 
 @dataclass(frozen=True)
@@ -82,18 +84,20 @@ def identity_keys(organisation: OrganisationIdentity) -> frozenset[tuple[str, ..
 
 
 MSG_CONFLICT_ORGANISATION = N_("Declared an affiliation with %(organisation)s, which is in the consortium.")
+MSG_CONFLICT_MEMBER = N_("Member of %(organisation)s on the portal, which is in the consortium.")
 
 
 def conflicts(evaluator: Evaluator, proposal: ProposalParties) -> tuple[Reason, ...]:
-    """Each consortium organisation that one of the evaluator's affiliations names (empty: no known conflict)."""
-    declared: set[tuple[str, ...]] = set()
-    for affiliation in evaluator.affiliations:
-        declared |= identity_keys(affiliation)
+    """Each consortium organisation the evaluator is a member of or declared a tie with (empty: no conflict)."""
+    member = {key for organisation in evaluator.memberships for key in identity_keys(organisation)}
+    declared = {key for affiliation in evaluator.affiliations for key in identity_keys(affiliation)}
     reasons = []
     for organisation in proposal.organisations:
-        if identity_keys(organisation) & declared:
-            label = organisation.name or _identity_label(organisation)
-            reasons.append(Reason(MSG_CONFLICT_ORGANISATION, {"organisation": label}))
+        keys, label = identity_keys(organisation), organisation.name or _identity_label(organisation)
+        if keys & member or keys & declared:
+            reasons.append(
+                Reason(MSG_CONFLICT_MEMBER if keys & member else MSG_CONFLICT_ORGANISATION, {"organisation": label})
+            )
     return tuple(reasons)
 
 
@@ -239,22 +243,9 @@ def _shortfalls(
         reference = proposal.reference
         got = len(on_proposal.get(reference, ())) + len(new[reference])
         if got < per_proposal:
-            shortfalls.append(
-                Shortfall(
-                    proposal=reference,
-                    needed=per_proposal,
-                    assigned=got,
-                    reasons=_shortfall_reasons(
-                        proposal,
-                        pool,
-                        blocked,
-                        on_proposal.get(reference, set()) | set(new[reference]),
-                        load,
-                        per_proposal,
-                        max_per_evaluator,
-                    ),
-                )
-            )
+            assigned = on_proposal.get(reference, set()) | set(new[reference])
+            reasons = _shortfall_reasons(proposal, pool, blocked, assigned, load, per_proposal, max_per_evaluator)
+            shortfalls.append(Shortfall(proposal=reference, needed=per_proposal, assigned=got, reasons=reasons))
     return shortfalls
 
 

@@ -22,7 +22,6 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.affiliations import service as affiliation_service
-from app.evaluations.affiliations.service import evaluator_of, list_affiliations
 from app.evaluations.assignments import rules as assignment_rules
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import (
@@ -33,7 +32,7 @@ from app.evaluations.models import (
     Assignment,
     EligibilityDecision,
 )
-from app.evaluations.pool.service import list_pool
+from app.evaluations.pool.service import is_challenge_coordinator, list_pool
 from app.evaluations.service import Standing, get_standing, parties_of, require_open_evaluation, stage_title
 from app.i18n import N_
 from app.links import Links
@@ -56,7 +55,9 @@ def _check_assignable(
     )
     if existing is not None:
         errors.append(FieldError("evaluator_id", MSG_ALREADY))
-    candidate = evaluator_of(evaluator, list_affiliations(session, user_id=evaluator.id), today=today)
+    if is_challenge_coordinator(session, challenge_id=stage.challenge_id, user_id=evaluator.id):
+        errors.append(FieldError("evaluator_id", MSG_COORDINATOR))
+    candidate = affiliation_service.conflict_profile(session, evaluator, today=today)
     if assignment_rules.has_conflict(candidate, parties_of(item)):
         errors.append(FieldError("evaluator_id", MSG_CONFLICT))
     return errors
@@ -201,12 +202,16 @@ MSG_ALREADY = N_("This evaluator is already assigned to this proposal.")
 MSG_CONFLICT = N_("This evaluator has a known conflict of interest with this consortium.")
 
 
+MSG_COORDINATOR = N_("This person coordinates this challenge and cannot be one of its evaluators.")
+
+
 # The same refusals in a bulk import, naming the row's proposal and evaluator.
 _BULK_MESSAGES = {
     MSG_NOT_EVALUATOR: N_("%(reference)s, %(email)s: this person is not an evaluator."),
     MSG_INADMISSIBLE: N_("%(reference)s, %(email)s: the proposal is not admissible."),
     MSG_ALREADY: N_("%(reference)s, %(email)s: already assigned."),
     MSG_CONFLICT: N_("%(reference)s, %(email)s: the evaluator has a known conflict of interest with this consortium."),
+    MSG_COORDINATOR: N_("%(reference)s, %(email)s: this person coordinates this challenge."),
 }
 
 
@@ -276,12 +281,6 @@ class AutoResult:
     shortfalls: tuple[assignment_rules.Shortfall, ...]
 
 
-def _evaluators(session: Session, pool: list[User], *, today: date) -> list[assignment_rules.Evaluator]:
-    """The pool's evaluators with their affiliations, as the assignment rules see them."""
-    affiliations = affiliation_service.affiliations_by_user(session, user_ids=[u.id for u in pool])
-    return [affiliation_service.evaluator_of(u, affiliations.get(u.id, []), today=today) for u in pool]
-
-
 def _existing_pairs(
     session: Session, *, stage_id: int
 ) -> tuple[list[assignment_rules.Assignment], list[assignment_rules.Assignment]]:
@@ -312,10 +311,15 @@ def auto_assign(
     """
     evaluation_service.require_unsealed(stage, now)
     evaluation_service.require_open_evaluation(session, stage=stage)
-    pool = list_pool(session, challenge_id=challenge.id)
+    # A coordinator of the challenge never evaluates it (a pool member made coordinator before this rule).
+    pool = [
+        u
+        for u in list_pool(session, challenge_id=challenge.id)
+        if not is_challenge_coordinator(session, challenge_id=challenge.id, user_id=u.id)
+    ]
     if not pool:
         raise ValidationFailed(errors=[FieldError("per_proposal", N_("Add evaluators to the pool first."))])
-    evaluators = _evaluators(session, pool, today=now.date())
+    evaluators = affiliation_service.conflict_profiles(session, pool, today=now.date())
     items = evaluation_service.standing(session, stage_id=stage.id)
     eligibility = eligibility_service.eligibility_of(session, proposal_ids=[i.proposal.id for i in items])
     admissible = [i for i in items if i.proposal.id not in eligibility or eligibility[i.proposal.id].admissible]

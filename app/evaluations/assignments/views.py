@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.dependencies import StaffUser
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, stage_page
 from app.evaluations.pool import service as pool_service
@@ -66,6 +67,9 @@ def assignments_page(
         values=values or {"per_proposal": "3", "max_per_evaluator": "20"},
         notice=notice,
         shortfalls=shortfalls,
+        known_conflicts=affiliation_service.known_conflicts(
+            db, challenge=scope.challenge, stage=scope.stage, today=now.date()
+        ),
     )
     return render(request, "evaluations/assignments.html", context, status_code=status_code)
 

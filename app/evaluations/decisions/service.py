@@ -18,6 +18,8 @@ from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
+from app.evaluations.approvals import service as approval_service
+from app.evaluations.decisions import rules as decision_rules
 from app.evaluations.decisions.snapshot import release_snapshot, released_result
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import DECISION_MACHINE, DecisionOutcome, DecisionStatus
@@ -25,13 +27,15 @@ from app.evaluations.models import (
     Decision,
 )
 from app.evaluations.results import rules as results_rules
-from app.evaluations.results.queries import decisions_of
+from app.evaluations.results.queries import consensus_values, decisions_of
 from app.evaluations.results.rules import EvaluationPolicy
-from app.evaluations.results.service import ProposalResult, StageResults, stage_results
+from app.evaluations.results.service import ProposalResult, StageResults, criterion_rules, stage_results
 from app.evaluations.schemas import DecisionForm
+from app.evaluations.scoring import rules as scoring
 from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
+from app.proposals.models import Proposal
 from app.statemachine import HasStatus
 
 
@@ -61,15 +65,12 @@ def prepare_decision(
     actor: Actor,
     now: datetime,
 ) -> Decision:
-    """Prepare (or change) one proposal's decision and feedback; a change needs a new review."""
+    """Prepare (or change) one proposal's decision and feedback; a change withdraws the set's approval."""
     if permissions.is_sealed(stage, now):
         raise NotFound()
     evaluation_service.get_standing(session, stage=stage, proposal_id=proposal_id)
     evaluation_service.require_open_evaluation(session, stage=stage)
-    if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
-        raise ValidationFailed(
-            errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
-        )
+    _check_outcome(session, challenge=challenge, stage=stage, proposal_id=proposal_id, form=form)
     decision = session.get(Decision, proposal_id)
     if decision is None:
         decision = Decision(
@@ -105,33 +106,34 @@ def prepare_decision(
         )
     else:
         _move(session, decision, DecisionStatus.PREPARED, actor=actor, now=now, action="decision.prepare", data=data)
+    # Four eyes: any change after approval withdraws the approval of the whole set.
+    approval_service.decision_changed(session, stage=stage, actor=actor, now=now, proposal_id=proposal_id)
     return decision
 
 
-def review_decisions(session: Session, *, stage: ChallengeStage, actor: Actor, now: datetime) -> int:
-    """Mark every prepared decision of the stage as reviewed; returns how many."""
-    if permissions.is_sealed(stage, now):
-        raise NotFound()
-    evaluation_service.require_open_evaluation(session, stage=stage)
-    ids = [item.proposal.id for item in evaluation_service.standing(session, stage_id=stage.id)]
-    count = 0
-    for decision in decisions_of(session, ids).values():
-        if decision.status == DecisionStatus.PREPARED.value:
-            _move(session, decision, DecisionStatus.REVIEWED, actor=actor, now=now)
-            decision.reviewed_by_id = actor.user_id
-            decision.reviewed_at = now
-            count += 1
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="decision.review",
-        object_type="challenge_stage",
-        object_id=stage.id,
-        at=now,
-        data={"count": count},
+def _check_outcome(
+    session: Session, *, challenge: Challenge, stage: ChallengeStage, proposal_id: int, form: DecisionForm
+) -> None:
+    """Decisions bind: an invitation needs a next stage; a positive outcome needs consensus and no knock-out."""
+    if form.outcome == DecisionOutcome.INVITE and next_stage(challenge, stage) is None:
+        raise ValidationFailed(
+            errors=[FieldError("outcome", N_("This is the last stage: there is no next stage to invite to."))]
+        )
+    reference = session.get_one(Proposal, proposal_id).reference
+    problem = decision_rules.outcome_problem(
+        form.outcome.value, reference=reference, knock_out=_knock_out(session, challenge, proposal_id), path="outcome"
     )
-    return count
+    if problem is not None:
+        raise ValidationFailed(errors=[problem])
+
+
+def _knock_out(session: Session, challenge: Challenge, proposal_id: int) -> scoring.KnockOut:
+    """The proposal's consensus scores against the knock-out rules of the challenge's current definition."""
+    definition = challenge_service.current_definition(challenge)
+    keys = {criterion.key for criterion in definition.criteria}
+    consensus = consensus_values(session, [proposal_id]).get(proposal_id, {})
+    scores = {key: value.score for key, value in consensus.items() if key in keys}
+    return scoring.knock_out(scores, criterion_rules(definition), definition.knockout_total_minimum)
 
 
 @dataclass
@@ -147,30 +149,15 @@ class ReleasePreview:
 
 @dataclass(frozen=True)
 class ReleaseRecord:
-    """When, by whom and to how many companies a stage's decisions were released."""
+    """When, by whom and to how many companies a stage's decisions were released, and who prepared and who
+    approved them (as the release's audit event recorded it)."""
 
     released_at: datetime
     released_by: str
     decisions: int
     companies: int
-
-
-def _release_problems(pending: list[ProposalResult]) -> list[FieldError]:
-    problems: list[FieldError] = []
-    for item in pending:
-        if item.decision is None:
-            problems.append(
-                FieldError("__all__", N_("%(reference)s has no decision yet."), {"reference": item.reference})
-            )
-        elif item.decision.status != DecisionStatus.REVIEWED.value:
-            problems.append(
-                FieldError(
-                    "__all__", N_("The decision on %(reference)s has not been reviewed."), {"reference": item.reference}
-                )
-            )
-    if not pending:
-        problems.append(FieldError("__all__", N_("There are no decisions to release.")))
-    return problems
+    prepared_by: str = ""
+    approved_by: str = ""
 
 
 def _outcome_counts(pending: list[ProposalResult]) -> dict[str, int]:
@@ -201,7 +188,9 @@ def release_preview(
         outcomes=[(outcome.value, counts[outcome.value]) for outcome in DecisionOutcome if outcome.value in counts],
         companies=companies,
         closes_challenge=next_stage(challenge, stage) is None,
-        problems=_release_problems(pending),
+        problems=approval_service.set_problems(
+            results, approval_service.get_decision_set(session, stage_id=stage.id), release=True
+        ),
     )
 
 
@@ -226,6 +215,8 @@ def release_record(session: Session, *, stage: ChallengeStage) -> ReleaseRecord 
         released_by=user.name if user is not None else event.actor_label,
         decisions=count,
         companies=int(event.data.get("companies", count)),
+        prepared_by=", ".join(event.data.get("prepared_by", [])),
+        approved_by=str(event.data.get("approved_by") or ""),
     )
 
 
@@ -303,8 +294,8 @@ def release_decisions(
 ) -> int:
     """Release every decision of the stage together and e-mail each company its decision, consensus and feedback.
 
-    Refused unless every admissible proposal has a reviewed decision, and once the stage is released (release
-    closes the stage's evaluation for good). Releasing the last stage moves the challenge to "decided".
+    Refused unless every admissible proposal has a decision and a second coordinator approved the set, and once
+    the stage is released (release closes the stage's evaluation for good). Releasing the last stage moves the challenge to "decided".
     Never an evaluator's identity.
     """
     evaluation_service.require_open_evaluation(session, stage=stage)
@@ -315,10 +306,12 @@ def release_decisions(
         )
     results = stage_results(session, challenge=challenge, stage=stage, now=now, policy=policy)
     pending = [item for item in results.proposals if item.admissible]
-    problems = _release_problems(pending)
-    if problems:
+    decision_set = approval_service.get_decision_set(session, stage_id=stage.id)
+    problems = approval_service.set_problems(results, decision_set, release=True)
+    if problems or decision_set is None:
         raise ValidationFailed(errors=problems)
     recipients, companies = _notified(session, pending)
+    names = approval_service.set_names(session, stage=stage, decision_set=decision_set)
     titles = {c.key: c.title for c in results.definition.criteria}
     outcomes = _outcome_counts(pending)
     for item in pending:
@@ -341,9 +334,10 @@ def release_decisions(
         object_type="challenge_stage",
         object_id=stage.id,
         at=now,
-        data={"count": len(pending), "companies": companies, "outcomes": outcomes},
+        data={"count": len(pending), "companies": companies, "outcomes": outcomes, **names},
     )
     publish_head(session, event=event, data={"challenge": challenge.slug, "stage": stage.key})
+    approval_service.mark_released(session, stage=stage, actor=actor, now=now)
     if closes_challenge:
         _decide_challenge(session, challenge=challenge, actor=actor, now=now)
     return len(pending)
@@ -394,7 +388,6 @@ def invite_shortlisted(
     session: Session, *, challenge: Challenge, stage: ChallengeStage, actor: Actor, now: datetime, links: Links
 ) -> int:
     """Invite the companies of released 'invite' decisions to the next stage (a prefilled draft each)."""
-    from app.proposals.models import Proposal
     from app.proposals.submissions import service as proposal_service
 
     target = next_stage(challenge, stage)

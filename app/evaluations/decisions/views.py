@@ -13,8 +13,9 @@ from app.accounts.dependencies import CurrentUser, StaffUser
 from app.audit import service as audit_service
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge
-from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
+from app.errors import FieldError, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from app.evaluations import permissions
+from app.evaluations.approvals import service as approval_service
 from app.evaluations.decisions import service as decision_service
 from app.evaluations.decisions import snapshot
 from app.evaluations.dependencies import (
@@ -83,6 +84,7 @@ def _decisions_page(
     scope: Scope,
     now: Any,
     *,
+    viewer: int,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -96,28 +98,35 @@ def _decisions_page(
         errors=errors or {},
         has_next=decision_service.next_stage(scope.challenge, scope.stage) is not None,
         release=decision_service.release_record(db, stage=scope.stage) if scope.released else None,
+        approval=approval_service.decision_set_approval(
+            db, challenge=scope.challenge, stage=scope.stage, viewer=viewer
+        ),
     )
     return render(request, "evaluations/decisions.html", context, status_code=status_code)
 
 
 @router.get(STAGE + "/decisions", name="eval_decisions")
-def decisions_page(request: Request, scope: EvaluationScope, db: DbSession, now: Now) -> Response:
-    return _decisions_page(request, db, scope, now)
+def decisions_page(request: Request, scope: EvaluationScope, db: DbSession, now: Now, user: StaffUser) -> Response:
+    return _decisions_page(request, db, scope, now, viewer=user.id)
 
 
 def _decisions_action(
-    request: Request, db: Session, scope: Scope, now: Any, language: str, action: Any, *, posted: FormData
+    request: Request, db: Session, scope: Scope, now: Any, language: str, action: Any, *, posted: FormData, viewer: int
 ) -> Response:
     values = form_values(posted)
+    status_code = 422
     try:
         action(values)
         db.commit()
         return stage_page(request, "eval_decisions", scope)
-    except (ValidationFailed, InvalidTransition) as failed:
+    except (ValidationFailed, InvalidTransition, NotPermitted) as failed:
         db.rollback()
         errors = errors_of(failed)
+        status_code = 403 if isinstance(failed, NotPermitted) else 422
     messages = [translate(language, e.message, **e.params) for e in errors]
-    return _decisions_page(request, db, scope, now, errors={"__all__": " ".join(messages)}, status_code=422)
+    return _decisions_page(
+        request, db, scope, now, viewer=viewer, errors={"__all__": " ".join(messages)}, status_code=status_code
+    )
 
 
 @router.post(STAGE + "/shortlist", name="eval_shortlist")
@@ -150,11 +159,11 @@ def shortlist(
             feedback=feedback,
         )
 
-    return _decisions_action(request, db, scope, now, language, action, posted=posted)
+    return _decisions_action(request, db, scope, now, language, action, posted=posted, viewer=user.id)
 
 
-@router.post(STAGE + "/decisions/review", name="eval_decisions_review")
-def decisions_review(
+@router.post(STAGE + "/decisions/approve", name="eval_decisions_approve")
+def decisions_approve(
     request: Request,
     scope: EvaluationScope,
     posted: PostedForm,
@@ -163,6 +172,7 @@ def decisions_review(
     user: StaffUser,
     language: Language,
 ) -> Response:
+    """Four eyes: a second coordinator, who prepared none of them, approves the stage's decisions."""
     actor = actor_of(request, user)
     return _decisions_action(
         request,
@@ -170,8 +180,11 @@ def decisions_review(
         scope,
         now,
         language,
-        lambda v: decision_service.review_decisions(db, stage=scope.stage, actor=actor, now=now),
+        lambda v: approval_service.approve_decisions(
+            db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now, policy=scope.policy
+        ),
         posted=posted,
+        viewer=user.id,
     )
 
 
@@ -216,6 +229,7 @@ def decisions_release(
             links=request.app.state.links,
         ),
         posted=posted,
+        viewer=user.id,
     )
 
 
@@ -240,6 +254,7 @@ def invite_next(
             db, challenge=scope.challenge, stage=scope.stage, actor=actor, now=now, links=request.app.state.links
         ),
         posted=posted,
+        viewer=user.id,
     )
 
 

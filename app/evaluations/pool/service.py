@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.accounts.enums import Role
 from app.accounts.models import User, UserRole
 from app.audit.service import Actor, record_event
-from app.challenges.models import Challenge
+from app.challenges.models import Challenge, ChallengeCoordinator
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations.models import (
     PoolMember,
@@ -41,10 +41,21 @@ def list_pool(session: Session, *, challenge_id: int) -> list[User]:
     )
 
 
+def is_challenge_coordinator(session: Session, *, challenge_id: int, user_id: int | None) -> bool:
+    return user_id is not None and session.get(ChallengeCoordinator, (challenge_id, user_id)) is not None
+
+
+MSG_COORDINATES = N_("%(name)s coordinates this challenge and cannot be one of its evaluators.")
+
+
 def add_to_pool(session: Session, *, challenge: Challenge, user_id: int, actor: Actor, now: datetime) -> None:
+    """Add an evaluator to the challenge's pool; never one of its coordinators."""
     evaluators = {user.id: user for user in list_evaluators(session)}
     if user_id not in evaluators:
         raise ValidationFailed(errors=[FieldError("evaluator_id", N_("Choose an evaluator from the list."))])
+    if is_challenge_coordinator(session, challenge_id=challenge.id, user_id=user_id):
+        params: dict[str, object] = {"name": evaluators[user_id].name}
+        raise ValidationFailed(errors=[FieldError("evaluator_id", MSG_COORDINATES, params)])
     if session.get(PoolMember, (challenge.id, user_id)) is not None:
         return
     session.add(PoolMember(challenge_id=challenge.id, user_id=user_id, added_at=now, added_by_id=actor.user_id))

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.service import Actor, record_event
+from app.accounts.models import User
+from app.audit.service import Actor
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import to_local
 from app.errors import FieldError, ValidationFailed
-from app.evaluations.enums import EvaluationStatus
+from app.evaluations.enums import ROUTE_MACHINE, EvaluationStatus, RouteStatus
 from app.evaluations.models import (
     Assignment,
     RouteDecision,
@@ -25,6 +26,7 @@ from app.evaluations.route import rules as route
 from app.evaluations.schemas import RouteForm
 from app.evaluations.scoring import rules as scoring
 from app.i18n import N_
+from app.statemachine import HasStatus
 
 
 def adv_thresholds(periods: Sequence[tuple[int, date, date | None]]) -> tuple[route.AdvThreshold, ...]:
@@ -91,9 +93,15 @@ def decide_route(
     decision = session.get(RouteDecision, challenge.id)
     if decision is None:
         decision = RouteDecision(
-            challenge_id=challenge.id, recommended=recommended, reasons=[], chosen="", decided_at=now
+            challenge_id=challenge.id,
+            recommended=recommended,
+            reasons=[],
+            chosen="",
+            decided_at=now,
+            status=RouteStatus.CONFIRMED.value,
         )
         session.add(decision)
+    withdrawn = decision.approved_by_id if decision.status == RouteStatus.APPROVED.value else None
     decision.recommended = recommended
     decision.reasons = [
         {"message": r.message, "params": plain_params(r.params)} for r in advice.reasons + advice.warnings
@@ -102,17 +110,32 @@ def decide_route(
     decision.reason = form.reason
     decision.decided_by_id = actor.user_id
     decision.decided_at = now
+    # Four eyes: the confirmed route awaits a second coordinator's approval; confirming again withdraws one.
+    decision.approved_by_id = None
+    decision.approved_at = None
     session.flush()
-    record_event(
+    ROUTE_MACHINE.move(
         session,
+        cast(HasStatus, decision),
+        RouteStatus.CONFIRMED,
         actor=actor,
-        action="procurement_route.confirm" if form.chosen.value == recommended else "procurement_route.override",
-        object_type="challenge",
+        now=now,
         object_id=challenge.id,
-        at=now,
-        data={"recommended": recommended, "chosen": form.chosen.value, "reason": form.reason},
+        action="procurement_route.confirm" if form.chosen.value == recommended else "procurement_route.override",
+        data={
+            "recommended": recommended,
+            "chosen": form.chosen.value,
+            "reason": form.reason,
+            "confirmed_by": _user_name(session, actor.user_id),
+            "approval_withdrawn_from": _user_name(session, withdrawn),
+        },
     )
     return decision
+
+
+def _user_name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else None
 
 
 def plain_params(params: Any) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
 from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
-from app.errors import NotFound, ValidationFailed
+from app.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from app.evaluations import permissions
+from app.evaluations.approvals import service as approval_service
 from app.evaluations.dependencies import (
     BASE,
 )
@@ -21,6 +22,7 @@ from app.evaluations.route import rules as route
 from app.evaluations.route import service as route_service
 from app.evaluations.schemas import RouteForm
 from app.forms import form_values, parse_form, translate_errors
+from app.i18n import translate
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
@@ -32,13 +34,18 @@ def _route_page(
     challenge: Challenge,
     now: Any,
     *,
+    viewer: int,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     advice = route_service.route_recommendation(db, challenge=challenge, now=now, thresholds=_thresholds(request))
     current = route_service.get_route_decision(db, challenge_id=challenge.id)
+    approval = (
+        approval_service.route_approval(db, challenge=challenge, route=current, viewer=viewer) if current else None
+    )
     context = {
+        "approval": approval,
         "challenge": challenge,
         "definition": challenge_service.current_definition(challenge),
         "stage": None,
@@ -59,10 +66,35 @@ def _thresholds(request: Request) -> tuple[route.AdvThreshold, ...]:
 
 
 @router.get(BASE + "/route", name="eval_route")
-def route_page(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now) -> Response:
+def route_page(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now, user: StaffUser) -> Response:
     if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
         raise NotFound()
-    return _route_page(request, db, challenge, now)
+    return _route_page(request, db, challenge, now, viewer=user.id)
+
+
+@router.post(BASE + "/route/approve", name="eval_route_approve")
+def route_approve(
+    request: Request,
+    challenge: ManagedChallenge,
+    posted: PostedForm,
+    slug: str,
+    db: DbSession,
+    now: Now,
+    user: StaffUser,
+    language: Language,
+) -> Response:
+    """Four eyes: a second coordinator, not the one who confirmed it, approves the confirmed route."""
+    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
+        raise NotFound()
+    try:
+        approval_service.approve_route(db, challenge=challenge, actor=actor_of(request, user), now=now)
+        db.commit()
+        return see_other(request, "eval_route", slug=slug)
+    except (InvalidTransition, NotPermitted) as refused:
+        db.rollback()
+        status_code = 403 if isinstance(refused, NotPermitted) else 422
+        errors = {"__all__": translate(language, refused.message)}
+    return _route_page(request, db, challenge, now, viewer=user.id, errors=errors, status_code=status_code)
 
 
 @router.post(BASE + "/route")
@@ -96,5 +128,12 @@ def route_decide(
             db.rollback()
             errors = failed.errors
     return _route_page(
-        request, db, challenge, now, errors=translate_errors(language, errors), values=values, status_code=422
+        request,
+        db,
+        challenge,
+        now,
+        viewer=user.id,
+        errors=translate_errors(language, errors),
+        values=values,
+        status_code=422,
     )

@@ -42,6 +42,7 @@ from app.proposals.service import (
     working_copy,
 )
 from app.proposals.submissions.receipts import receipt_hash, version_content
+from app.proposals.submissions.rules import reconfirmation_problems
 from app.storage import BlobStore
 
 # --- submit, amend, withdraw, re-confirm ----------------------------------------------------------
@@ -257,7 +258,11 @@ def reconfirm_proposal(
     now: datetime,
     links: Links,
 ) -> ProposalVersion:
-    """After a correction of the challenge: the company confirms its submitted version against the new one."""
+    """After a correction of the challenge: the company confirms its submitted version against the new one.
+
+    Refused (``ValidationFailed``, the question named) when the corrected definition requires an answer or a
+    document the version lacks: the company amends the proposal instead.
+    """
     proposal, challenge, stage, _ = _lock(session, proposal)
     existing = _existing_version(session, proposal, idempotency_key)
     if existing is not None:
@@ -266,6 +271,9 @@ def reconfirm_proposal(
     previous = latest_version(proposal)
     if proposal.status != ProposalStatus.SUBMITTED.value or previous is None:
         raise InvalidTransition()
+    problems = reconfirmation_problems(stage_spec(challenge, stage)[1], previous.content)
+    if problems:
+        raise ValidationFailed(errors=problems)
     content = {**copy.deepcopy(previous.content), "challenge_version": challenge.current_version}
     version = _new_version(
         session,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentUser
-from app.errors import DeadlinePassed, NotFound, ValidationFailed
+from app.errors import DeadlinePassed, FieldError, NotFound, ValidationFailed
 from app.forms import translate_errors
 from app.i18n import N_, translate
 from app.proposals import service as proposal_service
@@ -177,5 +177,22 @@ def proposal_reconfirm(
         return _submit_page(
             request, db, proposal, now, errors=errors, template="proposals/reconfirm.html", status_code=422
         )
+    except ValidationFailed as failed:
+        db.rollback()
+        errors = _reconfirm_errors(db, proposal, language, failed)
+        return _submit_page(
+            request, db, proposal, now, errors=errors, template="proposals/reconfirm.html", status_code=422
+        )
     db.commit()
     return see_other(request, "proposal_version", proposal_id=proposal.id, number=version.number)
+
+
+def _reconfirm_errors(db: DbSession, proposal: Proposal, language: str, failed: ValidationFailed) -> dict[str, str]:
+    """The refused re-confirmation's messages, each question named by its label in the reader's language."""
+    challenge, stage, _ = proposal_service.context_of(db, proposal)
+    labels = {q.key: q.label.get(language) for q in proposal_service.questions_of(challenge, stage)}
+    named = [
+        FieldError(e.path, e.message, {**e.params, "question": labels.get(str(e.params.get("question")), "")})
+        for e in failed.errors
+    ]
+    return translate_errors(language, named)

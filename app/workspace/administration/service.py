@@ -13,7 +13,9 @@ from app.audit.service import Actor, record_event
 from app.challenges.enums import TaxonomyKind
 from app.challenges.models import Challenge, ChallengeCoordinator, TaxonomyTerm
 from app.errors import FieldError, NotFound, ValidationFailed
+from app.evaluations.models import Assignment, PoolMember
 from app.i18n import N_
+from app.proposals.models import Proposal
 
 # --- coordinators -------------------------------------------------------------------------------
 
@@ -29,12 +31,32 @@ def list_coordinators(session: Session, *, challenge_id: int) -> list[User]:
     )
 
 
+MSG_EVALUATES = N_(
+    "%(name)s evaluates this challenge (in its evaluator pool or assigned to its proposals) and cannot also coordinate it."
+)
+
+
+def evaluates_challenge(session: Session, *, challenge_id: int, user_id: int) -> bool:
+    """In the challenge's evaluator pool, or assigned to one of its proposals."""
+    if session.get(PoolMember, (challenge_id, user_id)) is not None:
+        return True
+    assigned = (
+        select(Assignment.id)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Proposal.challenge_id == challenge_id, Assignment.evaluator_id == user_id)
+        .limit(1)
+    )
+    return session.scalar(assigned) is not None
+
+
 def assign_coordinator(session: Session, *, challenge: Challenge, email: str, actor: Actor, now: datetime) -> User:
-    """Assign a user with the coordinator role to the challenge (administrators do this)."""
+    """Assign a user with the coordinator role to the challenge (administrators do this); never one who evaluates it."""
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None or not user.is_active or Role.COORDINATOR.value not in user.role_names:
         raise ValidationFailed([FieldError("email", N_("No coordinator has this e-mail address."))])
     exists = session.get(ChallengeCoordinator, (challenge.id, user.id))
+    if exists is None and evaluates_challenge(session, challenge_id=challenge.id, user_id=user.id):
+        raise ValidationFailed([FieldError("email", MSG_EVALUATES, {"name": user.name})])
     if exists is None:
         session.add(
             ChallengeCoordinator(
