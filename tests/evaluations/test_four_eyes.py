@@ -38,7 +38,7 @@ from tests.evaluations.helpers import (
 )
 from tests.factories import LINKS, create_user, log_in
 
-ORIGIN = "http://testserver"
+ORIGIN = ""  # url_for in the templates writes paths, never the Host header
 AWAITING_NL = "wacht op goedkeuring door een tweede coördinator"
 
 

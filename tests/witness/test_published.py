@@ -21,7 +21,7 @@ from app.evaluations.schemas import DecisionForm
 from app.notifications.models import OutboxMessage
 from app.questions import service as question_service
 from app.questions.nota import service as nota_service
-from tests.evaluations.helpers import Scenario, after_deadline, build_scenario
+from tests.evaluations.helpers import Scenario, after_deadline, approve, build_scenario
 from tests.evaluations.helpers import actor as evaluation_actor
 from tests.factories import LINKS, create_challenge, create_user, csrf, log_in
 from tests.questions.helpers import actor, answer, ask, create_coordinator
@@ -131,7 +131,7 @@ def _release(session: Session, s: Scenario, now: Any) -> PublishedHead:
             actor=coordinator,
             now=now,
         )
-    decision_service.review_decisions(session, stage=s.stage, actor=coordinator, now=now)
+    approve(session, s, now)  # four eyes: a second coordinator approves
     session.commit()
     decision_service.release_decisions(
         session,
