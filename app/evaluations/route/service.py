@@ -32,6 +32,12 @@ def adv_thresholds(periods: Sequence[tuple[int, date, date | None]]) -> tuple[ro
     return tuple(route.AdvThreshold(euros, start, end) for euros, start, end in periods)
 
 
+def day_without_threshold(periods: Sequence[tuple[int, date, date | None]], *, now: datetime) -> date | None:
+    """Today (Europe/Amsterdam) when no configured ADV threshold is valid on it, else None: the dashboards warn."""
+    today = to_local(now).date()
+    return today if route.threshold_on(adv_thresholds(periods), today) is None else None
+
+
 def default_threshold(
     definition: ChallengeDefinition, points_on_five: float = scoring.DEFAULT_DISAGREEMENT_THRESHOLD
 ) -> float:
