@@ -1,4 +1,4 @@
-"""Membership roles and self-declared security statuses of organisations."""
+"""Membership roles, self-declared security statuses and the ownership declaration of organisations."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ class FacilityClearanceLevel(StrEnum):
     NATO_RESTRICTED = "nato_restricted"
     NATO_CONFIDENTIAL = "nato_confidential"
     NATO_SECRET = "nato_secret"  # noqa: S105 - a clearance level, not a secret
+
+
+class Ownership(StrEnum):
+    """Who controls the organisation, as it declares: nobody else, or an ultimate parent company (named, with
+    its country). An organisation registered before the question existed has none: its ownership is unknown."""
+
+    INDEPENDENT = "independent"
+    GROUP = "group"

@@ -134,6 +134,7 @@ def _apply(organisation: Organisation, form: OrganisationForm) -> None:
     organisation.postcode = form.postcode
     organisation.city = form.city
     organisation.is_sme = form.is_sme
+    organisation.ownership = form.ownership.value if form.ownership else None
     organisation.parent_name = form.parent_name
     organisation.parent_country = form.parent_country
     organisation.security_status = form.security_status.value
@@ -184,6 +185,9 @@ def _identity(organisation: Organisation) -> dict[str, str | None]:
         "kvk_number": organisation.kvk_number,
         "country": organisation.country,
         "registry_id": organisation.registry_id,
+        "ownership": organisation.ownership,
+        "parent_name": organisation.parent_name,
+        "parent_country": organisation.parent_country,
     }
 
 
