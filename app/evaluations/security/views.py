@@ -15,8 +15,10 @@ from app.evaluations import service as evaluation_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
 from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import rules as security_rules
 from app.evaluations.security import service as security_service
 from app.forms import errors_of, form_values, translate_errors
+from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
@@ -28,6 +30,7 @@ def _security_page(
     opened: evaluator_service.Opened,
     *,
     errors: dict[str, str] | None = None,
+    language: str,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -48,6 +51,10 @@ def _security_page(
         "factors": list(route.FACTOR_LABELS.items()),
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
         "parties": evaluation_service.parties_of(opened.item).organisations,
+        "members": security_rules.members_of(opened.item.content),
+        "version": opened.item.version,
+        "blind": opened.definition.blind_scoring,
+        "countries": country_names(language),
         "errors": errors or {},
         "values": values,
     }
@@ -55,11 +62,13 @@ def _security_page(
 
 
 @router.get("/evaluate/assignments/{assignment_id}/security", name="evaluate_security")
-def security(request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
+def security(
+    request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
+) -> Response:
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    return _security_page(request, db, opened)
+    return _security_page(request, db, opened, language=language)
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
@@ -92,5 +101,11 @@ def security_save(
         errors = errors_of(failed)
     opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
     return _security_page(
-        request, db, opened, errors=translate_errors(language, errors), values=values, status_code=422
+        request,
+        db,
+        opened,
+        errors=translate_errors(language, errors),
+        language=language,
+        values=values,
+        status_code=422,
     )

@@ -6,8 +6,8 @@ holding a version can recompute its receipt.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.canonical import canonical_json, sha256_hex
