@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
 from app.clock import FrozenClock
+from app.organisations import ownership
 from app.organisations import service as organisation_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import parse_organisation
@@ -125,6 +126,7 @@ def test_submission_freezes_every_members_ownership_into_the_receipt(
     session: Session, clock: FrozenClock, store: LocalBlobStore
 ) -> None:
     c = _submit(session, build_scenario(session, proposals=0, evaluators=1), store)
+    assert c.version is not None
     assert c.version.content["ownership"] == {
         "lead": {
             "registered": True,
@@ -231,7 +233,7 @@ def test_assessment_page_without_flags_has_no_attention_notice(
     session.add(proposal)
     session.flush()
     content = content_for(proposal, lead, s.challenge, s.stage)
-    content["ownership"] = {"lead": receipts.ownership.frozen(lead), "partners": []}
+    content["ownership"] = {"lead": ownership.frozen(lead), "partners": []}
     session.add(
         ProposalVersion(
             proposal_id=proposal.id,
