@@ -32,6 +32,7 @@ from tests.evaluations.test_scoring import _assigned
 from tests.factories import LINKS, create_user, log_in
 from tests.organisations.helpers import create_organisation, form_data
 from tests.pdfs import pdf_bytes
+from tests.proposals.helpers import act_for
 
 
 @dataclass
@@ -278,3 +279,21 @@ def test_blind_assessment_page_names_no_parent_and_no_member(
     lead = _row(section, 0)
     assert "Penvoerder</th>" in lead
     assert "Een moedermaatschappij (Verenigde Staten)" in lead and "Buiten de EU/EER" in lead
+
+
+def test_receipt_page_shows_the_ownership_the_version_holds(
+    client: TestClient, session: Session, clock: FrozenClock, store: LocalBlobStore
+) -> None:
+    c = _submit(session, build_scenario(session, proposals=0, evaluators=1), store)
+    _move_parent_home(session, c)
+    clock.set(RECEIVED)
+    act_for(client, session, c.user, c.lead, now=clock.now())
+    page = client.get(f"/proposals/{c.proposal.id}/versions/1")
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="ownership-heading"') :]
+    section = " ".join(section[: section.index("</ul>")].split())
+    assert "Alfa Sensoren B.V.: uiteindelijke moedermaatschappij Overseas Holding Inc. (US)" in section
+    assert "Bravo Optik GmbH: geen ander bedrijf heeft er zeggenschap over" in section
+    assert "Charlie Onbekend B.V.: niet geregistreerd in het portaal: eigendom onbekend" in section
+    assert "Delta Oud B.V.: eigendom niet opgegeven" in section
+    assert "Nederlandse Moeder" not in page.text
