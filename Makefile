@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORTAL_PORT ?= 8000
 export PORTAL_PORT
 
-.PHONY: run demo test install install-dev browser lint check messages lock clean
+.PHONY: run demo test install install-dev browser lint check messages lock audit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,10 +52,16 @@ browser:
 	fi
 
 lint: install-dev
-	$(BIN)/ruff check app tests bench
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench scripts
+	$(BIN)/ruff format --check app tests bench scripts
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
+
+## audit: the pinned dependencies against an advisory database on disk (ADVISORY_DB=path to OSV's PyPI all.zip);
+## without one it fails loudly: a scan that cannot reach its data never passes
+ADVISORY_DB ?=
+audit: install-dev
+	@$(BIN)/python scripts/audit_dependencies.py requirements.lock --db "$(ADVISORY_DB)"
 
 ## messages: list strings in code and templates that have no Dutch translation yet
 messages: install

@@ -7,13 +7,16 @@ work on SQLite starts with ``BEGIN IMMEDIATE`` so concurrent writers queue inste
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -56,6 +59,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the portal's connection rules for SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
+        _create_private(url)
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
@@ -63,6 +67,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
     return engine
+
+
+def _create_private(url: str) -> None:
+    """A new SQLite database file is created readable by the portal's user only (SQLite gives its journal
+    and WAL files the database file's mode)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 # A pooled connection unused for longer than this is pinged before it is handed out.

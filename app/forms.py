@@ -83,3 +83,14 @@ def translate_errors(language: str, errors: list[FieldError]) -> dict[str, str]:
 def errors_of(failed: DomainError) -> list[FieldError]:
     """A refused command's messages for its form: the field errors, or the domain error at the top."""
     return failed.errors if isinstance(failed, ValidationFailed) else [FieldError("__all__", failed.message)]
+
+
+MSG_ONE_LINE = N_("Use one line, without line breaks or control characters.")
+
+
+def single_line(value: str | None) -> str | None:
+    """A name or similar field: refused when it holds a line break or another control character (which
+    could otherwise reach an e-mail header or a log line)."""
+    if value is not None and not value.isprintable():
+        raise ValueError(MSG_ONE_LINE)
+    return value

@@ -12,12 +12,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__, web
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_auth
+from app.admin import organisations as admin_organisation_views
 from app.admin import views as admin_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
@@ -29,6 +31,8 @@ from app.evaluations import views as evaluation_views
 from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
+from app.organisations.enums import ORGANISATION_MACHINE, OrganisationStatus
+from app.organisations.identity import views as organisation_identity_views
 from app.proposals import views as proposal_views
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
@@ -72,17 +76,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.db = db or Database(settings.effective_database_url)
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates()
-    # Pages name a stage by its title in the reader's language, never by its key.
-    app.state.templates.env.globals["stage_title"] = challenge_service.stage_title
-    # Status labels and badges come from the state machines; templates compare statuses with the enums' members.
-    app.state.templates.env.globals.update(
-        challenge_machine=CHALLENGE_MACHINE,
-        ChallengeStatus=ChallengeStatus,
-        proposal_machine=PROPOSAL_MACHINE,
-        ProposalStatus=ProposalStatus,
-        entry_machine=ENTRY_MACHINE,
-        EntryStatus=EntryStatus,
-    )
+    _add_template_globals(app.state.templates.env)
     app.state.auth_loader = load_auth
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
 
@@ -104,14 +98,33 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     return app
 
 
+def _add_template_globals(env: Environment) -> None:
+    """What every template may use besides its own context."""
+    # Pages name a stage by its title in the reader's language, never by its key.
+    env.globals["stage_title"] = challenge_service.stage_title
+    # Status labels and badges come from the state machines; templates compare statuses with the enums' members.
+    env.globals.update(
+        challenge_machine=CHALLENGE_MACHINE,
+        ChallengeStatus=ChallengeStatus,
+        proposal_machine=PROPOSAL_MACHINE,
+        ProposalStatus=ProposalStatus,
+        entry_machine=ENTRY_MACHINE,
+        EntryStatus=EntryStatus,
+        organisation_machine=ORGANISATION_MACHINE,
+        OrganisationStatus=OrganisationStatus,
+    )
+
+
 # Every domain's routes, in the order they are matched.
 ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
     public_views.router,
     account_views.router,
     challenge_api.router,
+    organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,
     admin_views.router,
+    admin_organisation_views.router,
     proposal_views.router,
     question_views.router,
     workspace_challenge_views.router,

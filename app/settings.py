@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -96,11 +99,19 @@ class Settings(BaseSettings):
             return self.secret_key
         if self.production:
             raise RuntimeError("PORTAL_SECRET_KEY must be set when PORTAL_PRODUCTION is on.")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.data_dir / "secret_key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            # Written whole into a file only this user can read (mkstemp: mode 0600), then linked into place:
+            # no moment with a wider mode or a half-written key, and of two processes starting at once one wins.
+            fd, name = tempfile.mkstemp(dir=self.data_dir, prefix=".secret_key-")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                with contextlib.suppress(FileExistsError):
+                    os.link(name, path)
+            finally:
+                os.unlink(name)
         return path.read_text().strip()
 
 

@@ -7,6 +7,7 @@ to it. An S3-compatible store can replace ``LocalBlobStore`` by offering the sam
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -52,6 +53,27 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+PRIVATE_UMASK = 0o077
+"""The portal's processes create files readable by their own user only (documents, mail, the database)."""
+
+
+def make_private_dir(path: Path) -> None:
+    """A folder (and any missing parents) only the portal's user can enter, created that way."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by the portal's user only: created with mode 0600, never wider for a moment."""
+    make_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # a file that was already there keeps no wider mode
+        handle.write(data)
+
+
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd...``; temporary files under ``root/tmp`` (same file system, atomic rename)."""
 
@@ -67,7 +89,7 @@ class LocalBlobStore:
     @contextmanager
     def temporary_file(self) -> Iterator[tuple[Path, BinaryIO]]:
         """A new empty file in the store's temporary folder, removed afterwards unless ``put`` moved it."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.tmp)
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
         path = Path(name)
         handle = os.fdopen(fd, "w+b")
@@ -82,7 +104,7 @@ class LocalBlobStore:
         target = self._path(sha256)
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         with source.open("rb") as handle:
             os.fsync(handle.fileno())
         if source.parent.resolve() == self.tmp.resolve():

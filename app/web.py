@@ -15,9 +15,9 @@ from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import URL, FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -141,7 +141,15 @@ def build_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["url_for"] = _path_for
     return Jinja2Templates(env=env)
+
+
+@pass_context
+def _path_for(context: Any, name: str, /, **params: Any) -> URL:
+    """A route's path, never an absolute URL: Starlette's own ``url_for`` builds one from the request's
+    Host header, which a client chooses (and a cache or a forwarded page would keep)."""
+    return URL(str(context["request"].app.url_path_for(name, **params)))
 
 
 def template_context(request: Request, language: str) -> dict[str, Any]:

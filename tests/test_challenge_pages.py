@@ -145,3 +145,15 @@ def test_template_output_is_escaped(client: TestClient, session: Session) -> Non
     body = client.get("/challenges/test-challenge").text
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_links_come_from_the_base_url_never_from_the_host_header(client: TestClient, session: Session) -> None:
+    create_challenge(session)
+    hostile = {"Host": "evil.example"}
+    item = client.get("/api/v1/challenges", headers=hostile).json()["challenges"][0]
+    assert item["url"] == "http://testserver/challenges/test-challenge"
+    assert client.get("/api/v1/challenges/test-challenge", headers=hostile).json()["url"] == item["url"]
+    for path in ("/", "/challenges/test-challenge", "/login", "/register"):
+        page = client.get(path, headers=hostile)
+        assert page.status_code == 200, path
+        assert "evil.example" not in page.text, path

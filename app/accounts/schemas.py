@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.forms import single_line
 from app.i18n import N_
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,7 +48,7 @@ class RegisterForm(_Form):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _required(value.strip())
+        return _required(single_line(value.strip()) or "")
 
     @field_validator("password")
     @classmethod
@@ -92,7 +93,7 @@ class NameForm(_Form):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _required(value.strip())
+        return _required(single_line(value.strip()) or "")
 
 
 class CodeForm(_Form):

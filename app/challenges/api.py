@@ -35,7 +35,7 @@ def _summary(request: Request, challenge: Challenge, now: datetime) -> dict[str,
         ],
         "next_deadline": stage.deadline_at if stage else None,
         "version": challenge.current_version,
-        "url": str(request.url_for("challenge_detail", slug=challenge.slug)),
+        "url": request.app.state.links.url("challenge_detail", slug=challenge.slug),  # never from the Host header
     }
 
 

@@ -5,14 +5,18 @@ One module per command group; this package puts them together under ``main`` (th
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from app.cli import audit, challenges, mail, serve, users, worker
+from app.storage import PRIVATE_UMASK
 
 
 @click.group()
 def main() -> None:
     """Operate the Defence challenge portal. Settings come from PORTAL_* environment variables."""
+    os.umask(PRIVATE_UMASK)  # every file and folder the portal creates is its own user's only
 
 
 main.add_command(serve.serve)

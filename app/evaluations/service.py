@@ -29,6 +29,8 @@ from app.evaluations.models import (
     SecurityAssessment,
 )
 from app.i18n import N_
+from app.organisations.enums import OrganisationStatus
+from app.organisations.models import Organisation
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
@@ -47,6 +49,8 @@ class Standing:
 
     proposal: Proposal
     version: ProposalVersion
+    # Whether an administrator has verified the organisation (now, not at submission): staff see it.
+    organisation_status: str = OrganisationStatus.UNVERIFIED.value
 
     @property
     def content(self) -> dict[str, Any]:
@@ -60,18 +64,19 @@ class Standing:
 def standing(session: Session, *, stage_id: int, proposal_ids: Iterable[int] | None = None) -> list[Standing]:
     """Every submitted proposal of a stage with its latest version, in one query, ordered by proposal id."""
     query = (
-        select(Proposal, ProposalVersion)
+        select(Proposal, ProposalVersion, Organisation.status)
         .join(
             ProposalVersion,
             (ProposalVersion.proposal_id == Proposal.id) & (ProposalVersion.number == Proposal.version_count),
         )
+        .join(Organisation, Organisation.id == Proposal.organisation_id)
         .where(Proposal.stage_id == stage_id, Proposal.status == ProposalStatus.SUBMITTED.value)
         .order_by(Proposal.id)
         .options(defer(Proposal.draft))  # the working copy is the company's, never evaluated
     )
     if proposal_ids is not None:
         query = query.where(Proposal.id.in_(list(proposal_ids)))
-    return [Standing(proposal, version) for proposal, version in session.execute(query).all()]
+    return [Standing(proposal, version, status) for proposal, version, status in session.execute(query).all()]
 
 
 def get_standing(session: Session, *, stage: ChallengeStage, proposal_id: int) -> Standing:

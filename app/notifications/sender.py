@@ -9,8 +9,10 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
+from app.formatting import one_line
 from app.notifications.models import OutboxMessage
 from app.settings import Settings
+from app.storage import write_private
 
 SMTP_TIMEOUT_SECONDS = 30
 
@@ -23,8 +25,9 @@ def build_email(message: OutboxMessage, settings: Settings) -> EmailMessage:
     """The message as an RFC 5322 e-mail: plain text in UTF-8, with the outbox's own Message-ID."""
     email = EmailMessage()
     email["From"] = settings.mail_from
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
+    # Header values on one line whatever was stored: a line break would start a header of its own.
+    email["To"] = one_line(message.to_address, 320)
+    email["Subject"] = one_line(message.subject, 250)
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message.message_id
     email["Content-Language"] = message.language
@@ -56,8 +59,7 @@ class EmlTransport:
     def send(self, message: OutboxMessage) -> None:
         path = eml_path(self.settings, message)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(build_email(message, self.settings).as_bytes())
+            write_private(path, build_email(message, self.settings).as_bytes())
         except OSError as error:
             raise SendError(f"cannot write {path}: {error}") from error
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import i18n
+from app.formatting import one_line
 from app.notifications.enums import MessageStatus
 from app.notifications.models import OutboxMessage
 from app.notifications.sender import SendError, Transport, transport_for
@@ -38,9 +39,24 @@ _env = Environment(  # plain text: no HTML escaping, but every variable must exi
 _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
+NAME_LIMIT = 100
+"""Names people chose themselves (their own, their organisation's) appear in e-mails at most this long."""
+SUBJECT_LIMIT = 200
+
+
+def _safe_context(context: dict[str, Any]) -> dict[str, Any]:
+    """Every value whose key ends in ``name`` is text a user chose (a person's or organisation's name): it
+    goes into the e-mail capped and on one line, so it can neither add header lines nor carry a long message."""
+    return {
+        key: one_line(value, NAME_LIMIT) if key.endswith("name") and isinstance(value, str) else value
+        for key, value in context.items()
+    }
+
+
 def render_message(template: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of a notification in a language."""
+    """(subject, body) of a notification in a language; names capped, the subject one line."""
     translations = i18n.translations(language)
+    context = _safe_context(context)
 
     def gettext(message: str, **params: Any) -> str:
         text = translations.gettext(message)
@@ -48,7 +64,7 @@ def render_message(template: str, language: str, context: dict[str, Any]) -> tup
 
     text = _env.get_template(f"{template}.txt").render(**context, _=gettext, gettext=gettext, lang=language)
     subject, _, body = text.partition("\n\n")
-    return subject.strip(), body.strip() + "\n"
+    return one_line(subject, SUBJECT_LIMIT), body.strip() + "\n"
 
 
 def queue_email(
@@ -151,19 +167,34 @@ def record_sent(session: Session, *, message_id: int, now: datetime) -> None:
     session.flush()
 
 
-def record_failure(session: Session, *, message_id: int, now: datetime, error: str) -> str:
-    """Count a failed attempt; the message is retried after the backoff, or marked failed after the last."""
+def record_failure(session: Session, *, message_id: int, now: datetime, error: str, final: bool = False) -> str:
+    """Count a failed attempt; the message is retried after the backoff, or marked failed after the last
+    (at once when ``final``: a message that cannot be built fails the same way every time)."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != MessageStatus.PENDING.value:
         return "gone"
     message.attempts += 1
     message.last_error = error[:2000]
-    if message.attempts >= MAX_ATTEMPTS:
+    if final or message.attempts >= MAX_ATTEMPTS:
         message.status = MessageStatus.FAILED.value
     else:
         message.next_attempt_at = now + BACKOFF[message.attempts - 1]
     session.flush()
     return message.status
+
+
+def _count_failure(
+    db: DeliveryDatabase, counts: DeliveryCounts, message_id: int, *, now: datetime, error: str, final: bool
+) -> None:
+    with db.unit_of_work() as session:
+        status = record_failure(session, message_id=message_id, now=now, error=error, final=final)
+        session.commit()
+    if status == MessageStatus.FAILED.value:
+        counts.failed += 1
+        log.warning("giving up on outbox message %s: %s", message_id, error)
+    else:
+        counts.retrying += 1
+        log.info("outbox message %s not sent, will retry: %s", message_id, error)
 
 
 def deliver_due(
@@ -189,16 +220,13 @@ def deliver_due(
         for message in claimed:
             try:
                 active.send(message)
-            except SendError as error:
-                with db.unit_of_work() as session:
-                    status = record_failure(session, message_id=message.id, now=now, error=str(error))
-                    session.commit()
-                if status == MessageStatus.FAILED.value:
-                    counts.failed += 1
-                    log.warning("giving up on outbox message %s: %s", message.id, error)
-                else:
-                    counts.retrying += 1
-                    log.info("outbox message %s not sent, will retry: %s", message.id, error)
+            except SendError as error:  # the server or the folder: try again after the backoff
+                _count_failure(db, counts, message.id, now=now, error=str(error), final=False)
+                continue
+            except Exception as error:
+                log.exception("outbox message %s cannot be built", message.id)
+                reason = f"cannot be sent: {type(error).__name__}: {error}"
+                _count_failure(db, counts, message.id, now=now, error=reason, final=True)
                 continue
             with db.unit_of_work() as session:
                 record_sent(session, message_id=message.id, now=now)

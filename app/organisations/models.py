@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, UTCDateTime
-from app.organisations.enums import MemberRole, SecurityStatus
+from app.organisations.enums import DisputeStatus, MemberRole, OrganisationStatus, SecurityStatus
 
 
 class Organisation(Base):
@@ -34,6 +34,14 @@ class Organisation(Base):
     facility_clearance_level: Mapped[str | None] = mapped_column(String(30), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    # Verified by an administrator or not (ORGANISATION_MACHINE); a registration number is not proof.
+    status: Mapped[str] = mapped_column(
+        "verification_status", String(16), default=OrganisationStatus.UNVERIFIED.value, index=True
+    )
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
 
@@ -65,3 +73,24 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OrganisationDispute(Base):
+    """Someone says the organisation registered under a number is theirs (DISPUTE_MACHINE); administrators decide."""
+
+    __tablename__ = "organisation_dispute"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    claimed_name: Mapped[str] = mapped_column(String(300))
+    explanation: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    organisation: Mapped[Organisation] = relationship()

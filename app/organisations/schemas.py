@@ -10,7 +10,7 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import FieldError
-from app.forms import parse_form
+from app.forms import parse_form, single_line
 from app.i18n import N_
 from app.organisations.enums import FacilityClearanceLevel, Ownership, SecurityStatus
 
@@ -92,6 +92,8 @@ class OrganisationForm(BaseModel):
     @classmethod
     def _optional(cls, value: Any) -> Any:
         return _blank_to_none(value)
+
+    _one_line = field_validator("legal_name", "registry_id", "street", "postcode", "city", "parent_name")(single_line)
 
     @field_validator("country", mode="before")
     @classmethod

@@ -28,7 +28,10 @@ from app.tokens import hash_token, new_token
 __all__ = ["find_registered", "normalise_kvk"]
 
 INVITATION_LIFETIME = timedelta(days=7)
-ALREADY_REGISTERED = N_("An organisation with this number is already registered. Ask its administrator to invite you.")
+ALREADY_REGISTERED = N_(
+    "An organisation with this number is already registered. Ask its administrator to invite you, or, if you do"
+    " not know who registered it, report it to the portal's administrators."
+)
 
 
 # --- queries --------------------------------------------------------------------------------------
@@ -178,17 +181,12 @@ def create_organisation(
     return organisation
 
 
+# What the audit trail records of an organisation's details: its identity, and its ownership and control.
+_AUDITED = ("legal_name", "kvk_number", "country", "registry_id", "ownership", "parent_name", "parent_country")
+
+
 def _identity(organisation: Organisation) -> dict[str, str | None]:
-    """What the audit trail records of an organisation's details."""
-    return {
-        "legal_name": organisation.legal_name,
-        "kvk_number": organisation.kvk_number,
-        "country": organisation.country,
-        "registry_id": organisation.registry_id,
-        "ownership": organisation.ownership,
-        "parent_name": organisation.parent_name,
-        "parent_country": organisation.parent_country,
-    }
+    return {name: getattr(organisation, name) for name in _AUDITED}
 
 
 def update_organisation(
@@ -324,6 +322,7 @@ class InvitationState(StrEnum):
     USED = "used"
     REVOKED = "revoked"
     UNKNOWN = "unknown"
+    OTHER_ACCOUNT = "other_account"  # sent to another e-mail address than the logged-in account's
 
 
 @dataclass(frozen=True)
@@ -333,8 +332,11 @@ class InvitationLookup:
     organisation: Organisation | None = None
 
 
-def look_up_invitation(session: Session, *, token: str, now: datetime) -> InvitationLookup:
-    """What a link leads to: an open invitation with its organisation, or why it no longer works."""
+def look_up_invitation(session: Session, *, token: str, user: User, now: datetime) -> InvitationLookup:
+    """What a link leads to for this user: an open invitation with its organisation, or why it does not work.
+
+    Only the account with the invited e-mail address can use it: a forwarded or intercepted link lets nobody
+    else into the organisation (and shows them nothing of it)."""
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None:
         return InvitationLookup(InvitationState.UNKNOWN)
@@ -344,12 +346,14 @@ def look_up_invitation(session: Session, *, token: str, now: datetime) -> Invita
         return InvitationLookup(InvitationState.USED)
     if invitation.expires_at <= now:
         return InvitationLookup(InvitationState.EXPIRED)
+    if invitation.email.strip().lower() != user.email.strip().lower():
+        return InvitationLookup(InvitationState.OTHER_ACCOUNT)
     return InvitationLookup(InvitationState.OPEN, invitation, session.get_one(Organisation, invitation.organisation_id))
 
 
 def accept_invitation(session: Session, *, token: str, user: User, actor: Actor, now: datetime) -> InvitationLookup:
     """Join the organisation of an open invitation; the link is used up. Other states change nothing."""
-    found = look_up_invitation(session, token=token, now=now)
+    found = look_up_invitation(session, token=token, user=user, now=now)
     if found.state != InvitationState.OPEN or found.invitation is None:
         return found
     invitation = found.invitation

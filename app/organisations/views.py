@@ -114,6 +114,8 @@ def organisation_create(
         except ValidationFailed as failed:
             errors = failed.errors
     context = _form_context(language, values, translate_errors(language, errors))
+    # A number someone else registered: not a dead end, the administrators can settle it.
+    context["kvk_taken"] = any(e.path == "kvk_number" and e.message == service.ALREADY_REGISTERED for e in errors)
     return render(request, "organisations/form.html", context, status_code=422)
 
 
@@ -375,13 +377,13 @@ def membership_role(
 def _invitation_page(request: Request, found: service.InvitationLookup) -> Response:
     if found.state == service.InvitationState.OPEN:
         return render(request, "organisations/invitation.html", {"organisation": found.organisation})
-    status = 404 if found.state == service.InvitationState.UNKNOWN else 410
+    status = {service.InvitationState.UNKNOWN: 404, service.InvitationState.OTHER_ACCOUNT: 403}.get(found.state, 410)
     return render(request, "organisations/invitation_invalid.html", {"state": found.state.value}, status_code=status)
 
 
 @router.get("/invitations/{token}", name="invitation_accept")
 def invitation_show(request: Request, token: str, db: DbSession, now: Now, user: CurrentUser) -> Response:
-    return _invitation_page(request, service.look_up_invitation(db, token=token, now=now))
+    return _invitation_page(request, service.look_up_invitation(db, token=token, user=user, now=now))
 
 
 @router.post("/invitations/{token}")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, UTCDateTime
 from app.proposals.enums import ProposalStatus
+from app.proposals.references import new_reference
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -37,6 +38,10 @@ class Proposal(Base):
     __table_args__ = (UniqueConstraint("stage_id", "organisation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The proposal number shown to companies, on receipts and in exports: random, so that it says nothing
+    # about how many proposals a challenge has (see app.proposals.references). Proposals from before it was
+    # random keep their sequential one (P-000123), which their receipts carry.
+    reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="RESTRICT"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stage.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
@@ -64,11 +69,6 @@ class Proposal(Base):
     versions: Mapped[list[ProposalVersion]] = relationship(
         back_populates="proposal", order_by="ProposalVersion.number", cascade="all, delete-orphan"
     )
-
-    @property
-    def reference(self) -> str:
-        """The proposal number shown to companies and on receipts."""
-        return f"P-{self.id:06d}"
 
 
 class ProposalDocument(Base):

@@ -4,7 +4,7 @@ Organisations that named an ultimate parent with its country count as part of a 
 declared their ownership yet (unknown) and are asked to at their next edit.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -79,8 +79,26 @@ def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
         proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
         world.ids.update(proposal_a=proposal.id)
     world.ids.update(question_a=_question(session, challenge, org_a, users["member_a"], now))
+    world.ids.update(dispute_a=_dispute(session, org_a, users["member_b"], now))
     world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)
     return world
+
+
+def _dispute(session: Session, organisation: Any, claimant: Any, now: datetime) -> int:
+    """Someone else says organisation A's registration is theirs: only administrators see and settle it."""
+    from app.organisations.models import OrganisationDispute
+
+    dispute = OrganisationDispute(
+        organisation_id=organisation.id,
+        claimant_id=claimant.id,
+        claimed_name="Claimed Name B.V.",
+        explanation="We hold this KvK number.",
+        status="open",
+        created_at=now,
+    )
+    session.add(dispute)
+    session.commit()
+    return dispute.id
 
 
 def _question(session: Session, challenge: Any, organisation: Any, user: Any, now: datetime) -> int:

@@ -85,7 +85,8 @@ def test_results_flag_disagreement_and_rank_with_tie_break(
     assert _consensus(client, s, 1, 2, 1) == 303  # 1.2 + 0.4 = 1.6
     assert _consensus(client, s, 2, 1, 2) == 303  # 1.4, tie with proposal 0: then time of receipt, then number
     results = client.get(f"{s.base}/results").text
-    order = [results.index(p.reference + "</a>") for p in (s.proposals[1], s.proposals[0], s.proposals[2])]
+    tied = sorted((s.proposals[0], s.proposals[2]), key=lambda p: p.reference)  # same time of receipt here
+    order = [results.index(p.reference + "</a>") for p in (s.proposals[1], *tied)]
     assert order == sorted(order)
     assert "1.60" in results and "1.40" in results
     assert translate("nl", results_rules.MSG_TIE_REFERENCE) in results

@@ -55,7 +55,7 @@ def test_eligibility_page_links_each_proposal_to_its_staff_page(
     log_in(client, session, s.coordinator, now=clock.now())
     page = client.get(f"{s.base}/eligibility").text
     for proposal in (s.proposals[0], other):
-        link = f'<a href="http://testserver/manage/challenges/{s.challenge.slug}/proposals/{proposal.id}">Lees voorstel {proposal.reference} zoals ingediend</a>'
+        link = f'<a href="/manage/challenges/{s.challenge.slug}/proposals/{proposal.id}">Lees voorstel {proposal.reference} zoals ingediend</a>'
         assert link in _section(page, proposal.id)
     staff_page = client.get(f"/manage/challenges/{s.challenge.slug}/proposals/{other.id}")
     assert staff_page.status_code == 200

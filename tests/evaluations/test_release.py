@@ -45,7 +45,7 @@ from tests.evaluations.helpers import Scenario, actor, after_deadline, build_sce
 from tests.factories import LINKS, csrf, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
-ORIGIN = "http://testserver"  # url_for in the templates writes absolute addresses
+ORIGIN = ""  # url_for in the templates writes paths, never the Host header
 RELEASED_NL = "De besluiten van deze fase zijn bekendgemaakt: de beoordeling ervan kan niet meer veranderen."
 RELEASED_EN = "The decisions of this stage have been released: its evaluation can no longer change."
 SCORES = {"effect": ("2", "Sterk effect."), "safety": ("1", "Voldoende veilig.")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -277,14 +278,25 @@ def test_results_of_no_proposals_is_a_header_only() -> None:
     workbook.close()
 
 
-@given(st.text(max_size=20))
-def test_safe_cell_defuses_every_formula_start(value: str) -> None:
+_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+
+
+@given(st.text(alphabet=st.sampled_from("ab =+-@;,\t\r\n\"'\uff1d"), max_size=30))
+def test_safe_cell_leaves_no_formula_start_in_any_piece_a_spreadsheet_may_split_off(value: str) -> None:
     result = safe_cell(value)
-    if value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        assert result == "'" + value
-    else:
-        assert result == value
-    assert not result.startswith(("=", "+", "-", "@", "\t", "\r"))
+    for piece in re.split(r"[;,\t\r\n]", result):
+        assert piece.lstrip(" \"'")[:1] not in set(_STARTS) or piece.lstrip(' "')[:1] == "'", (value, result)
+    assert result.replace("'", "") == value.replace("'", "")  # only apostrophes are added
+
+
+def test_safe_cell_examples() -> None:
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell('  =HYPERLINK("x")') == '  \'=HYPERLINK("x")'
+    assert safe_cell('Goed werk;=HYPERLINK("http://evil.example")') == 'Goed werk;\'=HYPERLINK("http://evil.example")'
+    assert safe_cell("a, @SUM(A1)") == "a, '@SUM(A1)"
+    assert safe_cell("\uff1dcmd") == "'\uff1dcmd"
+    assert safe_cell("Alpha B.V.") == "Alpha B.V."
+    assert safe_cell("TRL 6; sensor fusion") == "TRL 6; sensor fusion"
 
 
 def test_every_header_is_translated_into_dutch() -> None:

@@ -76,7 +76,7 @@ def test_duplicate_kvk_message_reveals_nothing_of_the_other(
     response = _post(client, "/organisations/new", form_data(legal_name="Other B.V.", kvk_number="7070 7070"))
     assert response.status_code == 422
     assert (
-        "Er is al een organisatie met dit nummer geregistreerd. Vraag de beheerder ervan om u uit te nodigen."
+        "Er is al een organisatie met dit nummer geregistreerd. Vraag de beheerder ervan om u uit te nodigen, of "
         in response.text
     )
     for secret in ("November Geheim", "Nijmegen", "owner@november.example", "Owner Person"):
@@ -172,6 +172,11 @@ def test_invite_accept_and_reuse(client: TestClient, session: Session, clock: Fr
     link = match.group(1)
     assert "new@alpha.example" in client.get(f"/organisations/{org_a.id}").text
 
+    client.cookies.clear()
+    log_in(client, session, create_user(session, email="forwarded@other.example"), now=clock.now())
+    for response in (client.get(link), _post(client, link)):  # a forwarded link lets nobody else in
+        assert response.status_code == 403
+        assert "ander e-mailadres" in response.text and "Alpha Geheim" not in response.text
     newcomer = create_user(session, email="new@alpha.example", name="Newcomer")
     client.cookies.clear()
     log_in(client, session, newcomer, now=clock.now())

@@ -189,9 +189,9 @@ def test_invitation_expires_after_seven_days(session: Session, clock: FrozenCloc
     organisation = create_organisation(session, admin, now=clock.now(), kvk_number="55555502")
     token, _ = _invite(session, organisation.id, admin, "late@foxtrot.example", clock.now())
     almost = clock.now() + timedelta(days=7) - timedelta(seconds=1)
-    assert service.look_up_invitation(session, token=token, now=almost).state == service.InvitationState.OPEN
-    later = clock.now() + timedelta(days=7)
     late = create_user(session, email="late@foxtrot.example")
+    assert service.look_up_invitation(session, token=token, user=late, now=almost).state == service.InvitationState.OPEN
+    later = clock.now() + timedelta(days=7)
     found = service.accept_invitation(session, token=token, user=late, actor=Actor(None, "t"), now=later)
     assert found.state == service.InvitationState.EXPIRED
     assert session.get(Membership, (organisation.id, late.id)) is None
@@ -210,8 +210,10 @@ def test_revoked_invitation_cannot_be_accepted(session: Session, clock: FrozenCl
         now=clock.now(),
     )
     session.commit()
-    assert service.look_up_invitation(session, token=token, now=clock.now()).state == service.InvitationState.REVOKED
-    assert service.look_up_invitation(session, token="nonsense", now=clock.now()).state == "unknown"
+    invited = create_user(session, email="x@golf.example")
+    found = service.look_up_invitation(session, token=token, user=invited, now=clock.now())
+    assert found.state == service.InvitationState.REVOKED
+    assert service.look_up_invitation(session, token="nonsense", user=invited, now=clock.now()).state == "unknown"
     assert _actions(session)[-1] == "invitation.revoke"
 
 
@@ -280,3 +282,17 @@ def test_hand_over_admin_role_then_leave(session: Session, clock: FrozenClock) -
     assert session.get(Membership, (organisation.id, admin.id)) is None
     assert session.get(Membership, (organisation.id, other.id)).role == "admin"  # type: ignore[union-attr]
     assert _actions(session)[-2:] == ["membership.role_change", "membership.remove"]
+
+
+def test_an_invitation_works_only_for_the_account_of_the_invited_address(session: Session, clock: FrozenClock) -> None:
+    admin = create_user(session, email="admin@hotel.example")
+    organisation = create_organisation(session, admin, now=clock.now(), kvk_number="55555504")
+    token, _ = _invite(session, organisation.id, admin, "Invited@Hotel.example", clock.now())
+    intruder = create_user(session, email="forwarded-to@elsewhere.example")
+    found = service.accept_invitation(session, token=token, user=intruder, actor=Actor(None, "t"), now=clock.now())
+    assert found.state == service.InvitationState.OTHER_ACCOUNT and found.organisation is None
+    assert session.get(Membership, (organisation.id, intruder.id)) is None
+    invited = create_user(session, email="invited@hotel.example")
+    done = service.accept_invitation(session, token=token, user=invited, actor=Actor(None, "t"), now=clock.now())
+    assert done.state == service.InvitationState.OPEN
+    assert session.get(Membership, (organisation.id, invited.id)) is not None

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from app.evaluations.results.exports import safe_cell
 from app.evaluations.scoring.rules import Reason
 from app.i18n import N_
+from app.proposals import references
 
 DEFAULT_EVALUATORS_PER_PROPOSAL = 3
 
@@ -324,14 +325,13 @@ MSG_CSV_EMPTY = N_("The file is empty.")
 MSG_CSV_HEADER = N_("The first row must be the column names: %(columns)s.")
 MSG_CSV_NOT_TEXT = N_("The file is not a CSV text file in UTF-8.")
 MSG_CSV_COLUMNS = N_("Row %(row)s: expected 2 columns, found %(count)s.")
-MSG_CSV_REFERENCE = N_("Row %(row)s: %(value)s is not a proposal reference such as P-000123.")
+MSG_CSV_REFERENCE = N_("Row %(row)s: %(value)s is not a proposal reference such as P-7KQ4-M2XD.")
 MSG_CSV_UNKNOWN_PROPOSAL = N_("Row %(row)s: proposal %(value)s is not one of this challenge's proposals.")
 MSG_CSV_EMAIL = N_("Row %(row)s: %(value)s is not an e-mail address.")
 MSG_CSV_UNKNOWN_EVALUATOR = N_("Row %(row)s: %(value)s is not an evaluator of this challenge.")
 MSG_CSV_DUPLICATE = N_("Row %(row)s: repeats row %(first)s.")
 MSG_CSV_UNREADABLE = N_("Row %(row)s: cannot be read as CSV (check the quotes); the rows after it were not read.")
 
-_REFERENCE = re.compile(r"^P-?(\d{1,9})$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
@@ -351,9 +351,8 @@ class ParsedAssignments:
 
 
 def normalise_reference(value: str) -> str | None:
-    """``P-000123`` from ``p-123``, ``P000123`` or `` P-000123 ``; None when it is not a reference."""
-    match = _REFERENCE.match(value.strip())
-    return f"P-{int(match.group(1)):06d}" if match else None
+    """``P-7KQ4-M2XD`` from ``p 7kq4m2xd`` (and ``P-000123`` from ``p-123``); None when it is not a reference."""
+    return references.normalise_reference(value)
 
 
 def parse_assignments_csv(

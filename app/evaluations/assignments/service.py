@@ -247,8 +247,9 @@ def assign_many(
             outcome.created += 1
         except ValidationFailed as failed:
             user = session.get(User, evaluator_id)
+            proposal = session.get(Proposal, proposal_id)
             params: dict[str, object] = {
-                "reference": f"P-{proposal_id:06d}",
+                "reference": proposal.reference if proposal else str(proposal_id),
                 "email": user.email if user else str(evaluator_id),
             }
             for error in failed.errors:
@@ -287,8 +288,9 @@ def _existing_pairs(
     """The stage's current assignments as pairs: those that stand, and those refused for a conflict."""
     existing: list[assignment_rules.Assignment] = []
     excluded: list[assignment_rules.Assignment] = []
+    references = _references(session, stage_id=stage_id)
     for a in evaluation_service.assignments_for_stage(session, stage_id=stage_id):
-        pair = assignment_rules.Assignment(_reference(a.proposal_id), a.evaluator_id)
+        pair = assignment_rules.Assignment(references[a.proposal_id], a.evaluator_id)
         (excluded if a.status == AssignmentStatus.CONFLICTED.value else existing).append(pair)
     return existing, excluded
 
@@ -369,8 +371,10 @@ def _add_planned(
     session.flush()
 
 
-def _reference(proposal_id: int) -> str:
-    return f"P-{proposal_id:06d}"
+def _references(session: Session, *, stage_id: int) -> dict[int, str]:
+    """Proposal id -> reference, for every proposal of the stage."""
+    rows = session.execute(select(Proposal.id, Proposal.reference).where(Proposal.stage_id == stage_id))
+    return {proposal_id: reference for proposal_id, reference in rows}
 
 
 def export_assignments(session: Session, *, stage: ChallengeStage, now: datetime) -> bytes:
@@ -382,8 +386,9 @@ def export_assignments(session: Session, *, stage: ChallengeStage, now: datetime
     ]
     ids = {a.evaluator_id for a in assignments}
     emails = {u.id: u.email for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    references = _references(session, stage_id=stage.id)
     return assignment_rules.render_assignments_csv(
-        (_reference(a.proposal_id), emails[a.evaluator_id]) for a in assignments
+        (references[a.proposal_id], emails[a.evaluator_id]) for a in assignments
     )
 
 

@@ -14,9 +14,10 @@ nothing about who scored, and every name or e-mail address in ``ResultsTable.hid
 "[…]" in the free texts (justifications, rationales, eligibility reasons), where an evaluator may have
 written a colleague's name. Column headers, labels and reasons are translated into ``language``.
 
-Safety: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-apostrophe (formula injection, OWASP "CSV Injection"), in CSV and in XLSX alike (openpyxl would store a
-string starting with ``=`` as a formula); the XLSX drops the control characters a worksheet cannot hold.
+Safety: a text cell that starts with ``=``, ``+``, ``-``, ``@`` (or their full-width forms), a tab or a carriage
+return gets an apostrophe before it, and so does every piece after a ``;``, ``,``, tab or line break inside a
+cell, where a spreadsheet in another locale may split it (formula injection, OWASP "CSV Injection"), in CSV
+and in XLSX alike (openpyxl would store a string starting with ``=`` as a formula); the XLSX drops the control characters a worksheet cannot hold.
 Numbers stay numbers. Figures are rounded to two decimals here,
 for display; the scoring functions never round.
 
@@ -49,6 +50,8 @@ from app.evaluations.scoring.rules import (
 from app.i18n import N_, translate
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARACTERS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # with the full-width forms spreadsheets also run
+_SEPARATORS = re.compile(r"([;,\t\r\n])")
 
 H_PROPOSAL = N_("Proposal")
 H_ORGANISATION = N_("Organisation")
@@ -193,8 +196,17 @@ def proposal_result(
 
 
 def safe_cell(value: str) -> str:
-    """The text with a leading apostrophe when a spreadsheet could take it for a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    """The text with an apostrophe wherever a spreadsheet could start a formula: at the start of the cell and
+    of every piece a spreadsheet may split it into (a Dutch-locale spreadsheet splits a comma-separated file
+    on ``;``), also after spaces or quotes, which some spreadsheets skip. Linear in the text."""
+    pieces = _SEPARATORS.split(value)  # text, separator, text, ...: the separators at the odd places
+    for index in range(0, len(pieces), 2):
+        piece = pieces[index]
+        content = piece.lstrip(" \"'")
+        if content[:1] in _FORMULA_CHARACTERS:
+            pieces[index] = piece[: len(piece) - len(content)] + "'" + content
+    result = "".join(pieces)
+    return "'" + result if result.startswith(("\t", "\r")) else result
 
 
 Cell = str | int | float | None
