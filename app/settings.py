@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     # "euros:first-day:last-day" entries separated by commas. The European Commission revises it every two
     # years in the Official Journal: add the new period when it is published.
     adv_thresholds: str = Field(
-        default="443000:2024-01-01:2025-12-31",
-        description="ADV thresholds with their validity, e.g. '443000:2024-01-01:2025-12-31,NEW:2026-01-01:2027-12-31'.",
+        default="443000:2024-01-01:2025-12-31,432000:2026-01-01:2027-12-31",
+        description="ADV thresholds with their validity, e.g. '432000:2026-01-01:2027-12-31,NEW:2028-01-01:2029-12-31'.",
     )
     # Evaluation: a proposal is flagged for disagreement where a criterion's range of scores reaches this many
     # points on a 0-5 scale (proportionally on other scales).

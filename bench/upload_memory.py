@@ -142,6 +142,7 @@ def prepare(data_dir: Path, now: datetime) -> tuple[int, str]:
                 "postcode": "2628 EB",
                 "city": "Delft",
                 "is_sme": "yes",
+                "ownership": "independent",
                 "parent_name": "",
                 "parent_country": "",
                 "security_status": "none",

@@ -15,8 +15,9 @@ from app.accounts.enums import Role
 from app.accounts.models import User
 from app.admin import service
 from app.errors import FieldError
+from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
-from app.web import DbSession, Language, Now, PostedForm, actor_of, render
+from app.web import AppSettings, DbSession, Language, Now, PostedForm, actor_of, render
 
 router = APIRouter(prefix="/admin")
 DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
@@ -48,10 +49,14 @@ def _messages(language: str, errors: list[FieldError], *, grant: bool) -> dict[s
 
 
 @router.get("/users", name="admin_users")
-def admin_users(request: Request, admin: AdminUser, db: DbSession, q: str | None = None) -> Response:
+def admin_users(
+    request: Request, admin: AdminUser, db: DbSession, now: Now, settings: AppSettings, q: str | None = None
+) -> Response:
     query = (q or "").strip()[:200]
     users = service.list_users(db, query=query or None)
-    return render(request, "admin/users.html", {"users": users, "q": query, "limit": service.MAX_LISTED})
+    missing = route_service.day_without_threshold(settings.adv_threshold_periods(), now=now)
+    context = {"users": users, "q": query, "limit": service.MAX_LISTED, "adv_threshold_missing": missing}
+    return render(request, "admin/users.html", context)
 
 
 @router.get("/users/{user_id}", name="admin_user_detail")

@@ -1,5 +1,6 @@
-"""Membership roles, self-declared security statuses, and the identity of organisations: verified by an
-administrator or not, and disputes over a registration number that someone else registered first."""
+"""Membership roles, self-declared security statuses, the ownership declaration, and the identity of
+organisations: verified by an administrator or not, and disputes over a registration number that someone else
+registered first."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ class FacilityClearanceLevel(StrEnum):
     NATO_RESTRICTED = "nato_restricted"
     NATO_CONFIDENTIAL = "nato_confidential"
     NATO_SECRET = "nato_secret"  # noqa: S105 - a clearance level, not a secret
+
+
+class Ownership(StrEnum):
+    """Who controls the organisation, as it declares: nobody else, or an ultimate parent company (named, with
+    its country). An organisation registered before the question existed has none: its ownership is unknown."""
+
+    INDEPENDENT = "independent"
+    GROUP = "group"
 
 
 class OrganisationStatus(StrEnum):

@@ -25,6 +25,9 @@ class Organisation(Base):
     postcode: Mapped[str] = mapped_column(String(20), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     is_sme: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Ownership and control (essential security interests): "independent" or "group" (Ownership); None when
+    # never declared. With "group", the ultimate parent's name and country are given.
+    ownership: Mapped[str | None] = mapped_column(String(12), nullable=True)
     parent_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     parent_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     security_status: Mapped[str] = mapped_column(String(20), default=SecurityStatus.NONE.value)

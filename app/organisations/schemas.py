@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.errors import FieldError
 from app.forms import parse_form, single_line
 from app.i18n import N_
-from app.organisations.enums import FacilityClearanceLevel, SecurityStatus
+from app.organisations.enums import FacilityClearanceLevel, Ownership, SecurityStatus
 
 _KVK_SEPARATORS = re.compile(r"[\s.\-]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,6 +24,10 @@ SECURITY_STATUS_LABELS = {
     SecurityStatus.ABDO_2019.value: N_("ABDO 2019"),
     SecurityStatus.ABRO.value: N_("ABRO"),
     SecurityStatus.NATO_FSC.value: N_("NATO facility security clearance"),
+}
+OWNERSHIP_LABELS = {
+    Ownership.INDEPENDENT.value: N_("No: no other company controls the organisation"),
+    Ownership.GROUP.value: N_("Yes: the organisation belongs to a group with an ultimate parent company"),
 }
 CLEARANCE_LEVEL_LABELS = {
     FacilityClearanceLevel.NATO_RESTRICTED.value: N_("NATO Restricted"),
@@ -76,6 +80,7 @@ class OrganisationForm(BaseModel):
     postcode: str = Field(min_length=1, max_length=20)
     city: str = Field(min_length=1, max_length=100)
     is_sme: bool
+    ownership: Ownership | None = Field(default=None, validate_default=True)
     parent_name: str | None = Field(default=None, max_length=300)
     parent_country: str | None = None
     security_status: SecurityStatus = SecurityStatus.NONE
@@ -101,6 +106,13 @@ class OrganisationForm(BaseModel):
         if value is not None and not is_country(value.upper()):
             raise ValueError(N_("Choose a country from the list."))
         return value.upper() if value else value
+
+    @field_validator("ownership", mode="before")
+    @classmethod
+    def _ownership_chosen(cls, value: Any) -> Any:
+        if _blank_to_none(value) is None:
+            raise ValueError(N_("Say whether another company controls the organisation."))
+        return value
 
     @field_validator("is_sme", mode="before")
     @classmethod
@@ -134,8 +146,25 @@ def _cross_field_errors(form: OrganisationForm) -> list[FieldError]:
             errors.append(FieldError("facility_clearance_level", N_("Choose the level of the facility clearance.")))
     else:
         form.facility_clearance_level = None
-    if form.parent_name is None:
-        form.parent_country = None
+    return errors + _ownership_errors(form)
+
+
+def _ownership_errors(form: OrganisationForm) -> list[FieldError]:
+    """A group names its ultimate parent and the parent's country; an independent organisation names none."""
+    errors: list[FieldError] = []
+    if form.ownership == Ownership.GROUP:
+        if form.parent_name is None:
+            errors.append(FieldError("parent_name", N_("Enter the name of the ultimate parent company.")))
+        if form.parent_country is None:
+            errors.append(FieldError("parent_country", N_("Choose the country of the ultimate parent company.")))
+        return errors
+    independent = N_(
+        "An organisation that no other company controls has no ultimate parent: remove it, or answer that the "
+        "organisation belongs to a group."
+    )
+    for field in ("parent_name", "parent_country"):
+        if getattr(form, field) is not None:
+            errors.append(FieldError(field, independent))
     return errors
 
 

@@ -137,6 +137,7 @@ def _apply(organisation: Organisation, form: OrganisationForm) -> None:
     organisation.postcode = form.postcode
     organisation.city = form.city
     organisation.is_sme = form.is_sme
+    organisation.ownership = form.ownership.value if form.ownership else None
     organisation.parent_name = form.parent_name
     organisation.parent_country = form.parent_country
     organisation.security_status = form.security_status.value
@@ -180,14 +181,12 @@ def create_organisation(
     return organisation
 
 
+# What the audit trail records of an organisation's details: its identity, and its ownership and control.
+_AUDITED = ("legal_name", "kvk_number", "country", "registry_id", "ownership", "parent_name", "parent_country")
+
+
 def _identity(organisation: Organisation) -> dict[str, str | None]:
-    """What the audit trail records of an organisation's details."""
-    return {
-        "legal_name": organisation.legal_name,
-        "kvk_number": organisation.kvk_number,
-        "country": organisation.country,
-        "registry_id": organisation.registry_id,
-    }
+    return {name: getattr(organisation, name) for name in _AUDITED}
 
 
 def update_organisation(

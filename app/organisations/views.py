@@ -13,10 +13,11 @@ from app.accounts.models import User
 from app.errors import ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.organisations import permissions, service
-from app.organisations.enums import MemberRole
+from app.organisations.enums import MemberRole, Ownership
 from app.organisations.models import Organisation
 from app.organisations.schemas import (
     CLEARANCE_LEVEL_LABELS,
+    OWNERSHIP_LABELS,
     SECURITY_STATUS_LABELS,
     InvitationForm,
     country_names,
@@ -33,6 +34,7 @@ def _form_context(language: str, values: dict[str, Any], errors: dict[str, str])
         "errors": errors,
         "countries": list(country_names(language).items()),
         "security_statuses": list(SECURITY_STATUS_LABELS.items()),
+        "ownership_options": list(OWNERSHIP_LABELS.items()),
         "clearance_levels": list(CLEARANCE_LEVEL_LABELS.items()),
     }
 
@@ -47,6 +49,7 @@ def _values_of(organisation: Organisation) -> dict[str, Any]:
         "postcode": organisation.postcode,
         "city": organisation.city,
         "is_sme": "yes" if organisation.is_sme else "no",
+        "ownership": organisation.ownership or "",
         "parent_name": organisation.parent_name or "",
         "parent_country": organisation.parent_country or "",
         "security_status": organisation.security_status,
@@ -181,6 +184,7 @@ def _detail(
         "countries": country_names(language),
         "security_statuses": SECURITY_STATUS_LABELS,
         "clearance_levels": CLEARANCE_LEVEL_LABELS,
+        "ownership_group": Ownership.GROUP.value,
         "errors": errors or {},
         "values": values or {},
         "problem": problem,

@@ -211,6 +211,14 @@ def get_version(session: Session, *, proposal: Proposal, number: int) -> Proposa
 # --- the working copy, the open-for-changes guard, the audit event --------------------------------
 
 
+def partner_organisations(session: Session, proposal: Proposal) -> dict[int, Organisation]:
+    """The working copy's registered partners by id, as they stand now (a submission freezes their ownership)."""
+    ids = {p.organisation_id for p in working_copy(proposal).partners if p.organisation_id is not None}
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+
+
 def working_copy(proposal: Proposal) -> ProposalDraft:
     """A copy to change and store back with ``model_dump()`` (JSON columns notice assignment, not mutation)."""
     return ProposalDraft.model_validate(proposal.draft or {})

@@ -116,7 +116,8 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
 
     P0: C declared a conflict and was replaced by D; A scored effect 2, D effect 0 (a range of 2: flagged).
     P1: A and B scored safety 0 (effect 1). P2: A and B agree. ``security`` is what P0's two evaluators rate;
-    B rates every factor of P2 low, so a factor rated high on P0 is high by 2 of 3 (a majority).
+    B rates every factor of P2 low. The route is advised per proposal: a factor rated high on P0 is high by 2
+    of 2 there, while P2 has its own advice.
     ``consensus``: recorded for every proposal with the service (for the journeys not about consensus)."""
     now = AFTER_DEADLINE
     with server.db.unit_of_work() as session:
@@ -371,13 +372,17 @@ def test_route_with_security_rated_high_recommends_article_346_confirmed_through
     page = coordinator.new_page()
     _visit(page, f"/manage/challenges/{s.challenge.slug}/evaluation/route")
     article_346 = _t(language, route.ROUTE_LABELS[route.ProcurementRoute.ARTICLE_346])
-    recommendation = _t(language, "Recommendation")
+    recommendation = _t(language, "Route for the challenge")
+    recommendation_label = _t(language, "Recommendation")
     expect(page.get_by_role("heading", level=2, name=f"{recommendation}: {article_346}")).to_be_visible()
     main = page.locator("main")
     for factor in (route.SecurityFactor.SECURITY_RISKS, route.SecurityFactor.POLICY_GOALS):
         label = _t(language, route.FACTOR_LABELS[factor])
-        expect(main).to_contain_text(_t(language, route.MSG_FACTOR_HIGH, factor=label, count=2, total=3))
+        expect(main).to_contain_text(_t(language, route.MSG_FACTOR_HIGH, factor=label, count=2, total=2))
     expect(main).to_contain_text(_t(language, route.MSG_346_DOSSIER))
+    adv = _t(language, route.ROUTE_LABELS[route.ProcurementRoute.ADV])
+    expect(page.locator(f"#advice-{s.proposals[2].id}")).to_contain_text(f"{recommendation_label}: {adv}")
+    expect(page.locator(f"#advice-{s.proposals[0].id}")).to_contain_text(f"{recommendation_label}: {article_346}")
 
     choice = _route_choice(page, route.ProcurementRoute.ARTICLE_346, language)
     expect(choice).to_have_accessible_name(f"{article_346} ({_t(language, 'recommended')})")
@@ -403,7 +408,7 @@ def test_route_with_security_rated_low_recommends_adv_and_an_override_needs_a_re
     page = coordinator.new_page()
     _visit(page, f"/manage/challenges/{s.challenge.slug}/evaluation/route")
     adv = _t(language, route.ROUTE_LABELS[route.ProcurementRoute.ADV])
-    recommendation = _t(language, "Recommendation")
+    recommendation = _t(language, "Route for the challenge")
     expect(page.get_by_role("heading", level=2, name=f"{recommendation}: {adv}")).to_be_visible()
     main = page.locator("main")
     expect(main).to_contain_text(_t(language, route.MSG_NO_FACTOR_HIGH))

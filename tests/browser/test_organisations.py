@@ -61,6 +61,9 @@ def test_register_invite_and_join(browser: Browser, server: LiveServer, language
         page.locator("#postcode").fill("2628 EB")
         page.locator("#city").fill("Delft")
         page.locator("#is_sme-1").check()
+        page.locator("#ownership-2").check()
+        page.locator("#parent_name").fill(f"Browser {unique} Holding N.V.")
+        page.locator("#parent_country").select_option("NO")
         page.locator("#kvk_number").press("Enter")
         expect(page.locator(".error-summary")).to_be_visible()
         expect(page.locator("#legal_name")).to_have_value(f"Browser {unique} B.V.")
@@ -69,6 +72,7 @@ def test_register_invite_and_join(browser: Browser, server: LiveServer, language
         page.locator("#kvk_number").press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Browser {unique} B.V.")
         expect(page.get_by_text(kvk, exact=True)).to_be_visible()
+        expect(page.get_by_text(f"Browser {unique} Holding N.V. (")).to_be_visible()
         assert_accessible(page)
 
         page.locator("#email").fill(colleague_email)

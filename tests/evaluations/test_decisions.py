@@ -206,6 +206,7 @@ def test_route_recommendation_confirm_and_override(client: TestClient, session: 
     log_in(client, session, s.coordinator, now=clock.now())
     url = f"/manage/challenges/{s.challenge.slug}/evaluation/route"
     # Without a threshold valid today the coordinator is asked to confirm the one that applies.
+    client.app.state.settings.adv_thresholds = "443000:2024-01-01:2025-12-31"  # type: ignore[attr-defined]
     unknown = client.get(url)
     assert unknown.status_code == 200 and "geldt geen ADV-drempelwaarde" in unknown.text
     # The threshold comes from the settings (PORTAL_ADV_THRESHOLDS), with its validity period.

@@ -161,6 +161,7 @@ def _produce() -> Produced:
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     factors: tuple[route.FactorLevel, ...] = ()
+    made: list[route.RouteRecommendation] = []
     for case in cases:
         arguments: dict[str, Any] = {
             "military_equipment": False,
@@ -175,6 +176,16 @@ def _produce() -> Produced:
         reasons += advice.reasons
         warnings += advice.warnings
         factors = factors or advice.factors
+        made.append(advice)
+    # A consortium with members controlled from outside the EU/EEA; the challenge's route from each proposal's.
+    made.append(route.recommend_route(**{**arguments, "members": 3, "flagged_members": 2}))
+    for summary in (
+        route.summarise([("P-000001", made[0]), ("P-000002", made[3])], without_proposals=made[1]),
+        route.summarise([], without_proposals=made[1]),
+    ):
+        reasons += summary.reasons
+        warnings += summary.warnings
+    warnings += made[-1].warnings
 
     firm = assignment_rules.OrganisationIdentity(
         organisation_id=7, kvk_number="12345678", name="Firma Drone Systems B.V."
@@ -224,6 +235,8 @@ def _expected(reason: Reason, language: str) -> str:
             shown[key] = TITLES[str(value)][language]
         elif key == "factor":
             shown[key] = translate(language, route.FACTOR_LABELS[route.SecurityFactor(str(value))])
+        elif key == "route":
+            shown[key] = translate(language, route.ROUTE_LABELS[route.ProcurementRoute(str(value))])
         elif key in {"value", "threshold"}:
             shown[key] = amounts[language][int(str(value))]
         elif isinstance(value, date):

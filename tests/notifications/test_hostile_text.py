@@ -29,7 +29,7 @@ def test_a_line_break_in_an_organisation_name_is_refused_at_input(
 ) -> None:
     log_in(client, session, create_user(session, email="maker@lima.example"), now=clock.now())
     for field in ("legal_name", "city", "parent_name"):
-        data = form_data(legal_name="Lima B.V.", kvk_number="60606061", parent_country="NL")
+        data = form_data(legal_name="Lima B.V.", kvk_number="60606061", ownership="group", parent_country="NL")
         data[field] = INJECTION
         response = client.post("/organisations/new", data={**data, "csrf_token": csrf(client)})
         assert response.status_code == 422, field

@@ -141,6 +141,10 @@ def test_working_copy_and_version_keep_their_stored_shape(
                 "share": 30,
             }
         ],
+        "ownership": {
+            "lead": {"registered": True, "ownership": None, "parent_name": None, "parent_country": None},
+            "partners": [{"registered": False, "ownership": None, "parent_name": None, "parent_country": None}],
+        },
         "trl": 6,
         "answers": {
             "name": "SkyNet Light",

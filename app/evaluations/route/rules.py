@@ -22,6 +22,12 @@ The rule
    the regime) with a warning that the comparison could not be made.
 4. Otherwise the **Aanbestedingswet 2012**.
 
+The advice is given **per proposal**, from that proposal's own assessments (and its consortium's ownership
+and control, as its submitted version froze it): proposals of one challenge can differ. For the single route
+the coordinator confirms for the challenge, ``summarise`` recommends the most far-reaching route any
+proposal's advice gives (Article 346 TFEU, then ADV, then the Aanbestedingswet 2012), names each proposal's
+route as a reason and warns when they differ.
+
 Thresholds come with a validity period (``valid_from`` and ``valid_until`` inclusive, ``valid_until``
 None for open-ended); the decision date picks one; where periods overlap, the one that started last
 wins. Reasons are msgids with parameters (raw values: amounts in whole euros, dates); the page formats
@@ -102,6 +108,18 @@ MSG_VALUE_UNKNOWN = N_(
 )
 MSG_NO_THRESHOLD = N_("No ADV threshold is valid on %(date)s: confirm the threshold that applies.")
 MSG_VALUE_AND_THRESHOLD_UNKNOWN = N_("Neither the estimated value nor an ADV threshold valid on %(date)s is known.")
+MSG_CONTROL_FLAGGED = N_(
+    "%(count)s of the %(total)s consortium members are controlled from outside the EU/EEA or their ownership "
+    "is unknown: weigh this in the essential security interests."
+)
+MSG_PROPOSAL_ROUTE = N_("%(proposal)s: %(route)s.")
+MSG_ROUTES_DIFFER = N_(
+    "The advice differs between the proposals: the most far-reaching route is recommended. Confirm the route "
+    "that applies to the proposals that are awarded."
+)
+MSG_NO_PROPOSALS = N_("No proposal can be evaluated yet: the advice rests on the challenge's data alone.")
+# Most far-reaching first: the route the challenge needs when its proposals' advice differs.
+_REACH = [ProcurementRoute.ARTICLE_346, ProcurementRoute.ADV, ProcurementRoute.AANBESTEDINGSWET_2012]
 
 
 @dataclass(frozen=True)
@@ -168,12 +186,19 @@ def recommend_route(
     thresholds: Sequence[AdvThreshold],
     decision_date: date,
     ratings: Mapping[int, Mapping[str, str]],
+    members: int = 0,
+    flagged_members: int = 0,
 ) -> RouteRecommendation:
-    """Recommend a procurement route with its reasons (the rule is in this module's docstring)."""
+    """Recommend a procurement route with its reasons (the rule is in this module's docstring).
+
+    ``members`` and ``flagged_members``: the proposal's consortium and how many of its members are controlled
+    from outside the EU/EEA or have unknown ownership (a warning; the evaluators' ratings decide the route)."""
     factors = factor_levels(ratings)
     threshold = threshold_on(thresholds, decision_date)
     reasons: list[Reason] = [Reason(MSG_MILITARY if military_equipment else MSG_NOT_MILITARY)]
     warnings: list[Reason] = []
+    if flagged_members:
+        warnings.append(Reason(MSG_CONTROL_FLAGGED, {"count": flagged_members, "total": members}))
 
     if military_equipment:
         high = [item for item in factors if item.level is FactorRating.HIGH]
@@ -224,12 +249,36 @@ def _result(
     )
 
 
+def summarise(
+    advice: Sequence[tuple[str, RouteRecommendation]], *, without_proposals: RouteRecommendation
+) -> RouteRecommendation:
+    """The route for the challenge from each proposal's advice (by reference): the most far-reaching one, each
+    proposal's route as a reason, every warning once. ``without_proposals``: the advice when there is none."""
+    if not advice:
+        return _result(
+            without_proposals.route,
+            [*without_proposals.reasons, Reason(MSG_NO_PROPOSALS)],
+            list(without_proposals.warnings),
+            without_proposals.factors,
+            without_proposals.threshold,
+        )
+    routes = {item.route for _, item in advice}
+    route = next(candidate for candidate in _REACH if candidate in routes)
+    reasons = [Reason(MSG_PROPOSAL_ROUTE, {"proposal": ref, "route": item.route.value}) for ref, item in advice]
+    warnings: list[Reason] = [Reason(MSG_ROUTES_DIFFER)] if len(routes) > 1 else []
+    for _, item in advice:
+        warnings.extend(warning for warning in item.warnings if warning not in warnings)
+    return _result(route, reasons, warnings, (), advice[0][1].threshold)
+
+
 def reason_text(reason: Reason, language: str) -> str:
     """A route reason translated: the factor by its label, amounts with thousands separators, dates d-m-Y."""
     params = dict(reason.params)
     for key, value in params.items():
         if key == "factor":
             params[key] = translate(language, FACTOR_LABELS[SecurityFactor(str(value))])
+        elif key == "route":
+            params[key] = translate(language, ROUTE_LABELS[ProcurementRoute(str(value))])
         elif key in {"value", "threshold"} and isinstance(value, int):
             params[key] = format_decimal(value, locale=language)
         elif isinstance(value, date):

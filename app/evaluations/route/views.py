@@ -39,7 +39,11 @@ def _route_page(
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    advice = route_service.route_recommendation(db, challenge=challenge, now=now, thresholds=_thresholds(request))
+    thresholds = _thresholds(request)
+    per_proposal = route_service.proposal_recommendations(db, challenge=challenge, now=now, thresholds=thresholds)
+    advice = route_service.route_recommendation(
+        db, challenge=challenge, now=now, thresholds=thresholds, per_proposal=per_proposal
+    )
     current = route_service.get_route_decision(db, challenge_id=challenge.id)
     approval = (
         approval_service.route_approval(db, challenge=challenge, route=current, viewer=viewer) if current else None
@@ -50,6 +54,8 @@ def _route_page(
         "definition": challenge_service.current_definition(challenge),
         "stage": None,
         "advice": advice,
+        "per_proposal": per_proposal,
+        "several_stages": len(challenge.stages) > 1,
         "current": current,
         "route_labels": route.ROUTE_LABELS,
         "factor_labels": route.FACTOR_LABELS,

@@ -16,8 +16,10 @@ from app.evaluations.blind import service as blind_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
 from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.security import rules as security_rules
 from app.evaluations.security import service as security_service
 from app.forms import errors_of, form_values, translate_errors
+from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
@@ -53,6 +55,10 @@ def _security_page(
         "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
         "parties": blind_service.shown_parties(opened.item, blind=blind, language=language),
         "hide": blind_service.hider(db, item=opened.item, blind=blind),
+        "members": security_rules.members_of(opened.item.content),
+        "version": opened.item.version,
+        "blind": opened.definition.blind_scoring,
+        "countries": country_names(language),
         "errors": errors or {},
         "values": values,
     }

@@ -37,6 +37,7 @@ from app.proposals.service import (
     context_query,
     find_proposal,
     latest_version,
+    partner_organisations,
     require_open,
     stage_spec,
     working_copy,
@@ -193,7 +194,9 @@ def submit_proposal(
         ProposalStatus.SUBMITTED.value: VersionKind.AMEND,
         ProposalStatus.WITHDRAWN.value: VersionKind.RESUBMIT,
     }[proposal.status]
-    content = version_content(proposal, challenge, stage, organisation, spec)
+    content = version_content(
+        proposal, challenge, stage, organisation, spec, partner_organisations=partner_organisations(session, proposal)
+    )
     version = _new_version(
         session, proposal=proposal, content=content, kind=kind, key=idempotency_key, user=user, now=now
     )

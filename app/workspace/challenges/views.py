@@ -23,6 +23,7 @@ from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, ValidationFailed
+from app.evaluations.route import service as route_service
 from app.forms import form_values, translate_errors
 from app.i18n import N_
 from app.questions import service as question_service
@@ -86,10 +87,13 @@ for _suffix, _route in OLD_PAGES.items():
 
 
 @router.get("/manage", name="manage_dashboard")
-def manage_dashboard(request: Request, db: DbSession, now: Now, user: CoordinatorUser) -> Response:
+def manage_dashboard(
+    request: Request, db: DbSession, now: Now, user: CoordinatorUser, settings: AppSettings
+) -> Response:
     challenges = manage.list_managed_challenges(db, user=user)
     context = {
         "challenges": challenges,
+        "adv_threshold_missing": route_service.day_without_threshold(settings.adv_threshold_periods(), now=now),
         "current": {c.id: challenge_service.current_stage(c, now) for c in challenges},
         "public_phases": {c.id: challenge_service.public_phase(c, now) for c in challenges},
     }
