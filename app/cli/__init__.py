@@ -11,7 +11,12 @@ from app.cli import audit, challenges, mail, serve, users, worker
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--operator",
+    default=None,
+    help="Who runs the command, as the audit trail names it (cli:NAME); default PORTAL_OPERATOR or the system user.",
+)
+def main(operator: str | None) -> None:
     """Operate the Defence challenge portal. Settings come from PORTAL_* environment variables."""
 
 
