@@ -20,7 +20,7 @@ from app.notifications.models import OutboxMessage
 from app.proposals.models import Proposal
 from app.questions.models import ChallengeFollower
 from tests.evaluations.helpers import actor, after_deadline, build_scenario
-from tests.factories import BASE_DEFINITION, LINKS, CLI_ACTOR, create_challenge, create_user, log_in
+from tests.factories import BASE_DEFINITION, CLI_ACTOR, LINKS, create_challenge, create_user, log_in
 from tests.manage.helpers import post, proposal_for, staff
 
 CANCELLED_AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -110,9 +110,7 @@ def test_changed_published_challenge_without_reason_is_refused_naming_what_diffe
     assert state(cli_env) == before
 
 
-def test_changed_published_challenge_with_reason_is_a_correction(
-    cli_env: str, tmp_path: Path, published: Path
-) -> None:
+def test_changed_published_challenge_with_reason_is_a_correction(cli_env: str, tmp_path: Path, published: Path) -> None:
     db = Database(cli_env)
     with db.unit_of_work() as session:
         from app.challenges import service
