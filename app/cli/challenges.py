@@ -11,6 +11,10 @@ import click
 from app.cli.common import cli_actor, english, get_settings, open_database
 from app.settings import Settings
 
+# Exit status of a load refused only because files differ from challenges already published (the files are
+# valid): `make run` starts the portal anyway, with the published challenges as they are.
+PUBLISHED_UNCHANGED = 3
+
 
 @click.group()
 def challenges() -> None:
@@ -102,6 +106,9 @@ def challenges_load(paths: tuple[Path, ...], publish: bool, demo: bool, reason: 
                 click.echo(f"{by_slug.get(slug, slug)}: {error.path}: {english(error.message, error.params)}", err=True)
             click.echo("Nothing was loaded.", err=True)
             db.dispose()
+            if refused.published_only:
+                click.echo("The published challenges in the database stay as they are.", err=True)
+                sys.exit(PUBLISHED_UNCHANGED)
             sys.exit(1)
         session.commit()
     for outcome in outcomes:

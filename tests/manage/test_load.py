@@ -100,13 +100,28 @@ def test_changed_published_challenge_without_reason_is_refused_naming_what_diffe
     before = state(cli_env)
     changed = write(tmp_path, summary={"nl": "Andere samenvatting.", "en": "Another summary."})
     result = load(str(changed))
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # refused: published challenges stay as they are
     assert f"{changed}: summary.nl: The file differs from the published challenge here." in result.output
     assert f"{changed}: summary.en: The file differs from the published challenge here." in result.output
     assert "--reason: The challenge is published: a change is a correction and needs a reason (--reason)." in (
         result.output
     )
-    assert result.output.rstrip().endswith("Nothing was loaded.")
+    assert result.output.rstrip().endswith(
+        "Nothing was loaded.\nThe published challenges in the database stay as they are."
+    )
+    assert state(cli_env) == before
+
+
+def test_a_bad_new_file_beside_a_changed_published_one_exits_1(cli_env: str, tmp_path: Path, published: Path) -> None:
+    """Only a refusal of published challenges alone gives exit status 3 (which `make run` accepts)."""
+    before = state(cli_env)
+    changed = write(tmp_path, summary={"nl": "Anders.", "en": "Other."})
+    past = [{**definition_data()["stages"][0], "opens_at": "2026-01-05T09:00:00", "deadline": "2026-02-26T17:00:00"}]
+    late = write(tmp_path, "late.toml", slug="late-challenge", stages=past)
+    result = load("--publish", str(changed), str(late))
+    assert result.exit_code == 1
+    assert f"{late}: stages: At least one stage needs a deadline in the future." in result.output
+    assert f"{changed}: summary.en: The file differs from the published challenge here." in result.output
     assert state(cli_env) == before
 
 
@@ -176,7 +191,7 @@ def test_frozen_fields_and_earlier_deadlines_are_refused_even_with_a_reason(
     before = state(cli_env)
     changed = write(tmp_path, **overrides)
     result = load(str(changed), "--reason", "Andere weging")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # refused: published challenges stay as they are
     assert f"{changed}: {expected}" in result.output
     assert state(cli_env) == before
 
@@ -185,7 +200,7 @@ def test_a_stage_whose_deadline_passed_never_opens_again(cli_env: str, tmp_path:
     before = state(cli_env)
     reopened = write(tmp_path, stages=stages(deadline="2027-03-20T17:00:00"))
     result = load(str(reopened), "--reason", "Nog een ronde", at=datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # refused: published challenges stay as they are
     assert f"{reopened}: stages.0.deadline: The deadline has passed; it cannot move." in result.output
     assert state(cli_env) == before
 
@@ -206,7 +221,7 @@ def test_a_challenge_in_evaluation_never_changes(cli_env: str, tmp_path: Path, p
     before = state(cli_env)
     changed = write(tmp_path, summary={"nl": "Anders.", "en": "Other."})
     result = load(str(changed), "--reason", "Te laat")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # refused: published challenges stay as they are
     assert f"{changed}: status: The challenge's status is 'evaluation': its definition can no longer change." in (
         result.output
     )

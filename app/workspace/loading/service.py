@@ -43,9 +43,11 @@ class LoadRefused(DomainError):
 
     message = N_("Nothing was loaded.")
 
-    def __init__(self, problems: list[tuple[str, FieldError]]) -> None:
+    def __init__(self, problems: list[tuple[str, FieldError]], *, published_only: bool = False) -> None:
         super().__init__()
         self.problems = problems
+        # Every problem is a change refused to a challenge past its draft (the files are fine as such).
+        self.published_only = published_only
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def load_definitions(
     if problems:
         raise LoadRefused(problems)
     outcomes: list[LoadOutcome] = []
+    only_published = True  # every refusal so far concerns a challenge past its draft
     for definition in definitions:
         try:
             result = _load_one(
@@ -92,13 +95,20 @@ def load_definitions(
             )
         except ValidationFailed as failed:
             problems += [(definition.slug, error) for error in failed.errors]
+            only_published = only_published and _past_draft(session, definition.slug)
         except DomainError as refused:
             problems.append((definition.slug, FieldError("status", refused.message, refused.params)))
+            only_published = only_published and _past_draft(session, definition.slug)
         else:
             outcomes.append(LoadOutcome(definition.slug, result))
     if problems:
-        raise LoadRefused(problems)
+        raise LoadRefused(problems, published_only=only_published)
     return outcomes
+
+
+def _past_draft(session: Session, slug: str) -> bool:
+    challenge = _find(session, slug)
+    return challenge is not None and challenge.status != ChallengeStatus.DRAFT.value
 
 
 def _duplicates(definitions: list[ChallengeDefinition]) -> list[tuple[str, FieldError]]:
