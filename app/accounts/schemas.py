@@ -9,14 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.forms import single_line
 from app.i18n import N_
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What an e-mail address looks like, for registration and for accounts an operator creates alike.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _email(value: str) -> str:
     value = value.strip().lower()
     if not value:
         raise ValueError(N_("This field is required."))
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
         raise ValueError(N_("Enter an e-mail address like name@example.nl."))
     return value
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.accounts.enums import Role
 from app.accounts.models import User, UserRole
 from app.accounts.passwords import hash_password, password_problem
+from app.accounts.schemas import EMAIL_PATTERN
 from app.accounts.two_factor import service as two_factor
 from app.accounts.two_factor.sealing import SecretBox
 from app.audit.service import Actor, record_event
@@ -43,7 +44,7 @@ def create_user(session: Session, *, email: str, name: str, password: str, now: 
     email = _normalise_email(email)
     name = name.strip()
     errors: list[FieldError] = []
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):  # the registration form's rule, for every path
         errors.append(FieldError("email", N_("Enter a valid e-mail address.")))
     elif session.scalar(select(User.id).where(User.email == email)) is not None:
         errors.append(FieldError("email", N_("An account with this e-mail address already exists.")))

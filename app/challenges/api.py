@@ -10,6 +10,7 @@ from app.challenges import service
 from app.challenges.enums import Phase
 from app.challenges.models import Challenge
 from app.challenges.schemas import (
+    CancellationOut,
     ChallengeDetailOut,
     ChallengeListOut,
     ChallengeSummaryOut,
@@ -29,6 +30,11 @@ def _summary(request: Request, challenge: Challenge, now: datetime) -> dict[str,
         "title": LocalizedText(nl=challenge.title_nl, en=challenge.title_en),
         "summary": LocalizedText(nl=challenge.summary_nl, en=challenge.summary_en),
         "status": challenge.status,
+        "cancellation": (
+            CancellationOut(reason=challenge.status_reason or "", cancelled_at=challenge.cancelled_at)
+            if challenge.is_cancelled
+            else None
+        ),
         "phase": service.phase_of(challenge, now).value,
         "tags": [
             TagOut(kind=t.kind, key=t.key, name=LocalizedText(nl=t.name_nl, en=t.name_en)) for t in challenge.tags
@@ -70,7 +76,7 @@ def get_challenge(request: Request, slug: str, db: DbSession, now: Now) -> Chall
             deadline=stage.deadline_at,
             question_deadline=stage.question_deadline_at,
             invitation_only=stage.invitation_only,
-            open=stage.is_open(now),
+            open=service.accepts_proposals(challenge, stage, now),
         )
         for stage, spec in zip(challenge.stages, definition.stages, strict=True)
     ]

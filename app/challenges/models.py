@@ -47,6 +47,8 @@ class Challenge(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When it was cancelled (shown with the reason on the public pages and in the API).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     versions: Mapped[list[ChallengeVersion]] = relationship(
         back_populates="challenge", order_by="ChallengeVersion.number", cascade="all, delete-orphan"
@@ -55,6 +57,10 @@ class Challenge(Base):
         back_populates="challenge", order_by="ChallengeStage.position", cascade="all, delete-orphan"
     )
     tags: Mapped[list[TaxonomyTerm]] = relationship(secondary="challenge_tag", order_by="TaxonomyTerm.position")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == ChallengeStatus.CANCELLED.value
 
     def title(self, language: str) -> str:
         return self.title_en if language == "en" else self.title_nl

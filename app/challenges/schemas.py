@@ -317,11 +317,19 @@ class TagOut(BaseModel):
     name: LocalizedText
 
 
+class CancellationOut(BaseModel):
+    reason: str = Field(description="Why the challenge was cancelled, as the coordinator wrote it.")
+    cancelled_at: datetime | None = Field(description="UTC.")
+
+
 class ChallengeSummaryOut(BaseModel):
     slug: str
     title: LocalizedText
     summary: LocalizedText
     status: str
+    cancellation: CancellationOut | None = Field(
+        default=None, description="Set when the challenge is cancelled (status 'cancelled'): its reason and date."
+    )
     phase: str = Field(description="upcoming, open or closed for applicants, by the server clock.")
     tags: list[TagOut]
     next_deadline: datetime | None = Field(description="UTC deadline of the current or next stage.")

@@ -227,16 +227,28 @@ def phase_of(challenge: Challenge, now: datetime) -> Phase:
     if challenge.status != ChallengeStatus.PUBLISHED.value:
         return Phase.CLOSED
     public_stages = [stage for stage in challenge.stages if not stage.invitation_only]
-    if any(stage.is_open(now) for stage in public_stages):
+    if any(accepts_proposals(challenge, stage, now) for stage in public_stages):
         return Phase.OPEN
     if any(now < stage.opens_at for stage in public_stages):
         return Phase.UPCOMING
     return Phase.CLOSED
 
 
+def accepts_proposals(challenge: Challenge, stage: ChallengeStage, now: datetime) -> bool:
+    """A stage takes proposals only while it is open and its challenge published (not in evaluation, not
+    cancelled)."""
+    return challenge.status == ChallengeStatus.PUBLISHED.value and stage.is_open(now)
+
+
+def is_public(challenge: Challenge) -> bool:
+    """The public sees a challenge once it was published, also after it moved on (a draft cancelled before
+    publication stays hidden)."""
+    return ChallengeStatus(challenge.status) in PUBLIC_STATUSES and challenge.published_at is not None
+
+
 def public_phase(challenge: Challenge, now: datetime) -> Phase | None:
     """The phase the public pages show for a challenge (``phase_of``), or None when they do not show it at all."""
-    if ChallengeStatus(challenge.status) not in PUBLIC_STATUSES:
+    if not is_public(challenge):
         return None
     return phase_of(challenge, now)
 
@@ -262,7 +274,7 @@ def list_public_challenges(
     """Published (and later) challenges, open first, then upcoming, then closed; filtered as asked."""
     query = (
         select(Challenge)
-        .where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
+        .where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]), Challenge.published_at.is_not(None))
         .options(selectinload(Challenge.stages), selectinload(Challenge.tags))
         .order_by(Challenge.id)
     )
@@ -294,7 +306,11 @@ def get_public_challenge(session: Session, *, slug: str) -> Challenge:
     """A challenge the public may see, with its stages, tags and versions loaded; NotFound otherwise."""
     challenge = session.scalar(
         select(Challenge)
-        .where(Challenge.slug == slug, Challenge.status.in_([s.value for s in PUBLIC_STATUSES]))
+        .where(
+            Challenge.slug == slug,
+            Challenge.status.in_([s.value for s in PUBLIC_STATUSES]),
+            Challenge.published_at.is_not(None),
+        )
         .options(selectinload(Challenge.stages), selectinload(Challenge.tags), selectinload(Challenge.versions))
     )
     if challenge is None:

@@ -14,7 +14,12 @@ from app.storage import PRIVATE_UMASK
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--operator",
+    default=None,
+    help="Who runs the command, as the audit trail names it (cli:NAME); default PORTAL_OPERATOR or the system user.",
+)
+def main(operator: str | None) -> None:
     """Operate the Defence challenge portal. Settings come from PORTAL_* environment variables."""
     os.umask(PRIVATE_UMASK)  # every file and folder the portal creates is its own user's only
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from app.cli.common import cli_actor, get_settings, open_database
+from app.cli.common import cli_actor, english, get_settings, open_database
 from app.settings import Settings
+
+# Exit status of a load refused only because files differ from challenges already published (the files are
+# valid): `make run` starts the portal anyway, with the published challenges as they are.
+PUBLISHED_UNCHANGED = 3
 
 
 @click.group()
@@ -26,7 +29,7 @@ def _paths_or_default(paths: tuple[Path, ...], settings: Settings) -> list[Path]
 
 def _print_errors(path: Path, errors: list) -> None:  # type: ignore[type-arg]
     for error in errors:
-        click.echo(f"{path}: {error.path}: {error.message}", err=True)
+        click.echo(f"{path}: {error.path}: {english(error.message, error.params)}", err=True)
 
 
 @challenges.command("validate")
@@ -54,14 +57,23 @@ def challenges_validate(paths: tuple[Path, ...]) -> None:
 
 @challenges.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--publish", is_flag=True, help="Publish challenges that are still drafts.")
-@click.option("--demo", is_flag=True, help="Move stage times forward by whole weeks when a first deadline is near.")
-def challenges_load(paths: tuple[Path, ...], publish: bool, demo: bool) -> None:
-    """Load definition files all-or-nothing; a challenge whose slug exists gets a new version if it changed."""
-    from app.challenges import service
-    from app.challenges.definitions import read_file, shift_to_future
-    from app.clock import SystemClock, to_local
-    from app.errors import ValidationFailed
+@click.option("--publish", is_flag=True, help="Publish challenges that are still drafts (with the web's checks).")
+@click.option(
+    "--demo", is_flag=True, help="Move the stage times of unpublished challenges forward when a first deadline is near."
+)
+@click.option(
+    "--reason",
+    default=None,
+    help="Why a published challenge changes: the file is then applied as a correction (Nota van Inlichtingen, "
+    "re-confirmation, e-mails). Without it a changed published challenge is refused.",
+)
+def challenges_load(paths: tuple[Path, ...], publish: bool, demo: bool, reason: str | None) -> None:
+    """Load definition files all-or-nothing with the web's rules: a new slug becomes a draft, a draft is
+    rewritten, a published challenge changes only as a correction with --reason, an unchanged file is a no-op."""
+    from app.challenges.definitions import read_file
+    from app.clock import SystemClock
+    from app.main import build_links
+    from app.workspace.loading import service as loading
 
     settings = get_settings()
     files = _paths_or_default(paths, settings)
@@ -72,31 +84,31 @@ def challenges_load(paths: tuple[Path, ...], publish: bool, demo: bool) -> None:
     if bad or not parsed:
         click.echo("Nothing was loaded." if parsed else "No definition files found.", err=True)
         sys.exit(1)
-    now = SystemClock().now()
     definitions = [p.definition for p in parsed if p.definition is not None]
-    if demo:
-        local_now = to_local(now).replace(tzinfo=None)
-        definitions = [shift_to_future(d, now_local=local_now, lead=timedelta(days=28)) for d in definitions]
-    db = open_database(settings)
     by_slug = {d.slug: p.path for d, p in zip(definitions, parsed, strict=True)}
+    db = open_database(settings)
     with db.unit_of_work() as session:
-        problems = service.check_taxonomy(session, definitions)
-        for slug, error in problems:
-            click.echo(f"{by_slug[slug]}: {error.path}: {error.message}", err=True)
         try:
-            outcomes = (
-                []
-                if problems
-                else service.load_definitions(
-                    session, definitions=definitions, actor=cli_actor(), now=now, publish=publish
-                )
+            outcomes = loading.load_definitions(
+                session,
+                definitions=definitions,
+                reason=reason,
+                publish=publish,
+                demo=demo,
+                actor=cli_actor(),
+                now=SystemClock().now(),
+                links=build_links(settings),
+                extension_days=settings.correction_extension_days,
             )
-        except ValidationFailed as failure:
-            for error in failure.errors:
-                click.echo(f"{error.path}: {error.message}", err=True)
-            problems = [("", e) for e in failure.errors]
-        if problems:
+        except loading.LoadRefused as refused:
+            session.rollback()
+            for slug, error in refused.problems:
+                click.echo(f"{by_slug.get(slug, slug)}: {error.path}: {english(error.message, error.params)}", err=True)
             click.echo("Nothing was loaded.", err=True)
+            db.dispose()
+            if refused.published_only:
+                click.echo("The published challenges in the database stay as they are.", err=True)
+                sys.exit(PUBLISHED_UNCHANGED)
             sys.exit(1)
         session.commit()
     for outcome in outcomes:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from app.cli.common import get_settings, open_database
+
+# Messages whose link is a key (confirm an address, choose a new password, join an organisation): on the web
+# only the recipient ever sees it, so the command line does not print it either.
+SECRET_LINK_TEMPLATES = frozenset({"confirm_email", "reset_password", "invitation"})
+WITHHELD = "[link withheld: only the recipient may use it]"
+_LINK = re.compile(r"https?://\S+")
+
+
+def shown_body(template: str, body: str) -> str:
+    """The body as an operator may read it: one-time links replaced."""
+    return _LINK.sub(WITHHELD, body) if template in SECRET_LINK_TEMPLATES else body
 
 
 @click.group()
@@ -69,4 +82,4 @@ def mail_show(message_id: int) -> None:
         lines.append(f"X-Sent: {message.sent_at.isoformat()}")
     if message.last_error:
         lines.append(f"X-Last-Error: {message.last_error}")
-    click.echo("\n".join(lines) + "\n\n" + message.body_text, nl=False)
+    click.echo("\n".join(lines) + "\n\n" + shown_body(message.template, message.body_text), nl=False)

@@ -103,6 +103,7 @@ def require_unsealed(stage: ChallengeStage, now: datetime) -> None:
 
 
 MSG_STAGE_RELEASED = N_("The decisions of this stage have been released: its evaluation can no longer change.")
+MSG_CANCELLED = N_("The challenge is cancelled: there is nothing to assign, score or decide.")
 
 
 def is_stage_released(session: Session, *, stage_id: int) -> bool:
@@ -117,7 +118,10 @@ def is_stage_released(session: Session, *, stage_id: int) -> bool:
 
 
 def require_open_evaluation(session: Session, *, stage: ChallengeStage) -> None:
-    """Refuse any change to the evaluation of a stage whose decisions have been released."""
+    """Refuse any change to the evaluation of a stage whose challenge is cancelled or whose decisions have been
+    released."""
+    if stage.challenge.is_cancelled:
+        raise InvalidTransition(MSG_CANCELLED)
     if is_stage_released(session, stage_id=stage.id):
         raise InvalidTransition(MSG_STAGE_RELEASED)
 

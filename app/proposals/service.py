@@ -46,6 +46,13 @@ class StageNotOpen(InvalidTransition):
     message = N_("This stage is not open for proposals.")
 
 
+class ChallengeCancelled(InvalidTransition):
+    message = N_(
+        "This challenge is cancelled: proposals can no longer be started, changed or submitted. "
+        "The challenge page gives the reason."
+    )
+
+
 # --- queries --------------------------------------------------------------------------------------
 
 
@@ -225,6 +232,8 @@ def working_copy(proposal: Proposal) -> ProposalDraft:
 
 
 def require_open(challenge: Challenge, stage: ChallengeStage, now: datetime) -> None:
+    if challenge.is_cancelled:
+        raise ChallengeCancelled()
     if now >= stage.deadline_at:
         raise StageClosed(stage.deadline_at)
     if not permissions.is_open_for_changes(challenge, stage, now):

@@ -54,6 +54,7 @@ ROWS = [
         _admin(REDIRECT),
         data={"status_to": "evaluation", "status_reason": "Matrix"},
         private_to=PRIVATE,
+        after_deadline=True,  # evaluation starts only after the last deadline
     ),
     Row("GET", "/manage/challenges/{slug}/edit", C + "/edit", _admin(OK), private_to=PRIVATE),
     Row(

@@ -115,7 +115,9 @@ def _assignment_page(
         answers=_answers(definition, opened, language, hide),
         claimed_trl=opened.item.content.get("trl"),
         evaluation=evaluation,
-        editable=permissions.can_edit_evaluation(evaluation) and not context["released"],
+        editable=permissions.can_edit_evaluation(evaluation)
+        and not context["released"]
+        and not opened.challenge.is_cancelled,
         others=evaluator_service.others_for(db, opened=opened),
         rating_labels=route.RATING_LABELS,
         factor_labels=route.FACTOR_LABELS,

@@ -47,7 +47,9 @@ def proposal_start(request: Request, slug: str, db: DbSession, now: Now, auth: C
         "challenge": challenge,
         "definition": challenge_service.current_definition(challenge),
         "stage": stage,
-        "open": stage is not None and stage.is_open(now) and not stage.invitation_only,
+        "open": stage is not None
+        and challenge_service.accepts_proposals(challenge, stage, now)
+        and not stage.invitation_only,
         "organisation": organisation,
         "memberships": memberships,
     }

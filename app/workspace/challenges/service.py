@@ -1,7 +1,8 @@
-"""Coordinator use cases: find managed challenges, create and edit drafts, publish, the lifecycle, the dashboard.
+"""Coordinator use cases: find managed challenges, create and edit drafts, publish, the dashboard.
 
 Services take the session first, never commit, raise domain errors and record an audit event per change.
-Corrections and extensions are in ``app.workspace.corrections``, coordinators and taxonomies in
+The later lifecycle (evaluation, cancelling) is in ``app.workspace.lifecycle``, corrections and extensions
+in ``app.workspace.corrections``, coordinators and taxonomies in
 ``app.workspace.administration``.
 """
 
@@ -30,8 +31,6 @@ from app.questions import service as question_service
 from app.workspace.administration.service import list_coordinators
 
 REASON_REQUIRED = N_("Give a reason.")
-# Transitions that must say why (publishing is checked by ``publish_challenge``).
-REASONED = frozenset({ChallengeStatus.PUBLISHED, ChallengeStatus.CANCELLED})
 
 
 # --- finding challenges -------------------------------------------------------------------------
@@ -70,13 +69,6 @@ def get_copyable_challenge(session: Session, *, challenge_id: int, user: User) -
 
 
 # --- drafts -------------------------------------------------------------------------------------
-
-
-def _require_reason(reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed([FieldError("reason", REASON_REQUIRED)])
-    return text
 
 
 def _check_slug_free(session: Session, *, slug: str, challenge_id: int | None = None) -> None:
@@ -131,7 +123,7 @@ def update_draft(
     )
 
 
-# --- publishing and the lifecycle ---------------------------------------------------------------
+# --- publishing ---------------------------------------------------------------
 
 
 def _untranslated(node: Any, path: str = "") -> list[str]:
@@ -185,17 +177,6 @@ def publish_challenge(
         now=now,
         reason=reason.strip() if reason else None,
     )
-
-
-def change_status(
-    session: Session, *, challenge: Challenge, to: ChallengeStatus, reason: str | None, actor: Actor, now: datetime
-) -> None:
-    """Any other step of the lifecycle, through the one transition table; cancelling needs a reason."""
-    if to == ChallengeStatus.PUBLISHED:
-        publish_challenge(session, challenge=challenge, reason=reason, actor=actor, now=now)
-        return
-    text = _require_reason(reason) if to in REASONED else ((reason or "").strip() or None)
-    challenge_service.transition_challenge(session, challenge=challenge, to=to, actor=actor, now=now, reason=text)
 
 
 # --- the dashboard ------------------------------------------------------------------------------

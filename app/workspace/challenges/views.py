@@ -45,6 +45,7 @@ from app.workspace.administration import service as administration
 from app.workspace.challenges import forms
 from app.workspace.challenges import service as manage
 from app.workspace.corrections import service as corrections
+from app.workspace.lifecycle import service as lifecycle
 
 router = APIRouter()
 
@@ -173,7 +174,15 @@ def manage_challenge_status(
         if to is None:
             raise ValidationFailed([FieldError("to", N_("Choose one of the options."))])
         reason = str(values.get("status_reason", ""))
-        manage.change_status(db, challenge=challenge, to=to, reason=reason, actor=actor_of(request, user), now=now)
+        lifecycle.change_status(
+            db,
+            challenge=challenge,
+            to=to,
+            reason=reason,
+            actor=actor_of(request, user),
+            now=now,
+            links=request.app.state.links,
+        )
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         found = failed.errors if isinstance(failed, ValidationFailed) else [FieldError("to", failed.message)]

@@ -190,6 +190,11 @@ def extend_deadline(
     if errors:
         raise ValidationFailed(errors)
     assert deadline_local is not None
+    # The definition keeps Europe/Amsterdam wall-clock minutes: compare what will be stored, not what was typed
+    # (a time with an offset or with seconds would otherwise pass the check and be stored earlier).
+    if deadline_local.tzinfo is not None:
+        deadline_local = deadline_local.astimezone(AMSTERDAM)
+    deadline_local = deadline_local.replace(tzinfo=None, second=0, microsecond=0)
     if stage.deadline_at <= now:
         raise ValidationFailed([FieldError("stage", N_("The deadline has passed; it cannot move."))])
     if local_to_utc(deadline_local) <= stage.deadline_at:
@@ -197,7 +202,7 @@ def extend_deadline(
     data = challenge_service.current_definition(challenge).model_dump(mode="python")
     for spec in data["stages"]:
         if spec["key"] == stage_key:
-            spec["deadline"] = deadline_local.replace(tzinfo=None, second=0, microsecond=0)
+            spec["deadline"] = deadline_local
     try:
         definition = ChallengeDefinition.model_validate(data)
     except ValidationError as error:

@@ -1,0 +1,1 @@
+"""The lifecycle of a challenge after its definition: to evaluation, cancelled, decided, archived."""

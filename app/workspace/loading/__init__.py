@@ -1,0 +1,1 @@
+"""Definition files loaded with the web's rules: new drafts, draft edits, publication and corrections."""
