@@ -128,6 +128,7 @@ def _submitted_proposal(
         values={"partner_kvk_number": "44444444", "partner_legal_name": "Charlie Partner B.V.", "partner_role": "Test"},
         actor=actor,
         now=now,
+        links=LINKS,
     )
     draft_service.save_shares(
         session,
