@@ -30,7 +30,7 @@ from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.proposals import views as proposal_views
-from app.proposals.enums import PARTNER_MACHINE, PROPOSAL_MACHINE, PartnerStatus, ProposalStatus
+from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
@@ -80,8 +80,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         ChallengeStatus=ChallengeStatus,
         proposal_machine=PROPOSAL_MACHINE,
         ProposalStatus=ProposalStatus,
-        partner_machine=PARTNER_MACHINE,
-        PartnerStatus=PartnerStatus,
         entry_machine=ENTRY_MACHINE,
         EntryStatus=EntryStatus,
     )

@@ -21,8 +21,8 @@ from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
 from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import ProposalStatus
-from app.proposals.partners import service as partner_service
 from app.proposals.models import Proposal
+from app.proposals.partners import service as partner_service
 from app.proposals.service import (
     StageClosed,
     StageNotOpen,

@@ -34,10 +34,10 @@ from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
+from app.proposals import permissions
 from app.proposals.drafts.schemas import PartnerDraft
 from app.proposals.enums import PARTNER_MACHINE, PartnerStatus
 from app.proposals.models import Proposal, ProposalPartner, ProposalVersion
-from app.proposals import permissions
 from app.proposals.service import context_of, require_open, working_copy
 
 MAX_NAMINGS = 3
@@ -214,9 +214,7 @@ def answers_of(session: Session, *, proposal: Proposal) -> dict[int, ProposalPar
     return {row.organisation_id: row for row in rows}
 
 
-def refusals(
-    proposal: Proposal, answers: dict[int, ProposalPartner]
-) -> list[tuple[PartnerDraft, ProposalPartner]]:
+def refusals(proposal: Proposal, answers: dict[int, ProposalPartner]) -> list[tuple[PartnerDraft, ProposalPartner]]:
     """The partners of the working copy that declined, with their answers."""
     return [
         (partner, answers[partner.organisation_id])
@@ -241,7 +239,11 @@ def declined_problems(session: Session, *, proposal: Proposal) -> list[FieldErro
 def lead_context(session: Session, *, proposal: Proposal) -> dict[str, Any]:
     """What the lead's consortium and overview pages show of its partners' answers."""
     answers = answers_of(session, proposal=proposal)
-    return {"partner_answers": answers, "partner_refusals": refusals(proposal, answers)}
+    return {"partner_answers": answers, "partner_refusals": refusals(proposal, answers), **STATUS_CONTEXT}
+
+
+# Pages that show a partner's answer name and compare it through its state machine, never a literal string.
+STATUS_CONTEXT: dict[str, Any] = {"partner_machine": PARTNER_MACHINE, "PartnerStatus": PartnerStatus}
 
 
 def get_member_partnership(session: Session, *, partnership_id: int, user: User) -> ProposalPartner:

@@ -23,7 +23,7 @@ router = APIRouter()
 @router.get("/partnerships", name="partnership_list")
 def partnership_list(request: Request, db: DbSession, user: CurrentUser) -> Response:
     items = service.list_for_user(db, user_id=user.id)
-    return render(request, "proposals/partners/list.html", {"items": items})
+    return render(request, "proposals/partners/list.html", {"items": items, **service.STATUS_CONTEXT})
 
 
 def _detail_page(
@@ -37,7 +37,7 @@ def _detail_page(
     status_code: int = 200,
 ) -> Response:
     view = service.partnership_view(db, partnership=partnership, now=now)
-    context = {"view": view, "errors": errors or {}, "reason": reason}
+    context = {"view": view, "errors": errors or {}, "reason": reason, **service.STATUS_CONTEXT}
     return render(request, "proposals/partners/detail.html", context, status_code=status_code)
 
 
@@ -48,7 +48,14 @@ def partnership_detail(request: Request, partnership_id: int, db: DbSession, now
 
 
 def _respond(
-    request: Request, posted: PostedForm, partnership_id: int, db: DbSession, now: Now, user: CurrentUser, *, accept: bool
+    request: Request,
+    posted: PostedForm,
+    partnership_id: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    *,
+    accept: bool,
 ) -> Response:
     partnership = service.get_member_partnership(db, partnership_id=partnership_id, user=user)
     values = form_values(posted)
@@ -96,7 +103,7 @@ def partnership_version(
     version = service.get_partner_version(db, partnership=partnership, number=number)
     view = service.partnership_view(db, partnership=partnership, now=now)
     definition, spec = proposal_service.stage_spec(view.challenge, view.stage)
-    context = {"view": view, "version": version, "definition": definition, "spec": spec}
+    context = {"view": view, "version": version, "definition": definition, "spec": spec, **service.STATUS_CONTEXT}
     return render(request, "proposals/partners/version.html", context)
 
 
