@@ -164,7 +164,8 @@ def respond(
     links: Links,
 ) -> None:
     """Accept or decline while the stage is open. A refusal blocks the lead's submission until it removes the
-    partner; the lead's members hear of it once per naming."""
+    partner; the lead's members hear of it once per naming. The same answer again changes nothing; a partner
+    the lead removed cannot answer (``InvalidTransition``)."""
     reason = reason.strip()
     if not accept and len(reason) > MAX_REASON:
         raise ValidationFailed(
@@ -183,6 +184,8 @@ def respond(
     challenge, stage, _ = context_of(session, proposal)
     require_open(challenge, stage, now)
     target = PartnerStatus.ACCEPTED if accept else PartnerStatus.DECLINED
+    if partnership.status == target.value:  # a double click, a resent form: the answer stands
+        return
     data = _data(proposal, partnership) | ({"reason": reason} if not accept else {})
     PARTNER_MACHINE.move(session, partnership, target, actor=actor, now=now, data=data)
     partnership.responded_at = now
