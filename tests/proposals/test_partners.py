@@ -447,7 +447,7 @@ def test_a_proposal_names_registered_organisations_a_bounded_number_of_times(
 
     monkeypatch.setattr(partner_service, "MAX_NAMINGS_PER_PROPOSAL", 2)
     actor = Actor(world.lead_user.id, label=world.lead_user.email)
-    _, other = create_company(session, email="o@delta.example", name="Delta B.V.", kvk="40000004", at=clock.now())
+    create_company(session, email="o@delta.example", name="Delta B.V.", kvk="40000004", at=clock.now())
     session.expire_all()
     proposal = session.get(Proposal, world.proposal.id)
     assert proposal is not None
@@ -459,9 +459,64 @@ def test_a_proposal_names_registered_organisations_a_bounded_number_of_times(
         draft_service.add_partner(session, proposal=proposal, values=values, actor=actor, now=clock.now(), links=LINKS)
     assert refused.value.errors[0].path == "partner_kvk_number"
     assert [p["legal_name"] for p in proposal.draft["partners"]] == ["Charlie Partner B.V.", "Delta B.V."]
+    assert third.id not in {row.organisation_id for row in session.scalars(select(ProposalPartner))}
     assert {m.to_address for m in _mails(session, "partner_named")} == {
         "piet@charlie.example",
         "cor@charlie.example",
         "o@delta.example",
     }
-    del other, third
+
+
+def test_every_partner_that_declined_is_named_in_the_refusal(
+    client: TestClient, session: Session, clock: FrozenClock, world: Consortium
+) -> None:
+    delta_user, delta = create_company(
+        session, email="d@delta.example", name="Delta B.V.", kvk="40000004", at=clock.now()
+    )
+    log_in(client, session, world.lead_user, now=clock.now())
+    assert _add_partner(client, world.proposal.id, "40000004").status_code == 303
+    shares = {"lead_share": "40", "partner_0_share": "30", "partner_1_share": "30"}
+    assert _shares(client, world.proposal.id, **shares, partner_0_role=ROLE, partner_1_role="Test").status_code == 303
+    for user, organisation in ((world.partner_user, world.partner), (delta_user, delta)):
+        row = session.scalar(select(ProposalPartner).where(ProposalPartner.organisation_id == organisation.id))
+        assert row is not None
+        log_in(client, session, user, now=clock.now())
+        assert _answer(client, row.id, "decline").status_code == 303
+    log_in(client, session, world.lead_user, now=clock.now())
+    refused = submit(client, world.proposal.id)
+    assert refused.status_code == 422
+    for name in ("Charlie Partner B.V.", "Delta B.V."):
+        assert f"{name} neemt niet deel. Verwijder deze partner uit het consortium voordat u indient." in refused.text
+
+
+def test_an_invitation_to_the_next_stage_asks_the_registered_partners_again(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from app.proposals.submissions import service as submission_service
+    from tests.factories import LINKS, definition_data
+
+    base = definition_data()["stages"][0]
+    second = {**base, "key": "full", "opens_at": "2027-03-15T09:00:00", "deadline": "2027-05-28T17:00:00"}
+    challenge = create_challenge(session, stages=[base, {**second, "invitation_only": True}])
+    now = clock.now()
+    lead_user, lead = create_company(session, email="l@lead.example", name="Lead B.V.", kvk="10000001", at=now)
+    _, partner = create_company(session, email="p@partner.example", name="Partner B.V.", kvk="30000003", at=now)
+    act_for(client, session, lead_user, lead, now=now)
+    proposal = ready_proposal(client, session, challenge.slug)
+    assert _add_partner(client, proposal.id, "30000003").status_code == 303
+    assert _shares(client, proposal.id, lead_share="60", partner_0_share="40", partner_0_role=ROLE).status_code == 303
+    assert submit(client, proposal.id).status_code == 303
+    session.expire_all()
+    invited = submission_service.invite_to_stage(
+        session,
+        proposal=session.get(Proposal, proposal.id),
+        stage=challenge.stages[1],  # type: ignore[arg-type]
+        actor=Actor.system(),
+        now=now,
+        links=LINKS,
+    )
+    session.commit()
+    row = session.scalar(select(ProposalPartner).where(ProposalPartner.proposal_id == invited.id))
+    assert row is not None and (row.organisation_id, row.status) == (partner.id, "asked")
+    bodies = [m.body_text for m in _mails(session, "partner_named")]
+    assert len(bodies) == 2 and f"http://testserver/partnerships/{row.id}" in bodies[1]

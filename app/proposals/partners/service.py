@@ -229,13 +229,16 @@ def refusals(proposal: Proposal, answers: dict[int, ProposalPartner]) -> list[tu
 
 def declined_problems(session: Session, *, proposal: Proposal) -> list[FieldError]:
     """A partner of the working copy that declined blocks submission, named, until the lead removes it."""
+    answers = answers_of(session, proposal=proposal)
     return [
         FieldError(
-            "partner",
+            f"partner_{index}_answer",
             N_("%(name)s declined to take part. Remove it from the consortium before submitting."),
             {"name": partner.legal_name},
         )
-        for partner, _ in refusals(proposal, answers_of(session, proposal=proposal))
+        for index, partner in enumerate(working_copy(proposal).partners)
+        if partner.organisation_id in answers
+        and answers[partner.organisation_id].status == PartnerStatus.DECLINED.value
     ]
 
 
