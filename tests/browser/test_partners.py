@@ -91,9 +91,7 @@ def _consortium(server: LiveServer, language: str) -> tuple[Any, Any, Any, int]:
 
 
 def _blob(server: LiveServer, data: bytes) -> str:
-    from app.storage import LocalBlobStore
-
-    return LocalBlobStore(server.settings.effective_blob_dir).put_bytes(data)
+    return str(_store(server).put_bytes(data))
 
 
 def _link_in_mail(server: LiveServer, email: str) -> str:
@@ -171,3 +169,60 @@ def test_the_partner_declines_and_the_lead_cannot_submit(browser: Browser, serve
             assert session.scalar(select(ProposalVersion).where(ProposalVersion.proposal_id == proposal_id)) is None
     finally:
         lead_context.close()
+
+
+def test_the_partner_accepts_and_reads_the_submitted_version(browser: Browser, server: LiveServer) -> None:
+    lead_user, partner_user, partner, proposal_id = _consortium(server, "nl")
+    with server.db.unit_of_work() as session:
+        proposal = session.get(Proposal, proposal_id)
+        assert proposal is not None
+        submission_service.submit_proposal(
+            session,
+            proposal=proposal,
+            declarations={"unclassified", "truthful", "consent"},
+            idempotency_key="browser",
+            store=_store(server),
+            user=session.merge(lead_user),
+            actor=Actor(lead_user.id, label=lead_user.email),
+            now=server.clock.now(),
+            links=LINKS,
+        )
+        session.commit()
+    outsider = _outsider(server)
+    context = logged_in_context(browser, server, outsider, "nl")
+    try:
+        page = context.new_page()
+        page.goto("/partnerships")
+        expect(page.locator("main")).to_contain_text(
+            translate("nl", "No organisation has named one of your organisations as a partner.")
+        )
+        assert_accessible(page)
+    finally:
+        context.close()
+    context = logged_in_context(browser, server, partner_user, "nl")
+    try:
+        page = context.new_page()
+        page.goto(_link_in_mail(server, partner_user.email))
+        expect(page.locator("main")).not_to_contain_text(ANSWERS["q_solution-summary"])
+        page.get_by_role("button", name=translate("nl", "Accept: we take part")).click()
+        expect(page.locator("main .badge")).to_have_text(translate("nl", "Takes part"))
+        assert_accessible(page)
+        page.get_by_role("link", name=translate("nl", "Version %(n)s", n=1)).click()
+        expect(page.locator("main")).to_contain_text(ANSWERS["q_solution-summary"])
+        expect(page.locator("main")).to_contain_text(partner.legal_name)
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+def _store(server: LiveServer) -> Any:
+    from app.storage import LocalBlobStore
+
+    return LocalBlobStore(server.settings.effective_blob_dir)
+
+
+def _outsider(server: LiveServer) -> Any:
+    with server.db.unit_of_work() as session:
+        user = create_user(session, email=f"bob-{secrets.token_hex(4)}@rival.example", name="Bob")
+        session.expunge_all()
+        return user
