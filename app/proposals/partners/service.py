@@ -116,9 +116,7 @@ def name_partner(
             at=now,
             data=_data(proposal, row),
         )
-    elif row.status != PartnerStatus.ASKED.value:
-        if row.status != PartnerStatus.REMOVED.value:  # a partner still in the consortium is not named twice
-            return row
+    elif row.status == PartnerStatus.REMOVED.value:
         PARTNER_MACHINE.move(session, row, PartnerStatus.ASKED, actor=actor, now=now, data=_data(proposal, row))
         row.named_at = now
         row.named_by_id = actor.user_id
@@ -126,7 +124,7 @@ def name_partner(
         row.responded_at = None
         row.reason = ""
         row.lead_told_at = None
-    else:
+    else:  # still in the consortium: its answer stands and it is not e-mailed twice
         return row
     _tell_partner(session, proposal=proposal, row=row, now=now, links=links)
     session.flush()
