@@ -61,3 +61,38 @@ class DocumentKind(StrEnum):
     PPTX = "pptx"
     PNG = "png"
     JPEG = "jpeg"
+
+
+class PartnerStatus(StrEnum):
+    """A registered organisation's answer to being named a partner on a proposal."""
+
+    ASKED = "asked"  # named; no answer yet
+    ACCEPTED = "accepted"  # it takes part
+    DECLINED = "declined"  # it does not: the proposal cannot be submitted until the lead removes it
+    REMOVED = "removed"  # the lead took it out of the consortium; naming it again asks again
+
+
+# The one way a partner's answer changes (``PARTNER_MACHINE.move``). A partner may change its answer while the
+# stage is open; the lead removes and re-adds.
+PARTNER_MACHINE: StateMachine[PartnerStatus] = StateMachine(
+    name="proposal_partner",
+    states=PartnerStatus,
+    transitions={
+        PartnerStatus.ASKED: frozenset({PartnerStatus.ACCEPTED, PartnerStatus.DECLINED, PartnerStatus.REMOVED}),
+        PartnerStatus.ACCEPTED: frozenset({PartnerStatus.DECLINED, PartnerStatus.REMOVED}),
+        PartnerStatus.DECLINED: frozenset({PartnerStatus.ACCEPTED, PartnerStatus.REMOVED}),
+        PartnerStatus.REMOVED: frozenset({PartnerStatus.ASKED}),
+    },
+    labels={
+        PartnerStatus.ASKED: N_("No answer yet"),
+        PartnerStatus.ACCEPTED: N_("Takes part"),
+        PartnerStatus.DECLINED: N_("Declined"),
+        PartnerStatus.REMOVED: N_("Removed by the lead"),
+    },
+    classes={
+        PartnerStatus.ASKED: "badge-upcoming",
+        PartnerStatus.ACCEPTED: "badge-open",
+        PartnerStatus.DECLINED: "badge-closed",
+        PartnerStatus.REMOVED: "badge-closed",
+    },
+)

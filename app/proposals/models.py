@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, UTCDateTime
-from app.proposals.enums import ProposalStatus
+from app.proposals.enums import PartnerStatus, ProposalStatus
 from app.proposals.references import new_reference
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -130,3 +130,29 @@ class ProposalVersionDocument(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(10))
     pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ProposalPartner(Base):
+    """A registered organisation named as a partner on a proposal, and its answer (``PARTNER_MACHINE``).
+
+    One row per proposal and organisation, kept when the lead removes the partner: naming it again asks it
+    again and counts the naming, so an organisation cannot be named (and e-mailed) on one proposal without end.
+    Partners that are not registered in the portal have no row: there is nobody to ask.
+    """
+
+    __tablename__ = "proposal_partner"
+    __table_args__ = (UniqueConstraint("proposal_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PartnerStatus.ASKED.value)
+    named_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    # How often the lead named this organisation on this proposal (each naming e-mails its members once).
+    naming_count: Mapped[int] = mapped_column(Integer, default=1)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The partner's optional reason for declining, shown to the lead.
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    # When the lead's members were e-mailed about a refusal; once per naming, however often the answer changes.
+    lead_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

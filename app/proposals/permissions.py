@@ -13,8 +13,8 @@ from app.accounts.models import User
 from app.challenges import permissions as challenge_permissions
 from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeStage
-from app.proposals.enums import ProposalStatus
-from app.proposals.models import Proposal
+from app.proposals.enums import PartnerStatus, ProposalStatus
+from app.proposals.models import Proposal, ProposalPartner, ProposalVersion
 
 
 def is_sealed(stage: ChallengeStage, now: datetime) -> bool:
@@ -35,4 +35,19 @@ def can_read_as_staff(
         not is_sealed(stage, now)
         and proposal.status == ProposalStatus.SUBMITTED.value
         and challenge_permissions.can_manage_challenge(session, user, challenge)
+    )
+
+
+def names_partner(version: ProposalVersion, organisation_id: int) -> bool:
+    """Whether a submitted version names the organisation as a partner."""
+    return any(p.get("organisation_id") == organisation_id for p in version.content.get("partners", []))
+
+
+def can_read_as_partner(partnership: ProposalPartner, version: ProposalVersion) -> bool:
+    """A partner organisation reads a submitted version only once it agreed to take part and the version names
+    it: nothing of the lead's content reaches an organisation that did not agree."""
+    return (
+        partnership.status == PartnerStatus.ACCEPTED.value
+        and version.proposal_id == partnership.proposal_id
+        and names_partner(version, partnership.organisation_id)
     )

@@ -13,6 +13,8 @@ from app.accounts.dependencies import CurrentUser
 from app.proposals import service
 from app.proposals.documents import views as document_views
 from app.proposals.drafts import views as draft_views
+from app.proposals.partners import service as partner_service
+from app.proposals.partners import views as partner_views
 from app.proposals.staff import views as staff_views
 from app.proposals.submissions import service as submission_service
 from app.proposals.submissions import views as submission_views
@@ -23,6 +25,7 @@ router.include_router(document_views.router)
 router.include_router(staff_views.router)
 router.include_router(draft_views.router)
 router.include_router(submission_views.router)
+router.include_router(partner_views.router)
 
 
 # --- my proposals and one proposal ----------------------------------------------------------------
@@ -49,4 +52,5 @@ def proposal_detail(
         else None
     )
     context["receipt_code"] = receipt
+    context.update(partner_service.lead_context(db, proposal=proposal))
     return render(request, "proposals/detail.html", context)

@@ -76,8 +76,9 @@ def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
         **{f"user_{name}": user.id for name, user in users.items()},
     )
     if blobs is not None:
+        org_c = _partner_of_a(session, users["member_b"], now)
         proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
-        world.ids.update(proposal_a=proposal.id)
+        world.ids.update(proposal_a=proposal.id, partnership_c=_partnership(session, proposal.id, org_c.id))
     world.ids.update(question_a=_question(session, challenge, org_a, users["member_a"], now))
     world.ids.update(dispute_a=_dispute(session, org_a, users["member_b"], now))
     world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)
@@ -99,6 +100,33 @@ def _dispute(session: Session, organisation: Any, claimant: Any, now: datetime) 
     session.add(dispute)
     session.commit()
     return dispute.id
+
+
+def _partner_of_a(session: Session, member: Any, now: datetime) -> Any:
+    """Charlie Partner B.V., registered, which organisation A names as a partner; Bob of B is also its member,
+    so ``member_b`` is the partner's member on the partner pages and a competitor everywhere else."""
+    from app.organisations.models import Membership, Organisation
+
+    org_c = Organisation(legal_name="Charlie Partner B.V.", kvk_number="44444444", country="NL", created_at=now)
+    session.add(org_c)
+    session.flush()
+    session.add(Membership(organisation_id=org_c.id, user_id=member.id, role="admin", joined_at=now))
+    session.commit()
+    return org_c
+
+
+def _partnership(session: Session, proposal_id: int, organisation_id: int) -> int:
+    from sqlalchemy import select
+
+    from app.proposals.models import ProposalPartner
+
+    return int(
+        session.scalar(
+            select(ProposalPartner.id).where(
+                ProposalPartner.proposal_id == proposal_id, ProposalPartner.organisation_id == organisation_id
+            )
+        )
+    )
 
 
 def _question(session: Session, challenge: Any, organisation: Any, user: Any, now: datetime) -> int:
@@ -146,6 +174,7 @@ def _submitted_proposal(
         values={"partner_kvk_number": "44444444", "partner_legal_name": "Charlie Partner B.V.", "partner_role": "Test"},
         actor=actor,
         now=now,
+        links=LINKS,
     )
     draft_service.save_shares(
         session,

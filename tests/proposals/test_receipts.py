@@ -83,7 +83,7 @@ def test_working_copy_and_version_keep_their_stored_shape(
     )
     draft_service.save_answers(session, proposal=proposal, values=dict(GOOD_ANSWERS), actor=actor, now=now)
     partner = {"partner_kvk_number": "4444 4444", "partner_legal_name": "Partner B.V.", "partner_role": "Sensoren"}
-    draft_service.add_partner(session, proposal=proposal, values=partner, actor=actor, now=now)
+    draft_service.add_partner(session, proposal=proposal, values=partner, actor=actor, now=now, links=LINKS)
     shares = {"lead_role": "Integratie", "lead_share": "70", "partner_0_role": "Sensoren", "partner_0_share": "30"}
     assert draft_service.save_shares(session, proposal=proposal, values=shares, actor=actor, now=now) == []
     data = pdf_bytes(pages=2)

@@ -15,12 +15,14 @@ from app.accounts.models import User
 from app.audit.service import Actor
 from app.challenges.models import Challenge, ChallengeStage
 from app.errors import FieldError, NotFound
+from app.links import Links
 from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
 from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal
+from app.proposals.partners import service as partner_service
 from app.proposals.service import (
     StageClosed,
     StageNotOpen,
@@ -102,9 +104,11 @@ def save_answers(
 
 
 def add_partner(
-    session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
+    session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime, links: Links
 ) -> PartnerDraft:
-    """Add a partner organisation (registered, or named by KvK number / country and registry id)."""
+    """Add a partner organisation (registered, or named by KvK number / country and registry id).
+
+    A registered partner is asked: its members get one e-mail (``partners.service.name_partner``)."""
     challenge, stage, organisation = context_of(session, proposal)
     require_open(challenge, stage, now)
     draft = working_copy(proposal)
@@ -112,10 +116,12 @@ def add_partner(
     partner = consortium.parse_partner(
         session, values=values, lead=organisation, partners=draft.partners, definition=definition
     )
+    partner_service.check_naming(session, proposal=proposal, organisation_id=partner.organisation_id)
     draft.partners = [*draft.partners, partner]
     proposal.draft = draft.model_dump()
     proposal.updated_at = now
     audit_event(session, proposal, actor=actor, action="proposal.partner_add", now=now, partner=partner.legal_name)
+    partner_service.name_partner(session, proposal=proposal, partner=partner, actor=actor, now=now, links=links)
     session.flush()
     return partner
 
@@ -130,6 +136,7 @@ def remove_partner(session: Session, *, proposal: Proposal, index: int, actor: A
     proposal.draft = draft.model_dump()
     proposal.updated_at = now
     audit_event(session, proposal, actor=actor, action="proposal.partner_remove", now=now, partner=removed.legal_name)
+    partner_service.forget_partner(session, proposal=proposal, partner=removed, actor=actor, now=now)
     session.flush()
 
 

@@ -19,6 +19,7 @@ from app.proposals import service as proposal_service
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium, service
 from app.proposals.models import Proposal
+from app.proposals.partners import service as partner_service
 from app.web import DbSession, Language, Now, PostedForm, actor_of, domain_message, get_language, render, see_other
 
 router = APIRouter()
@@ -154,6 +155,7 @@ def _consortium_page(
         values=values or {},
         countries=[(c, n) for c, n in country_names(language).items() if c != "NL"],
     )
+    context.update(partner_service.lead_context(db, proposal=proposal))
     return render(request, "proposals/consortium.html", context, status_code=status_code)
 
 
@@ -195,7 +197,14 @@ def proposal_partner_add(
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     values = form_values(posted)
     try:
-        service.add_partner(db, proposal=proposal, values=values, actor=actor_of(request, user), now=now)
+        service.add_partner(
+            db,
+            proposal=proposal,
+            values=values,
+            actor=actor_of(request, user),
+            now=now,
+            links=request.app.state.links,
+        )
     except DeadlinePassed as failed:
         db.rollback()
         return _consortium_page(

@@ -30,6 +30,7 @@ from app.proposals.drafts import consortium
 from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import PROPOSAL_MACHINE, Declaration, ProposalStatus, VersionKind
 from app.proposals.models import Proposal, ProposalVersion, ProposalVersionDocument
+from app.proposals.partners import service as partner_service
 from app.proposals.service import (
     audit_data,
     audit_event,
@@ -78,6 +79,7 @@ def submission_problems(session: Session, *, proposal: Proposal) -> list[FieldEr
     problems = answer_rules.check_answers(list(spec.questions), draft.answers, complete=True)
     problems += answer_rules.check_trl(draft.trl, complete=True)
     problems += consortium.check_consortium(draft, lead=organisation, definition=definition)
+    problems += partner_service.declined_problems(session, proposal=proposal)
     slots = {d.question_key for d in proposal.documents}
     for question in answer_rules.document_questions(list(spec.questions)):
         if question.required and question.key not in slots:
@@ -367,6 +369,7 @@ def invite_to_stage(
     session.add(invited)
     session.flush()
     audit_event(session, invited, actor=actor, action="proposal.invite", now=now, previous=proposal.id)
+    partner_service.name_partners(session, proposal=invited, actor=actor, now=now, links=links)
     _send_to_members(
         session,
         proposal=invited,
