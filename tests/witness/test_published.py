@@ -159,6 +159,9 @@ def test_decision_release_keeps_the_head_at_its_release_event(session: Session, 
     )
     assert head.event_count == len(session.scalars(select(AuditEvent.id).where(AuditEvent.id <= release.id)).all())
     assert head.data == {"challenge": s.challenge.slug, "stage": s.stage.key}
+    notice = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "decision_released")).one()
+    assert notice.to_address == s.companies[0].email
+    assert f"{head.event_count}:{head.head_hash}" in notice.body_text  # the decision notice carries the head
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, PublishedHead
 from app.audit.service import Actor, publish_head, record_event
 from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
@@ -241,16 +241,13 @@ def _decide_challenge(session: Session, *, challenge: Challenge, actor: Actor, n
 def _release_one(
     session: Session,
     *,
-    challenge: Challenge,
     results: StageResults,
     item: ProposalResult,
     titles: dict[str, Any],
-    recipients: list[User],
     actor: Actor,
     now: datetime,
-    links: Links,
 ) -> None:
-    """Release one proposal's decision: its status, the consensus and result snapshots, the companies' e-mails."""
+    """Release one proposal's decision: its status, and the consensus and result snapshots."""
     decision = item.decision
     assert decision is not None
     _move(session, decision, DecisionStatus.RELEASED, actor=actor, now=now)
@@ -262,7 +259,22 @@ def _release_one(
         if key in titles
     }
     decision.released_result = release_snapshot(results, item)
-    for user in recipients:
+
+
+def _mail_decision(
+    session: Session,
+    *,
+    challenge: Challenge,
+    item: ProposalResult,
+    head: PublishedHead,
+    recipients: dict[int, list[User]],
+    now: datetime,
+    links: Links,
+) -> None:
+    """The company's notice of its released decision, with the audit trail's head at the release."""
+    decision = item.decision
+    assert decision is not None
+    for user in recipients.get(item.standing.proposal.organisation_id, []):
         language = user.language
         queue_email(
             session,
@@ -276,6 +288,7 @@ def _release_one(
                 "feedback": decision.feedback,
                 "result": released_result(decision, language),
                 "link": links.url("proposal_decision", proposal_id=item.proposal_id),
+                "audit_head": f"{head.event_count}:{head.head_hash}",
             },
             now=now,
             user_id=user.id,
@@ -315,17 +328,7 @@ def release_decisions(
     titles = {c.key: c.title for c in results.definition.criteria}
     outcomes = _outcome_counts(pending)
     for item in pending:
-        _release_one(
-            session,
-            challenge=challenge,
-            results=results,
-            item=item,
-            actor=actor,
-            now=now,
-            links=links,
-            titles=titles,
-            recipients=recipients.get(item.standing.proposal.organisation_id, []),
-        )
+        _release_one(session, results=results, item=item, actor=actor, now=now, titles=titles)
     session.flush()
     event = record_event(
         session,
@@ -336,7 +339,9 @@ def release_decisions(
         at=now,
         data={"count": len(pending), "companies": companies, "outcomes": outcomes, **names},
     )
-    publish_head(session, event=event, data={"challenge": challenge.slug, "stage": stage.key})
+    head = publish_head(session, event=event, data={"challenge": challenge.slug, "stage": stage.key})
+    for item in pending:  # after the head is kept, so each notice carries it
+        _mail_decision(session, challenge=challenge, item=item, head=head, now=now, links=links, recipients=recipients)
     approval_service.mark_released(session, stage=stage, actor=actor, now=now)
     if closes_challenge:
         _decide_challenge(session, challenge=challenge, actor=actor, now=now)
