@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.accounts import passwords, sessions, throttling
+from app.accounts import mail_throttle, passwords, sessions, throttling
 from app.accounts.enums import TokenPurpose
 from app.accounts.models import AuthSession, OneTimeToken, User
 from app.accounts.throttling import LoginLimits
@@ -121,10 +121,11 @@ def register(
     caller shows the same page in every case.
     """
     email = normalise_email(email)
+    admitted = mail_throttle.admit(session, kind=mail_throttle.REGISTER, email=email, ip=ip, now=now)
     password_hash = passwords.hash_password(password)  # hashed in every case: the same time either way
     existing = get_user_by_email(session, email=email)
     if existing is not None:
-        if existing.email_confirmed_at is None and existing.is_active:
+        if existing.email_confirmed_at is None and existing.is_active and admitted:
             _send_confirmation(session, user=existing, now=now, link=link)
         return None
     user = User(
@@ -140,14 +141,19 @@ def register(
     record_event(
         session, actor=user_actor(user, ip), action="user.register", object_type="user", object_id=user.id, at=now
     )
-    _send_confirmation(session, user=user, now=now, link=link)
+    if admitted:
+        _send_confirmation(session, user=user, now=now, link=link)
     return user
 
 
-def request_confirmation(session: Session, *, email: str, now: datetime, link: LinkBuilder) -> None:
-    """Send a new confirmation link when the address has an unconfirmed account; otherwise do nothing."""
+def request_confirmation(
+    session: Session, *, email: str, now: datetime, link: LinkBuilder, ip: str | None = None
+) -> None:
+    """Send a new confirmation link when the address has an unconfirmed account; otherwise do nothing.
+    Raises TooManyRequests for a source past its allowance; an address past its own gets nothing more."""
+    admitted = mail_throttle.admit(session, kind=mail_throttle.CONFIRM, email=email, ip=ip, now=now)
     user = get_user_by_email(session, email=email)
-    if user is not None and user.is_active and user.email_confirmed_at is None:
+    if admitted and user is not None and user.is_active and user.email_confirmed_at is None:
         _send_confirmation(session, user=user, now=now, link=link)
 
 
@@ -307,12 +313,16 @@ def _claim_token(session: Session, *, row: OneTimeToken, now: datetime) -> None:
         raise LinkInvalid()
 
 
-def request_password_reset(session: Session, *, email: str, now: datetime, link: LinkBuilder) -> None:
+def request_password_reset(
+    session: Session, *, email: str, now: datetime, link: LinkBuilder, ip: str | None = None
+) -> None:
     """Queue a reset link when the address has an active account; otherwise do nothing (same answer).
 
-    Only the newest link works: the ones sent before end here."""
+    Only the newest link works: the ones sent before end here. Raises TooManyRequests for a source past its
+    allowance; an address past its own gets nothing more (the same answer again)."""
+    admitted = mail_throttle.admit(session, kind=mail_throttle.RESET, email=email, ip=ip, now=now)
     user = get_user_by_email(session, email=email)
-    if user is None or not user.is_active:
+    if not admitted or user is None or not user.is_active:
         return
     end_reset_links(session, user_id=user.id, now=now)
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=now, ttl=RESET_TTL)

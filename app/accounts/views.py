@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.accounts import dependencies, permissions, sessions
 from app.accounts import service as accounts
 from app.accounts.dependencies import CurrentAuth
+from app.accounts.mail_throttle import TooManyRequests
 from app.accounts.models import AuthSession, User
 from app.accounts.schemas import (
     ChangePasswordForm,
@@ -24,7 +25,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.throttling import LoginLimits
 from app.accounts.two_factor import service as two_factor
-from app.errors import FieldError, ValidationFailed
+from app.errors import DomainError, FieldError, ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.security import SMALL_FORM, body_limit, renew_csrf_cookie
 from app.settings import Settings
@@ -56,7 +57,7 @@ def throttled_page(
     request: Request,
     page: str,
     language: str,
-    error: accounts.LoginThrottled,
+    error: DomainError,
     values: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Response:
@@ -114,16 +115,19 @@ def register(
         errors = accounts.new_password_errors(form.password, form.password_confirm, email=form.email)
     if form is None or errors:
         return form_page(request, "accounts/register.html", language, values, errors)
-    accounts.register(
-        db,
-        email=form.email,
-        name=form.name,
-        password=form.password,
-        language=language,
-        now=now,
-        ip=client_ip(request),
-        link=_link(request, settings, "confirm_email"),
-    )
+    try:
+        accounts.register(
+            db,
+            email=form.email,
+            name=form.name,
+            password=form.password,
+            language=language,
+            now=now,
+            ip=client_ip(request),
+            link=_link(request, settings, "confirm_email"),
+        )
+    except TooManyRequests as error:
+        return throttled_page(request, "accounts/register.html", language, error, values)
     db.commit()
     return _check_email_page(request, "register")
 
@@ -149,7 +153,11 @@ def confirm_resend(
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
-    accounts.request_confirmation(db, email=form.email, now=now, link=_link(request, settings, "confirm_email"))
+    link = _link(request, settings, "confirm_email")
+    try:
+        accounts.request_confirmation(db, email=form.email, now=now, link=link, ip=client_ip(request))
+    except TooManyRequests as error:
+        return throttled_page(request, "accounts/link_invalid.html", language, error, values, kind="confirm")
     db.commit()
     return _check_email_page(request, "confirm")
 
@@ -249,7 +257,11 @@ def password_forgot(
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return form_page(request, "accounts/password_forgot.html", language, values, errors)
-    accounts.request_password_reset(db, email=form.email, now=now, link=_link(request, settings, "password_reset"))
+    link = _link(request, settings, "password_reset")
+    try:
+        accounts.request_password_reset(db, email=form.email, now=now, link=link, ip=client_ip(request))
+    except TooManyRequests as error:
+        return throttled_page(request, "accounts/password_forgot.html", language, error, values)
     db.commit()
     return _check_email_page(request, "reset")
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.accounts import mail_throttle
 from app.accounts.models import AuthSession, User
 from app.audit.service import Actor, record_event
 from app.errors import DomainError, FieldError, NotFound, NotPermitted, ValidationFailed
@@ -258,6 +259,7 @@ def invite_member(
     )
     if already:
         raise ValidationFailed(errors=[FieldError("email", N_("This person is already a member."))])
+    mail_throttle.admit_or_refuse(session, kind=mail_throttle.INVITE, email=email, ip=actor.ip, now=now)
     token = new_token()
     invitation = Invitation(
         organisation_id=organisation_id,
