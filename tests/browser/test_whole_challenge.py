@@ -203,6 +203,9 @@ def test_a_whole_challenge_from_publication_to_released_decisions_and_transparen
         expect(reader.get_by_text(text["correction"])).to_be_visible()
         expect(reader.get_by_text(reason)).to_be_visible()
         assert_accessible(reader)
+        _visit(reader, f"/challenges/{slug}")
+        corrected = {"nl": "Hoe goed en hoe snel het effect is.", "en": "How good and fast the effect is."}
+        expect(reader.locator("main")).to_contain_text(corrected[language])
         for company_page, proposal_id in zip(company_pages, proposals, strict=True):
             _reconfirm(company_page, language, proposal_id)
 
@@ -266,6 +269,9 @@ def test_a_whole_challenge_from_publication_to_released_decisions_and_transparen
         _visit(page, base + "/decisions")
         expect(page.locator("#approval-preparer")).to_be_visible()
         expect(page.get_by_role("button", name=evaluation["approve"])).to_have_count(0)
+        _visit(page, base + "/decisions/release")  # not yet approved: the confirmation page says why, no button
+        expect(page.locator("#release-problems")).to_be_visible()
+        expect(page.get_by_role("button", name=evaluation["release_confirm"])).to_have_count(0)
         second = logged_in_context(browser, server, people["approver"], language)
         contexts.append(second)
         second_page = second.new_page()
@@ -293,7 +299,9 @@ def test_a_whole_challenge_from_publication_to_released_decisions_and_transparen
             ]
             challenge = service.get_challenge_by_slug(session, slug=slug)
             assert challenge.current_version == 2
-            assert all(session.get(Proposal, p).reconfirmation_required_at is None for p in proposals)  # type: ignore[union-attr]
+            assert challenge.status == "decided"
+            pending = session.scalars(select(Proposal.reconfirmation_required_at).where(Proposal.id.in_(proposals)))
+            assert list(pending) == [None, None]
 
         # 10. The transparency page shows the head and the release; each company reads its decision.
         reader.goto("/transparency")
@@ -312,6 +320,7 @@ def test_a_whole_challenge_from_publication_to_released_decisions_and_transparen
         ):
             _log_in(company_page, language, user.email, f"/proposals/{proposal_id}/decision")
             main = company_page.locator("main")
+            expect(company_page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-[0-9A-Z-]+"))
             expect(main).to_contain_text(f"Terugkoppeling voor voorstel {proposal_id}.")
             expect(main).to_contain_text(_t(language, OUTCOME_LABELS[outcome]))
             for evaluator in people["evaluators"]:
