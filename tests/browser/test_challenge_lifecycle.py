@@ -320,7 +320,7 @@ def test_challenge_lifecycle_from_blank_form_to_reconfirmation_and_file_round_tr
         # Back on the start page, now acting for the organisation.
         asker.wait_for_url(re.compile(rf"/challenges/{slug}/apply$"))
         asker.get_by_role("button", name=text["start"]).click()
-        expect(asker.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-\d{6}"))
+        expect(asker.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-[2-9A-Z]{4}-[2-9A-Z]{4}"))
         assert_accessible(asker)
         overview = asker.url
         proposal_id = int(overview.rsplit("/", 1)[1])

@@ -123,7 +123,7 @@ def test_the_partner_declines_and_the_lead_cannot_submit(browser: Browser, serve
         link = _link_in_mail(server, partner_user.email)
         expect(page.locator(f"a[href$='{link}']")).to_be_visible()
         page.locator(f"a[href$='{link}']").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-\d{6}"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-[2-9A-Z]{4}-[2-9A-Z]{4}"))
         expect(page.locator("main")).not_to_contain_text(ANSWERS["q_solution-summary"])
         assert_accessible(page)
         # By keyboard: Tab to the reason, type it, Tab to the decline button, Enter.

@@ -118,7 +118,7 @@ def test_company_journey_from_registration_to_receipt(
     page.get_by_role("link", name=text["write"]).click()
     assert_accessible(page)
     page.get_by_role("button", name=text["start"]).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-\d{6}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"P-[2-9A-Z]{4}-[2-9A-Z]{4}"))
     assert_accessible(page)
     overview = page.url
 
