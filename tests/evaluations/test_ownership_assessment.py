@@ -85,7 +85,7 @@ def _submit(session: Session, s: Scenario, store: LocalBlobStore) -> Consortium:
         {"partner_kvk_number": "61000003", "partner_legal_name": "Charlie Onbekend B.V.", "partner_role": "Software"},
         {"partner_kvk_number": "61000004", "partner_role": "Productie"},
     ):
-        draft_service.add_partner(session, proposal=proposal, values=values, actor=who, now=RECEIVED)
+        draft_service.add_partner(session, proposal=proposal, values=values, actor=who, now=RECEIVED, links=LINKS)
     shares = {"lead_role": "Integratie", "lead_share": "40"}
     shares.update({f"partner_{i}_role": role for i, role in enumerate(("Optiek", "Software", "Productie"))})
     shares.update({f"partner_{i}_share": "20" for i in range(3)})

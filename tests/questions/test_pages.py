@@ -113,10 +113,9 @@ def test_ask_question_empty_rerenders_with_message_and_section_kept(
 def test_ask_question_after_deadline_is_refused_with_the_deadline(
     client: TestClient, session: Session, clock: FrozenClock, setup: Setup
 ) -> None:
-    log_in(client, session, setup.asker, now=clock.now())
-    token = csrf(client)
     clock.set(QUESTION_DEADLINE)
     log_in(client, session, setup.asker, now=clock.now())
+    token = csrf(client)  # bound to this session
     response = client.post(
         "/challenges/test-challenge/questions", data={"text": "Te laat?", "section": "", "csrf_token": token}
     )
