@@ -18,7 +18,7 @@ from app.storage import LocalBlobStore
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.evaluations.blind_documents import BODY_TEXT, pdf_with_metadata
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario, make_organisation, submit_proposal
-from tests.factories import LINKS
+from tests.factories import DEFAULT_NOW, LINKS
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +99,4 @@ def test_blind_evaluation_pages_and_download(browser: Browser, server: LiveServe
         assert context.request.get(server.url(f"{url}/documents/brief")).body() == body
     finally:
         context.close()
+        server.clock.set(DEFAULT_NOW)  # the server is shared: later journeys start before the deadline

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
+from tests.factories import DEFAULT_NOW
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +67,4 @@ def test_eligibility_page_journey(browser: Browser, server: LiveServer, language
         assert_accessible(page)
     finally:
         context.close()
+        server.clock.set(DEFAULT_NOW)  # the server is shared: later journeys start before the deadline
