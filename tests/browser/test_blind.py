@@ -16,9 +16,10 @@ from app.evaluations.assignments import service as assignment_service
 from app.evaluations.pool import service as pool_service
 from app.storage import LocalBlobStore
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
+from tests.conftest import DEFAULT_NOW
 from tests.evaluations.blind_documents import BODY_TEXT, pdf_with_metadata
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario, make_organisation, submit_proposal
-from tests.factories import DEFAULT_NOW, LINKS
+from tests.factories import LINKS
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context
+from tests.conftest import DEFAULT_NOW
 from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
-from tests.factories import DEFAULT_NOW
 
 pytestmark = pytest.mark.browser
 
