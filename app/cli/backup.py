@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli.common import cli_actor, get_settings, open_database
 
@@ -34,6 +35,9 @@ def backup(dest: Path) -> None:
         )
     except (ValueError, BackupError) as error:
         click.echo(f"Backup refused: {error}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        click.echo(f"Backup failed: the database cannot be read ({error.__class__.__name__}).", err=True)
         sys.exit(1)
     manifest = result.manifest
     db = open_database(settings)

@@ -81,7 +81,7 @@ def _submit_one(company: Company, *, round_number: int, phase: str) -> None:
 
 def _companies(app: FastAPI, db: Database, slug: str) -> list[Company]:
     companies = []
-    with db.session() as session:
+    with db.unit_of_work() as session:
         for index in range(BEFORE_BACKUP + DURING_BACKUP):
             user, organisation = create_company(
                 session,
@@ -113,9 +113,10 @@ def test_a_backup_during_a_burst_of_submissions_restores_every_acknowledged_one(
 ) -> None:
     url, data_dir = source
     app, db = portal(url, data_dir)
-    with TestClient(app), db.session() as session:  # the app's lifespan: the document checker runs
-        challenge = create_challenge(session)
-        companies = _companies(app, db, challenge.slug)
+    with TestClient(app):  # the app's lifespan: the document checker runs
+        with db.unit_of_work() as session:
+            slug = create_challenge(session).slug
+        companies = _companies(app, db, slug)
         for company in companies[:BEFORE_BACKUP]:
             _submit_one(company, round_number=0, phase="before")
         backup_done = threading.Event()
@@ -137,9 +138,11 @@ def test_a_backup_during_a_burst_of_submissions_restores_every_acknowledged_one(
         threads = [threading.Thread(target=burst, args=(c,)) for c in companies[BEFORE_BACKUP:]]
         for thread in threads:
             thread.start()
-        started.wait()  # every company of the burst has one acknowledged version; amendments go on meanwhile
-        result = run("backup", str(tmp_path / "backup"))
-        backup_done.set()
+        try:
+            started.wait()  # every company of the burst has one acknowledged version; amendments go on meanwhile
+            result = run("backup", str(tmp_path / "backup"))
+        finally:
+            backup_done.set()
         for thread in threads:
             thread.join()
         assert not errors, errors
@@ -158,7 +161,7 @@ def test_a_backup_during_a_burst_of_submissions_restores_every_acknowledged_one(
         assert run("blobs", "check").exit_code == 0
 
         app, db = portal(restored_url, restored_dir)
-        with TestClient(app, follow_redirects=False) as client, db.session() as session:
+        with TestClient(app, follow_redirects=False) as client, db.unit_of_work() as session:
             for company in companies:
                 versions = _restored_versions(session, company.proposal_id)
                 assert versions == list(range(1, len(versions) + 1))  # no gap, nothing half there

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import migrate
@@ -69,6 +70,8 @@ def check_target(url: str, store: LocalBlobStore, manifest: Manifest, *, force: 
             with engine.connect() as connection:
                 empty = databases.is_empty(connection)
                 schema = databases.current_schema(connection) if dialect == "postgresql" else None
+        except SQLAlchemyError as error:
+            raise RestoreRefused(f"the target database cannot be reached: {error.__class__.__name__}") from error
         finally:
             engine.dispose()
         if schema is not None and schema != manifest.schema:
