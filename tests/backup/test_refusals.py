@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEvent
 from app.database import Database
 from app.proposals.models import Blob
 from app.storage import LocalBlobStore
 from tests.backup.helpers import run, scratch_database
+from tests.databases import PG_URL
 from tests.factories import create_challenge
 
 DAY = 24 * 3600
@@ -224,3 +228,42 @@ def test_blobs_gc_keeps_files_while_a_backup_holds_the_store(live: Live) -> None
     assert "1 while a backup runs" in result.output
     assert live.store.exists(orphan)
     assert _gc_events(live.url) == 0
+
+
+def test_restore_on_postgresql_runs_as_the_owner_and_grants_the_runtime_role(
+    live: Live, db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("SQLite has no database roles")
+    assert run("backup", str(tmp_path / "b")).exit_code == 0
+    suffix = secrets.token_hex(4)
+    owner, runtime, database = f"restore_owner_{suffix}", f"restore_app_{suffix}", f"restore_{suffix}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {owner} LOGIN"))
+        connection.execute(text(f"CREATE ROLE {runtime} LOGIN"))
+        connection.execute(text(f"CREATE DATABASE {database} OWNER {owner}"))
+        connection.execute(text(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC"))
+        connection.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {runtime}"))
+    base = make_url(PG_URL).set(database=database, query={})
+    owner_url = base.set(username=owner).render_as_string(hide_password=False)
+    runtime_url = base.set(username=runtime).render_as_string(hide_password=False)
+    try:
+        monkeypatch.setenv("PORTAL_MIGRATE_DATABASE_URL", owner_url)
+        _target(monkeypatch, runtime_url, tmp_path / "other")
+        result = run("restore", str(tmp_path / "b"))
+        assert result.exit_code == 0, result.output
+        assert f"Granted role {runtime} the portal's privileges" in result.output
+        engine = create_engine(runtime_url)
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_event'")) == owner
+            assert connection.scalar(text("SELECT count(*) FROM challenge")) == 1
+            with pytest.raises(DBAPIError):
+                connection.execute(text("UPDATE audit_event SET action = 'changed'"))
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            connection.execute(text(f"DROP ROLE IF EXISTS {runtime}"))
+            connection.execute(text(f"DROP ROLE IF EXISTS {owner}"))
+        admin.dispose()

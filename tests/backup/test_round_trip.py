@@ -167,6 +167,7 @@ def test_a_backup_during_a_burst_of_submissions_restores_every_acknowledged_one(
                 assert versions == list(range(1, len(versions) + 1))  # no gap, nothing half there
                 client.cookies.clear()
                 log_in(client, session, session.get_one(User, company.user_id), now=DEFAULT_NOW)
+                assert client.get("/language/en").status_code == 303
                 for number, receipt, sha, phase in company.acknowledged:
                     if phase == "before":
                         assert number in versions  # acknowledged before the backup began: never lost
