@@ -134,7 +134,7 @@ DETAIL_EXAMPLE: dict[str, Any] = {
             "minimum": 2,
         }
     ],
-    "knockout_total_minimum": None,
+    "knockout_total_minimum": 2.5,
 }
 
 

@@ -85,15 +85,16 @@ def test_feed_meets_rfc_4287_structure(client: TestClient, session: Session) -> 
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "nl"
     for name in ("id", "title", "updated"):
         assert len(root.findall(f"{ATOM}{name}")) == 1, name
-    # Every entry has an author through the feed's author, one id, title and updated, and an alternate link.
+    # Every entry has an author through the feed's author; one id, title, updated and summary; an alternate link.
     assert root.find(f"{ATOM}author/{ATOM}name") is not None
     entries = root.findall(f"{ATOM}entry")
     assert len(entries) == 5
     for entry in entries:
         for name in ("id", "title", "updated", "summary"):
             assert len(entry.findall(f"{ATOM}{name}")) == 1, name
-        alternates = [link for link in entry.findall(f"{ATOM}link") if link.get("rel") == "alternate"]
-        assert len(alternates) == 1 and alternates[0].get("type") == "text/html"
+        # A link without rel is the alternate one (RFC 4287, 4.2.7.2).
+        alternates = [link for link in entry.findall(f"{ATOM}link") if link.get("rel", "alternate") == "alternate"]
+        assert len(alternates) == 1 and alternates[0].get("href").startswith(BASE)
     self_links = [link for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
     assert self_links[0].get("type") == "application/atom+xml"
 

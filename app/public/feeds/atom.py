@@ -91,7 +91,8 @@ def build_feed(events: list[FeedEvent], *, language: str, links: Links, now: dat
         entry.title(_text(_title(event, language)))
         entry.updated(event.at)
         entry.published(event.at)
-        entry.link(href=_link(event, links), rel="alternate", type="text/html", hreflang=language)
+        # feedgen writes an entry's link with its href only: a link without rel is the alternate (RFC 4287, 4.2.7.2).
+        entry.link(href=_link(event, links), rel="alternate")
         entry.summary(_text(_summary(event, language)), type="text")
         entry.category(term=event.kind.value)
     result: bytes = feed.atom_str(pretty=True)
