@@ -18,6 +18,7 @@ class ErrorOut(BaseModel):
 class ValidationProblemOut(BaseModel):
     loc: list[str | int] = Field(description="Where the bad value is, e.g. ['query', 'phase'].")
     msg: str
+    type: str = Field(description="The kind of problem, e.g. 'int_parsing'.")
 
 
 class ValidationErrorOut(BaseModel):
@@ -154,7 +155,11 @@ INVALID_PARAMETER: dict[int | str, dict[str, Any]] = {
         "model": ValidationErrorOut,
         "description": "A parameter was not in the expected form.",
         **json_example(
-            {"detail": [{"loc": ["query", "phase"], "msg": "Input should be 'upcoming', 'open' or 'closed'"}]}
+            {
+                "detail": [
+                    {"loc": ["query", "phase"], "msg": "Input should be 'upcoming', 'open' or 'closed'", "type": "enum"}
+                ]
+            }
         ),
     }
 }
