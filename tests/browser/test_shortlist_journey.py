@@ -101,6 +101,7 @@ def test_shortlist_with_a_knocked_out_proposal_release_and_invitation_to_the_nex
     approve = _t(language, "Approve the decisions as second coordinator")
     _submit(second_page, second_page.get_by_role("button", name=approve))
     assert_accessible(second_page)
+    _visit(page, s.base + "/decisions")
     _release(page, s, language)
     _visit(page, s.base + "/decisions")
     for proposal in s.proposals:
