@@ -21,7 +21,3 @@ class Links:
     def url(self, route: str, /, **params: Any) -> str:
         """The absolute URL of a named route, e.g. ``links.url("proposal_detail", proposal_id=7)``."""
         return self.base_url.rstrip("/") + str(self.path_for(route, **params))
-
-    def builder(self, route: str, parameter: str) -> Callable[[Any], str]:
-        """A one-argument link maker for a route with one path parameter (tokens, ids)."""
-        return lambda value: self.url(route, **{parameter: value})

@@ -6,7 +6,6 @@ Callers commit. Every change records an audit event. Organisations the user is n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,6 +18,7 @@ from app.accounts.models import AuthSession, User
 from app.audit.service import Actor, record_event
 from app.errors import DomainError, FieldError, NotFound, NotPermitted, ValidationFailed
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations import permissions
 from app.organisations.enums import MemberRole
@@ -243,7 +243,7 @@ def invite_member(
     email: str,
     user: User,
     language: str,
-    link: Callable[[str], str],
+    links: Links,
     actor: Actor,
     now: datetime,
 ) -> Invitation:
@@ -279,7 +279,7 @@ def invite_member(
         context={
             "organisation_name": organisation.legal_name,
             "inviter_name": user.name,
-            "link": link(token),
+            "link": links.url("invitation_accept", token=token),
             "days": INVITATION_LIFETIME.days,
         },
         now=now,

@@ -214,11 +214,6 @@ def invitation_create(
     values = form_values(posted)
     form, errors = parse_form(InvitationForm, values)
     if form is not None:
-        base = str(request.app.state.settings.base_url).rstrip("/")
-
-        def link(token: str) -> str:
-            return base + str(request.app.url_path_for("invitation_accept", token=token))
-
         try:
             service.invite_member(
                 db,
@@ -226,7 +221,7 @@ def invitation_create(
                 email=form.email,
                 user=user,
                 language=language,
-                link=link,
+                links=request.app.state.links,
                 actor=actor_of(request, user),
                 now=now,
             )

@@ -12,12 +12,13 @@ from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.clock import FrozenClock
 from app.errors import NotFound, NotPermitted, ValidationFailed
+from app.links import Links
 from app.notifications.models import OutboxMessage
 from app.organisations import service
 from app.organisations.enums import MemberRole
 from app.organisations.models import Invitation, Membership
 from app.organisations.schemas import normalise_kvk, parse_organisation
-from tests.factories import create_user
+from tests.factories import LINKS, create_user
 from tests.organisations.helpers import create_organisation, form_data
 
 
@@ -146,9 +147,9 @@ def test_registered_registry_id_abroad_is_refused(session: Session, clock: Froze
 def _invite(session: Session, organisation_id: int, admin: object, email: str, now: object) -> tuple[str, Invitation]:
     tokens: list[str] = []
 
-    def link(token: str) -> str:
-        tokens.append(token)
-        return f"http://testserver/invitations/{token}"
+    def path_for(route: str, **params: str) -> str:
+        tokens.append(params["token"])
+        return LINKS.path_for(route, **params)
 
     invitation = service.invite_member(
         session,
@@ -156,7 +157,7 @@ def _invite(session: Session, organisation_id: int, admin: object, email: str, n
         email=email,
         user=admin,
         language="nl",
-        link=link,  # type: ignore[arg-type]
+        links=Links(LINKS.base_url, path_for),
         actor=Actor(None, "test"),
         now=now,  # type: ignore[arg-type]
     )
