@@ -1,7 +1,7 @@
 """Absolute links to the portal's pages, for e-mails and exports: the public base URL and the route table.
 
-Built once from the settings by the web app, the command line and the worker alike, and handed to every
-service that writes a link, so a message queued from any of them points at ``PORTAL_BASE_URL``.
+Built once from the settings by the web app and the command line alike, and handed to every service that
+writes a link, so a message queued from either points at ``PORTAL_BASE_URL``.
 """
 
 from __future__ import annotations
