@@ -9,14 +9,16 @@ export PORTAL_PORT
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Every dependency from the lock, each file checked against its pinned hashes (pip's hash-checking mode),
+# then the portal itself, built with the locked setuptools and nothing fetched beside the lock.
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/pip install --quiet -c requirements.lock -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -61,20 +63,22 @@ lint: install-dev
 ## without one it fails loudly: a scan that cannot reach its data never passes
 ADVISORY_DB ?=
 audit: install-dev
-	@$(BIN)/python scripts/audit_dependencies.py requirements.lock --db "$(ADVISORY_DB)"
+	@$(BIN)/python scripts/audit_dependencies.py requirements-dev.lock --db "$(ADVISORY_DB)"
 
 ## messages: list strings in code and templates that have no Dutch translation yet
 messages: install
 	$(BIN)/python -c "from app.i18n import missing_translations as m; print('\n'.join(m('nl')) or 'Dutch is complete.')"
 
-## lock: re-pin every dependency after a change to pyproject.toml
+## lock: re-pin every dependency with its hashes after a change to pyproject.toml (pins already in the
+## locks are kept; delete a line to let it move): requirements.lock for running, requirements-dev.lock for
+## development and tests (the same runtime versions plus the development tools)
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps --no-emit-index-url --no-emit-find-links
 lock:
 	rm -rf /tmp/portal-lock && $(PYTHON) -m venv /tmp/portal-lock
-	/tmp/portal-lock/bin/pip install --quiet --upgrade pip
-	/tmp/portal-lock/bin/pip install --quiet -e '.[dev]'
-	{ echo "# Pinned versions of every dependency (runtime and development), used as pip constraints by the Makefile."; \
-	  echo "# Regenerate after changing pyproject.toml: make lock"; \
-	  /tmp/portal-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+	/tmp/portal-lock/bin/pip install --quiet '$(PIP_TOOLS)'
+	/tmp/portal-lock/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	/tmp/portal-lock/bin/pip-compile $(LOCK_FLAGS) --extra dev -c requirements.lock -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -40,6 +40,9 @@ from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
+from app.public.feeds import views as feed_views
+from app.public.openapi import public_openapi
+from app.public.receipts import views as receipt_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     for router in ROUTERS:
         app.include_router(router)
     app.state.links = Links(settings.base_url, app.url_path_for)
+    # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
+    app.openapi = partial(public_openapi, app)  # type: ignore[method-assign]
     return app
 
 
@@ -145,6 +150,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
     public_views.router,
+    feed_views.router,
+    receipt_views.router,
     account_views.router,
     two_factor_views.router,
     challenge_api.router,

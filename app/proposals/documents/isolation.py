@@ -1,13 +1,19 @@
 """A document check in a process of its own, with a CPU-time and a memory limit.
 
 The checks take time linear in a file's size, but they parse what a competitor may have built to be
-costly, with libraries (pypdf, expat) whose every path we do not control. So each check runs in a fresh
-process forked from a small server process that has the checking code imported already (multiprocessing's
-``forkserver``: a fork costs a few milliseconds, and the web worker's threads and sockets are never
-copied). The child lowers its priority, limits its address space (``RLIMIT_AS``) and its CPU time (a
-profiling timer at the limit, ``RLIMIT_CPU`` one second later as the backstop that no loop in C escapes),
-and sends back its answer. The event loop waits for it without blocking; no view thread is held.
-A child that runs out of either limit, or dies, is answered with ``beyond_limits``.
+costly, with libraries (pypdf, expat) whose every path we do not control. So each check runs in a checking
+process, never in the web worker: a small pool of long-lived processes per worker, forked from a server
+process that has the checking code imported already (multiprocessing's ``forkserver``; the web worker's
+threads and sockets are never copied). Starting such a process costs some 40 ms of CPU, a check of a 2 MB
+PDF about 2 ms, so a process serves many checks in turn, one at a time. For each check the process sets
+its limits anew: its address space (``RLIMIT_AS``) and its CPU time (a profiling timer at the limit, and
+``RLIMIT_CPU`` one second past its own usage as the backstop that no loop in C escapes); it runs at a lower
+priority. The event loop waits for the answer without blocking; no view thread is held.
+
+A check that runs out of either limit, or a process that dies or does not answer in time, is answered with
+``beyond_limits``, and that process is not used again: the next check gets a fresh one. When every pooled
+process is busy a new one is started, so a costly file never makes another company's check wait; at most
+``IDLE_KEEP`` idle processes are kept per worker, and each is replaced after ``MAX_CHECKS`` checks.
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ MIB = 1024 * 1024
 # Wall-clock time a check may take, beyond its CPU time, while the machine is busy with other work.
 WALL_FACTOR = 10
 WALL_MARGIN_SECONDS = 5.0
+# Idle checking processes kept per web worker, and the checks one process serves before it is replaced.
+IDLE_KEEP = 4
+MAX_CHECKS = 200
 _CHECKER = "app.proposals.documents.isolation"
 _context: Any = None
+_idle: list[_Checker] = []
 
 
 @dataclass(frozen=True)
@@ -64,33 +74,80 @@ def _out_of_time(_signal: int, _frame: FrameType | None) -> None:
     raise _OutOfTime()
 
 
+def _cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _set_soft(which: int, soft: int) -> None:
+    hard = resource.getrlimit(which)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = hard if soft == resource.RLIM_INFINITY else min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
+
+
 def _limit(limits: CheckLimits) -> None:
-    os.nice(5)
-    memory = limits.memory_mb * MIB
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    backstop = math.ceil(limits.cpu_seconds) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (backstop, backstop + 1))
-    signal.signal(signal.SIGPROF, _out_of_time)
+    _set_soft(resource.RLIMIT_AS, limits.memory_mb * MIB)
+    _set_soft(resource.RLIMIT_CPU, math.ceil(_cpu_used() + limits.cpu_seconds) + 1)
     signal.setitimer(signal.ITIMER_PROF, limits.cpu_seconds)
 
 
-def _child(connection: Connection, path: str, allowed: list[str], max_pages: int | None, limits: CheckLimits) -> None:
-    """Runs in the checking process: the answer is a tuple of plain values (a refusal's message and params)."""
-    result: tuple[Any, ...]
+def _unlimit() -> None:
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    _set_soft(resource.RLIMIT_AS, resource.RLIM_INFINITY)
+
+
+def _check(path: str, allowed: list[str], max_pages: int | None, limits: CheckLimits) -> tuple[Any, ...]:
+    """One check under its limits: the answer is a tuple of plain values (a refusal's message and params)."""
     try:
         _limit(limits)
         inspection = inspect_document(Path(path), allowed=allowed, max_pages=max_pages)
-        result = ("ok", inspection.kind.value, inspection.pages)
+        return ("ok", inspection.kind.value, inspection.pages)
     except DocumentRefused as refused:
-        result = ("refused", refused.message, refused.reason, dict(refused.params))
+        return ("refused", refused.message, refused.reason, dict(refused.params))
     except (_OutOfTime, MemoryError, RecursionError):
-        result = ("limits",)
+        return ("limits",)
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-    connection.send(result)
-    connection.close()
-    # Out at once: the interpreter's teardown in a forked child costs more CPU than the check.
-    os._exit(0)
+        _unlimit()
+
+
+def _serve(connection: Connection) -> None:
+    """The checking process: checks one request after another until its connection closes or a limit is hit."""
+    os.nice(5)
+    signal.signal(signal.SIGPROF, _out_of_time)
+    try:
+        while True:
+            result = _check(*connection.recv())
+            connection.send(result)
+            if result[0] == "limits":
+                break  # a parser interrupted anywhere may have left anything behind: start afresh
+    except (EOFError, OSError):
+        pass
+    finally:
+        connection.close()
+        # Out at once: the interpreter's teardown in a forked child costs more CPU than a check.
+        os._exit(0)
+
+
+class _Checker:
+    """A checking process and this worker's end of its connection."""
+
+    def __init__(self) -> None:
+        context = _context_of()
+        self.connection, theirs = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve, args=(theirs,), daemon=True, name="document-checker")
+        try:
+            self.process.start()  # the fork server forks: a few milliseconds
+        finally:
+            theirs.close()
+        self.checks = 0
+
+    def close(self) -> None:
+        self.connection.close()
+        if self.process.exitcode is None:
+            self.process.kill()
+        self.process.join()
+        self.process.close()
 
 
 def _answer(result: tuple[Any, ...] | None, limits: CheckLimits) -> Inspection:
@@ -102,36 +159,39 @@ def _answer(result: tuple[Any, ...] | None, limits: CheckLimits) -> Inspection:
     raise beyond_limits(seconds=limits.cpu_seconds, megabytes=limits.memory_mb)
 
 
+def _take() -> _Checker:
+    """An idle checking process that is still alive (one may have been killed since), or a new one."""
+    while _idle:
+        checker = _idle.pop()
+        if checker.process.is_alive():
+            return checker
+        checker.close()
+    return _Checker()
+
+
 async def inspect_isolated(
     path: Path, *, allowed: Collection[str], max_pages: int | None, limits: CheckLimits
 ) -> Inspection:
-    """``inspect_document`` in a limited process of its own; raises ``DocumentRefused`` (reason ``limits``
+    """``inspect_document`` in a limited checking process; raises ``DocumentRefused`` (reason ``limits``
     when the check ran out of time or memory)."""
-    context = _context_of()
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child, args=(sending, str(path), list(allowed), max_pages, limits), daemon=True, name="document-check"
-    )
     if not _server_running():
         await anyio.to_thread.run_sync(start_checker)  # seconds, once per process: never on the event loop
-    try:
-        process.start()  # the fork server forks: a few milliseconds
-    finally:
-        sending.close()
+    checker = _take()
     result: tuple[Any, ...] | None = None
     try:
+        checker.connection.send((str(path), list(allowed), max_pages, limits))
+        checker.checks += 1
         with anyio.move_on_after(limits.cpu_seconds * WALL_FACTOR + WALL_MARGIN_SECONDS):
-            await anyio.wait_readable(receiving.fileno())
-            result = receiving.recv()
-            await anyio.wait_readable(process.sentinel)  # the child exits right after it answered
+            await anyio.wait_readable(checker.connection.fileno())
+            result = checker.connection.recv()
     except (EOFError, OSError):
         result = None
     finally:
-        if process.exitcode is None:
-            process.kill()
-        process.join()
-        process.close()
-        receiving.close()
+        reusable = result is not None and result[0] != "limits" and checker.checks < MAX_CHECKS
+        if reusable and len(_idle) < IDLE_KEEP:
+            _idle.append(checker)
+        else:
+            checker.close()
     return _answer(result, limits)
 
 

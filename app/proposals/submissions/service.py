@@ -409,6 +409,7 @@ def _send_to_members(
                 "user": member,
                 "local_datetime": when,
                 "link": link,
+                "verify_link": links.url("receipt_verify"),  # receipts: where anyone can check the code
                 "title": context["challenge"].title(language),
             },
             now=now,

@@ -1,0 +1,64 @@
+"""Document checks in a pool of long-lived checking processes: a process that hit a limit or died is never
+used again, so the next company's document is checked normally."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import anyio
+import pytest
+
+from app.proposals.documents import isolation
+from app.proposals.documents.checks import DocumentRefused
+from app.proposals.documents.isolation import CheckLimits, inspect_isolated
+from tests import pdfs
+
+NORMAL = CheckLimits()
+
+
+def _check(path: Path, limits: CheckLimits = NORMAL) -> int | None:
+    async def run() -> int | None:
+        return (await inspect_isolated(path, allowed=["pdf"], max_pages=None, limits=limits)).pages
+
+    return anyio.run(run)
+
+
+@pytest.fixture
+def honest(tmp_path: Path) -> Path:
+    path = tmp_path / "brief.pdf"
+    path.write_bytes(pdfs.pdf_bytes(pages=2))
+    return path
+
+
+def test_one_checking_process_serves_checks_in_turn(honest: Path) -> None:
+    assert _check(honest) == 2
+    pids = {checker.process.pid for checker in isolation._idle}
+    assert _check(honest) == 2
+    assert {checker.process.pid for checker in isolation._idle} == pids
+
+
+def test_after_a_check_past_its_cpu_time_the_next_document_is_checked_normally(honest: Path, tmp_path: Path) -> None:
+    costly = tmp_path / "costly.pdf"
+    costly.write_bytes(pdfs.costly_pdf(entries=20_000, padding=20_000_000))
+    with pytest.raises(DocumentRefused) as refused:
+        _check(costly, CheckLimits(cpu_seconds=0.01))
+    assert refused.value.reason == "limits"
+    assert _check(honest) == 2
+
+
+def test_after_a_check_past_its_memory_the_next_document_is_checked_normally(honest: Path) -> None:
+    with pytest.raises(DocumentRefused) as refused:
+        _check(honest, CheckLimits(memory_mb=8))
+    assert refused.value.reason == "limits"
+    assert _check(honest) == 2
+
+
+def test_an_idle_checking_process_that_died_is_replaced_without_refusing_anyone(honest: Path) -> None:
+    assert _check(honest) == 2
+    assert isolation._idle
+    for checker in isolation._idle:
+        os.kill(checker.process.pid, signal.SIGKILL)
+        checker.process.join()
+    assert _check(honest) == 2
