@@ -29,6 +29,7 @@ from app.clock import Clock
 from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
+from app.links import Links
 from app.security.bodies import BodyLimit
 from app.security.cookies import cookie_name
 from app.settings import SUPPORTED_LANGUAGES, IPNetwork, Settings
@@ -73,6 +74,11 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+async def get_links(request: Request) -> Links:
+    links: Links = request.app.state.links
+    return links
+
+
 async def get_now(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
@@ -97,6 +103,7 @@ DbSession = Annotated[Session, Depends(get_db)]
 Now = Annotated[datetime, Depends(get_now)]
 Language = Annotated[str, Depends(language_of)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+AppLinks = Annotated[Links, Depends(get_links)]
 
 
 def client_ip(request: Request) -> str | None:
