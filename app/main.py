@@ -22,11 +22,11 @@ from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
 from app.accounts.two_factor import views as two_factor_views
-from app.admin import organisations as admin_organisation_views
 from app.admin import views as admin_views
+from app.admin.identity import views as admin_organisation_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
-from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus
+from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
@@ -119,6 +119,9 @@ def _add_template_globals(env: Environment) -> None:
     env.globals.update(
         challenge_machine=CHALLENGE_MACHINE,
         ChallengeStatus=ChallengeStatus,
+        Phase=Phase,
+        phase_labels=PHASE_LABELS,
+        phase_classes=PHASE_CLASSES,
         proposal_machine=PROPOSAL_MACHINE,
         ProposalStatus=ProposalStatus,
         entry_machine=ENTRY_MACHINE,

@@ -62,6 +62,15 @@ class Phase(StrEnum):
     CLOSED = "closed"
 
 
+# A phase's label (a msgid, translated where shown) and badge: templates take them from here, like statuses.
+PHASE_LABELS: dict[Phase, str] = {Phase.UPCOMING: N_("Upcoming"), Phase.OPEN: N_("Open"), Phase.CLOSED: N_("Closed")}
+PHASE_CLASSES: dict[Phase, str] = {
+    Phase.UPCOMING: "badge-upcoming",
+    Phase.OPEN: "badge-open",
+    Phase.CLOSED: "badge-closed",
+}
+
+
 class QuestionType(StrEnum):
     SHORT_TEXT = "short_text"
     LONG_TEXT = "long_text"
