@@ -40,6 +40,8 @@ from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
+from app.public.ocds import views as ocds_views
+from app.public.outcomes import views as outcome_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
@@ -145,6 +147,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     account_views.router,
     two_factor_views.router,
     challenge_api.router,
+    ocds_views.router,
+    outcome_views.router,
     organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,
     admin_views.router,

@@ -171,6 +171,7 @@ def submit_proposal(
     declarations: set[str],
     idempotency_key: str,
     store: BlobStore,
+    publish_name: bool = False,
     user: User,
     actor: Actor,
     now: datetime,
@@ -180,7 +181,8 @@ def submit_proposal(
 
     Side effects: status submitted, audit ``proposal.submit`` (or ``.amend``/``.resubmit``), a receipt
     e-mail to every member. The same ``idempotency_key`` (a double click, a resent form) returns the
-    version made the first time.
+    version made the first time. ``publish_name``: the company agrees that its name may be published if it
+    wins (kept in the version; the coordinator's publication choice decides too).
     """
     proposal, challenge, stage, organisation = _lock(session, proposal)
     existing = _existing_version(session, proposal, idempotency_key)
@@ -197,7 +199,13 @@ def submit_proposal(
         ProposalStatus.WITHDRAWN.value: VersionKind.RESUBMIT,
     }[proposal.status]
     content = version_content(
-        proposal, challenge, stage, organisation, spec, partner_organisations=partner_organisations(session, proposal)
+        proposal,
+        challenge,
+        stage,
+        organisation,
+        spec,
+        partner_organisations=partner_organisations(session, proposal),
+        publish_name=publish_name,
     )
     version = _new_version(
         session, proposal=proposal, content=content, kind=kind, key=idempotency_key, user=user, now=now
