@@ -56,9 +56,9 @@ PARTNER = {"legal_name": "Delta Partner B.V.", "kvk_number": "31000009", "countr
 CANCEL_REASON = "De behoefte is vervallen door een herziening van de planning."
 
 
-def submit(session: Session, s: Scenario, company: Company) -> Proposal:
+def submit(session: Session, s: Scenario, company: Company, *, kvk_offset: int = 0) -> Proposal:
     """A submitted proposal whose standing version holds the SME flag and the company's answer on naming."""
-    organisation = make_organisation(session, name=company.name, kvk=company.kvk)
+    organisation = make_organisation(session, name=company.name, kvk=str(int(company.kvk) + kvk_offset))
     organisation.is_sme = company.sme
     stage = s.challenge.stages[0]
     proposal = Proposal(
@@ -174,11 +174,14 @@ def choose(session: Session, s: Scenario, now: datetime, *, names: bool) -> None
     session.commit()
 
 
-def decided(session: Session, clock: FrozenClock, *, names_after: bool = True) -> Scenario:
-    """The whole story of one challenge, ending (``names_after``) with names published a day after the release."""
-    s = build_scenario(session, proposals=0, evaluators=0, prefix="ocds")
+def decided(
+    session: Session, clock: FrozenClock, *, names_after: bool = True, prefix: str = "ocds", kvk_offset: int = 0
+) -> Scenario:
+    """The whole story of one challenge, ending (``names_after``) with names published a day after the release.
+    Leaves the clock a day or so after the deadline. ``prefix`` and ``kvk_offset`` keep several apart."""
+    s = build_scenario(session, proposals=0, evaluators=0, prefix=prefix)
     for company in COMPANIES:
-        submit(session, s, company)
+        submit(session, s, company, kvk_offset=kvk_offset)
     extend(session, s, clock.now())
     clock.set(AFTER_DEADLINE)
     release(session, s, clock.now())

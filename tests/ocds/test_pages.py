@@ -15,7 +15,7 @@ from app.audit.models import AuditEvent
 from app.clock import FrozenClock
 from app.settings import Settings
 from tests.evaluations.helpers import post
-from tests.factories import create_challenge, create_user, log_in
+from tests.factories import create_challenge, create_user, csrf, log_in
 from tests.ocds.helpers import CANCEL_REASON, cancelled, choose, decided
 from tests.proposals.helpers import act_for, create_company, ready_proposal, submit
 
@@ -161,12 +161,14 @@ def test_the_company_agrees_to_be_named_on_the_submission_form(
             "submission_key": "second",
             "declarations": ["unclassified", "truthful", "consent"],
             "publish_name": "yes",
-            "csrf_token": __import__("tests.factories", fromlist=["csrf"]).csrf(client),
+            "csrf_token": csrf(client),
         },
     )
     assert response.status_code == 303
     session.expire_all()
     assert proposal.versions[-1].content["publication"] == {"name": True}
+    receipt = client.get(f"/proposals/{proposal.id}/versions/2").text
+    assert "Ja, als de coördinatoren winnaars publiceren" in receipt
     # The amendment form starts from the standing version's answer.
     again = client.get(f"/proposals/{proposal.id}/submit").text
     assert "checked" in again.split('name="publish_name"')[1].split(">")[0]
