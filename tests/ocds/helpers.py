@@ -113,7 +113,14 @@ def extend(session: Session, s: Scenario, now: datetime) -> None:
     session.commit()
 
 
-def release(session: Session, s: Scenario, now: datetime, *, route: str | None = "adv") -> None:
+def release(
+    session: Session,
+    s: Scenario,
+    now: datetime,
+    *,
+    route: str | None = "adv",
+    outcomes: tuple[DecisionOutcome, ...] = tuple(c.outcome for c in COMPANIES),
+) -> None:
     """Consensus and a decision per proposal as COMPANIES says, approved by a second coordinator, released."""
     if route:
         session.add(
@@ -128,7 +135,7 @@ def release(session: Session, s: Scenario, now: datetime, *, route: str | None =
             )
         )
         session.flush()
-    for proposal, company in zip(s.proposals, COMPANIES, strict=True):
+    for proposal, outcome in zip(s.proposals, outcomes, strict=True):
         results_service.record_consensus(
             session,
             challenge=s.challenge,
@@ -143,7 +150,7 @@ def release(session: Session, s: Scenario, now: datetime, *, route: str | None =
             challenge=s.challenge,
             stage=s.stage,
             proposal_id=proposal.id,
-            form=DecisionForm(outcome=company.outcome, feedback="Terugkoppeling."),
+            form=DecisionForm(outcome=outcome, feedback="Terugkoppeling."),
             actor=actor(s.coordinator),
             now=now,
         )

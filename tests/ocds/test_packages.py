@@ -72,6 +72,7 @@ def test_the_tender_release_holds_the_call_as_published(
     # As published: the deadline before the extension (26 February 17:00 CET), then the extended one.
     assert tender["tenderPeriod"] == {"startDate": "2026-11-02T08:00:00Z", "endDate": "2027-02-26T16:00:00Z"}
     assert tender["milestones"][0]["dueDate"] == "2027-02-26T16:00:00Z"
+    assert tender["enquiryPeriod"]["endDate"] == "2027-02-16T16:00:00Z"  # ten days before, as the page says
     assert tender["documents"][0]["url"] == f"http://testserver/challenges/{s.challenge.slug}"
     amended = releases[f"{ocid}-v2"]["tender"]
     assert amended["tenderPeriod"]["endDate"] == "2027-02-27T16:00:00Z"
@@ -91,6 +92,9 @@ def test_the_award_release_gives_outcome_and_count_and_no_names_by_default(
     assert award["tender"]["numberOfTenderers"] == 3
     assert award["tender"]["status"] == "complete"
     assert [a["status"] for a in award["awards"]] == ["active", "active"]
+    assert award["awards"][0]["title"] == "Gunning: Oplossingsschets"
+    assert award["awards"][0]["title_en"] == "Award: Solution brief"
+    assert award["tender"]["procurementMethodRationale"] == "Aanbestedingswet op defensie- en veiligheidsgebied (ADV)"
     assert all("suppliers" not in a for a in award["awards"])
     text = json.dumps(package)
     for company in COMPANIES:
@@ -172,3 +176,26 @@ def test_the_ocid_prefix_comes_from_the_settings(session: Session, clock: Frozen
     challenge = create_challenge(session, slug="ocds-prefix")
     package = service.challenge_package(session, challenge=challenge, prefix="ocds-a1b2c3", links=LINKS)
     assert package["releases"][0]["ocid"] == f"ocds-a1b2c3-{challenge.id}"
+
+
+def test_an_earlier_stage_release_is_a_tender_update_without_awards(
+    client: TestClient, session: Session, clock: FrozenClock, validate_package: Validate
+) -> None:
+    from app.evaluations.enums import DecisionOutcome
+    from tests.evaluations.helpers import AFTER_DEADLINE, build_scenario
+    from tests.ocds.helpers import release, submit
+
+    s = build_scenario(session, proposals=0, evaluators=0, two_stages=True, prefix="ocds-two")
+    for company in COMPANIES:
+        submit(session, s, company)
+    clock.set(AFTER_DEADLINE)
+    invite, reject = DecisionOutcome.INVITE, DecisionOutcome.REJECT
+    release(session, s, clock.now(), outcomes=(invite, reject, invite))
+    package = _package(client, s.challenge.slug)
+    validate_package(package)
+    update = package["releases"][-1]
+    assert update["tag"] == ["tenderUpdate"]
+    assert update["tender"]["status"] == "active" and update["tender"]["numberOfTenderers"] == 3
+    assert "awards" not in update
+    page = client.get(f"/challenges/{s.challenge.slug}").text
+    assert "Besluiten van de fase Oplossingsschets" in page and "Uitgenodigd voor de volgende fase" in page

@@ -109,7 +109,10 @@ def test_the_coordinator_chooses_to_publish_names_and_it_is_audited(
         (str(s.challenge.id), {"publish_names": True}, s.coordinator.id)
     ]
     shown = client.get(url).text
-    assert "ook de namen van de winnaars" in shown.lower() or "namen van winnaars die instemden" in shown
+    assert (
+        "De uitkomst, het aantal voorstellen en de namen van de winnaars waarvan het bedrijf bij het indienen instemde."
+        in shown
+    )
     dashboard = client.get(f"/manage/challenges/{s.challenge.slug}").text
     assert 'id="publication-link"' in dashboard and "namen van winnaars die instemden" in dashboard
     assert "Alpha Sensoren B.V." in client.get(f"/challenges/{s.challenge.slug}").text

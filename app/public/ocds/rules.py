@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.challenges.schemas import ChallengeDefinition
+from app.challenges.service import DEFAULT_QUESTION_PERIOD
 from app.clock import local_to_utc
 
 OCDS_VERSION = "1.1"
@@ -157,7 +158,8 @@ def tender(
         **_criteria(definition),
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": _period(first.opens_at, first.deadline),
-        "enquiryPeriod": _period(first.opens_at, first.question_deadline or first.deadline),
+        # Without its own question deadline a stage takes questions until the default period before the deadline.
+        "enquiryPeriod": _period(first.opens_at, first.question_deadline or first.deadline - DEFAULT_QUESTION_PERIOD),
         **_text(definition.eligibility.text, "eligibilityCriteria"),
         "documents": docs,
         "milestones": _milestones(definition),
@@ -205,12 +207,11 @@ def supplier_party(name: str, kvk_number: str | None, country: str | None, regis
         "name": name,
         "identifier": identifier,
         "roles": ["supplier"],
-        "address": {"countryName": country or ""},
     }
 
 
 def awards_section(
-    *, ocid: str, stage_key: str, date: datetime, awards: list[Award], final: bool, tenderers: int, route: str | None
+    *, ocid: str, stage_title: Any, date: datetime, awards: list[Award], final: bool, tenderers: int, route: str | None
 ) -> dict[str, Any]:
     """The tender's state and awards after a stage's decisions were released."""
     awarded = any(a.status == "active" for a in awards)
@@ -226,7 +227,8 @@ def awards_section(
         section["awards"] = [
             {
                 "id": award.id,
-                "title": f"Gunning ({stage_key})",
+                "title": f"Gunning: {stage_title.nl}",
+                "title_en": f"Award: {stage_title.en}",
                 "status": award.status,
                 "date": ocds_date(date),
                 **(

@@ -144,11 +144,16 @@ def _awards(history: History, stage: StageOutcome, at: datetime) -> list[rules.A
     ]
 
 
+def _stage_title(history: History, stage: StageOutcome) -> Any:
+    specs = _definition_at(history, stage.released_at).stages
+    return next(spec.title for spec in specs if spec.key == stage.stage.key)
+
+
 def _award_release(history: History, stage: StageOutcome, suffix: str, at: datetime, tags: list[str]) -> dict[str, Any]:
     awards = _awards(history, stage, at)
     section = rules.awards_section(
         ocid=history.ocid,
-        stage_key=stage.stage.key,
+        stage_title=_stage_title(history, stage),
         date=stage.released_at,
         awards=awards,
         final=stage.final,
