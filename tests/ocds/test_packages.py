@@ -199,3 +199,24 @@ def test_an_earlier_stage_release_is_a_tender_update_without_awards(
     assert "awards" not in update
     page = client.get(f"/challenges/{s.challenge.slug}").text
     assert "Besluiten van de fase Oplossingsschets" in page and "Uitgenodigd voor de volgende fase" in page
+
+
+def test_the_validation_fails_on_a_violation(
+    client: TestClient, session: Session, clock: FrozenClock, validate_package: Validate
+) -> None:
+    """The check is not vacuous: a release without its tag, an unknown status, or a date without a time zone fails."""
+    import copy
+
+    import pytest
+
+    package = _package(client, cancelled(session, clock).slug)
+    for breaking in (
+        lambda p: p["releases"][0].pop("tag"),
+        lambda p: p["releases"][1]["tender"].update(status="finished"),
+        lambda p: p["releases"][0].update(date="2026-11-01 12:00"),
+        lambda p: p.update(version="1"),
+    ):
+        broken = copy.deepcopy(package)
+        breaking(broken)
+        with pytest.raises(AssertionError, match="OCDS schema violations"):
+            validate_package(broken)
