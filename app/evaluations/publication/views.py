@@ -27,12 +27,12 @@ def _page(request: Request, db: DbSession, challenge: ManagedChallenge, *, error
     return render(request, "evaluations/publication.html", context, status_code=422 if error else 200)
 
 
-@router.get(BASE + "/publication", name="eval_publication")
+@router.get(BASE + "/publication", name="eval_publication", include_in_schema=False)
 def publication_page(request: Request, challenge: ManagedChallenge, db: DbSession) -> Response:
     return _page(request, db, challenge)
 
 
-@router.post(BASE + "/publication")
+@router.post(BASE + "/publication", include_in_schema=False)
 def publication_save(
     request: Request, posted: PostedForm, challenge: ManagedChallenge, db: DbSession, now: Now, user: StaffUser
 ) -> Response:

@@ -33,7 +33,15 @@ _EXAMPLE: dict[str, Any] = {
         }
     ],
 }
-_PACKAGE = {"description": "An OCDS 1.1 release package.", "content": {"application/json": {"example": _EXAMPLE}}}
+_SCHEMA = {
+    "type": "object",
+    "required": ["uri", "publisher", "publishedDate", "releases", "version"],
+    "description": "An OCDS 1.1 release package: https://standard.open-contracting.org/1.1/en/schema/release_package/",
+}
+_PACKAGE = {
+    "description": "An OCDS 1.1 release package.",
+    "content": {"application/json": {"schema": _SCHEMA, "example": _EXAMPLE}},
+}
 
 
 def _json(data: dict[str, Any], links: dict[str, str] | None = None) -> JSONResponse:

@@ -12,7 +12,7 @@ from app.web import DbSession, Now, render
 router = APIRouter()
 
 
-@router.get("/archive", name="archive")
+@router.get("/archive", name="archive", include_in_schema=False)
 def archive(request: Request, db: DbSession, now: Now) -> Response:
     context = {"entries": service.archive(db, now=now), "route_labels": ROUTE_LABELS}
     return render(request, "public/archive.html", context)
