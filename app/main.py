@@ -41,7 +41,9 @@ from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
 from app.public.feeds import views as feed_views
+from app.public.ocds import views as ocds_views
 from app.public.openapi import public_openapi
+from app.public.outcomes import views as outcome_views
 from app.public.receipts import views as receipt_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
@@ -155,6 +157,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     account_views.router,
     two_factor_views.router,
     challenge_api.router,
+    ocds_views.router,
+    outcome_views.router,
     organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,
     admin_views.router,

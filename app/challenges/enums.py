@@ -49,8 +49,15 @@ CHALLENGE_MACHINE: StateMachine[ChallengeStatus] = StateMachine(
 )
 
 # Statuses in which a challenge is visible to the public.
+# Archived ones stay public: the archive page keeps closed and cancelled challenges findable.
 PUBLIC_STATUSES = frozenset(
-    {ChallengeStatus.PUBLISHED, ChallengeStatus.EVALUATION, ChallengeStatus.DECIDED, ChallengeStatus.CANCELLED}
+    {
+        ChallengeStatus.PUBLISHED,
+        ChallengeStatus.EVALUATION,
+        ChallengeStatus.DECIDED,
+        ChallengeStatus.CANCELLED,
+        ChallengeStatus.ARCHIVED,
+    }
 )
 
 
