@@ -115,12 +115,12 @@ def check(url: str, target: Target) -> None:
             raise RuntimeError(f"{target.name}: {url} answered {response.status} without {target.expect!r}")
 
 
-def prepare(data_dir: Path, env: dict[str, str]) -> None:
+def prepare(data_dir: Path, env: dict[str, str], code: Path) -> None:
     """Schema by the migrations, then the seeded challenges loaded and published as ``make run`` does."""
     portal = str(Path(sys.executable).parent / "portal")
-    subprocess.run([portal, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([portal, "migrate"], cwd=code, env=env, check=True, capture_output=True)
     loaded = subprocess.run(
-        [portal, "challenges", "load", "--publish", "--demo"], cwd=ROOT, env=env, capture_output=True, text=True
+        [portal, "challenges", "load", "--publish", "--demo"], cwd=code, env=env, capture_output=True, text=True
     )
     if loaded.returncode not in (0, 3):
         raise RuntimeError(f"loading the challenges failed:\n{loaded.stdout}\n{loaded.stderr}")
@@ -135,16 +135,17 @@ def run(args: argparse.Namespace) -> list[str]:
     ceiling_port, portal_port = args.port, args.port + 1
     env = {
         **os.environ,
+        "PYTHONPATH": str(args.code),  # this tree's code, not whatever the virtual environment has installed
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_DATABASE_URL": f"sqlite:///{data_dir / 'portal.db'}",
         "PORTAL_SECRET_KEY": SECRET,
         "PORTAL_PRODUCTION": "1",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{portal_port}",
-        "PORTAL_CHALLENGES_DIR": str(ROOT / "challenges"),
+        "PORTAL_CHALLENGES_DIR": str(args.code / "challenges"),
     }
     servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        prepare(data_dir, env)
+        prepare(data_dir, env, args.code)
         ceiling_command = [sys.executable, "-m", "uvicorn", "ceiling_app:app", "--host", "127.0.0.1"]
         ceiling_command += ["--port", str(ceiling_port), "--workers", str(args.workers), "--no-access-log"]
         ceiling_command += ["--log-level", "warning"]
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> list[str]:
         )  # fmt: skip
         servers["portal"] = start(
             portal_command(port=portal_port, workers=args.workers, server=args.server),
-            env=env, cwd=ROOT, port=portal_port, log_file=work / "portal.log", ready_path="/healthz",
+            env=env, cwd=args.code, port=portal_port, log_file=work / "portal.log", ready_path="/healthz",
         )  # fmt: skip
         ports = {"ceiling": ceiling_port, "portal": portal_port}
         chosen = [target for target in targets() if not args.only or target.name in args.only]
@@ -237,6 +238,12 @@ def main() -> None:
     parser.add_argument("--ceiling", type=Path, default=CEILING, help="The ceiling app, used as it is.")
     parser.add_argument("--only", nargs="*", help="Measure only these targets (ceiling, list, challenge, api, ...).")
     parser.add_argument("--keep", action="store_true", help="Keep the data folder and the servers' logs.")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="The portal's source tree to serve (default: this one), e.g. a checkout of another commit.",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     lines = run(args)
