@@ -44,6 +44,7 @@ GZIP_MIN_BYTES = 1024
 DROPPED = frozenset({b"content-length", b"set-cookie", b"etag", b"cache-control", b"vary", b"content-encoding"})
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
 VARY = (b"vary", b"Accept-Encoding, Cookie")
+PLACEHOLDER = "csrfcookievalue"
 
 
 @dataclass(eq=False)
@@ -121,7 +122,10 @@ class PageCacheMiddleware:
         self.languages = frozenset(languages)
         self.default_language = default_language
         self.csrf_cookie = cookie_name(CSRF_COOKIE, https=https)
-        self.https = https
+        # The Set-Cookie of a fresh CSRF cookie, built once around a placeholder (tokens need no quoting).
+        self._cookie_head, _, self._cookie_tail = csrf_set_cookie(PLACEHOLDER, https=https).partition(
+            PLACEHOLDER.encode()
+        )
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.entries: OrderedDict[tuple[str, bytes, str], Entry] = OrderedDict()
@@ -213,10 +217,11 @@ class PageCacheMiddleware:
     ) -> Entry | None:
         """The page as an entry, or None when it may not be shared: not a 200, a cookie of its own, a private or
         no-store answer, or a CSRF token in it."""
-        if not messages or messages[0]["type"] != "http.response.start" or messages[0]["status"] != 200:
+        starts = [message for message in messages if message["type"] == "http.response.start"]
+        if len(starts) != 1 or starts[0]["status"] != 200:
             return None
         headers: list[tuple[bytes, bytes]] = []
-        for name, value in messages[0].get("headers", []):
+        for name, value in starts[0].get("headers", []):
             lowered = name.lower()
             if lowered == b"set-cookie" and not value.startswith(self.csrf_cookie.encode("latin-1") + b"="):
                 return None
@@ -224,7 +229,7 @@ class PageCacheMiddleware:
                 return None
             if lowered not in DROPPED:
                 headers.append((lowered, value))
-        body = b"".join(message.get("body", b"") for message in messages[1:])
+        body = b"".join(message.get("body", b"") for message in messages if message["type"] == "http.response.body")
         token = str(scope.get("state", {}).get("csrf_token", "")).encode()
         if token and token in body:
             return None
@@ -242,7 +247,9 @@ class PageCacheMiddleware:
 
     async def _answer(self, entry: Entry, visitor: Visitor, send: Send) -> None:
         compressed = visitor.gzip and len(entry.body) >= GZIP_MIN_BYTES
-        cookie = [(b"set-cookie", csrf_set_cookie(new_token(), https=self.https))] if visitor.needs_csrf_cookie else []
+        cookie = []
+        if visitor.needs_csrf_cookie:
+            cookie = [(b"set-cookie", self._cookie_head + new_token().encode() + self._cookie_tail)]
         if visitor.if_none_match and etag_matches(visitor.if_none_match, entry.gzip_etag if compressed else entry.etag):
             await send(
                 {"type": "http.response.start", "status": 304, "headers": entry.not_modified(compressed) + cookie}
