@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -172,6 +173,7 @@ class RawReader:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self._engine.dispose()
 
 
 class Database:
@@ -201,9 +203,10 @@ class Database:
         return self._lookup()
 
     def reader(self) -> RawReader:
-        """This process's connection for tiny, frequent reads (see ``RawReader``)."""
+        """This process's connection for tiny, frequent reads (see ``RawReader``), outside the pool: it never
+        takes a connection that requests wait for."""
         if self._reader is None:
-            self._reader = RawReader(self.engine)
+            self._reader = RawReader(make_engine(self.url, poolclass=NullPool))
         return self._reader
 
     @contextmanager
@@ -218,4 +221,5 @@ class Database:
     def dispose(self) -> None:
         if self._reader is not None:
             self._reader.close()
+            self._reader = None
         self.engine.dispose()
