@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -151,16 +151,19 @@ class Opened:
 
 def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
     """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
+    found = session.execute(
+        select(Assignment, Proposal, ChallengeStage, Challenge)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .where(Assignment.id == assignment_id)
+        .options(defer(Proposal.draft))  # the company's working copy, never evaluated
+    ).first()
+    if found is None:
         raise NotFound()
-    proposal = session.get(Proposal, assignment.proposal_id)
-    if proposal is None:
-        raise NotFound()
-    stage = session.get_one(ChallengeStage, proposal.stage_id)
+    assignment, proposal, stage, challenge = found
     if not permissions.can_open_assignment(user, assignment, stage, now):
         raise NotFound()
-    challenge = session.get_one(Challenge, proposal.challenge_id)
     item = get_standing(session, stage=stage, proposal_id=proposal.id)
     return Opened(assignment, challenge, stage, item, definition_for(challenge, item.version.challenge_version))
 
