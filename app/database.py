@@ -154,8 +154,9 @@ class RawReader:
         connection = self._connection
         if connection is None:
             connection = self._engine.raw_connection()
+            driver: Any = connection.driver_connection
             if self._engine.dialect.name == "postgresql":
-                connection.driver_connection.autocommit = True
+                driver.autocommit = True
             self._connection = connection
         try:
             cursor = connection.cursor()
