@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -139,6 +140,43 @@ def insert_unless_present(session: Session, model: type[Base], *, key: str, valu
         session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
 
+class RawReader:
+    """A connection of its own for a one-statement read that runs on nearly every request (the public pages'
+    content version): no session, no pool checkout, no transaction left open (SQLite runs it in autocommit by the
+    engine's connect hook; on PostgreSQL autocommit is set here). Callers take turns: it is not for two threads
+    at once. A connection that failed is thrown away and the next read opens another."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Any = None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        connection = self._connection
+        if connection is None:
+            connection = self._engine.raw_connection()
+            driver: Any = connection.driver_connection
+            if self._engine.dialect.name == "postgresql":
+                driver.autocommit = True
+            self._connection = connection
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except Exception:
+            self._connection = None
+            connection.invalidate()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._engine.dispose()
+
+
 class Database:
     """The engine pair of one process: a reading bind and a writing bind on the same pool."""
 
@@ -152,6 +190,7 @@ class Database:
         # around them on PostgreSQL: two round trips fewer. SQLite keeps its own transaction handling.
         lookup = self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
         self._lookup = sessionmaker(bind=lookup or self.engine, expire_on_commit=False)
+        self._reader: RawReader | None = None
 
     @property
     def dialect(self) -> str:
@@ -164,6 +203,13 @@ class Database:
         """A session for a single read statement: on PostgreSQL it runs outside a transaction."""
         return self._lookup()
 
+    def reader(self) -> RawReader:
+        """This process's connection for tiny, frequent reads (see ``RawReader``), outside the pool: it never
+        takes a connection that requests wait for."""
+        if self._reader is None:
+            self._reader = RawReader(make_engine(self.url, poolclass=NullPool))
+        return self._reader
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A writing session for a command; the caller commits, anything else is rolled back."""
@@ -174,4 +220,7 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         self.engine.dispose()

@@ -36,9 +36,11 @@ from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.organisations.enums import ORGANISATION_MACHINE, OrganisationStatus
 from app.organisations.identity import views as organisation_identity_views
+from app.pagecache import PageCacheMiddleware
 from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
+from app.public import cache as public_cache
 from app.public import views as public_views
 from app.public.feeds import views as feed_views
 from app.public.ocds import views as ocds_views
@@ -47,8 +49,14 @@ from app.public.outcomes import views as outcome_views
 from app.public.receipts import views as receipt_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
-from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
-from app.settings import Settings, load_settings
+from app.security import (
+    BodyLimitMiddleware,
+    CSRFMiddleware,
+    SecurityHeadersMiddleware,
+    cookie_name,
+    route_body_limit,
+)
+from app.settings import SUPPORTED_LANGUAGES, Settings, load_settings
 from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
@@ -134,8 +142,9 @@ def _add_template_globals(env: Environment) -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Added last, runs first: security headers wrap everything, including the refusals of the body limits
-    (which count the bytes before anything reads them) and of the CSRF check."""
+    """Added last, runs first: the page cache answers the public pages it keeps; security headers wrap everything
+    else, including the refusals of the body limits (which count the bytes before anything reads them) and of the
+    CSRF check."""
     session_cookie = sessions.session_cookie_name(settings)
     app.add_middleware(
         CSRFMiddleware,
@@ -146,6 +155,17 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
+    # Outermost: a kept public page is answered before anything else runs (its headers were kept with it).
+    app.add_middleware(
+        PageCacheMiddleware,
+        paths=public_cache.CACHED_PATHS,
+        watch=public_cache.content_watch(),
+        session_cookie=session_cookie,
+        language_cookie=cookie_name(web.LANGUAGE_COOKIE, https=settings.https),
+        languages=SUPPORTED_LANGUAGES,
+        default_language=settings.default_language,
+        https=settings.https,
+    )
 
 
 # Every domain's routes, in the order they are matched.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import URL, FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import NoMatchFound
 from starlette.templating import Jinja2Templates
 
 from app import i18n
@@ -181,7 +182,50 @@ def build_templates() -> Jinja2Templates:
 def _path_for(context: Any, name: str, /, **params: Any) -> URL:
     """A route's path, never an absolute URL: Starlette's own ``url_for`` builds one from the request's
     Host header, which a client chooses (and a cache or a forwarded page would keep)."""
-    return URL(str(context["request"].app.url_path_for(name, **params)))
+    return URL(path_for(context["request"].app, name, **params))
+
+
+class RouteTable:
+    """``app.url_path_for`` without its search: Starlette tries every route in order (with FastAPI's included
+    routers, over a thousand checks for a route near the end), on every link of every page. The route that
+    answers a name with a set of parameter names is found once, then asked directly; the routes do not change
+    after the app is built."""
+
+    def __init__(self, routes: list[Any]) -> None:
+        self._routes = routes
+        self._found: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def path(self, name: str, /, **params: Any) -> str:
+        key = (name, tuple(sorted(params)))
+        route = self._found.get(key)
+        if route is not None:
+            return str(route.url_path_for(name, **params))
+        for candidate in _leaf_routes(self._routes):
+            try:
+                path = candidate.url_path_for(name, **params)
+            except NoMatchFound:
+                continue
+            self._found[key] = candidate
+            return str(path)
+        raise NoMatchFound(name, params)
+
+
+def _leaf_routes(routes: list[Any]) -> Iterator[Any]:
+    """The routes in the order Starlette tries them, included routers opened up."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            yield from contexts()
+        else:
+            yield route
+
+
+def path_for(app: Any, name: str, /, **params: Any) -> str:
+    """The path of a named route (see ``RouteTable``)."""
+    table: RouteTable | None = getattr(app.state, "route_table", None)
+    if table is None:
+        table = app.state.route_table = RouteTable(app.router.routes)
+    return table.path(name, **params)
 
 
 def template_context(request: Request, language: str) -> dict[str, Any]:
@@ -303,7 +347,7 @@ _STANDARD_PHRASES = frozenset({"Not Found", "Method Not Allowed", "Forbidden", "
 
 def see_other(request: Request, route: str, query: str = "", fragment: str = "", **params: Any) -> Response:
     """The 303 after a successful POST, to a named route (with an optional query string and fragment)."""
-    target = str(request.app.url_path_for(route, **params))
+    target = path_for(request.app, route, **params)
     target += (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
     return RedirectResponse(target, status_code=303)
 

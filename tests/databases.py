@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
@@ -48,6 +49,16 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+class _ConnectionReader:
+    """``Database.reader()`` inside the test's transaction: it sees what the test's sessions committed."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.connection.exec_driver_sql(sql).all()]
+
+
 class TransactionalDatabase:
     """The Database interface over one connection whose outer transaction the test rolls back.
 
@@ -70,6 +81,9 @@ class TransactionalDatabase:
 
     def lookup_session(self) -> Session:
         return self.session()
+
+    def reader(self) -> _ConnectionReader:
+        return _ConnectionReader(self.connection)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

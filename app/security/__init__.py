@@ -22,9 +22,11 @@ from app.security.csrf import (
     CSRF_FIELD,
     CSRF_HEADER,
     CSRFMiddleware,
+    csrf_set_cookie,
     csrf_token_for,
     rebind_to_no_session,
     renew_csrf_cookie,
+    valid_csrf_cookie,
 )
 from app.security.headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 
@@ -42,8 +44,10 @@ __all__ = [
     "SecurityHeadersMiddleware",
     "body_limit",
     "cookie_name",
+    "csrf_set_cookie",
     "csrf_token_for",
     "rebind_to_no_session",
     "renew_csrf_cookie",
     "route_body_limit",
+    "valid_csrf_cookie",
 ]

@@ -63,6 +63,16 @@ def _cookie_morsel(name: str, value: str, *, https: bool) -> bytes:
     return morsel.OutputString().encode("latin-1")
 
 
+def valid_csrf_cookie(value: str) -> bool:
+    """A CSRF cookie this portal could have set; any other value is replaced by a fresh one."""
+    return 32 <= len(value) <= 64
+
+
+def csrf_set_cookie(value: str, *, https: bool) -> bytes:
+    """The ``Set-Cookie`` header value that gives a browser this CSRF cookie."""
+    return _cookie_morsel(cookie_name(CSRF_COOKIE, https=https), value, https=https)
+
+
 def renew_csrf_cookie(response: Response, *, https: bool) -> None:
     """A new CSRF cookie value (at login): tokens from before no longer match."""
     header = _cookie_morsel(cookie_name(CSRF_COOKIE, https=https), new_token(), https=https)
@@ -95,7 +105,7 @@ class CSRFMiddleware:
         request = Request(scope)
         cookie = request.cookies.get(self.cookie, "")
         fresh = None
-        if len(cookie) < 32 or len(cookie) > 64:
+        if not valid_csrf_cookie(cookie):
             fresh = cookie = new_token()
         expected = csrf_token_for(self.secret, cookie, request.cookies.get(self.session_cookie, ""))
         scope.setdefault("state", {})["csrf_token"] = expected

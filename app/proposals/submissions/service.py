@@ -1,9 +1,9 @@
-"""Submissions: submit, amend, withdraw, re-confirm, receipts, a correction's call to re-confirm, and the
-invitation to a later stage; every one tells the organisation's members by e-mail.
+"""Submissions: submit, amend, withdraw, re-confirm, receipts, a correction's call to re-confirm, and the invitation to
+a later stage; every one tells the organisation's members by e-mail.
 
-A submission is one transaction: the version, its documents, the status change, the audit event and the
-receipt e-mails are stored together or not at all; the documents themselves were stored (and synced) when
-they were uploaded. Services never commit; the view does, once.
+A submission is one transaction: the version, its documents, the status change, the audit event and the receipt
+e-mails are stored together or not at all; the documents themselves were stored (and synced) when they were
+uploaded. Services never commit; the view does, once.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ from app.proposals.service import (
 from app.proposals.submissions.receipts import receipt_hash, version_content
 from app.proposals.submissions.rules import reconfirmation_problems
 from app.storage import BlobStore
-
-# --- submit, amend, withdraw, re-confirm ----------------------------------------------------------
 
 
 def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, ChallengeStage, Organisation]:

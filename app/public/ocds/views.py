@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.challenges import service as challenge_service
+from app.challenges.api_docs import INVALID_PARAMETER, ErrorOut, json_example
 from app.errors import NotFound
 from app.public.ocds import service
 from app.web import DbSession
@@ -33,15 +35,23 @@ _EXAMPLE: dict[str, Any] = {
         }
     ],
 }
-_SCHEMA = {
-    "type": "object",
-    "required": ["uri", "publisher", "publishedDate", "releases", "version"],
-    "description": "An OCDS 1.1 release package: https://standard.open-contracting.org/1.1/en/schema/release_package/",
-}
-_PACKAGE = {
-    "description": "An OCDS 1.1 release package.",
-    "content": {"application/json": {"schema": _SCHEMA, "example": _EXAMPLE}},
-}
+
+
+class ReleasePackageOut(BaseModel):
+    """An OCDS 1.1 release package (https://standard.open-contracting.org/1.1/en/schema/release_package/); each
+    release follows the OCDS release schema, which the tests validate every package against."""
+
+    model_config = ConfigDict(extra="allow")
+
+    uri: str
+    version: str = Field(description="The OCDS version: 1.1.")
+    publishedDate: str
+    publisher: dict[str, Any]
+    releases: list[dict[str, Any]] = Field(min_length=1)
+
+
+def _not_found(description: str) -> dict[int | str, dict[str, Any]]:
+    return {404: {"model": ErrorOut, "description": description, **json_example({"detail": "Page not found"})}}
 
 
 def _json(data: dict[str, Any], links: dict[str, str] | None = None) -> JSONResponse:
@@ -53,7 +63,8 @@ def _json(data: dict[str, Any], links: dict[str, str] | None = None) -> JSONResp
     "/ocds",
     name="ocds_packages",
     summary="OCDS release package of all public challenges, newest first, paged",
-    responses={200: _PACKAGE, 404: {"description": "The page holds no challenge."}},
+    response_model=ReleasePackageOut,
+    responses={200: json_example(_EXAMPLE), **_not_found("The page holds no challenge."), **INVALID_PARAMETER},
 )
 def ocds_packages(
     request: Request,
@@ -79,7 +90,8 @@ def ocds_packages(
     "/ocds/{slug}",
     name="ocds_challenge",
     summary="OCDS release package of one public challenge",
-    responses={200: _PACKAGE, 404: {"description": "No public challenge has this slug."}},
+    response_model=ReleasePackageOut,
+    responses={200: json_example(_EXAMPLE), **_not_found("No public challenge has this slug."), **INVALID_PARAMETER},
 )
 def ocds_challenge(request: Request, slug: str, db: DbSession) -> JSONResponse:
     """The challenge's releases, oldest first: publication, each correction and Nota version, the cancellation,
