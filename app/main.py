@@ -14,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DisconnectionError as DatabaseDisconnected
+from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
     app.add_exception_handler(Redirect, redirect_handler)
+    for database_error in (DBAPIError, DatabaseDisconnected, DatabasePoolTimeout):
+        app.add_exception_handler(database_error, web.database_error_handler)
     app.add_exception_handler(Exception, web.unhandled_exception_handler)
 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
