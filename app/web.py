@@ -31,7 +31,7 @@ from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
 from app.links import Links
-from app.security.bodies import BodyLimit
+from app.security.bodies import BodyLimit, read_rest_of_body
 from app.security.cookies import cookie_name
 from app.settings import SUPPORTED_LANGUAGES, IPNetwork, Settings
 
@@ -307,7 +307,13 @@ async def database_error_handler(request: Request, exc: Exception) -> Response:
     is a fault of ours and goes on to the 500 page (and the log, with its traceback)."""
     if not is_unavailable(exc):
         raise exc
-    return database_unavailable_response(request, exc)
+    # A form or an upload refused before its body was read: read the rest, or the client (still sending)
+    # would find the connection closed instead of the page.
+    drained = await read_rest_of_body(request.scope, request.receive)
+    response = database_unavailable_response(request, exc)
+    if not drained:
+        response.headers["Connection"] = "close"
+    return response
 
 
 def database_unavailable_response(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import exc as sa_exc
@@ -122,3 +124,64 @@ def test_a_wrong_statement_is_still_a_500_and_not_a_try_again_page(tmp_path: Pat
     assert response.status_code == 500
     assert "retry-after" not in response.headers
     assert "Traceback" not in response.text
+
+
+def test_an_upload_refused_for_the_outage_is_read_to_its_end_so_the_browser_sees_the_page(
+    unreachable: TestClient,
+) -> None:
+    """The session lookup fails before the body is read; the rest of the body is read (and dropped) before
+    the 503 page goes out, or a browser still sending would find the connection closed, not the page. Called
+    as ASGI: the test client would hand the app the whole body at once."""
+    from app.security import CSRF_COOKIE, csrf_token_for
+
+    unreachable.get("/healthz")
+    csrf_cookie = unreachable.cookies[CSRF_COOKIE]
+    session = "a-session-token-the-database-would-know"
+    token = csrf_token_for("test-secret-key-not-for-production", csrf_cookie, session)
+    boundary = "portal-test-outage"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="brief.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    parts = [head] + [b"\0" * (64 * 1024)] * 32 + [f"\r\n--{boundary}--\r\n".encode()]
+    messages = [{"type": "http.request", "body": part, "more_body": True} for part in parts]
+    messages[-1]["more_body"] = False
+    read = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return messages[read - 1] if read <= len(messages) else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/proposals/1/documents/brief",
+        "raw_path": b"/proposals/1/documents/brief",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+            (b"cookie", f"{SESSION_COOKIE}={session}; {CSRF_COOKIE}={csrf_cookie}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    anyio.run(unreachable.app, scope, receive, send)  # type: ignore[arg-type]
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    page = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    assert start["status"] == 503
+    assert "Het portaal is even niet beschikbaar" in page.decode()
+    assert read == len(messages)
+    assert "connection" not in headers
