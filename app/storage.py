@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -64,6 +65,8 @@ class BlobStore(Protocol):
     def put_bytes(self, data: bytes) -> str: ...
 
     def verify(self, sha256: str) -> bool: ...
+
+    def remove_abandoned(self) -> int: ...
 
 
 def file_sha256(path: Path) -> str:
@@ -136,7 +139,7 @@ class LocalBlobStore:
         """A new empty file in the store's temporary folder, removed afterwards unless ``put`` moved it."""
         with refusing_when_full():
             make_private_dir(self.tmp)
-            fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+            fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"upload-{os.getpid()}.{_HOST}-")
         path = Path(name)
         handle = os.fdopen(fd, "w+b")
         try:
@@ -191,3 +194,40 @@ class LocalBlobStore:
         """Whether the stored bytes still hash to their name."""
         path = self._path(sha256)
         return path.is_file() and file_sha256(path) == sha256
+
+    def remove_abandoned(self) -> int:
+        """Remove the temporary files of processes on this host that have ended without removing them (a worker
+        killed in the middle of an upload); returns how many. A temporary file's name carries its writer's
+        process id and host, so files being written, here or by another host sharing the folder, stay."""
+        if not self.tmp.is_dir():
+            return 0
+        removed = 0
+        for path in self.tmp.iterdir():
+            writer = _writer_of(path.name)
+            if writer is not None and writer[1] == _HOST and not _running(writer[0]):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+# Host names may hold dots but no slashes; the temporary file's random part never holds a dash.
+_HOST = socket.gethostname().replace("/", "_").replace("-", "_") or "localhost"
+
+
+def _writer_of(name: str) -> tuple[int, str] | None:
+    """(process id, host) from a temporary file's name ``upload-<pid>.<host>-<random>``."""
+    head, dash, _random = name.rpartition("-")
+    if not dash or not head.startswith("upload-"):
+        return None
+    pid, dot, host = head.removeprefix("upload-").partition(".")
+    return (int(pid), host) if dot and pid.isdigit() else None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, and someone else's
+        return True
+    return True

@@ -37,7 +37,8 @@ Scenarios:
   ``next_attempt_at`` to now, each time once every message has been tried (time passing faster, not
   anything the worker does itself). Every message must arrive exactly once (by Message-ID) and show 3
   attempts in ``portal mail list``. ``recovery_s``: from the server being up until every message arrived.
-- ``sigterm``: during a rush, SIGTERM to ``portal serve``'s supervisor; the requests in flight must be
+- ``sigterm``: during a rush, SIGTERM to ``portal serve``'s process group (the supervisor, its workers and
+  the document checkers, as systemd stops a service); the requests in flight must be
   answered or not begun at all: ``unclean`` counts submissions or uploads stored without their request
   being answered, and answers of 500 and up. The portal is then started again and the clients finish.
   ``recovery_s``: from the start command until ``/healthz`` answers.
@@ -972,7 +973,8 @@ def sigterm(kind: str, args: argparse.Namespace) -> str:
                     time.sleep(0.05)
                 assert portal.process is not None
                 term_at = time.monotonic()
-                portal.process.send_signal(signal.SIGTERM)
+                # To the whole process group, as systemd stops a service (its default KillMode).
+                os.killpg(portal.process.pid, signal.SIGTERM)
                 portal.process.wait(timeout=60)
                 stopped_at = time.monotonic()
                 stops.append(stopped_at - term_at)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,22 @@ def test_other_write_errors_are_not_taken_for_a_full_disk(
 def test_storage_full_says_so_in_dutch_and_english() -> None:
     assert i18n.translate("nl", StorageFull.message).startswith("Het document kon niet worden opgeslagen")
     assert i18n.translate("en", StorageFull.message).startswith("The document could not be stored")
+
+
+def _ended_process_id() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_remove_abandoned_takes_only_the_temporary_files_of_ended_processes_on_this_host(
+    store: LocalBlobStore,
+) -> None:
+    with store.temporary_file() as (own, _handle):
+        host = own.name.rpartition("-")[0].partition(".")[2]
+        killed = store.tmp / f"upload-{_ended_process_id()}.{host}-abc123"
+        elsewhere = store.tmp / f"upload-{_ended_process_id()}.another_host-abc123"
+        for path in (killed, elsewhere):
+            path.write_bytes(b"half an upload")
+        assert store.remove_abandoned() == 1
+        assert sorted(store.tmp.iterdir()) == sorted([own, elsewhere])
