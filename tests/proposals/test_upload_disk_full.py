@@ -72,21 +72,38 @@ def _nothing_stored(session: Session, app: FastAPI) -> None:
 
 
 @pytest.mark.parametrize(
-    ("mb", "language", "message"),
+    ("mb", "room", "language", "message"),
     [
         # A small file fills the disk at its one write, once the body is in.
-        (0, "nl", "Het document kon niet worden opgeslagen: de opslag van het portaal is vol. Er is niets opgeslagen."),
+        (
+            0,
+            1024,
+            "nl",
+            "Het document kon niet worden opgeslagen: de opslag van het portaal is vol. Er is niets opgeslagen.",
+        ),
         # A larger one half-way: the rest of the body is read and dropped, so the browser sees the answer.
-        (3, "en", "The document could not be stored: the portal&#39;s storage is full. Nothing was stored."),
+        (
+            3,
+            3 * 1024 * 1024 // 2,
+            "en",
+            "The document could not be stored: the portal&#39;s storage is full. Nothing was stored.",
+        ),
     ],
 )
 def test_an_upload_to_a_full_disk_is_refused_with_a_message_and_nothing_half_stored(
-    client: TestClient, session: Session, clock: FrozenClock, app: FastAPI, mb: int, language: str, message: str
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    app: FastAPI,
+    mb: int,
+    room: int,
+    language: str,
+    message: str,
 ) -> None:
     proposal = _draft(client, session, clock, language)
     content = pdfs.pdf_of_size(mb) if mb else pdfs.pdf_bytes(pages=1)
     root = app.state.blobs.root
-    app.state.blobs = FullDisk(root, room=64 * 1024)
+    app.state.blobs = FullDisk(root, room=room)
     response = upload(client, proposal.id, "brief", content)
     assert response.status_code == 507
     assert "connection" not in response.headers  # the body was read to its end: the connection stays usable
