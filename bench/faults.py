@@ -124,6 +124,7 @@ class Portal:
             "PORTAL_PRODUCTION": "1",
             "PORTAL_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PORTAL_WORKERS": str(self.workers),
+            "PYTHONPATH": str(ROOT),  # this tree's portal, whichever tree the virtual environment was installed from
             **self.env,
         }
         command = [str(Path(sys.executable).parent / "portal"), "serve", "--host", "127.0.0.1"]
@@ -399,9 +400,12 @@ def half_stored(url: str, blob_dir: Path) -> list[str]:
         for sha256 in blobs:
             if not (blob_dir / sha256[:2] / sha256[2:4] / sha256).is_file():
                 problems.append(f"blob {sha256[:12]}: row without its file")
-        counts = dict(
-            session.execute(select(ProposalVersion.proposal_id, func.count()).group_by(ProposalVersion.proposal_id))
-        )
+        counts = {
+            proposal_id: count
+            for proposal_id, count in session.execute(
+                select(ProposalVersion.proposal_id, func.count()).group_by(ProposalVersion.proposal_id)
+            )
+        }
         for proposal_id, status, version_count in session.execute(
             select(Proposal.id, Proposal.status, Proposal.version_count)
         ):
@@ -840,7 +844,8 @@ def mail_outage(kind: str, args: argparse.Namespace) -> str:
             worker = subprocess.Popen(
                 [str(Path(sys.executable).parent / "portal"), "worker", "--interval", "0.5"],
                 cwd=ROOT,
-                env={**os.environ, **env, "PORTAL_DATA_DIR": str(work / "data"), "PORTAL_DATABASE_URL": url},
+                env={**os.environ, **env, "PORTAL_DATA_DIR": str(work / "data"), "PORTAL_DATABASE_URL": url}
+                | {"PYTHONPATH": str(ROOT)},
                 stdout=(work / "worker.log").open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -902,7 +907,7 @@ def mail_outage(kind: str, args: argparse.Namespace) -> str:
 
 def mail_list(url: str, data_dir: Path, limit: int) -> dict[int, tuple[str, int]]:
     """``portal mail list`` as an operator reads it: id to (status, attempts)."""
-    env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_DATABASE_URL": url}
+    env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "portal"), "mail", "list", "--limit", str(limit)],
         cwd=ROOT,
