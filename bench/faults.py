@@ -14,10 +14,11 @@ answered with the 303 to ``/versions/1``.
 
 Scenarios:
 
-- ``kill_worker``: ``--runs`` times (default 50 per database), a few companies submit at once and one
-  worker process, the one with the most connections open at that moment, is killed with SIGKILL after a
-  random delay within the time an upload and a submit take: its requests die in the middle of an upload
-  or a submit (counted as ``hits_upload``/``hits_submit`` from the kernel's socket tables). The clients
+- ``kill_worker``: ``--runs`` times (default 50 per database), three companies submit at once and one
+  worker process is killed with SIGKILL: in even runs after a random delay within the time an upload and a
+  submit take (the worker with the most connections open), in odd runs a moment after the first upload was
+  answered (the worker holding a submit in flight, if any). Its requests die in the middle of an upload or
+  a submit (counted as ``hits_upload``/``hits_submit`` from the kernel's socket tables). The clients
   retry; the supervisor starts another worker. ``recovery_s``: from the kill until the new worker reports
   that it serves (median; ``recovery_max_s`` the slowest).
 - ``database_restart`` (PostgreSQL only): during a rush, the PostgreSQL server is stopped
@@ -490,6 +491,14 @@ def connected_ports(pid: int, port: int) -> set[int]:
     return peers
 
 
+def aimed(batch: list[Journey], peers: set[int], at_submit: bool) -> tuple[int, int]:
+    """How well killing the worker holding ``peers`` hits: submits in flight first when aiming at them."""
+    now = time.monotonic()
+    flying = [a for journey in batch for a in journey.in_progress(now) if a.local_port in peers]
+    submits = sum(1 for attempt in flying if attempt.kind == "submit")
+    return (submits, len(peers)) if at_submit else (len(peers), submits)
+
+
 def kill_worker(kind: str, args: argparse.Namespace) -> str:
     runs, per_run = args.runs or DEFAULT_RUNS["kill_worker"], 3
     with workspace(kind, args, (runs + 2) * per_run, "kill_worker") as (url, work, companies):
@@ -508,15 +517,21 @@ def kill_worker(kind: str, args: argparse.Namespace) -> str:
             recoveries: list[float] = []
             hits: Counter[str] = Counter()
             failures = 0
+            killed_at = time.monotonic()
             for run in range(runs):
                 batch = journeys_for(companies[per_run * (run + 2) : per_run * (run + 3)])
                 journeys += batch
                 serving = portal.serving_lines()
                 pool, futures = run_all(portal.port, batch, per_run)
-                time.sleep(random.uniform(0.02, span))
+                if run % 2:  # every other run aims at a submit: once an upload is answered, the submit follows
+                    while not any(j.uploaded for j in batch) and time.monotonic() < killed_at + 60:
+                        time.sleep(0.002)
+                    time.sleep(random.uniform(0.0, 0.05))
+                else:
+                    time.sleep(random.uniform(0.02, span))
                 workers = portal.workers_now()
                 peers = {pid: connected_ports(pid, portal.port) for pid in workers}
-                victim = max(workers, key=lambda pid: (len(peers[pid]), random.random()))
+                victim = max(workers, key=lambda pid: (aimed(batch, peers[pid], run % 2), random.random()))
                 killed_at = time.monotonic()
                 os.kill(victim, signal.SIGKILL)
                 for journey in batch:
