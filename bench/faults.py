@@ -20,7 +20,8 @@ Scenarios:
   answered (the worker holding a submit in flight, if any). Its requests die in the middle of an upload or
   a submit (counted as ``hits_upload``/``hits_submit`` from the kernel's socket tables). The clients
   retry; the supervisor starts another worker. ``recovery_s``: from the kill until the new worker reports
-  that it serves (median; ``recovery_max_s`` the slowest).
+  that it serves (median; ``recovery_max_s`` the slowest); ``served_again_s``: from the kill until the
+  first request begun after it was answered as expected (by the other worker, meanwhile).
 - ``database_restart`` (PostgreSQL only): during a rush, the PostgreSQL server is stopped
   (``pg_ctlcluster 15 main stop -m fast``), left down for ``--outage-s`` seconds and started again (always
   started again, whatever happens). Every answer during the outage must be the portal's own 503 page with
@@ -518,6 +519,7 @@ def kill_worker(kind: str, args: argparse.Namespace) -> str:
             hits: Counter[str] = Counter()
             failures = 0
             killed_at = time.monotonic()
+            served_again: list[float] = []
             for run in range(runs):
                 batch = journeys_for(companies[per_run * (run + 2) : per_run * (run + 3)])
                 journeys += batch
@@ -545,6 +547,9 @@ def kill_worker(kind: str, args: argparse.Namespace) -> str:
                 for future in futures:
                     future.result()
                 pool.shutdown()
+                answered = [a.ended for j in batch for a in j.attempts if a.ok and a.started >= killed_at]
+                if answered:
+                    served_again.append(min(answered) - killed_at)
                 failures += failed_after(batch, ready_at)
                 if (run + 1) % 10 == 0:
                     log(f"kill_worker: {run + 1}/{runs} runs, last recovery {recoveries[-1]:.1f} s, hits {dict(hits)}")
@@ -562,6 +567,8 @@ def kill_worker(kind: str, args: argparse.Namespace) -> str:
             failures,
             seconds(recoveries),
             recovery_max_s=f"{max(recoveries):.1f}",
+            served_again_s=seconds(served_again),
+            served_again_max_s=f"{max(served_again):.1f}" if served_again else "nan",
             hits_upload=hits["upload"],
             hits_submit=hits["submit"],
             submits_retried=retried,
