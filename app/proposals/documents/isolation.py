@@ -111,14 +111,24 @@ def _check(path: str, allowed: list[str], max_pages: int | None, limits: CheckLi
         _unlimit()
 
 
+# Stopping the service (systemd sends SIGTERM to every process of the service, Ctrl+C sends SIGINT to the
+# terminal's) must not end a check half-way: the upload in flight would be refused as beyond the limits.
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
 def _serve(connection: Connection) -> None:
-    """The checking process: checks one request after another until its connection closes or a limit is hit."""
+    """The checking process: checks one request after another until its connection closes or a limit is hit.
+
+    A stop signal that arrives during a check waits until the check is answered, and ends the process then."""
     os.nice(5)
     signal.signal(signal.SIGPROF, _out_of_time)
     try:
         while True:
-            result = _check(*connection.recv())
+            request = connection.recv()
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            result = _check(*request)
             connection.send(result)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             if result[0] == "limits":
                 break  # a parser interrupted anywhere may have left anything behind: start afresh
     except (EOFError, OSError):
