@@ -42,7 +42,8 @@ Scenarios:
 - ``sigterm``: during a rush, SIGTERM to ``portal serve``'s process group (the supervisor, its workers and
   the document checkers, as systemd stops a service); the requests in flight must be
   answered or not begun at all: ``unclean`` counts submissions or uploads stored without their request
-  being answered, and answers of 500 and up. The portal is then started again and the clients finish.
+  being answered, and answers that are neither the expected ones nor the portal's 503 page (a 500, or a
+  document refused because its check was cut off). The portal is then started again and the clients finish.
   ``recovery_s``: from the start command until ``/healthz`` answers.
 
 Afterwards (every scenario): exactly one version per acknowledged submission, its document row, blob row and
@@ -1021,7 +1022,9 @@ def sigterm(kind: str, args: argparse.Namespace) -> str:
                     uploaded_before = any(a.ok and a.kind == "upload" for a in answered)
                     unclean += journey.company.index in submitted and not acked_before
                     unclean += journey.company.index in uploaded and not uploaded_before
-                    unclean += sum(1 for a in answered if a.status is not None and a.status >= 500)
+                    # A 5xx, or a refusal that is not the portal's own "try again" (a document refused as
+                    # beyond the limits because its checking process was stopped half-way).
+                    unclean += sum(1 for a in answered if a.verdict == "bad")
                 restart_at = time.monotonic()
                 recoveries.append(portal.start())
                 for future in futures:
