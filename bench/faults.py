@@ -634,16 +634,16 @@ def database_restart(kind: str, args: argparse.Namespace) -> str:
             for run in range(runs):
                 batch = journeys_for(companies[per_run * run : per_run * (run + 1)])
                 journeys += batch
+                for _ in range(60):
+                    if others_busy(args.pg_server, own) == 0:
+                        break
+                    time.sleep(0.5)  # let another engineer's query finish first
                 watch = ReadyWatch(portal.port)
                 watch.start()
                 pool, futures = run_all(portal.port, batch, args.concurrency)
                 waited = time.monotonic()
                 while sum(j.acked for j in batch) < per_run // 5 and time.monotonic() < waited + 60:
                     time.sleep(0.05)
-                for _ in range(60):
-                    if others_busy(args.pg_server, own) == 0:
-                        break
-                    time.sleep(0.5)  # let another engineer's query finish first
                 log(f"database_restart: run {run + 1}, {sum(j.acked for j in batch)} acknowledged; stopping PostgreSQL")
                 down_at = stopped_at = starting_at = time.monotonic()
                 try:
@@ -661,6 +661,7 @@ def database_restart(kind: str, args: argparse.Namespace) -> str:
                 for future in futures:
                     future.result()
                 pool.shutdown()
+                wait_for(lambda w=watch, u=up_at: any(a >= u and s == 200 for a, s in w.samples), 60, "/readyz ready")
                 watch.halt.set()
                 watch.join()
                 outage = [status for at, status in watch.samples if stopped_at <= at <= starting_at]
