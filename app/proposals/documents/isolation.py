@@ -147,7 +147,7 @@ class _Checker:
             try:
                 self.process.start()  # the fork server forks: a few milliseconds
             except OSError:  # the fork server was stopped (a stop signal to the whole service): another one
-                forkserver._forkserver._stop()
+                forkserver._forkserver._stop()  # type: ignore[attr-defined]  # waits for it, forgets it
                 self.process.start()
         finally:
             theirs.close()
