@@ -1,7 +1,7 @@
 """Absolute links to the portal's pages, for e-mails and exports: the public base URL and the route table.
 
-Built once from the settings by the web app, the command line and the worker alike, and handed to every
-service that writes a link, so a message queued from any of them points at ``PORTAL_BASE_URL``.
+Built once from the settings by the web app and the command line alike, and handed to every service that
+writes a link, so a message queued from either points at ``PORTAL_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,3 @@ class Links:
     def url(self, route: str, /, **params: Any) -> str:
         """The absolute URL of a named route, e.g. ``links.url("proposal_detail", proposal_id=7)``."""
         return self.base_url.rstrip("/") + str(self.path_for(route, **params))
-
-    def builder(self, route: str, parameter: str) -> Callable[[Any], str]:
-        """A one-argument link maker for a route with one path parameter (tokens, ids)."""
-        return lambda value: self.url(route, **{parameter: value})

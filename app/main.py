@@ -26,11 +26,11 @@ from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
 from app.accounts.two_factor import views as two_factor_views
-from app.admin import organisations as admin_organisation_views
 from app.admin import views as admin_views
+from app.admin.identity import views as admin_organisation_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
-from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus
+from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
@@ -44,6 +44,11 @@ from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.public import views as public_views
+from app.public.feeds import views as feed_views
+from app.public.ocds import views as ocds_views
+from app.public.openapi import public_openapi
+from app.public.outcomes import views as outcome_views
+from app.public.receipts import views as receipt_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import BodyLimitMiddleware, CSRFMiddleware, SecurityHeadersMiddleware, route_body_limit
@@ -117,6 +122,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     for router in ROUTERS:
         app.include_router(router)
     app.state.links = Links(settings.base_url, app.url_path_for)
+    # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
+    app.openapi = partial(public_openapi, app)  # type: ignore[method-assign]
     return app
 
 
@@ -128,6 +135,9 @@ def _add_template_globals(env: Environment) -> None:
     env.globals.update(
         challenge_machine=CHALLENGE_MACHINE,
         ChallengeStatus=ChallengeStatus,
+        Phase=Phase,
+        phase_labels=PHASE_LABELS,
+        phase_classes=PHASE_CLASSES,
         proposal_machine=PROPOSAL_MACHINE,
         ProposalStatus=ProposalStatus,
         entry_machine=ENTRY_MACHINE,
@@ -156,9 +166,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 ROUTERS: tuple[APIRouter, ...] = (
     ops_views.router,
     public_views.router,
+    feed_views.router,
+    receipt_views.router,
     account_views.router,
     two_factor_views.router,
     challenge_api.router,
+    ocds_views.router,
+    outcome_views.router,
     organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,
     admin_views.router,

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # Each uploaded document is checked in a process of its own with these limits; past them it is refused.
     document_check_cpu_seconds: float = Field(default=2.0, gt=0, le=60, description="CPU time per document check.")
     document_check_memory_mb: int = Field(default=512, ge=1, le=8192, description="Memory per document check.")
+    # OCDS: each challenge's Open Contracting ID is this prefix, a hyphen and its number. The default is a
+    # placeholder: a publisher registers its own prefix with the Open Contracting Partnership.
+    ocid_prefix: str = Field(
+        default="ocds-xxxxxx",
+        pattern=r"^ocds-[a-z0-9]{6}$",
+        description="OCDS prefix registered with the Open Contracting Partnership (ocds- and six characters).",
+    )
     correction_extension_days: int = Field(
         default=6, ge=0, description="A correction this many days or fewer before a deadline must extend it."
     )

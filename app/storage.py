@@ -16,6 +16,7 @@ import hashlib
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -49,6 +50,10 @@ def refusing_when_full() -> Iterator[None]:
         raise
 
 
+# A hold older than this is taken for one left behind by a backup that crashed, and no longer keeps blobs.
+HOLD_MAX_SECONDS = 12 * 3600
+
+
 class BlobStore(Protocol):
     def temporary_file(self) -> AbstractContextManager[tuple[Path, BinaryIO]]: ...
 
@@ -58,7 +63,7 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
-    def delete(self, sha256: str) -> None: ...
+    def delete(self, sha256: str) -> bool: ...
 
     def size(self, sha256: str) -> int: ...
 
@@ -157,7 +162,12 @@ class LocalBlobStore:
         Raises ``StorageFull`` when the file system has no room, with no partial file left in the store."""
         target = self._path(sha256)
         if target.exists():
-            return
+            # Young again: ``portal blobs gc`` spares files younger than its grace period, so a row about to
+            # point to this blob does not lose it to a collection that found it unreferenced a moment ago.
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(target)
+            if target.exists():
+                return
         with refusing_when_full():
             make_private_dir(target.parent)
             with source.open("rb") as handle:
@@ -187,8 +197,51 @@ class LocalBlobStore:
     def size(self, sha256: str) -> int:
         return self._path(sha256).stat().st_size
 
-    def delete(self, sha256: str) -> None:
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob; kept (False) while a backup holds the store, so the backup finds what its rows name."""
+        if self.held():
+            return False
         self._path(sha256).unlink(missing_ok=True)
+        return True
+
+    # --- listing, and holding deletions while a backup copies ------------------------------------------
+
+    def iter_blobs(self) -> Iterator[tuple[str, Path]]:
+        """Every stored blob as (name, path); temporary and hold files are not blobs."""
+        for first in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
+            for path in sorted(first.glob("[0-9a-f][0-9a-f]/*")):
+                name = path.name
+                if path.is_file() and len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+                    yield name, path
+
+    def path_of(self, sha256: str) -> Path:
+        return self._path(sha256)
+
+    @property
+    def holds(self) -> Path:
+        return self.root / "holds"
+
+    def held(self) -> bool:
+        """Whether a backup younger than ``HOLD_MAX_SECONDS`` holds the store (one left by a crash expires)."""
+        if not self.holds.is_dir():
+            return False
+        oldest_alive = time.time() - HOLD_MAX_SECONDS
+        for path in self.holds.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime >= oldest_alive:
+                    return True
+        return False
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """No blob is deleted while the block runs (by any process on this store): a backup copies safely."""
+        make_private_dir(self.holds)
+        fd, name = tempfile.mkstemp(dir=self.holds, prefix="backup-")
+        os.close(fd)
+        try:
+            yield
+        finally:
+            Path(name).unlink(missing_ok=True)
 
     def verify(self, sha256: str) -> bool:
         """Whether the stored bytes still hash to their name."""

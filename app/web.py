@@ -267,7 +267,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
 async def validation_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _wants_json(request):
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        # The shape the OpenAPI declares (FastAPI's ValidationError: loc, msg, type), without echoing the input.
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
     return error_response(request, 400, N_("Some of the information sent was not in the expected form."))
 

@@ -122,3 +122,39 @@ def test_file_sha256_hashes_in_chunks(tmp_path: Path) -> None:
     data = os.urandom(3 * 1024 * 1024 + 17)
     path.write_bytes(data)
     assert file_sha256(path) == digest(data)
+
+
+def test_storing_a_blob_again_makes_it_young_for_the_collector(store: LocalBlobStore) -> None:
+    sha256 = store.put_bytes(b"again")
+    path = store.path_of(sha256)
+    os.utime(path, (1_000_000, 1_000_000))
+    store.put_bytes(b"again")
+    assert path.stat().st_mtime > 1_000_000
+
+
+def test_a_hold_keeps_blobs_from_deletion_until_it_ends(store: LocalBlobStore) -> None:
+    sha256 = store.put_bytes(b"held")
+    with store.hold():
+        assert store.held() is True
+        assert store.delete(sha256) is False
+        assert store.exists(sha256) is True
+    assert store.held() is False
+    assert store.delete(sha256) is True
+    assert store.exists(sha256) is False
+
+
+def test_a_hold_left_by_a_crashed_backup_expires(store: LocalBlobStore) -> None:
+    from app.storage import HOLD_MAX_SECONDS
+
+    store.holds.mkdir(parents=True)
+    stale = store.holds / "backup-crashed"
+    stale.write_bytes(b"")
+    os.utime(stale, (0, 0))
+    assert HOLD_MAX_SECONDS < 1e9
+    assert store.held() is False
+
+
+def test_iter_blobs_lists_stored_blobs_only(store: LocalBlobStore) -> None:
+    first, second = store.put_bytes(b"one"), store.put_bytes(b"two")
+    with store.hold(), store.temporary_file():
+        assert sorted(sha for sha, _ in store.iter_blobs()) == sorted([first, second])

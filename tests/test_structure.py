@@ -1,10 +1,11 @@
 """The structure rules that a reviewer would otherwise have to remember (docs/architecture.md): modules and
-functions stay small, domains split into sub-packages rather than ``service_*.py`` siblings, and no
-configuration travels in ``session.info``. The layer order itself is import-linter's contract (`make lint`)."""
+functions stay small, domains split into sub-packages rather than ``service_*.py`` siblings, no
+configuration travels in ``session.info``, and only the state machine writes a status. The layer order itself is import-linter's contract (`make lint`)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
@@ -38,3 +39,20 @@ def test_domains_split_into_sub_packages_not_prefixed_siblings() -> None:
 
 def test_no_configuration_travels_in_the_session() -> None:
     assert [str(p.relative_to(APP)) for p in _modules() if "session.info" in p.read_text()] == []
+
+
+# The outbox's delivery status (pending, sent, failed) is the worker's bookkeeping below the domains, not audited.
+STATUS_WRITERS = {"statemachine.py", "notifications/service.py"}
+STATUS_WRITE = re.compile(r"\.status\s*=(?!=)|setattr\([^)]*[\"']status[\"']|\.values\([^)]*\bstatus\s*=")
+
+
+def test_only_the_state_machine_writes_a_status() -> None:
+    """A status changes through its machine's ``move`` (table, status, audit event); new rows start in a state."""
+    writes = [
+        f"{path.relative_to(APP)}:{number}"
+        for path in _modules()
+        if str(path.relative_to(APP)) not in STATUS_WRITERS
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if STATUS_WRITE.search(line)
+    ]
+    assert writes == []

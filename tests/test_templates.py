@@ -27,6 +27,14 @@ def test_page_context_carries_no_settings_and_no_secret(
         assert settings.secret_key not in repr(context), path
 
 
+def test_template_globals_carry_no_settings_and_no_secret(client: TestClient, settings: Settings) -> None:
+    """What every template sees besides its page's context: helpers, the machines and enums, never the settings."""
+    env = client.app.state.templates.env  # type: ignore[attr-defined]
+    assert "settings" not in env.globals
+    assert not any(isinstance(value, Settings) for value in env.globals.values())
+    assert settings.secret_key not in repr(env.globals)
+
+
 def test_no_template_assigns_to_the_translation_functions() -> None:
     """``{% set _ = ... %}`` (or a loop variable ``_``) replaces the translation function for the rest of its
     scope: every later ``_("...")`` there fails with "'NoneType' object is not callable", a 500."""
@@ -48,12 +56,15 @@ def test_no_template_assigns_to_the_translation_functions() -> None:
 
 
 def _literal_status_comparisons(environment: Environment, name: str, source: str) -> list[str]:
-    """``status == "..."``, ``status != "..."``, ``status in ("...", ...)`` and the like, by line."""
+    """``status == "..."``, ``status != "..."``, ``status in ("...", ...)``, ``phase.value == "..."`` and the like,
+    by line: a status or a public phase is compared with its enum's members."""
     found = []
     for compare in environment.parse(source).find_all(nodes.Compare):
         subject = compare.expr
+        if isinstance(subject, nodes.Getattr) and subject.attr == "value":
+            subject = subject.node
         named = subject.attr if isinstance(subject, nodes.Getattr) else getattr(subject, "name", "")
-        if not str(named).endswith("status"):
+        if not str(named).endswith(("status", "phase")):
             continue
         for operand in compare.ops:
             if operand.op not in {"eq", "ne", "in", "notin"}:
@@ -79,6 +90,15 @@ def test_the_literal_status_check_finds_each_form() -> None:
     environment = build_templates().env
     source = (
         '{% if proposal.status == "submitted" %}{% endif %}\n{% if status != "draft" %}{% endif %}\n'
-        '{% if entry.status in ("received", "answered") %}{% endif %}\n{% if proposal.status == ProposalStatus.DRAFT %}{% endif %}'
+        '{% if entry.status in ("received", "answered") %}{% endif %}\n{% if proposal.status == ProposalStatus.DRAFT %}{% endif %}\n'
+        '{% if item.phase.value == "open" %}{% endif %}\n{% if phase != "closed" %}{% endif %}\n'
+        '{% if challenge.status.value == "draft" %}{% endif %}\n{% if item.phase == Phase.OPEN %}{% endif %}'
     )
-    assert _literal_status_comparisons(environment, "t.html", source) == ["t.html:1", "t.html:2", "t.html:3"]
+    assert _literal_status_comparisons(environment, "t.html", source) == [
+        "t.html:1",
+        "t.html:2",
+        "t.html:3",
+        "t.html:5",
+        "t.html:6",
+        "t.html:7",
+    ]

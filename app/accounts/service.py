@@ -7,7 +7,6 @@ password against a dummy hash when the address is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,14 +19,12 @@ from app.accounts.throttling import LoginLimits
 from app.audit.service import Actor, record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
 from app.i18n import N_
+from app.links import Links
 from app.notifications.service import queue_email
 from app.tokens import hash_token, new_token
 
 CONFIRM_TTL = timedelta(hours=48)
 RESET_TTL = timedelta(hours=1)
-
-# Builds the absolute link for a token (the view knows the routes and the base URL; services do not).
-LinkBuilder = Callable[[str], str]
 
 
 class InvalidCredentials(DomainError):
@@ -88,14 +85,18 @@ def _valid_token(session: Session, *, token: str, purpose: TokenPurpose, now: da
     return row
 
 
-def _send_confirmation(session: Session, *, user: User, now: datetime, link: LinkBuilder) -> None:
+def _send_confirmation(session: Session, *, user: User, now: datetime, links: Links) -> None:
     token = _issue_token(session, user=user, purpose=TokenPurpose.CONFIRM_EMAIL, now=now, ttl=CONFIRM_TTL)
     queue_email(
         session,
         to=user.email,
         template="confirm_email",
         language=user.language,
-        context={"name": user.name, "link": link(token), "hours": int(CONFIRM_TTL.total_seconds() // 3600)},
+        context={
+            "name": user.name,
+            "link": links.url("confirm_email", token=token),
+            "hours": int(CONFIRM_TTL.total_seconds() // 3600),
+        },
         now=now,
         user_id=user.id,
     )
@@ -113,7 +114,7 @@ def register(
     language: str,
     now: datetime,
     ip: str | None,
-    link: LinkBuilder,
+    links: Links,
 ) -> User | None:
     """Create an account and queue a confirmation e-mail; returns None when the address already exists.
 
@@ -126,7 +127,7 @@ def register(
     existing = get_user_by_email(session, email=email)
     if existing is not None:
         if existing.email_confirmed_at is None and existing.is_active and admitted:
-            _send_confirmation(session, user=existing, now=now, link=link)
+            _send_confirmation(session, user=existing, now=now, links=links)
         return None
     user = User(
         email=email,
@@ -142,19 +143,17 @@ def register(
         session, actor=user_actor(user, ip), action="user.register", object_type="user", object_id=user.id, at=now
     )
     if admitted:
-        _send_confirmation(session, user=user, now=now, link=link)
+        _send_confirmation(session, user=user, now=now, links=links)
     return user
 
 
-def request_confirmation(
-    session: Session, *, email: str, now: datetime, link: LinkBuilder, ip: str | None = None
-) -> None:
+def request_confirmation(session: Session, *, email: str, now: datetime, links: Links, ip: str | None = None) -> None:
     """Send a new confirmation link when the address has an unconfirmed account; otherwise do nothing.
     Raises TooManyRequests for a source past its allowance; an address past its own gets nothing more."""
     admitted = mail_throttle.admit(session, kind=mail_throttle.CONFIRM, email=email, ip=ip, now=now)
     user = get_user_by_email(session, email=email)
     if admitted and user is not None and user.is_active and user.email_confirmed_at is None:
-        _send_confirmation(session, user=user, now=now, link=link)
+        _send_confirmation(session, user=user, now=now, links=links)
 
 
 def confirm_email(session: Session, *, token: str, now: datetime, ip: str | None) -> User:
@@ -313,9 +312,7 @@ def _claim_token(session: Session, *, row: OneTimeToken, now: datetime) -> None:
         raise LinkInvalid()
 
 
-def request_password_reset(
-    session: Session, *, email: str, now: datetime, link: LinkBuilder, ip: str | None = None
-) -> None:
+def request_password_reset(session: Session, *, email: str, now: datetime, links: Links, ip: str | None = None) -> None:
     """Queue a reset link when the address has an active account; otherwise do nothing (same answer).
 
     Only the newest link works: the ones sent before end here. Raises TooManyRequests for a source past its
@@ -331,7 +328,11 @@ def request_password_reset(
         to=user.email,
         template="reset_password",
         language=user.language,
-        context={"name": user.name, "link": link(token), "minutes": int(RESET_TTL.total_seconds() // 60)},
+        context={
+            "name": user.name,
+            "link": links.url("password_reset", token=token),
+            "minutes": int(RESET_TTL.total_seconds() // 60),
+        },
         now=now,
         user_id=user.id,
     )

@@ -34,13 +34,6 @@ from app.web import AppSettings, DbSession, Language, Now, PostedForm, client_ip
 router = APIRouter()
 
 
-def _link(request: Request, settings: Settings, route: str) -> accounts.LinkBuilder:
-    def build(token: str) -> str:
-        return settings.base_url.rstrip("/") + str(request.app.url_path_for(route, token=token))
-
-    return build
-
-
 def login_limits(settings: Settings) -> LoginLimits:
     return LoginLimits(
         per_account=settings.login_max_failures_per_account,
@@ -106,9 +99,7 @@ def register_form(request: Request) -> Response:
 
 @router.post("/register")
 @body_limit(SMALL_FORM)
-def register(
-    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
-) -> Response:
+def register(request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language) -> Response:
     values = form_values(posted)
     form, errors = parse_form(RegisterForm, values)
     if form is not None:
@@ -124,7 +115,7 @@ def register(
             language=language,
             now=now,
             ip=client_ip(request),
-            link=_link(request, settings, "confirm_email"),
+            links=request.app.state.links,
         )
     except TooManyRequests as error:
         return throttled_page(request, "accounts/register.html", language, error, values)
@@ -146,16 +137,15 @@ def confirm_email(request: Request, token: str, db: DbSession, now: Now) -> Resp
 
 @router.post("/confirm", name="confirm_resend")
 @body_limit(SMALL_FORM)
-def confirm_resend(
-    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
-) -> Response:
+def confirm_resend(request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language) -> Response:
     values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return form_page(request, "accounts/link_invalid.html", language, values, errors, kind="confirm")
-    link = _link(request, settings, "confirm_email")
     try:
-        accounts.request_confirmation(db, email=form.email, now=now, link=link, ip=client_ip(request))
+        accounts.request_confirmation(
+            db, email=form.email, now=now, links=request.app.state.links, ip=client_ip(request)
+        )
     except TooManyRequests as error:
         return throttled_page(request, "accounts/link_invalid.html", language, error, values, kind="confirm")
     db.commit()
@@ -250,16 +240,15 @@ def password_forgot_form(request: Request) -> Response:
 
 @router.post("/password/forgot")
 @body_limit(SMALL_FORM)
-def password_forgot(
-    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, settings: AppSettings
-) -> Response:
+def password_forgot(request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language) -> Response:
     values = form_values(posted)
     form, errors = parse_form(EmailForm, values)
     if form is None:
         return form_page(request, "accounts/password_forgot.html", language, values, errors)
-    link = _link(request, settings, "password_reset")
     try:
-        accounts.request_password_reset(db, email=form.email, now=now, link=link, ip=client_ip(request))
+        accounts.request_password_reset(
+            db, email=form.email, now=now, links=request.app.state.links, ip=client_ip(request)
+        )
     except TooManyRequests as error:
         return throttled_page(request, "accounts/password_forgot.html", language, error, values)
     db.commit()

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 
 from app.challenges import service
+from app.challenges.api_docs import DETAIL_EXAMPLE, INVALID_PARAMETER, LIST_EXAMPLE, NOT_FOUND, json_example
 from app.challenges.enums import Phase
 from app.challenges.models import Challenge
 from app.challenges.schemas import (
@@ -45,7 +46,12 @@ def _summary(request: Request, challenge: Challenge, now: datetime) -> dict[str,
     }
 
 
-@router.get("/challenges", response_model=ChallengeListOut, summary="List published challenges")
+@router.get(
+    "/challenges",
+    response_model=ChallengeListOut,
+    summary="List published challenges",
+    responses={200: json_example(LIST_EXAMPLE), **INVALID_PARAMETER},
+)
 def list_challenges(
     request: Request,
     db: DbSession,
@@ -63,7 +69,7 @@ def list_challenges(
     "/challenges/{slug}",
     response_model=ChallengeDetailOut,
     summary="One published challenge with its stages, questions, criteria and scale",
-    responses={404: {"description": "No published challenge has this slug."}},
+    responses={200: json_example(DETAIL_EXAMPLE), **NOT_FOUND, **INVALID_PARAMETER},
 )
 def get_challenge(request: Request, slug: str, db: DbSession, now: Now) -> ChallengeDetailOut:
     challenge = service.get_public_challenge(db, slug=slug)

@@ -49,8 +49,15 @@ CHALLENGE_MACHINE: StateMachine[ChallengeStatus] = StateMachine(
 )
 
 # Statuses in which a challenge is visible to the public.
+# Archived ones stay public: the archive page keeps closed and cancelled challenges findable.
 PUBLIC_STATUSES = frozenset(
-    {ChallengeStatus.PUBLISHED, ChallengeStatus.EVALUATION, ChallengeStatus.DECIDED, ChallengeStatus.CANCELLED}
+    {
+        ChallengeStatus.PUBLISHED,
+        ChallengeStatus.EVALUATION,
+        ChallengeStatus.DECIDED,
+        ChallengeStatus.CANCELLED,
+        ChallengeStatus.ARCHIVED,
+    }
 )
 
 
@@ -60,6 +67,15 @@ class Phase(StrEnum):
     UPCOMING = "upcoming"
     OPEN = "open"
     CLOSED = "closed"
+
+
+# A phase's label (a msgid, translated where shown) and badge: templates take them from here, like statuses.
+PHASE_LABELS: dict[Phase, str] = {Phase.UPCOMING: N_("Upcoming"), Phase.OPEN: N_("Open"), Phase.CLOSED: N_("Closed")}
+PHASE_CLASSES: dict[Phase, str] = {
+    Phase.UPCOMING: "badge-upcoming",
+    Phase.OPEN: "badge-open",
+    Phase.CLOSED: "badge-closed",
+}
 
 
 class QuestionType(StrEnum):

@@ -151,6 +151,7 @@ def users_demo() -> None:
     from app.accounts.two_factor.sealing import secret_box
     from app.admin import service
     from app.clock import SystemClock
+    from app.main import build_links
 
     settings = get_settings()
     if not settings.demo:
@@ -176,7 +177,7 @@ def users_demo() -> None:
             click.echo(f"\nThe demo coordinators (one prepares, the other approves) manage: {', '.join(assigned)}")
     db.dispose()
     click.echo(
-        f"\nLog in at {settings.base_url}/login with the e-mail and password, then enter the six-digit code "
-        "from an authenticator app loaded with the secret or URI (or: python -c "
+        f"\nLog in at {build_links(settings).url('login')} with the e-mail and password, then enter the six-digit "
+        "code from an authenticator app loaded with the secret or URI (or: python -c "
         "\"import pyotp; print(pyotp.TOTP('SECRET').now())\"). Running this again gives new passwords and secrets."
     )

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from app.accounts.dependencies import StaffUser
-from app.challenges.dependencies import ManagedStage
+from app.challenges.dependencies import ManagedChallenge, ManagedStage
 from app.challenges.models import Challenge, ChallengeStage
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.results.rules import EvaluationPolicy
@@ -48,6 +48,16 @@ def evaluation_scope(
 
 
 EvaluationScope = Annotated[Scope, Depends(evaluation_scope)]
+
+
+def challenge_past_a_deadline(challenge: ManagedChallenge, now: Now) -> Challenge:
+    """The managed challenge once one of its stages is past its deadline (the procurement route's pages); 404 before."""
+    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
+        raise NotFound()
+    return challenge
+
+
+UnsealedChallenge = Annotated[Challenge, Depends(challenge_past_a_deadline)]
 
 
 def stage_page(request: Request, name: str, scope: Scope) -> Response:

@@ -9,6 +9,7 @@ from app.evaluations.affiliations import views as affiliation_views
 from app.evaluations.assignments import views as assignment_views
 from app.evaluations.decisions import views as decision_views
 from app.evaluations.eligibility import views as eligibility_views
+from app.evaluations.publication import views as publication_views
 from app.evaluations.results import views as results_views
 from app.evaluations.route import views as route_views
 from app.evaluations.scoring import views as scoring_views
@@ -25,5 +26,6 @@ for _module in (
     assignment_views,
     results_views,
     route_views,
+    publication_views,
 ):
     router.include_router(_module.router)

@@ -14,6 +14,7 @@ from app.errors import ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
 from app.organisations import permissions, service
 from app.organisations.enums import MemberRole, Ownership
+from app.organisations.invitations import service as invitation_service
 from app.organisations.models import Organisation
 from app.organisations.schemas import (
     CLEARANCE_LEVEL_LABELS,
@@ -180,7 +181,9 @@ def _detail(
         "membership": membership,
         "is_admin": is_admin,
         "members": service.list_members(db, organisation_id=organisation_id),
-        "invitations": service.list_open_invitations(db, organisation_id=organisation_id, now=now) if is_admin else [],
+        "invitations": invitation_service.list_open_invitations(db, organisation_id=organisation_id, now=now)
+        if is_admin
+        else [],
         "countries": country_names(language),
         "security_statuses": SECURITY_STATUS_LABELS,
         "clearance_levels": CLEARANCE_LEVEL_LABELS,
@@ -214,19 +217,14 @@ def invitation_create(
     values = form_values(posted)
     form, errors = parse_form(InvitationForm, values)
     if form is not None:
-        base = str(request.app.state.settings.base_url).rstrip("/")
-
-        def link(token: str) -> str:
-            return base + str(request.app.url_path_for("invitation_accept", token=token))
-
         try:
-            service.invite_member(
+            invitation_service.invite_member(
                 db,
                 organisation_id=organisation_id,
                 email=form.email,
                 user=user,
                 language=language,
-                link=link,
+                links=request.app.state.links,
                 actor=actor_of(request, user),
                 now=now,
             )
@@ -251,7 +249,7 @@ def invitation_create(
 def invitation_revoke(
     request: Request, organisation_id: int, invitation_id: int, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
-    service.revoke_invitation(
+    invitation_service.revoke_invitation(
         db,
         organisation_id=organisation_id,
         invitation_id=invitation_id,
@@ -374,22 +372,25 @@ def membership_role(
 # --- accepting an invitation ----------------------------------------------------------------------
 
 
-def _invitation_page(request: Request, found: service.InvitationLookup) -> Response:
-    if found.state == service.InvitationState.OPEN:
+def _invitation_page(request: Request, found: invitation_service.InvitationLookup) -> Response:
+    if found.state == invitation_service.InvitationState.OPEN:
         return render(request, "organisations/invitation.html", {"organisation": found.organisation})
-    status = {service.InvitationState.UNKNOWN: 404, service.InvitationState.OTHER_ACCOUNT: 403}.get(found.state, 410)
+    status = {
+        invitation_service.InvitationState.UNKNOWN: 404,
+        invitation_service.InvitationState.OTHER_ACCOUNT: 403,
+    }.get(found.state, 410)
     return render(request, "organisations/invitation_invalid.html", {"state": found.state.value}, status_code=status)
 
 
 @router.get("/invitations/{token}", name="invitation_accept")
 def invitation_show(request: Request, token: str, db: DbSession, now: Now, user: CurrentUser) -> Response:
-    return _invitation_page(request, service.look_up_invitation(db, token=token, user=user, now=now))
+    return _invitation_page(request, invitation_service.look_up_invitation(db, token=token, user=user, now=now))
 
 
 @router.post("/invitations/{token}")
 def invitation_accept(request: Request, token: str, db: DbSession, now: Now, user: CurrentUser) -> Response:
-    found = service.accept_invitation(db, token=token, user=user, actor=actor_of(request, user), now=now)
-    if found.state != service.InvitationState.OPEN or found.invitation is None:
+    found = invitation_service.accept_invitation(db, token=token, user=user, actor=actor_of(request, user), now=now)
+    if found.state != invitation_service.InvitationState.OPEN or found.invitation is None:
         return _invitation_page(request, found)
     db.commit()
     return see_other(request, "organisation_detail", organisation_id=found.invitation.organisation_id)

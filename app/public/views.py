@@ -9,7 +9,9 @@ from starlette.responses import Response
 from app.accounts.dependencies import OptionalAuth
 from app.challenges import service as challenge_service
 from app.challenges.enums import Phase, TaxonomyKind
+from app.evaluations.route.rules import ROUTE_LABELS
 from app.public import service as public_service
+from app.public.outcomes import service as outcome_service
 from app.questions import service as question_service
 from app.web import DbSession, Now, render
 
@@ -48,6 +50,8 @@ def challenge_detail(request: Request, slug: str, db: DbSession, now: Now, auth:
         "phase": challenge_service.phase_of(challenge, now),
         "current": challenge_service.current_stage(challenge, now),
         "total_weight": sum(c.weight for c in definition.criteria),
+        "outcome": outcome_service.challenge_outcome(db, challenge=challenge),
+        "route_labels": ROUTE_LABELS,
         "questions": question_service.challenge_page(
             db, challenge=challenge, user=auth.user if auth else None, now=now
         ),

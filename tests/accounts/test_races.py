@@ -24,6 +24,7 @@ from app.accounts.two_factor import service as two_factor
 from app.accounts.two_factor.sealing import SecretBox
 from app.clock import FrozenClock
 from app.database import Database
+from app.links import Links
 from tests.accounts.helpers import OTHER_STRONG, STRONG
 from tests.databases import empty_database
 from tests.factories import create_user
@@ -156,7 +157,10 @@ def test_one_reset_link_sent_by_two_requests_at_once_sets_one_password(
         create_user(session, email="reset@example.nl")
         links: list[str] = []
         accounts.request_password_reset(
-            session, email="reset@example.nl", now=clock.now(), link=lambda token: links.append(token) or token
+            session,
+            email="reset@example.nl",
+            now=clock.now(),
+            links=Links("http://testserver", lambda route, token: links.append(token) or f"/reset/{token}"),
         )
         session.commit()
     [token] = links

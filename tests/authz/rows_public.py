@@ -13,6 +13,14 @@ ROWS = [
     Row("GET", "/transparency", "/transparency", EVERYONE, private_to=()),
     Row("GET", "/healthz", "/healthz", EVERYONE, private_to=()),
     Row("GET", "/readyz", "/readyz", EVERYONE, private_to=()),
+    Row("GET", "/feeds/challenges.atom", "/feeds/challenges.atom?lang=en", EVERYONE, private_to=()),
+    Row("GET", "/feeds/deadlines.ics", "/feeds/deadlines.ics", EVERYONE, private_to=()),
+    Row(
+        "GET", "/challenges/{slug}/deadlines.ics", "/challenges/{challenge_slug}/deadlines.ics", EVERYONE, private_to=()
+    ),
+    Row("GET", "/receipts", "/receipts", EVERYONE, private_to=()),
+    # Organisation A's receipt code, checked by anyone: the time and the challenge, never A's name or answers.
+    Row("POST", "/receipts", "/receipts", EVERYONE, data={"code": "{receipt_a}"}, private_to=()),
     Row("GET", "/language/{code}", "/language/en?next=/", dict.fromkeys(EVERYONE, REDIRECT), private_to=()),
 ]
 assert all(status in (OK, REDIRECT) for row in ROWS for status in row.expect.values())

@@ -79,10 +79,20 @@ def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
         org_c = _partner_of_a(session, users["member_b"], now)
         proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
         world.ids.update(proposal_a=proposal.id, partnership_c=_partnership(session, proposal.id, org_c.id))
+        world.ids.update(receipt_a=_receipt(session, proposal.id))
     world.ids.update(question_a=_question(session, challenge, org_a, users["member_a"], now))
     world.ids.update(dispute_a=_dispute(session, org_a, users["member_b"], now))
     world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)
     return world
+
+
+def _receipt(session: Session, proposal_id: int) -> str:
+    """Organisation A's receipt code: anyone may check it, and learns nothing of A from it."""
+    from sqlalchemy import select
+
+    from app.proposals.models import ProposalVersion
+
+    return str(session.scalar(select(ProposalVersion.receipt_hash).where(ProposalVersion.proposal_id == proposal_id)))
 
 
 def _dispute(session: Session, organisation: Any, claimant: Any, now: datetime) -> int:

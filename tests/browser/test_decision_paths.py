@@ -111,14 +111,17 @@ def _evaluate(
         )
 
 
-def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: bool) -> DecisionData:
+def _decision_data(
+    server: LiveServer, *, security: dict[str, str], consensus: bool, two_stages: bool = False
+) -> DecisionData:
     """Three proposals of the test challenge after the deadline, four evaluators A-D in the pool.
 
     P0: C declared a conflict and was replaced by D; A scored effect 2, D effect 0 (a range of 2: flagged).
     P1: A and B scored safety 0 (effect 1). P2: A and B agree. ``security`` is what P0's two evaluators rate;
     B rates every factor of P2 low. The route is advised per proposal: a factor rated high on P0 is high by 2
     of 2 there, while P2 has its own advice.
-    ``consensus``: recorded for every proposal with the service (for the journeys not about consensus)."""
+    ``consensus``: recorded for every proposal with the service (for the journeys not about consensus);
+    ``two_stages``: the challenge has a second, invitation-only stage (for the shortlist)."""
     now = AFTER_DEADLINE
     with server.db.unit_of_work() as session:
         s = build_scenario(
@@ -127,6 +130,7 @@ def _decision_data(server: LiveServer, *, security: dict[str, str], consensus: b
             evaluators=4,
             prefix=f"d{secrets.token_hex(3)}",
             definition={"knockout_total_minimum": KNOCKOUT_TOTAL_MINIMUM},
+            two_stages=two_stages,
         )
         a, b, c, d = s.evaluators
         p0, p1, p2 = s.proposals

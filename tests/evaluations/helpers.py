@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
@@ -138,6 +139,22 @@ class Scenario:
         return f"/manage/challenges/{self.challenge.slug}/evaluation/{self.stage.key}"
 
 
+def _free_kvk_block(session: Session, prefix: str, size: int) -> int:
+    """An offset whose KvK numbers no organisation has yet: scenarios of one test run share a live database,
+    and two prefixes may hash to the same block."""
+    if not prefix:
+        return 0
+    block = zlib.crc32(prefix.encode()) % 8999 + 1
+    while True:
+        first, last = str(10_000_000 + block * 1000), str(10_000_000 + block * 1000 + size - 1)
+        taken = session.scalar(
+            select(func.count()).select_from(Organisation).where(Organisation.kvk_number.between(first, last))
+        )
+        if not taken:
+            return block * 1000
+        block = block % 8999 + 1
+
+
 def build_scenario(
     session: Session,
     *,
@@ -184,7 +201,7 @@ def build_scenario(
         )
         for i in range(evaluators)
     ]
-    offset = (zlib.crc32(prefix.encode()) % 8999 + 1) * 1000 if prefix else 0
+    offset = _free_kvk_block(session, prefix, proposals)
     companies, organisations, made = [], [], []
     for i in range(proposals):
         company = create_user(

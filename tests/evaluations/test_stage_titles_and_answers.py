@@ -23,7 +23,7 @@ from tests.evaluations.helpers import (
     content_for,
     make_organisation,
 )
-from tests.factories import LINKS, log_in
+from tests.factories import LINKS, create_user, log_in
 from tests.proposals.helpers import all_types_stage
 
 TITLE = {"nl": "Oplossingsschets", "en": "Solution brief"}
@@ -150,4 +150,34 @@ def test_evaluator_reads_yes_no_answers_as_words(
         page = client.get(f"/evaluate/assignments/{assignment_id}")
         assert page.status_code == 200
         assert f"<dt>{label}</dt>\n    <dd>{word}</dd>" in page.text
+        assert "✓" not in page.text and "✗" not in page.text
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_coordinator_and_company_read_yes_no_answers_as_words(
+    client: TestClient, session: Session, clock: FrozenClock, language: str
+) -> None:
+    """The staff proposal page (after the deadline) and the company's own version page, both through the
+    shared ``answer_value`` macro: each answer a word, never a check mark or a cross."""
+    s = build_scenario(session, proposals=0, evaluators=1, definition={"stages": all_types_stage()})
+    members = []
+    for index, tested in enumerate((True, False)):
+        member = create_user(session, email=f"lid{index}@firma{index}.example", name=f"Lid {index}")
+        organisation = make_organisation(session, name=f"Firma{index} B.V.", kvk=f"{20_000_000 + index}", member=member)
+        s.proposals.append(_submitted(session, s, organisation, {"name": "SkyNet", "tested": tested}))
+        members.append(member)
+    after_deadline(clock)
+    yes, no = WORDS[language]
+    label = "Getest?" if language == "nl" else "Tested?"
+    _as(client, session, s.coordinator, clock, language)
+    for proposal, word in zip(s.proposals, (yes, no), strict=True):
+        page = client.get(f"/manage/challenges/{s.challenge.slug}/proposals/{proposal.id}")
+        assert page.status_code == 200
+        assert f"<dt>{label}</dt>\n  <dd>{word}</dd>" in page.text
+        assert "✓" not in page.text and "✗" not in page.text
+    for member, proposal, word in zip(members, s.proposals, (yes, no), strict=True):
+        _as(client, session, member, clock, language)
+        page = client.get(f"/proposals/{proposal.id}/versions/1")
+        assert page.status_code == 200
+        assert f"<dt>{label}</dt>\n  <dd>{word}</dd>" in page.text
         assert "✓" not in page.text and "✗" not in page.text

@@ -12,12 +12,14 @@ from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.clock import FrozenClock
 from app.errors import NotFound, NotPermitted, ValidationFailed
+from app.links import Links
 from app.notifications.models import OutboxMessage
 from app.organisations import service
 from app.organisations.enums import MemberRole
+from app.organisations.invitations import service as invitation_service
 from app.organisations.models import Invitation, Membership
 from app.organisations.schemas import normalise_kvk, parse_organisation
-from tests.factories import create_user
+from tests.factories import LINKS, create_user
 from tests.organisations.helpers import create_organisation, form_data
 
 
@@ -146,17 +148,17 @@ def test_registered_registry_id_abroad_is_refused(session: Session, clock: Froze
 def _invite(session: Session, organisation_id: int, admin: object, email: str, now: object) -> tuple[str, Invitation]:
     tokens: list[str] = []
 
-    def link(token: str) -> str:
-        tokens.append(token)
-        return f"http://testserver/invitations/{token}"
+    def path_for(route: str, **params: str) -> str:
+        tokens.append(params["token"])
+        return LINKS.path_for(route, **params)
 
-    invitation = service.invite_member(
+    invitation = invitation_service.invite_member(
         session,
         organisation_id=organisation_id,
         email=email,
         user=admin,
         language="nl",
-        link=link,  # type: ignore[arg-type]
+        links=Links(LINKS.base_url, path_for),
         actor=Actor(None, "test"),
         now=now,  # type: ignore[arg-type]
     )
@@ -175,12 +177,16 @@ def test_invitation_is_queued_hashed_and_single_use(session: Session, clock: Fro
     assert f"http://testserver/invitations/{token}" in message.body_text
     assert "Delta Sensoren B.V." in message.subject
     colleague = create_user(session, email="colleague@echo.example")
-    found = service.accept_invitation(session, token=token, user=colleague, actor=Actor(None, "t"), now=clock.now())
-    assert found.state == service.InvitationState.OPEN
+    found = invitation_service.accept_invitation(
+        session, token=token, user=colleague, actor=Actor(None, "t"), now=clock.now()
+    )
+    assert found.state == invitation_service.InvitationState.OPEN
     session.commit()
     assert session.get(Membership, (organisation.id, colleague.id)).role == "member"  # type: ignore[union-attr]
-    again = service.accept_invitation(session, token=token, user=colleague, actor=Actor(None, "t"), now=clock.now())
-    assert again.state == service.InvitationState.USED
+    again = invitation_service.accept_invitation(
+        session, token=token, user=colleague, actor=Actor(None, "t"), now=clock.now()
+    )
+    assert again.state == invitation_service.InvitationState.USED
     assert _actions(session)[-2:] == ["invitation.create", "invitation.accept"]
 
 
@@ -190,10 +196,13 @@ def test_invitation_expires_after_seven_days(session: Session, clock: FrozenCloc
     token, _ = _invite(session, organisation.id, admin, "late@foxtrot.example", clock.now())
     almost = clock.now() + timedelta(days=7) - timedelta(seconds=1)
     late = create_user(session, email="late@foxtrot.example")
-    assert service.look_up_invitation(session, token=token, user=late, now=almost).state == service.InvitationState.OPEN
+    assert (
+        invitation_service.look_up_invitation(session, token=token, user=late, now=almost).state
+        == invitation_service.InvitationState.OPEN
+    )
     later = clock.now() + timedelta(days=7)
-    found = service.accept_invitation(session, token=token, user=late, actor=Actor(None, "t"), now=later)
-    assert found.state == service.InvitationState.EXPIRED
+    found = invitation_service.accept_invitation(session, token=token, user=late, actor=Actor(None, "t"), now=later)
+    assert found.state == invitation_service.InvitationState.EXPIRED
     assert session.get(Membership, (organisation.id, late.id)) is None
 
 
@@ -201,7 +210,7 @@ def test_revoked_invitation_cannot_be_accepted(session: Session, clock: FrozenCl
     admin = create_user(session, email="admin@golf.example")
     organisation = create_organisation(session, admin, now=clock.now(), kvk_number="55555503")
     token, invitation = _invite(session, organisation.id, admin, "x@golf.example", clock.now())
-    service.revoke_invitation(
+    invitation_service.revoke_invitation(
         session,
         organisation_id=organisation.id,
         invitation_id=invitation.id,
@@ -211,9 +220,12 @@ def test_revoked_invitation_cannot_be_accepted(session: Session, clock: FrozenCl
     )
     session.commit()
     invited = create_user(session, email="x@golf.example")
-    found = service.look_up_invitation(session, token=token, user=invited, now=clock.now())
-    assert found.state == service.InvitationState.REVOKED
-    assert service.look_up_invitation(session, token="nonsense", user=invited, now=clock.now()).state == "unknown"
+    found = invitation_service.look_up_invitation(session, token=token, user=invited, now=clock.now())
+    assert found.state == invitation_service.InvitationState.REVOKED
+    assert (
+        invitation_service.look_up_invitation(session, token="nonsense", user=invited, now=clock.now()).state
+        == "unknown"
+    )
     assert _actions(session)[-1] == "invitation.revoke"
 
 
@@ -289,10 +301,14 @@ def test_an_invitation_works_only_for_the_account_of_the_invited_address(session
     organisation = create_organisation(session, admin, now=clock.now(), kvk_number="55555504")
     token, _ = _invite(session, organisation.id, admin, "Invited@Hotel.example", clock.now())
     intruder = create_user(session, email="forwarded-to@elsewhere.example")
-    found = service.accept_invitation(session, token=token, user=intruder, actor=Actor(None, "t"), now=clock.now())
-    assert found.state == service.InvitationState.OTHER_ACCOUNT and found.organisation is None
+    found = invitation_service.accept_invitation(
+        session, token=token, user=intruder, actor=Actor(None, "t"), now=clock.now()
+    )
+    assert found.state == invitation_service.InvitationState.OTHER_ACCOUNT and found.organisation is None
     assert session.get(Membership, (organisation.id, intruder.id)) is None
     invited = create_user(session, email="invited@hotel.example")
-    done = service.accept_invitation(session, token=token, user=invited, actor=Actor(None, "t"), now=clock.now())
-    assert done.state == service.InvitationState.OPEN
+    done = invitation_service.accept_invitation(
+        session, token=token, user=invited, actor=Actor(None, "t"), now=clock.now()
+    )
+    assert done.state == invitation_service.InvitationState.OPEN
     assert session.get(Membership, (organisation.id, invited.id)) is not None

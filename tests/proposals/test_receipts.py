@@ -159,6 +159,8 @@ def test_working_copy_and_version_keep_their_stored_shape(
             "brief": {"sha256": document.sha256, "name": "brief.pdf", "size": len(data), "kind": "pdf", "pages": 2}
         },
         "declarations": ["consent", "truthful", "unclassified"],
+        "sme": True,
+        "publication": {"name": False},
     }
     stored_content = _raw(session, "content", "proposal_version", version.id)
     if db_kind == "sqlite":

@@ -255,7 +255,7 @@ def test_announce_publishes_a_new_version_with_the_announcement(session: Session
         session, challenge=challenge, user=follower, follow=True, actor=actor(follower), now=clock.now()
     )
     answer(session, challenge, ask(session, challenge, asker, now=clock.now()), coordinator, now=clock.now())
-    version = nota_service.announce(
+    nota_service.add_announcement(
         session,
         challenge=challenge,
         title_nl="Termijn verlengd",
@@ -264,7 +264,9 @@ def test_announce_publishes_a_new_version_with_the_announcement(session: Session
         text_en="The deadline is extended to 5 March.",
         actor=actor(coordinator),
         now=clock.now(),
-        links=LINKS,
+    )
+    version = nota_service.publish_announcements(
+        session, challenge=challenge, actor=actor(coordinator), now=clock.now(), links=LINKS
     )
     entries = version.content["entries"]
     assert [(e["number"], e["kind"]) for e in entries] == [(1, "question"), (2, "announcement")]
@@ -278,7 +280,7 @@ def test_announce_publishes_a_new_version_with_the_announcement(session: Session
 def test_announce_without_a_title_is_refused(session: Session, clock: FrozenClock, world) -> None:  # type: ignore[no-untyped-def]
     challenge, coordinator, _ = world
     with pytest.raises(ValidationFailed) as refused:
-        nota_service.announce(
+        nota_service.add_announcement(
             session,
             challenge=challenge,
             title_nl=" ",
@@ -287,7 +289,6 @@ def test_announce_without_a_title_is_refused(session: Session, clock: FrozenCloc
             text_en="Text.",
             actor=actor(coordinator),
             now=clock.now(),
-            links=LINKS,
         )
     assert [e.path for e in refused.value.errors] == ["title_nl"]
     assert service.latest_version(session, challenge_id=challenge.id) is None

@@ -23,9 +23,7 @@ from app.evaluations.decisions import rules as decision_rules
 from app.evaluations.decisions.snapshot import release_snapshot, released_result
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import DECISION_MACHINE, DecisionOutcome, DecisionStatus
-from app.evaluations.models import (
-    Decision,
-)
+from app.evaluations.models import Decision, RouteDecision
 from app.evaluations.results import rules as results_rules
 from app.evaluations.results.queries import consensus_values, decisions_of
 from app.evaluations.results.rules import EvaluationPolicy
@@ -295,6 +293,11 @@ def _mail_decision(
         )
 
 
+def _route_chosen(session: Session, challenge: Challenge) -> str | None:
+    route = session.get(RouteDecision, challenge.id)
+    return route.chosen if route is not None else None
+
+
 def release_decisions(
     session: Session,
     *,
@@ -337,7 +340,13 @@ def release_decisions(
         object_type="challenge_stage",
         object_id=stage.id,
         at=now,
-        data={"count": len(pending), "companies": companies, "outcomes": outcomes, **names},
+        data={
+            "count": len(pending),
+            "companies": companies,
+            "outcomes": outcomes,
+            "route": _route_chosen(session, challenge),  # as published with the outcome (OCDS, public page)
+            **names,
+        },
     )
     head = publish_head(session, event=event, data={"challenge": challenge.slug, "stage": stage.key})
     for item in pending:  # after the head is kept, so each notice carries it

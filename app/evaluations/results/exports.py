@@ -49,7 +49,6 @@ from app.evaluations.scoring.rules import (
 )
 from app.i18n import N_, translate
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_CHARACTERS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # with the full-width forms spreadsheets also run
 _SEPARATORS = re.compile(r"([;,\t\r\n])")
 

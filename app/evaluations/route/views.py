@@ -10,14 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.accounts.dependencies import StaffUser
 from app.challenges import service as challenge_service
-from app.challenges.dependencies import ManagedChallenge
 from app.challenges.models import Challenge
-from app.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from app.evaluations import permissions
+from app.errors import InvalidTransition, NotPermitted, ValidationFailed
 from app.evaluations.approvals import service as approval_service
-from app.evaluations.dependencies import (
-    BASE,
-)
+from app.evaluations.dependencies import BASE, UnsealedChallenge
 from app.evaluations.route import rules as route
 from app.evaluations.route import service as route_service
 from app.evaluations.schemas import RouteForm
@@ -72,16 +68,14 @@ def _thresholds(request: Request) -> tuple[route.AdvThreshold, ...]:
 
 
 @router.get(BASE + "/route", name="eval_route")
-def route_page(request: Request, challenge: ManagedChallenge, db: DbSession, now: Now, user: StaffUser) -> Response:
-    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
-        raise NotFound()
+def route_page(request: Request, challenge: UnsealedChallenge, db: DbSession, now: Now, user: StaffUser) -> Response:
     return _route_page(request, db, challenge, now, viewer=user.id)
 
 
 @router.post(BASE + "/route/approve", name="eval_route_approve")
 def route_approve(
     request: Request,
-    challenge: ManagedChallenge,
+    challenge: UnsealedChallenge,
     posted: PostedForm,
     slug: str,
     db: DbSession,
@@ -90,8 +84,6 @@ def route_approve(
     language: Language,
 ) -> Response:
     """Four eyes: a second coordinator, not the one who confirmed it, approves the confirmed route."""
-    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
-        raise NotFound()
     try:
         approval_service.approve_route(db, challenge=challenge, actor=actor_of(request, user), now=now)
         db.commit()
@@ -106,7 +98,7 @@ def route_approve(
 @router.post(BASE + "/route")
 def route_decide(
     request: Request,
-    challenge: ManagedChallenge,
+    challenge: UnsealedChallenge,
     posted: PostedForm,
     slug: str,
     db: DbSession,
@@ -114,8 +106,6 @@ def route_decide(
     user: StaffUser,
     language: Language,
 ) -> Response:
-    if all(permissions.is_sealed(stage, now) for stage in challenge.stages):
-        raise NotFound()
     values = form_values(posted)
     form, errors = parse_form(RouteForm, values)
     if form is not None:

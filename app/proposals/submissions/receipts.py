@@ -30,10 +30,12 @@ def version_content(
     spec: Stage,
     *,
     partner_organisations: Mapping[int, Organisation] | None = None,
+    publish_name: bool = False,
 ) -> dict[str, Any]:
     """The content of a new version: the working copy checked and typed, with the documents in its slots, and
     the ownership and control of every consortium member as registered at this moment (``partner_organisations``:
-    the registered partners by id), so that a later change of an organisation does not change what is assessed."""
+    the registered partners by id), so that a later change of an organisation does not change what is assessed. The SME flag and the company's
+    answer to whether its name may be published if it wins (``publish_name``) are kept the same way."""
     draft = working_copy(proposal)
     registered = partner_organisations or {}
     return {
@@ -70,6 +72,8 @@ def version_content(
             for d in proposal.documents
         },
         "declarations": sorted(d.value for d in Declaration),
+        "sme": organisation.is_sme,
+        "publication": {"name": publish_name},
     }
 
 

@@ -164,6 +164,13 @@ def _submit_problems(
     return problems
 
 
+_KIND_FROM = {
+    ProposalStatus.DRAFT.value: VersionKind.SUBMIT,
+    ProposalStatus.SUBMITTED.value: VersionKind.AMEND,
+    ProposalStatus.WITHDRAWN.value: VersionKind.RESUBMIT,
+}
+
+
 def submit_proposal(
     session: Session,
     *,
@@ -171,6 +178,7 @@ def submit_proposal(
     declarations: set[str],
     idempotency_key: str,
     store: BlobStore,
+    publish_name: bool = False,
     user: User,
     actor: Actor,
     now: datetime,
@@ -180,7 +188,7 @@ def submit_proposal(
 
     Side effects: status submitted, audit ``proposal.submit`` (or ``.amend``/``.resubmit``), a receipt
     e-mail to every member. The same ``idempotency_key`` (a double click, a resent form) returns the
-    version made the first time.
+    version made the first time. ``publish_name``: the company agrees to be named if it wins (kept in the version).
     """
     proposal, challenge, stage, organisation = _lock(session, proposal)
     existing = _existing_version(session, proposal, idempotency_key)
@@ -191,13 +199,10 @@ def submit_proposal(
     if problems:
         raise ValidationFailed(errors=problems)
     _, spec = stage_spec(challenge, stage)
-    kind = {
-        ProposalStatus.DRAFT.value: VersionKind.SUBMIT,
-        ProposalStatus.SUBMITTED.value: VersionKind.AMEND,
-        ProposalStatus.WITHDRAWN.value: VersionKind.RESUBMIT,
-    }[proposal.status]
+    kind = _KIND_FROM[proposal.status]
+    partners = partner_organisations(session, proposal)
     content = version_content(
-        proposal, challenge, stage, organisation, spec, partner_organisations=partner_organisations(session, proposal)
+        proposal, challenge, stage, organisation, spec, partner_organisations=partners, publish_name=publish_name
     )
     version = _new_version(
         session, proposal=proposal, content=content, kind=kind, key=idempotency_key, user=user, now=now
@@ -409,6 +414,7 @@ def _send_to_members(
                 "user": member,
                 "local_datetime": when,
                 "link": link,
+                "verify_link": links.url("receipt_verify"),  # receipts: where anyone can check the code
                 "title": context["challenge"].title(language),
             },
             now=now,

@@ -46,10 +46,17 @@ def _submit_page(
         declaration_error=any(name.startswith("declaration_") for name in errors or {}),
         errors=errors or {},
         ticked=ticked or set(),
+        publish_name=_publish_name_before(proposal) if ticked is None else "publish_name" in ticked,
         declarations=list(Declaration),
         submission_key=new_token()[:43],
     )
     return render(request, template, context, status_code=status_code)
+
+
+def _publish_name_before(proposal: Proposal) -> bool:
+    """Whether the standing version agreed to publishing the company's name: an amendment starts from it."""
+    latest = proposal_service.latest_version(proposal)
+    return bool(latest and (latest.content.get("publication") or {}).get("name"))
 
 
 def _field_labels(spec: Any, language: str) -> dict[str, str]:
@@ -80,6 +87,7 @@ def proposal_submit(
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
     form = posted
     ticked = {str(v) for v in form.getlist("declarations")}
+    publish_name = str(form.get("publish_name", "")) == "yes"
     key = str(form.get("submission_key", ""))[:64] or new_token()[:43]
     try:
         version = service.submit_proposal(
@@ -88,6 +96,7 @@ def proposal_submit(
             declarations=ticked,
             idempotency_key=key,
             store=request.app.state.blobs,
+            publish_name=publish_name,
             user=user,
             actor=actor_of(request, user),
             now=now,
@@ -99,7 +108,15 @@ def proposal_submit(
     except ValidationFailed as failed:
         db.rollback()
         errors = translate_errors(language, failed.errors)
-        return _submit_page(request, db, proposal, now, errors=errors, ticked=ticked, status_code=422)
+        return _submit_page(
+            request,
+            db,
+            proposal,
+            now,
+            errors=errors,
+            ticked=ticked | ({"publish_name"} if publish_name else set()),
+            status_code=422,
+        )
     db.commit()
     return see_other(request, "proposal_version", proposal_id=proposal.id, number=version.number)
 

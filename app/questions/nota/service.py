@@ -46,40 +46,6 @@ def publish(session: Session, *, challenge: Challenge, actor: Actor, now: dateti
     return _publish(session, challenge=challenge, entries=approved, actor=actor, now=now, links=links)
 
 
-def announce(
-    session: Session,
-    *,
-    challenge: Challenge,
-    title_nl: str,
-    title_en: str,
-    text_nl: str,
-    text_en: str,
-    actor: Actor,
-    now: datetime,
-    links: Links,
-    already_told: Collection[int] = (),
-) -> NotaVersion:
-    """Add a coordinator's announcement (a correction, an extension) and publish a new Nota version at once.
-
-    The version also takes any question already approved for publication. Same numbering, notifications
-    and audit event (``nota.publish``) as ``publish``; the announcement itself is ``nota.announce``.
-    Users in ``already_told`` got their own e-mail about this change and are not sent the Nota's.
-    """
-    add_announcement(
-        session,
-        challenge=challenge,
-        title_nl=title_nl,
-        title_en=title_en,
-        text_nl=text_nl,
-        text_en=text_en,
-        actor=actor,
-        now=now,
-    )
-    return publish_announcements(
-        session, challenge=challenge, actor=actor, now=now, links=links, already_told=already_told
-    )
-
-
 def add_announcement(
     session: Session,
     *,

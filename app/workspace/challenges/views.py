@@ -23,6 +23,7 @@ from app.challenges.models import Challenge
 from app.challenges.permissions import is_administrator
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, ValidationFailed
+from app.evaluations.publication import service as publication_service
 from app.evaluations.route import service as route_service
 from app.forms import form_values, translate_errors
 from app.i18n import N_
@@ -128,6 +129,7 @@ def challenge_page(
         "is_admin": is_administrator(request.state.auth.user if request.state.auth else None),
     }
     context["public_phase"] = challenge_service.public_phase(challenge, now)
+    context["publication"] = publication_service.current_choice(db, challenge_id=challenge.id)
     return render(request, "challenges/manage/challenge.html", context, status_code=status_code)
 
 

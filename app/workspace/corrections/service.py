@@ -1,8 +1,9 @@
 """Changes to a published challenge: formal corrections (a new version, re-confirmation) and deadline extensions.
 
 Criteria, weights and the scale are frozen at publication (Aanbestedingswet 2012 art. 2.115). Other
-domains are reached through their service modules, imported where used: questions writes the Nota van
-Inlichtingen (``announce``), proposals marks re-confirmations and knows who has a draft or submission.
+domains are reached through their service modules: the Nota van Inlichtingen takes the notices
+(``add_announcement``) and publishes them once (``publish_announcements``); proposals marks re-confirmations
+and knows who has a draft or submission.
 """
 
 from __future__ import annotations

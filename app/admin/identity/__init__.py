@@ -1,0 +1,1 @@
+"""Administrators and who organisations are: the queue of unverified organisations and open disputes."""

@@ -1,0 +1,1 @@
+"""What the public may learn of a challenge's decisions: the coordinator's choice to publish winners' names."""

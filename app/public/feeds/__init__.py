@@ -1,0 +1,1 @@
+"""The Atom feed of public events and the iCalendar files of deadlines."""

@@ -1,0 +1,1 @@
+"""Receipt verification for anyone holding a receipt code."""
