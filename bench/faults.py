@@ -533,6 +533,8 @@ def kill_worker(kind: str, args: argparse.Namespace) -> str:
                 else:
                     time.sleep(random.uniform(0.02, span))
                 workers = portal.workers_now()
+                if not workers:
+                    raise RuntimeError(f"no worker is running:\n{portal.log_file.read_text()[-3000:]}")
                 peers = {pid: connected_ports(pid, portal.port) for pid in workers}
                 victim = max(workers, key=lambda pid: (aimed(batch, peers[pid], run % 2), random.random()))
                 killed_at = time.monotonic()
