@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -126,6 +128,34 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# SQLite's words for a database file it cannot use at the moment, rather than a statement it refuses.
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot be used right now (down, restarting, unreachable,
+    the connection lost, every pooled connection busy, the SQLite file locked or its disk full) rather than
+    that a statement was wrong: the same request may well succeed a moment later."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        message = str(error.orig).lower()
+        return isinstance(error, sa_exc.OperationalError) and any(words in message for words in _SQLITE_UNAVAILABLE)
+    # PostgreSQL (psycopg): every connection failure, shutdown, restart and cancellation is an OperationalError;
+    # a connection found closed is an InterfaceError.
+    return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
 def insert_unless_present(session: Session, model: type[Base], *, key: str, values: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -14,6 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DisconnectionError as DatabaseDisconnected
+from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -71,13 +75,21 @@ async def _start_process(settings: Settings) -> None:
     await anyio.to_thread.run_sync(isolation.start_checker)
 
 
+def _remove_abandoned_uploads(blobs: LocalBlobStore) -> None:
+    """Partial uploads of a worker that was killed (or crashed) are removed when its replacement starts."""
+    removed = blobs.remove_abandoned()
+    if removed:
+        logging.getLogger("portal").warning("removed %d temporary upload file(s) of ended processes", removed)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         await _start_process(settings)
+        await anyio.to_thread.run_sync(_remove_abandoned_uploads, running.state.blobs)
         if settings.production:
             # Everything built at startup (modules, routes, templates, mappers) lives as long as the
             # process: moved out of the collector's sight, a full collection no longer walks it, which
@@ -110,6 +122,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.add_exception_handler(RequestValidationError, web.validation_exception_handler)
     app.add_exception_handler(DomainError, web.domain_exception_handler)
     app.add_exception_handler(Redirect, redirect_handler)
+    for database_error in (DBAPIError, DatabaseDisconnected, DatabasePoolTimeout):
+        app.add_exception_handler(database_error, web.database_error_handler)
     app.add_exception_handler(Exception, web.unhandled_exception_handler)
 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

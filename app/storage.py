@@ -3,13 +3,18 @@
 A file is written to a temporary name inside the store, synced, then renamed into place and the folder
 synced, so a blob that exists is complete. Callers store the blob before committing any row that points
 to it. An S3-compatible store can replace ``LocalBlobStore`` by offering the same methods.
+
+A file system without space left (or a quota used up) raises ``StorageFull``, a domain error with a message
+for the user, and leaves no partial file behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,7 +22,32 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from app.errors import DomainError
+from app.i18n import N_
+
 CHUNK = 1024 * 1024
+
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""The errors of a file system that has no room left for the portal: the disk is full or the quota used up."""
+
+
+class StorageFull(DomainError):
+    """The blob store's file system has no space left; nothing of the file was kept."""
+
+    message = N_(
+        "The document could not be stored: the portal's storage is full. Nothing was stored. Please try again later."
+    )
+
+
+@contextmanager
+def refusing_when_full() -> Iterator[None]:
+    """Turn "no space left on device" (or "disk quota exceeded") inside the block into ``StorageFull``."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in NO_SPACE:
+            raise StorageFull() from error
+        raise
 
 
 # A hold older than this is taken for one left behind by a backup that crashed, and no longer keeps blobs.
@@ -40,6 +70,8 @@ class BlobStore(Protocol):
     def put_bytes(self, data: bytes) -> str: ...
 
     def verify(self, sha256: str) -> bool: ...
+
+    def remove_abandoned(self) -> int: ...
 
 
 def file_sha256(path: Path) -> str:
@@ -79,6 +111,22 @@ def write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _copy_into_place(source: Path, target: Path) -> None:
+    """Copy ``source`` to a temporary name next to ``target``, synced, then rename it into place; the
+    temporary copy goes if anything fails (a disk that fills up half-way)."""
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as copy:
+        try:
+            with source.open("rb") as src:
+                while chunk := src.read(CHUNK):
+                    copy.write(chunk)
+            copy.flush()
+            os.fsync(copy.fileno())
+        except BaseException:
+            Path(copy.name).unlink(missing_ok=True)
+            raise
+    os.replace(copy.name, target)
+
+
 class LocalBlobStore:
     """Blobs under ``root/ab/cd/abcd...``; temporary files under ``root/tmp`` (same file system, atomic rename)."""
 
@@ -94,18 +142,24 @@ class LocalBlobStore:
     @contextmanager
     def temporary_file(self) -> Iterator[tuple[Path, BinaryIO]]:
         """A new empty file in the store's temporary folder, removed afterwards unless ``put`` moved it."""
-        make_private_dir(self.tmp)
-        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        with refusing_when_full():
+            make_private_dir(self.tmp)
+            fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"upload-{os.getpid()}.{_HOST}-")
         path = Path(name)
         handle = os.fdopen(fd, "w+b")
         try:
             yield path, handle
         finally:
-            handle.close()
+            # After a write that found the disk full, closing tries to write the rest of the buffer and fails
+            # the same way; the file is removed either way (whatever ``put`` needed was flushed and synced).
+            with contextlib.suppress(OSError):
+                handle.close()
             path.unlink(missing_ok=True)
 
     def put(self, source: Path, *, sha256: str) -> None:
-        """Move (or copy) ``source`` into place under its hash, synced; a blob already there is kept."""
+        """Move (or copy) ``source`` into place under its hash, synced; a blob already there is kept.
+
+        Raises ``StorageFull`` when the file system has no room, with no partial file left in the store."""
         target = self._path(sha256)
         if target.exists():
             # Young again: ``portal blobs gc`` spares files younger than its grace period, so a row about to
@@ -114,26 +168,23 @@ class LocalBlobStore:
                 os.utime(target)
             if target.exists():
                 return
-        make_private_dir(target.parent)
-        with source.open("rb") as handle:
-            os.fsync(handle.fileno())
-        if source.parent.resolve() == self.tmp.resolve():
-            os.replace(source, target)
-        else:
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as copy, source.open("rb") as src:
-                while chunk := src.read(CHUNK):
-                    copy.write(chunk)
-                copy.flush()
-                os.fsync(copy.fileno())
-            os.replace(copy.name, target)
-        _fsync_dir(target.parent)
+        with refusing_when_full():
+            make_private_dir(target.parent)
+            with source.open("rb") as handle:
+                os.fsync(handle.fileno())
+            if source.parent.resolve() == self.tmp.resolve():
+                os.replace(source, target)
+            else:
+                _copy_into_place(source, target)
+            _fsync_dir(target.parent)
 
     def put_bytes(self, data: bytes) -> str:
         """Store bytes (small files: tests, generated documents); returns the hash."""
         sha256 = hashlib.sha256(data).hexdigest()
         with self.temporary_file() as (path, handle):
-            handle.write(data)
-            handle.flush()
+            with refusing_when_full():
+                handle.write(data)
+                handle.flush()
             self.put(path, sha256=sha256)
         return sha256
 
@@ -196,3 +247,40 @@ class LocalBlobStore:
         """Whether the stored bytes still hash to their name."""
         path = self._path(sha256)
         return path.is_file() and file_sha256(path) == sha256
+
+    def remove_abandoned(self) -> int:
+        """Remove the temporary files of processes on this host that have ended without removing them (a worker
+        killed in the middle of an upload); returns how many. A temporary file's name carries its writer's
+        process id and host, so files being written, here or by another host sharing the folder, stay."""
+        if not self.tmp.is_dir():
+            return 0
+        removed = 0
+        for path in self.tmp.iterdir():
+            writer = _writer_of(path.name)
+            if writer is not None and writer[1] == _HOST and not _running(writer[0]):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+# Host names may hold dots but no slashes; the temporary file's random part never holds a dash.
+_HOST = socket.gethostname().replace("/", "_").replace("-", "_") or "localhost"
+
+
+def _writer_of(name: str) -> tuple[int, str] | None:
+    """(process id, host) from a temporary file's name ``upload-<pid>.<host>-<random>``."""
+    head, dash, _random = name.rpartition("-")
+    if not dash or not head.startswith("upload-"):
+        return None
+    pid, dot, host = head.removeprefix("upload-").partition(".")
+    return (int(pid), host) if dot and pid.isdigit() else None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, and someone else's
+        return True
+    return True

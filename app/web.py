@@ -27,11 +27,12 @@ from starlette.templating import Jinja2Templates
 from app import i18n
 from app.audit.service import Actor, record_security_event
 from app.clock import Clock
+from app.database import is_unavailable
 from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
 from app.links import Links
-from app.security.bodies import BodyLimit
+from app.security.bodies import BodyLimit, read_rest_of_body
 from app.security.cookies import cookie_name
 from app.settings import SUPPORTED_LANGUAGES, IPNetwork, Settings
 
@@ -288,6 +289,7 @@ def error_response(request: Request, status_code: int, message: str | None = Non
         422: N_("The request could not be processed"),
         429: N_("Too many attempts"),
         500: N_("Something went wrong on our side"),
+        503: N_("The portal is unavailable for a moment"),
     }
     title = titles.get(status_code, N_("The request could not be carried out"))
     if _wants_json(request):
@@ -335,8 +337,44 @@ def domain_message(request: Request, exc: DomainError) -> str:
 
 
 async def unhandled_exception_handler(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):  # raised outside the routes' own handlers
+        return database_unavailable_response(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500)
+
+
+DATABASE_RETRY_SECONDS = 5
+"""What a 503 for an unreachable database tells clients to wait (``Retry-After``): a restart takes seconds."""
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or unreachable: the portal's own 503 page. Any other database error
+    is a fault of ours and goes on to the 500 page (and the log, with its traceback)."""
+    if not is_unavailable(exc):
+        raise exc
+    # A form or an upload refused before its body was read: read the rest, or the client (still sending)
+    # would find the connection closed instead of the page.
+    drained = await read_rest_of_body(request.scope, request.receive)
+    response = database_unavailable_response(request, exc)
+    if not drained:
+        response.headers["Connection"] = "close"
+    return response
+
+
+def database_unavailable_response(request: Request, exc: Exception) -> Response:
+    """503 "try again in a moment" in the reader's language, with ``Retry-After``; the page itself needs no
+    database (it shows no one logged in: looking up the session would need the database again)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, _first_line(exc))
+    request.state.auth = None
+    message = N_("The portal cannot reach its database at the moment. Please try again in a moment.")
+    response = error_response(request, 503, message)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 _STANDARD_PHRASES = frozenset({"Not Found", "Method Not Allowed", "Forbidden", "Bad Request", "Internal Server Error"})

@@ -104,10 +104,14 @@ class BodyLimitMiddleware:
         if declared is not None and int(declared) > limit.max_bytes:
             await _refuse(scope, receive, send, 413, TOO_LARGE)
             return
-        await self.app(scope, _counting(receive, limit.max_bytes), send)
+        await self.app(scope, _counting(scope, receive, limit.max_bytes), send)
 
 
-def _counting(receive: Receive, max_bytes: int) -> Receive:
+BODY_READ = "portal.body_read"
+"""Set in a request's scope once the last part of its body has arrived."""
+
+
+def _counting(scope: Scope, receive: Receive, max_bytes: int) -> Receive:
     received = 0
 
     async def counted() -> Message:
@@ -116,9 +120,28 @@ def _counting(receive: Receive, max_bytes: int) -> Receive:
         received += len(message.get("body", b""))
         if received > max_bytes:
             raise BodyTooLarge()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            scope[BODY_READ] = True
         return message
 
     return counted
+
+
+async def read_rest_of_body(scope: Scope, receive: Receive) -> bool:
+    """Read and drop what a request refused half-way has not sent yet (within its route's limit), so that
+    the client, which is still sending, gets to read the answer. False if the client went away or sent past
+    the limit: the connection is then closed after the answer."""
+    if scope.get("method") in SAFE_METHODS or scope.get(BODY_READ):
+        return True
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return False
+            if not message.get("more_body", False):
+                return True
+    except BodyTooLarge:
+        return False
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:

@@ -18,6 +18,7 @@ process is busy a new one is started, so a costly file never makes another compa
 
 from __future__ import annotations
 
+import atexit
 import math
 import multiprocessing
 import os
@@ -112,9 +113,15 @@ def _check(path: str, allowed: list[str], max_pages: int | None, limits: CheckLi
 
 
 def _serve(connection: Connection) -> None:
-    """The checking process: checks one request after another until its connection closes or a limit is hit."""
+    """The checking process: checks one request after another until its connection closes or a limit is hit.
+
+    Stopping the service (systemd sends SIGTERM to every process of the service, Ctrl+C sends SIGINT to the
+    terminal's) does not end it: its worker finishes the uploads in flight, whose checks would otherwise be
+    cut off and refused as beyond the limits. It ends when its worker closes the connection or ends."""
     os.nice(5)
     signal.signal(signal.SIGPROF, _out_of_time)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         while True:
             result = _check(*connection.recv())
@@ -137,17 +144,35 @@ class _Checker:
         self.connection, theirs = context.Pipe(duplex=True)
         self.process = context.Process(target=_serve, args=(theirs,), daemon=True, name="document-checker")
         try:
-            self.process.start()  # the fork server forks: a few milliseconds
+            try:
+                self.process.start()  # the fork server forks: a few milliseconds
+            except OSError:  # the fork server was stopped (a stop signal to the whole service): another one
+                forkserver._forkserver._stop()  # type: ignore[attr-defined]  # waits for it, forgets it
+                self.process.start()
         finally:
             theirs.close()
         self.checks = 0
+        _open.add(self)
 
     def close(self) -> None:
+        _open.discard(self)
         self.connection.close()
         if self.process.exitcode is None:
             self.process.kill()
         self.process.join()
         self.process.close()
+
+
+_open: set[_Checker] = set()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Checking processes ignore SIGTERM, which multiprocessing sends its daemon children at exit before it
+    waits for them: they are ended first (registered after multiprocessing's own hook, so run before it)."""
+    for checker in list(_open):
+        checker.close()
+    _idle.clear()
 
 
 def _answer(result: tuple[Any, ...] | None, limits: CheckLimits) -> Inspection:

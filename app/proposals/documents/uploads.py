@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from app.errors import DomainError
 from app.i18n import N_
-from app.storage import BlobStore
+from app.storage import BlobStore, refusing_when_full
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -215,9 +215,10 @@ def _check_headers(request: Request, max_bytes: int) -> bytes:
 
 
 def _write(handle: BinaryIO, digest: hashlib._Hash, chunks: list[bytes]) -> None:
-    for chunk in chunks:
-        handle.write(chunk)
-        digest.update(chunk)
+    with refusing_when_full():
+        for chunk in chunks:
+            handle.write(chunk)
+            digest.update(chunk)
 
 
 async def _flush(receiver: _Receiver, handle: BinaryIO, digest: hashlib._Hash) -> None:
@@ -255,6 +256,24 @@ async def _consume(request: Request, receiver: _Receiver, boundary: bytes, handl
     return digest.hexdigest()
 
 
+async def discard_rest(request: Request, *, max_bytes: int) -> bool:
+    """Read and drop what is left of a body whose file could not be kept (within the slot's limit), so that
+    the client, which is still sending, gets to read the answer. False if the client went away or sent
+    more than the limit allows: the connection is then closed after the answer."""
+    limit = max_bytes + MAX_FIELDS_BYTES + FRAMING_ALLOWANCE
+    dropped = 0
+    try:
+        async for chunk in request.stream():
+            dropped += len(chunk)
+            if dropped > limit:
+                return False
+    except ClientDisconnect:
+        return False
+    except RuntimeError:  # the body had been read to its end already
+        return True
+    return True
+
+
 @asynccontextmanager
 async def receive_file(
     request: Request, *, field: str, max_bytes: int, store: BlobStore
@@ -262,7 +281,8 @@ async def receive_file(
     """Receive the file part named ``field`` of a multipart request into a temporary file of ``store``.
 
     Raises ``UploadTooLarge`` (the declared length or the file's bytes pass ``max_bytes``, which stops the
-    reading at once), ``UploadMissing`` (no file chosen) or ``UploadMalformed``. The temporary file is
+    reading at once), ``UploadMissing`` (no file chosen), ``UploadMalformed`` or ``StorageFull`` (the store's
+    disk has no room: the reading stops, the rest of the body is left unread). The temporary file is
     removed when the block ends, unless ``store.put()`` moved it into the store.
     """
     boundary = _check_headers(request, max_bytes)
@@ -271,7 +291,8 @@ async def receive_file(
         sha256 = await _consume(request, receiver, boundary, handle)
         if not receiver.found or (receiver.size == 0 and not receiver.filename):
             raise UploadMissing()
-        handle.flush()
+        with refusing_when_full():
+            handle.flush()
         yield ReceivedFile(
             path=path,
             sha256=sha256,

@@ -6,6 +6,7 @@ committed; downloads go through the same permission check and always as attachme
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from functools import partial
@@ -30,14 +31,16 @@ from app.proposals.documents.uploads import (
     UploadMalformed,
     UploadMissing,
     UploadTooLarge,
+    discard_rest,
     receive_file,
 )
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.models import Proposal
 from app.security import BodyLimit, body_limit
-from app.storage import CHUNK, BlobStore
+from app.storage import CHUNK, BlobStore, StorageFull
 from app.web import DbSession, Now, actor_of, domain_message, render, see_other
 
+log = logging.getLogger("portal")
 router = APIRouter()
 MEGABYTE = 1024 * 1024
 MEDIA_TYPES = {kind.value: media_type for kind, media_type in CHECKED_MEDIA_TYPES.items()}
@@ -136,6 +139,17 @@ def _keep_upload(
     return orphans
 
 
+async def _after_storage_full(
+    request: Request, db: DbSession, error: StorageFull, *, proposal_id: int, max_bytes: int
+) -> dict[str, str] | None:
+    """The disk of the blob store is full: nothing was kept. The rest of the body is read (within the slot's
+    limit) so that the browser, still sending, gets to show the message; the headers of the answer."""
+    log.error("document storage full: upload to proposal %s refused (%s)", proposal_id, error.__cause__)
+    await _in_thread(db.rollback)
+    drained = await discard_rest(request, max_bytes=max_bytes)
+    return None if drained else {"Connection": "close"}
+
+
 @router.post("/proposals/{proposal_id}/documents/{question_key}", name="proposal_document_upload")
 @body_limit(UPLOAD_LIMIT)
 async def proposal_document_upload(
@@ -162,8 +176,9 @@ async def proposal_document_upload(
         error = _message(request, proposal_service.StageClosed(deadline))
         # The body was not read: close the connection rather than drain it.
         return await shown({field: error}, 422, {"Connection": "close"})
+    max_bytes = question.max_size_mb * MEGABYTE
     try:
-        async with receive_file(request, field="file", max_bytes=question.max_size_mb * MEGABYTE, store=blobs) as got:
+        async with receive_file(request, field="file", max_bytes=max_bytes, store=blobs) as got:
             # In a limited process of its own, awaited on the event loop: a costly file holds no thread.
             inspection = await inspect_isolated(
                 got.path, allowed=question.allowed_types, max_pages=question.max_pages, limits=_limits(request)
@@ -185,6 +200,9 @@ async def proposal_document_upload(
     except (UploadMissing, UploadMalformed, DocumentRefused, DeadlinePassed) as error:
         await _in_thread(db.rollback)
         return await shown({field: _message(request, error)}, 422)
+    except StorageFull as error:
+        headers = await _after_storage_full(request, db, error, proposal_id=proposal_id, max_bytes=max_bytes)
+        return await shown({field: _message(request, error)}, 507, headers)
     for sha in orphans:
         blobs.delete(sha)
     return see_other(request, "proposal_documents", query=f"uploaded={question_key}", proposal_id=proposal_id)
