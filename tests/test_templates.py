@@ -102,3 +102,22 @@ def test_the_literal_status_check_finds_each_form() -> None:
         "t.html:6",
         "t.html:7",
     ]
+
+
+def test_input_attributes_come_out_as_attributes_not_escaped_text(client: TestClient) -> None:
+    """The input macro writes inputmode, maxlength, accept, step, min, max and readonly itself: none of them may
+    reach the page as escaped text (``inputmode=&#34;numeric&#34;`` is no attribute at all)."""
+    env = client.app.state.templates.env  # type: ignore[attr-defined]
+    macro = env.from_string(
+        '{% from "macros/forms.html" import input %}'
+        "{{ input('share', 'Share', inputmode='numeric', maxlength=20, accept='.toml,text/plain', step='0.5',"
+        " min=0, max=100, readonly=True) }}"
+    )
+    html = macro.render()
+    assert "&#34;" not in html and "&quot;" not in html
+    for attribute in ('inputmode="numeric"', 'maxlength="20"', 'accept=".toml,text/plain"', 'step="0.5"'):
+        assert attribute in html, attribute
+    assert 'min="0"' in html and 'max="100"' in html and " readonly" in html
+    assert (
+        " readonly" not in env.from_string('{% from "macros/forms.html" import input %}{{ input("a", "A") }}').render()
+    )
