@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
@@ -33,8 +32,9 @@ from app.formatting import format_local_date, format_local_datetime
 from app.i18n import N_
 from app.links import Links
 from app.security.bodies import BodyLimit, read_rest_of_body
+from app.security.clients import client_ip as client_ip  # re-exported: views read the address from here
 from app.security.cookies import cookie_name
-from app.settings import SUPPORTED_LANGUAGES, IPNetwork, Settings
+from app.settings import SUPPORTED_LANGUAGES, Settings
 
 log = logging.getLogger("portal")
 
@@ -106,38 +106,6 @@ Now = Annotated[datetime, Depends(get_now)]
 Language = Annotated[str, Depends(language_of)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppLinks = Annotated[Links, Depends(get_links)]
-
-
-def client_ip(request: Request) -> str | None:
-    """The client's address: the connection's peer, or, when the peer is one of the trusted proxies
-    (``PORTAL_TRUSTED_PROXIES``), the nearest address in ``X-Forwarded-For`` that is not a trusted proxy."""
-    peer = request.client.host if request.client else None
-    trusted = getattr(request.app.state, "trusted_proxies", ())
-    if peer is None or not trusted:
-        return peer
-    return forwarded_client(peer, request.headers.getlist("x-forwarded-for"), trusted)
-
-
-def forwarded_client(peer: str, forwarded: list[str], trusted: tuple[IPNetwork, ...]) -> str:
-    """Walk ``X-Forwarded-For`` from the right while the hop is a trusted proxy; an unreadable entry stops
-    the walk at the last proxy that could vouch for it."""
-    hops = [hop.strip() for header in forwarded for hop in header.split(",")]
-    current = peer
-    while _trusted(current, trusted) and hops:
-        candidate = hops.pop()
-        try:
-            current = str(ipaddress.ip_address(candidate))
-        except ValueError:
-            return current
-    return current
-
-
-def _trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip.version == network.version and ip in network for network in trusted)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
