@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +160,23 @@ def machine() -> str:
     except OSError:
         pass
     return f"{platform.node()}: {os.cpu_count()} cores {model}, Python {platform.python_version()}"
+
+
+@contextmanager
+def fresh_database(kind: str, data_dir: Path, pg_server: str, *, prefix: str) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file in the data folder, or a new PostgreSQL database
+    (``{prefix}_{pid}``) dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{data_dir / 'portal.db'}"
+        return
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}"
+    admin = pg_server.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_server.rstrip("/") + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -39,17 +39,14 @@ import os
 import platform
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,7 +54,10 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
+import common
+from common import ROOT, cpu_seconds, free_port, log, percentile, process_tree
+from common import stop as stop_server
+
 sys.path.insert(0, str(ROOT))
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
@@ -70,10 +70,6 @@ BOUNDARY = "----portal-bench-boundary-deadline-rush"
 DECLARATIONS = ("unclassified", "truthful", "consent")
 MIB = 1024 * 1024
 BATCH = 100
-
-
-def log(message: str) -> None:
-    print(f"# {message}", file=sys.stderr, flush=True)
 
 
 def _text(value: str) -> dict[str, str]:
@@ -134,24 +130,9 @@ def definition(now: datetime, deadline_minutes: int) -> dict[str, Any]:
 # --- databases ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def fresh_database(kind: str, data_dir: Path, pg_server: str) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file in the data folder, or a new PostgreSQL database dropped after."""
-    if kind == "sqlite":
-        yield f"sqlite:///{data_dir / 'portal.db'}"
-        return
-    import psycopg
-
-    name = f"bench_rush_{os.getpid()}"
-    plain = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    admin = plain.rstrip("/") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_server.rstrip("/") + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_database(kind: str, data_dir: Path, pg_server: str) -> AbstractContextManager[str]:
+    """A URL to an empty database (a SQLite file in the data folder, or a new PostgreSQL database dropped after)."""
+    return common.fresh_database(kind, data_dir, pg_server, prefix="bench_rush")
 
 
 # --- beforehand: accounts, organisations, sessions and drafts --------------------------------------
@@ -348,12 +329,6 @@ def multipart(document: bytes, filename: str, token: str) -> bytes:
 # --- the portal -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # One worker in this process under cProfile. uvicorn re-raises SIGTERM once it has shut down, so a handler
 # that does nothing is installed first; the stats are written after the server returns.
 PROFILED_SERVER = """
@@ -435,49 +410,6 @@ def start_server(
             pass
         time.sleep(0.2)
     raise RuntimeError("the portal did not answer /healthz within 90 s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group this script started (uvicorn's supervisor and its workers)."""
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and every process below it (from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = [root], [root]
-    while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        tree += frontier
-    return tree
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds used so far by the processes and their children that ended (the
-    processes that checked uploaded documents, forked from a worker's fork server)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])
-    return total / ticks
 
 
 def postgres_pids() -> list[int]:
@@ -653,12 +585,6 @@ def rush(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         outcomes = list(pool.map(one, companies))
     return outcomes, time.perf_counter() - started
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (``fraction`` 0.5 or 0.99) of a non-empty list."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 # --- afterwards -------------------------------------------------------------------------------------

@@ -36,9 +36,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import common
 from common import (
     ROOT,
     SERVERS,
@@ -103,23 +103,9 @@ def definition(now: datetime) -> dict[str, Any]:
 # --- databases ------------------------------------------------------------------------------------
 
 
-@contextmanager
-def fresh_database(kind: str, data_dir: Path, pg_server: str) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file in the data folder, or a new PostgreSQL database dropped after."""
-    if kind == "sqlite":
-        yield f"sqlite:///{data_dir / 'portal.db'}"
-        return
-    import psycopg
-
-    name = f"bench_scoring_{os.getpid()}"
-    admin = pg_server.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_server.rstrip("/") + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_database(kind: str, data_dir: Path, pg_server: str) -> AbstractContextManager[str]:
+    """A URL to an empty database (a SQLite file in the data folder, or a new PostgreSQL database dropped after)."""
+    return common.fresh_database(kind, data_dir, pg_server, prefix="bench_scoring")
 
 
 # --- beforehand -----------------------------------------------------------------------------------
