@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, PublishedHead
@@ -219,6 +219,26 @@ def list_events(
     if object_id is not None:
         query = query.where(AuditEvent.object_id == object_id)
     return list(session.scalars(query))
+
+
+def latest_event(session: Session, *, action: str, object_type: str, object_id: str | int) -> AuditEvent | None:
+    """The newest event of one action about one object."""
+    return session.scalar(_events_query(action, object_type, [object_id]).order_by(AuditEvent.id.desc()).limit(1))
+
+
+def events_about(
+    session: Session, *, action: str, object_type: str, object_ids: Collection[str | int]
+) -> list[AuditEvent]:
+    """The events of one action about the given objects, in the order they were appended."""
+    return list(session.scalars(_events_query(action, object_type, object_ids).order_by(AuditEvent.id)))
+
+
+def _events_query(action: str, object_type: str, object_ids: Collection[str | int]) -> Select[AuditEvent]:
+    return select(AuditEvent).where(
+        AuditEvent.action == action,
+        AuditEvent.object_type == object_type,
+        AuditEvent.object_id.in_([str(object_id) for object_id in object_ids]),
+    )
 
 
 # --- the published head ---------------------------------------------------------------------------

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.audit.models import AuditEvent, PublishedHead
+from app.audit import service as audit_service
+from app.audit.models import PublishedHead
 from app.audit.service import Actor, publish_head, record_event
 from app.challenges import service as challenge_service
 from app.challenges.enums import ChallengeStatus
@@ -194,15 +194,8 @@ def release_preview(
 
 def release_record(session: Session, *, stage: ChallengeStage) -> ReleaseRecord | None:
     """The stage's release as the audit trail recorded it; None before release."""
-    event = session.scalar(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == "decision.release",
-            AuditEvent.object_type == "challenge_stage",
-            AuditEvent.object_id == str(stage.id),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
+    event = audit_service.latest_event(
+        session, action="decision.release", object_type="challenge_stage", object_id=stage.id
     )
     if event is None:
         return None

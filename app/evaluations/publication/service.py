@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, record_event
 from app.challenges.models import Challenge
@@ -38,15 +38,7 @@ DEFAULT = PublicationChoice(publish_names=False)
 
 def choice_history(session: Session, *, challenge_id: int) -> list[PublicationChoice]:
     """Every choice made for the challenge, oldest first."""
-    events = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == ACTION,
-            AuditEvent.object_type == "challenge",
-            AuditEvent.object_id == str(challenge_id),
-        )
-        .order_by(AuditEvent.id)
-    )
+    events = audit_service.events_about(session, action=ACTION, object_type="challenge", object_ids=[challenge_id])
     return [
         PublicationChoice(
             publish_names=bool(event.data.get("publish_names")),

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.challenges import service as challenge_service
 from app.challenges.enums import Phase
@@ -71,14 +72,8 @@ class Outcome:
 
 
 def _release_events(session: Session, stages: list[ChallengeStage]) -> dict[int, AuditEvent]:
-    events = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == "decision.release",
-            AuditEvent.object_type == "challenge_stage",
-            AuditEvent.object_id.in_([str(stage.id) for stage in stages]),
-        )
-        .order_by(AuditEvent.id)
+    events = audit_service.events_about(
+        session, action="decision.release", object_type="challenge_stage", object_ids=[stage.id for stage in stages]
     )
     first: dict[int, AuditEvent] = {}
     for event in events:
@@ -173,15 +168,8 @@ class Cancellation:
 
 def cancellation(session: Session, *, challenge: Challenge) -> Cancellation | None:
     """When and why the challenge was cancelled, as the audit trail recorded it (kept when it is archived later)."""
-    event = session.scalar(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == "challenge.cancelled",
-            AuditEvent.object_type == "challenge",
-            AuditEvent.object_id == str(challenge.id),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
+    event = audit_service.latest_event(
+        session, action="challenge.cancelled", object_type="challenge", object_id=challenge.id
     )
     if event is None:
         if challenge.cancelled_at is None:
