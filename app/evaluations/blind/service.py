@@ -23,7 +23,6 @@ from app.errors import DomainError, NotFound
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.rules import OrganisationIdentity
 from app.evaluations.blind import rules
-from app.evaluations.blind.metadata import MetadataNotRemoved, strip_metadata
 from app.evaluations.blind.models import BlindDocument
 from app.evaluations.service import Standing
 from app.i18n import N_, translate
@@ -126,14 +125,17 @@ def blind_copy(
     row = session.get(BlindDocument, sha256)
     if row is not None and blobs.exists(row.sha256):
         return row
+    # Imported here: pypdf costs every web worker 15 MB, and only a blind copy's first request needs it.
+    from app.evaluations.blind import metadata
+
     with blobs.temporary_file() as (source, handle), blobs.temporary_file() as (target, out):
         out.close()
         with blobs.open(sha256) as original:
             shutil.copyfileobj(original, handle)
         handle.close()
         try:
-            strip_metadata(source, target, kind=kind, original_sha256=sha256)
-        except MetadataNotRemoved as error:
+            metadata.strip_metadata(source, target, kind=kind, original_sha256=sha256)
+        except metadata.MetadataNotRemoved as error:
             raise DocumentNotBlinded() from error
         copy_sha, size = file_sha256(target), target.stat().st_size
         blobs.put(target, sha256=copy_sha)

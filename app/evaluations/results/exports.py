@@ -32,9 +32,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from app.evaluations.enums import DECISION_STATUS_LABELS, OUTCOME_LABELS
 from app.evaluations.results.rules import RankedProposal
 from app.evaluations.route.rules import FACTOR_LABELS, RATING_LABELS
@@ -317,6 +314,8 @@ def _xlsx_cells(row: list[Cell]) -> list[Cell]:
     """Safe cells without the control characters a worksheet cannot hold (a justification pasted from a
     word processor may carry one, and openpyxl refuses the whole workbook); an empty text is an empty cell,
     which openpyxl skips instead of writing."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return [(ILLEGAL_CHARACTERS_RE.sub("", value) or None) if isinstance(value, str) else value for value in _safe(row)]
 
 
@@ -332,6 +331,9 @@ def results_csv(table: ResultsTable, *, language: str, include_evaluators: bool 
 
 def results_xlsx(table: ResultsTable, *, language: str, include_evaluators: bool = False) -> bytes:
     """The results table as an XLSX workbook of one sheet, written in openpyxl's write-only mode."""
+    # Imported here: openpyxl costs every web worker 10 MB, and only coordinators' exports use it.
+    from openpyxl import Workbook
+
     rows = _Rows(table, language=language, include_evaluators=include_evaluators)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(rows._(SHEET_RESULTS))

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pypdf import PdfReader
-
 from app.errors import DomainError
 from app.i18n import N_
 from app.proposals.documents import office, pdf
@@ -208,6 +206,10 @@ def _check_pdf(path: Path, handle: BinaryIO, *, max_pages: int | None) -> int:
     if finding is not None:
         raise _pdf_refused(finding)
     handle.seek(0)
+    # Imported here: only the checking processes parse PDFs (the forkserver preloads it for them), and pypdf
+    # costs a web worker 15 MB it never uses.
+    from pypdf import PdfReader
+
     try:
         # A handle, not the path: pypdf reads a path wholly into memory.
         reader = PdfReader(handle, strict=False)

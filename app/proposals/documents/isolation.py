@@ -66,7 +66,7 @@ def _context_of() -> Any:
     if _context is None:
         context = multiprocessing.get_context("forkserver")
         # The main module too: a child whose main module the server already has does not import it again.
-        context.set_forkserver_preload(["__main__", _CHECKER])
+        context.set_forkserver_preload(["__main__", _CHECKER, "pypdf"])
         _context = context
     return _context
 
