@@ -84,7 +84,7 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, *, seconds: float, connections: int, threads: int, cookie: str) -> WrkResult:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
