@@ -24,5 +24,5 @@ ROWS = [
     ),
     # Sealed before the deadline: 404 for everyone, administrators included.
     Row("POST", EXPORT, EXPORT_URL, {"anonymous": LOGIN}, private_to=()),
-    Row("POST", EXPORT, EXPORT_URL, {"anonymous": LOGIN, "administrator": OK}, private_to=(), after_deadline=True),
+    Row("POST", EXPORT, EXPORT_URL, {"anonymous": LOGIN, "administrator": OK}, private_to=("administrator",), after_deadline=True),
 ]

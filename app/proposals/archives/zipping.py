@@ -10,7 +10,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, BinaryIO
 
@@ -70,6 +70,14 @@ class ArchiveWriter:
 
     def add_text(self, *parts: str, text: str) -> str:
         return self.add_bytes(*parts, data=text.encode("utf-8"))
+
+    def add_chunks(self, *parts: str, chunks: Iterable[bytes]) -> str:
+        """An entry written piece by piece (a long list of records never held whole)."""
+        path = self.names.add(*parts)
+        with self._zip.open(path, "w", force_zip64=True) as entry:
+            for chunk in chunks:
+                entry.write(chunk)
+        return path
 
     def add_stream(self, *parts: str, source: BinaryIO) -> str:
         """Copied in chunks: a large document never sits in memory whole."""
