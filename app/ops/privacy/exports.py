@@ -103,7 +103,10 @@ def proposals(session: Session, *, user_id: int) -> list[dict[str, Any]]:
         Proposal.id.in_(select(ProposalVersion.proposal_id).where(ProposalVersion.submitted_by_id == user_id)),
     )
     rows = session.execute(
-        select(Proposal, Challenge).join(Challenge, Challenge.id == Proposal.challenge_id).where(took_part).order_by(Proposal.id)
+        select(Proposal, Challenge)
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .where(took_part)
+        .order_by(Proposal.id)
     )
     return [_proposal_entry(session, p, c, user_id) for p, c in rows]
 
@@ -151,13 +154,18 @@ def audit_events(session: Session, *, user_id: int) -> Iterator[bytes]:
     yield b"\n]\n"
 
 
-def export_data(session: Session, *, user: User, language: str, ip: str | None, now: datetime) -> BinaryIO:
+def export_data(session: Session, *, user_id: int, language: str, ip: str | None, now: datetime) -> BinaryIO:
     """The user's data as a ZIP in a temporary file, rewound; audited as ``account.export``. The caller closes
     the file and commits."""
+    user = session.get(User, user_id)
+    assert user is not None
     with spooled_archive() as (writer, handle):
         readme = translate(language, README, email=user.email, date=now.date().isoformat())
         writer.add_text("README.txt", text=readme)
-        account = {**account_privacy.account_data(user), "logins": account_privacy.session_data(session, user_id=user.id)}
+        account = {
+            **account_privacy.account_data(user),
+            "logins": account_privacy.session_data(session, user_id=user.id),
+        }
         writer.add_text("account.json", text=_dump(account))
         writer.add_text("memberships.json", text=_dump(memberships(session, user_id=user.id)))
         writer.add_text("proposals.json", text=_dump(proposals(session, user_id=user.id)))

@@ -92,8 +92,10 @@ def _open_assignments(session: Session, user_id: int) -> int:
 def _only_administrator(session: Session, user: User) -> bool:
     if Role.ADMINISTRATOR.value not in user.role_names:
         return False
-    others = select(func.count()).select_from(UserRole).where(
-        UserRole.role == Role.ADMINISTRATOR.value, UserRole.user_id != user.id
+    others = (
+        select(func.count())
+        .select_from(UserRole)
+        .where(UserRole.role == Role.ADMINISTRATOR.value, UserRole.user_id != user.id)
     )
     return not session.scalar(others)
 
@@ -101,20 +103,32 @@ def _only_administrator(session: Session, user: User) -> bool:
 def deletion_blockers(session: Session, *, user: User) -> list[Notice]:
     """What must be handed over before the account can go: each a reason to refuse the deletion."""
     blockers = [
-        Notice(N_("You are the last administrator of %(organisation)s, which has other members. Make one of them "
-                  "an administrator first."), {"organisation": organisation.legal_name})
+        Notice(
+            N_(
+                "You are the last administrator of %(organisation)s, which has other members. Make one of them "
+                "an administrator first."
+            ),
+            {"organisation": organisation.legal_name},
+        )
         for organisation, membership, members, admins in _organisations(session, user.id)
         if membership.role == MemberRole.ADMIN.value and admins == 1 and members > 1
     ]
     blockers += [
-        Notice(N_("You are the only coordinator of the open challenge %(challenge)s. Ask an administrator to add "
-                  "another coordinator first."), {"challenge": challenge.slug})
+        Notice(
+            N_(
+                "You are the only coordinator of the open challenge %(challenge)s. Ask an administrator to add "
+                "another coordinator first."
+            ),
+            {"challenge": challenge.slug},
+        )
         for challenge in _sole_coordinations(session, user.id)
     ]
     if assignments := _open_assignments(session, user.id):
         blockers.append(
-            Notice(N_("You have %(count)s unfinished evaluation assignments. Ask the coordinator to reassign them "
-                      "first."), {"count": assignments})
+            Notice(
+                N_("You have %(count)s unfinished evaluation assignments. Ask the coordinator to reassign them first."),
+                {"count": assignments},
+            )
         )
     if _only_administrator(session, user):
         blockers.append(Notice(N_("You are the portal's only administrator. Grant another user the role first."), {}))
@@ -124,20 +138,27 @@ def deletion_blockers(session: Session, *, user: User) -> list[Notice]:
 def deletion_notices(session: Session, *, user: User) -> list[Notice]:
     """What happens to the user's organisations: the ones left without any member after the deletion."""
     return [
-        Notice(N_("You are the only member of %(organisation)s. After the deletion nobody can act for it any "
-                  "more; its proposals stay as its record."), {"organisation": organisation.legal_name})
+        Notice(
+            N_(
+                "You are the only member of %(organisation)s. After the deletion nobody can act for it any "
+                "more; its proposals stay as its record."
+            ),
+            {"organisation": organisation.legal_name},
+        )
         for organisation, _membership, members, _admins in _organisations(session, user.id)
         if members == 1
     ]
 
 
-def delete_account(session: Session, *, user: User, password: str, ip: str | None, now: datetime) -> None:
+def delete_account(session: Session, *, user_id: int, password: str, ip: str | None, now: datetime) -> None:
     """Anonymise the account after checking its password and that no duty is left open.
 
     Removes its memberships, evaluator pool places and affiliations, coordinator places and invitations sent to
     its address; proposals, questions and the audit trail keep the account's id and are not rewritten. Raises
     ``ValidationFailed`` (a wrong password, or each open duty). Audited as ``account.delete``; the caller commits.
     """
+    user = session.get(User, user_id)
+    assert user is not None
     if not passwords.verify_password(user.password_hash, password):
         raise ValidationFailed([FieldError("password", N_("Your password is not correct."))])
     blockers = deletion_blockers(session, user=user)

@@ -21,7 +21,7 @@ router = APIRouter()
 @router.post("/account/data", name="account_data_export")
 @body_limit(SMALL_FORM)
 def account_data_export(request: Request, db: DbSession, auth: CurrentAuth, now: Now, language: Language) -> Response:
-    handle = exports.export_data(db, user=auth.user, language=language, ip=client_ip(request), now=now)
+    handle = exports.export_data(db, user_id=auth.user_id, language=language, ip=client_ip(request), now=now)
     try:
         db.commit()
     except BaseException:
@@ -63,7 +63,11 @@ def account_delete(
     password = form_values(posted).get("password")
     try:
         service.delete_account(
-            db, user=auth.user, password=password if isinstance(password, str) else "", ip=client_ip(request), now=now
+            db,
+            user_id=auth.user_id,
+            password=password if isinstance(password, str) else "",
+            ip=client_ip(request),
+            now=now,
         )
     except ValidationFailed as failure:
         db.rollback()

@@ -52,7 +52,9 @@ def _consortium(content: Mapping[str, Any], language: str) -> list[str]:
     )
     for partner in content.get("partners", []):
         registration = partner.get("kvk_number") or f"{partner.get('country')} {partner.get('registry_id')}"
-        lines.append(f"- {partner.get('legal_name')}, {registration}, {partner.get('role', '')}, {partner.get('share', '')}%")
+        lines.append(
+            f"- {partner.get('legal_name')}, {registration}, {partner.get('role', '')}, {partner.get('share', '')}%"
+        )
     return lines
 
 

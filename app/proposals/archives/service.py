@@ -69,7 +69,12 @@ def write_version(
     definition, spec = proposal_service.stage_spec(challenge, stage)
     entries = _documents(writer, version, store, folder)
     text = answers_document(
-        reference=proposal.reference, version=version, definition=definition, spec=spec, entries=entries, language=language
+        reference=proposal.reference,
+        version=version,
+        definition=definition,
+        spec=spec,
+        entries=entries,
+        language=language,
     )
     writer.add_text(*folder, translate(language, "answers") + ".txt", text=text)
     receipt = json.dumps(receipt_of(proposal.reference, version), ensure_ascii=False, indent=2, sort_keys=True)
@@ -104,7 +109,13 @@ def submissions_archive(
         for row in rows:
             folder = (f"{row.proposal.reference} {row.organisation.legal_name}",)
             write_version(
-                writer, session, proposal=row.proposal, version=row.version, store=store, language=language, folder=folder
+                writer,
+                session,
+                proposal=row.proposal,
+                version=row.version,
+                store=store,
+                language=language,
+                folder=folder,
             )
     record_event(
         session,

@@ -46,9 +46,7 @@ def proposal_version_archive(
     return zip_response(handle, f"{proposal.reference}-v{version.number}.zip")
 
 
-@router.post(
-    "/manage/challenges/{slug}/stages/{stage_key}/submissions/archive", name="challenge_submissions_archive"
-)
+@router.post("/manage/challenges/{slug}/stages/{stage_key}/submissions/archive", name="challenge_submissions_archive")
 @body_limit(SMALL_FORM)
 def challenge_submissions_archive(
     request: Request,
