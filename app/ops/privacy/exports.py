@@ -21,8 +21,8 @@ from app.audit.service import Actor, record_event
 from app.challenges.models import Challenge
 from app.i18n import N_, translate
 from app.organisations.models import Membership, Organisation
-from app.proposals.models import Proposal, ProposalDocument, ProposalVersion
 from app.proposals.archives.zipping import spooled_archive
+from app.proposals.models import Proposal, ProposalDocument, ProposalVersion
 from app.questions.models import NotaEntry
 
 README = N_(

@@ -164,7 +164,8 @@ def delete_account(session: Session, *, user_id: int, password: str, ip: str | N
     blockers = deletion_blockers(session, user=user)
     if blockers:
         raise ValidationFailed([FieldError("__all__", b.message, dict(b.params)) for b in blockers])
-    memberships = session.execute(delete(Membership).where(Membership.user_id == user.id)).rowcount
+    memberships = len(session.scalars(select(Membership.organisation_id).where(Membership.user_id == user.id)).all())
+    session.execute(delete(Membership).where(Membership.user_id == user.id))
     session.execute(delete(PoolMember).where(PoolMember.user_id == user.id))
     session.execute(delete(EvaluatorAffiliation).where(EvaluatorAffiliation.user_id == user.id))
     session.execute(delete(ChallengeCoordinator).where(ChallengeCoordinator.user_id == user.id))
@@ -177,5 +178,5 @@ def delete_account(session: Session, *, user_id: int, password: str, ip: str | N
         object_type="user",
         object_id=user.id,
         at=now,
-        data={"memberships_removed": int(memberships or 0)},
+        data={"memberships_removed": memberships},
     )

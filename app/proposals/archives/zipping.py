@@ -108,7 +108,7 @@ def spooled_archive() -> Iterator[tuple[ArchiveWriter, BinaryIO]]:
     handle = tempfile.TemporaryFile(prefix="portal-archive-")  # noqa: SIM115 - handed to the caller
     writer = ArchiveWriter(handle)
     try:
-        yield writer, handle  # type: ignore[misc]
+        yield writer, handle
         writer.close()
         handle.seek(0)
     except BaseException:
