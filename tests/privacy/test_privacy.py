@@ -198,3 +198,22 @@ def test_administrators_see_a_deleted_user_without_name_or_address(
         assert "verwijderde gebruiker" in page.text
         assert "Alice Alpha" not in page.text
         assert "alice@org-a.example" not in page.text
+
+
+def test_delete_account_refused_for_an_evaluator_with_an_unfinished_assignment(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from app.evaluations.models import Assignment
+
+    world = _world(client, session, clock)
+    evaluator = world.users["evaluator"]
+    session.add(
+        Assignment(
+            proposal_id=world.ids["proposal_a"], evaluator_id=evaluator.id, status="assigned", assigned_at=clock.now()
+        )
+    )
+    session.commit()
+    log_in(client, session, evaluator, now=clock.now())
+    response = _post(client, "/account/delete", password=DEFAULT_PASSWORD)
+    assert response.status_code == 422
+    assert "U hebt 1 onafgeronde beoordelingsopdrachten." in response.text
