@@ -68,5 +68,9 @@ def challenge_submissions_archive(
         actor=actor_of(request, user),
         now=now,
     )
-    db.commit()
+    try:
+        db.commit()
+    except BaseException:
+        handle.close()
+        raise
     return zip_response(handle, f"{challenge.slug}-{stage.key}-submissions.zip")
