@@ -101,6 +101,46 @@ def test_purge_removes_rows_and_files_and_pages_say_so(
     assert client.get(f"/proposals/{world.ids['proposal_a']}/versions/1/documents/brief").status_code == 404
 
 
+def test_bytes_another_challenge_still_holds_are_kept(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    from app.proposals.models import Proposal
+    from tests.factories import create_challenge
+
+    world = _closed_world(client, session, clock)
+    assert world.after_deadline is not None
+    store = client.app.state.blobs  # type: ignore[attr-defined]
+    sha = session.scalar(select(ProposalVersionDocument.sha256))
+    other = create_challenge(session, slug="other-challenge")
+    proposal = Proposal(
+        challenge_id=other.id,
+        stage_id=other.stages[0].id,
+        organisation_id=world.ids["org_b"],
+        draft={},
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    session.add(proposal)
+    session.flush()
+    session.add(
+        ProposalDocument(
+            proposal_id=proposal.id,
+            question_key="brief",
+            sha256=sha,
+            original_name="same-bytes.pdf",
+            size_bytes=1,
+            kind="pdf",
+            uploaded_at=clock.now(),
+        )
+    )
+    session.commit()
+    result = service.purge_documents(session, years=7, actor=ACTOR, now=add_years(world.after_deadline, 7))
+    session.commit()
+    assert result.documents == 2
+    assert result.unreferenced == []
+    assert service.remove_files(session, store=store, shas=[sha]) == []
+    assert store.exists(sha)
+    assert _rows(session) == (0, 1, 1)
+
+
 # --- the command line, on a database of its own --------------------------------------------------
 
 
