@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         pattern=r"^ocds-[a-z0-9]{6}$",
         description="OCDS prefix registered with the Open Contracting Partnership (ocds- and six characters).",
     )
+    # The archive law: documents of a closed challenge (decided or cancelled) are kept this many years after its
+    # last deadline; `portal retention purge` removes them after that.
+    retention_years: int = Field(default=7, ge=1, le=100, description="Years documents of closed challenges are kept.")
     correction_extension_days: int = Field(
         default=6, ge=0, description="A correction this many days or fewer before a deadline must extend it."
     )

@@ -26,6 +26,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the owner deleted the account: name and e-mail address are then placeholders, the id stays.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Time-based one-time codes: the shared secret, encrypted under a key derived from the secret key
     # (``totp_secret_sealed``; ``totp_secret`` holds only a plain secret from before encryption, until it is
     # sealed), and when enrolment was confirmed.

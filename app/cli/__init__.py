@@ -1,5 +1,5 @@
 """``portal``: the one command line for operators (serve, migrate, challenges, users, audit, mail, worker,
-backup, restore, blobs).
+backup, restore, blobs, retention).
 
 One module per command group; this package puts them together under ``main`` (the ``portal`` entry point).
 """
@@ -10,7 +10,7 @@ import os
 
 import click
 
-from app.cli import audit, backup, blobs, challenges, mail, serve, users, worker
+from app.cli import audit, backup, blobs, challenges, mail, retention, serve, users, worker
 from app.storage import PRIVATE_UMASK
 
 
@@ -35,3 +35,4 @@ main.add_command(worker.worker)
 main.add_command(backup.backup)
 main.add_command(backup.restore)
 main.add_command(blobs.blobs)
+main.add_command(retention.retention)

@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from app.ops import service
+from app.ops.privacy import views as privacy_views
 from app.security.cookies import cookie_name
 from app.settings import SUPPORTED_LANGUAGES
 from app.web import LANGUAGE_COOKIE, DbSession, safe_next
 
 router = APIRouter()
+router.include_router(privacy_views.router)
 
 
 @router.get("/healthz", name="healthz", include_in_schema=False)

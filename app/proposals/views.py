@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from app.accounts.dependencies import CurrentUser
 from app.proposals import service
+from app.proposals.archives import views as archive_views
 from app.proposals.documents import views as document_views
 from app.proposals.drafts import views as draft_views
 from app.proposals.partners import service as partner_service
@@ -26,6 +27,7 @@ router.include_router(staff_views.router)
 router.include_router(draft_views.router)
 router.include_router(submission_views.router)
 router.include_router(partner_views.router)
+router.include_router(archive_views.router)
 
 
 # --- my proposals and one proposal ----------------------------------------------------------------
