@@ -16,7 +16,7 @@ Cell = str | int | float
 def _cell(value: float | None, unit: Unit, withheld: str) -> Cell:
     if value is None:
         return withheld
-    return int(value) if unit is Unit.COUNT and float(value).is_integer() else value
+    return int(value) if unit is not Unit.PERCENT and float(value).is_integer() else value
 
 
 def figure_csv(

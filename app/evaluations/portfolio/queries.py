@@ -172,7 +172,7 @@ def proposals_started_and_submitted(session: Session, filters: Filters) -> Figur
         category_header=N_("Proposals"),
         categories=(N_("Started"), N_("Submitted")),
         translate_categories=True,
-        series=(Series(N_("Proposals"), (float(len(rows)), float(submitted))),),
+        series=(Series(N_("Number of proposals"), (float(len(rows)), float(submitted))),),
         organisations=len({organisation for _, organisation in rows}),
     )
 
