@@ -105,4 +105,5 @@ def csv_of(figure: Figure, *, language: str) -> bytes:
         translate=lambda text: translate(language, text),
         header=lambda name, unit: _header(name, unit, language),
         withheld=translate(language, WITHHELD, num=MINIMUM_CELL),
+        missing=translate(language, MISSING),
     )
