@@ -53,7 +53,13 @@ CLOSED = (
 
 
 def partner(index: int) -> dict[str, Any]:
-    return {"legal_name": f"Partner {index} B.V.", "kvk_number": f"4900000{index}", "country": "NL", "share": 10, "role": "x"}
+    return {
+        "legal_name": f"Partner {index} B.V.",
+        "kvk_number": f"4900000{index}",
+        "country": "NL",
+        "share": 10,
+        "role": "x",
+    }
 
 
 def submit(
@@ -132,8 +138,11 @@ def assess(session: Session, proposal: Proposal, levels: tuple[int, ...], evalua
     session.commit()
 
 
-def closed_challenge(session: Session, entries: tuple[Entry, ...] = CLOSED, *, prefix: str = "closed") -> Scenario:
-    """The closed challenge with its proposals and one draft; nothing decided yet."""
+def closed_challenge(
+    session: Session, entries: tuple[Entry, ...] = CLOSED, *, prefix: str = "closed", block: int = 1
+) -> Scenario:
+    """The closed challenge with its proposals and one draft; nothing decided yet. ``prefix`` and ``block`` (of
+    KvK numbers) keep two apart."""
     s = build_scenario(session, proposals=0, evaluators=0, prefix=prefix)
     evaluators = [
         create_user(session, email=f"{prefix}-trl{i}@mindef.example", name=f"TRL {i}", roles=("evaluator",))
@@ -144,14 +153,14 @@ def closed_challenge(session: Session, entries: tuple[Entry, ...] = CLOSED, *, p
             session,
             s.challenge,
             name=entry.name,
-            kvk=f"4{prefix[:1] == 'c' and 1 or 2}{index:06d}",
+            kvk=f"4{block}{index:06d}",
             sme=entry.sme,
             partners=entry.partners,
             trl=entry.trl,
         )
         s.proposals.append(proposal)
         assess(session, proposal, entry.assessed, evaluators)
-    draft(session, s.challenge, name="Eddy Draft B.V.", kvk=f"4{prefix[:1] == 'c' and 1 or 2}999999")
+    draft(session, s.challenge, name="Eddy Draft B.V.", kvk=f"4{block}999999")
     return s
 
 

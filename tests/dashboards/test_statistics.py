@@ -68,10 +68,11 @@ def test_statistics_never_name_a_company(client: TestClient, session: Session, c
 def test_statistics_withhold_a_figure_from_fewer_than_three_organisations(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
-    two = (Entry("Ina Solo B.V.", sme=True, partners=0, trl=4, assessed=()),) * 1 + (
+    two = (
+        Entry("Ina Solo B.V.", sme=True, partners=0, trl=4, assessed=()),
         Entry("Jan Duo B.V.", sme=False, partners=1, trl=7, assessed=()),
     )
-    s = closed_challenge(session, two, prefix="cduo")
+    s = closed_challenge(session, two, prefix="duo", block=2)
     s.proposals.clear()  # nothing decided
     clock.set(AFTER_DEADLINE)
     html = client.get("/statistics").text
