@@ -91,7 +91,9 @@ def test_parse_date_refuses_what_is_not_a_date(text: str) -> None:
 
 def test_parse_filters_reports_each_bad_field_and_keeps_the_good_ones() -> None:
     filters, errors = parse_filters(
-        {"nld": "quantum", "published_from": "morgen", "published_until": "1-3-2027"}, nld_keys={"quantum"}, now=NOW
+        {"nld": "quantum", "published_from": "morgen", "published_until": "1-3-2027"},
+        choices={"nld": {"quantum"}},
+        now=NOW,
     )
     assert [e.path for e in errors] == ["published_from"]
     assert filters == Filters(now=NOW, nld="quantum", published_until=date(2027, 3, 1))
@@ -99,7 +101,7 @@ def test_parse_filters_reports_each_bad_field_and_keeps_the_good_ones() -> None:
 
 
 def test_parse_filters_refuses_a_period_that_ends_before_it_starts() -> None:
-    _, errors = parse_filters({"published_from": "2-3-2027", "published_until": "1-3-2027"}, nld_keys=(), now=NOW)
+    _, errors = parse_filters({"published_from": "2-3-2027", "published_until": "1-3-2027"}, choices={}, now=NOW)
     assert [e.path for e in errors] == ["published_until"]
 
 

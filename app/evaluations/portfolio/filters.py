@@ -1,7 +1,8 @@
 """The filters of the portfolio figures, parsed from a query string: pure, no database, no web.
 
-A new filter (a region, say) is one more field on ``Filters``, one more entry in ``parse_filters`` and one more
-clause in ``queries.SCOPE_CLAUSES``.
+A new choice filter (a region, say) is one more field on ``Filters`` named as its query parameter, its keys
+passed to ``parse_filters`` in ``choices`` (and its options to the form), and one more clause in
+``queries.SCOPE_CLAUSES``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from app.clock import AMSTERDAM
 from app.errors import FieldError
@@ -17,7 +19,8 @@ from app.i18n import N_
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DUTCH = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-FIELDS = ("nld", "published_from", "published_until")
+CHOICES = ("nld",)  # the choice filters, each a field of Filters and a query parameter
+FIELDS = (*CHOICES, "published_from", "published_until")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Filters:
     def query(self) -> dict[str, str]:
         """The filters as query parameters (empty ones left out), for links that carry them (the CSV)."""
         values = {
-            "nld": self.nld or "",
+            **{name: getattr(self, name) or "" for name in CHOICES},
             "published_from": self.published_from.isoformat() if self.published_from else "",
             "published_until": self.published_until.isoformat() if self.published_until else "",
         }
@@ -86,19 +89,24 @@ def _date(values: Mapping[str, str], name: str, errors: list[FieldError]) -> dat
     return parsed
 
 
+def _choice(values: Mapping[str, str], name: str, keys: Collection[str], errors: list[FieldError]) -> str | None:
+    chosen = (values.get(name) or "").strip() or None
+    if chosen is not None and chosen not in keys:
+        errors.append(FieldError(name, N_("Choose one of the options.")))
+        return None
+    return chosen
+
+
 def parse_filters(
-    values: Mapping[str, str], *, nld_keys: Collection[str], now: datetime
+    values: Mapping[str, str], *, choices: Mapping[str, Collection[str]], now: datetime
 ) -> tuple[Filters, list[FieldError]]:
-    """The filters from a query string, and a message per field that was not understood (that filter is then
-    left out)."""
+    """The filters from a query string (``choices``: per choice filter its valid keys), and a message per field
+    that was not understood (that filter is then left out)."""
     errors: list[FieldError] = []
-    nld = (values.get("nld") or "").strip() or None
-    if nld is not None and nld not in nld_keys:
-        errors.append(FieldError("nld", N_("Choose one of the options.")))
-        nld = None
+    chosen: dict[str, Any] = {name: _choice(values, name, choices.get(name, ()), errors) for name in CHOICES}
     since = _date(values, "published_from", errors)
     until = _date(values, "published_until", errors)
     if since is not None and until is not None and until < since:
         errors.append(FieldError("published_until", N_("The end of the period cannot be before its start.")))
         until = None
-    return Filters(now=now, nld=nld, published_from=since, published_until=until), errors
+    return Filters(now=now, published_from=since, published_until=until, **chosen), errors

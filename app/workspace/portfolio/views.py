@@ -29,7 +29,7 @@ def portfolio_dashboard(
     figures = [] if errors else service.dashboard_figures(db, filters=filters)
     context = {
         "figures": [display.show(figure, language=language) for figure in figures],
-        "terms": service.list_nld_terms(db),
+        "choices": service.list_choices(db, language=language),
         "values": values,
         "errors": translate_errors(language, errors),
         "csv_params": filters.query(),
@@ -44,7 +44,12 @@ def portfolio_csv(
     values = _values(request)
     filters, errors = service.read_filters(db, values=values, now=now)
     if errors:
-        context = {"figures": [], "terms": service.list_nld_terms(db), "values": values, "csv_params": {}}
+        context = {
+            "figures": [],
+            "choices": service.list_choices(db, language=language),
+            "values": values,
+            "csv_params": {},
+        }
         context["errors"] = translate_errors(language, errors)
         return render(request, "portfolio/dashboard.html", context, status_code=422)
     data = display.csv_of(service.dashboard_figure(db, key=figure, filters=filters), language=language)
