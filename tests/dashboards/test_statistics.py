@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.challenges.enums import ChallengeStatus
 from app.clock import FrozenClock
+from app.workspace.lifecycle import service as lifecycle
 from tests.dashboards.helpers import (
     AFTER_DEADLINE,
     CLOSED,
@@ -19,6 +21,7 @@ from tests.dashboards.helpers import (
     table,
 )
 from tests.databases import TransactionalDatabase
+from tests.factories import CLI_ACTOR, LINKS
 from tests.test_page_cache import Visitor
 
 FIGURES = ("challenges-by-status", "proposals", "sme-share", "consortium-share", "consortium-sizes", "trl")
@@ -123,3 +126,15 @@ def test_statistics_are_fresh_when_a_deadline_passes_and_when_decisions_are_rele
     assert "Challenges met bekendgemaakte besluiten: 1" in released
     assert csv_rows(visitor.get("/statistics/time-to-decision.csv"))[1] == ["Mediaan", "129"]
     visitor.kept("/statistics")
+    lifecycle.change_status(
+        session,
+        challenge=s.challenge,
+        to=ChallengeStatus.ARCHIVED,
+        reason=None,
+        actor=CLI_ACTOR,
+        now=clock.now(),
+        links=LINKS,
+    )
+    session.commit()
+    archived = table(visitor.get("/statistics").text, "challenges-by-status")
+    assert archived[2:4] == [["Besloten", "0"], ["Gearchiveerd", "1"]]
