@@ -51,6 +51,7 @@ from app.public.ocds import views as ocds_views
 from app.public.openapi import public_openapi
 from app.public.outcomes import views as outcome_views
 from app.public.receipts import views as receipt_views
+from app.public.statistics import views as statistics_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import (
@@ -65,6 +66,7 @@ from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
+from app.workspace.portfolio import views as workspace_portfolio_views
 
 
 async def _start_process(settings: Settings) -> None:
@@ -193,6 +195,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     challenge_api.router,
     ocds_views.router,
     outcome_views.router,
+    statistics_views.router,
     organisation_identity_views.router,  # before /organisations/{organisation_id}
     organisation_views.router,
     admin_views.router,
@@ -202,6 +205,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     workspace_challenge_views.router,
     workspace_correction_views.router,
     workspace_administration_views.router,
+    workspace_portfolio_views.router,
     evaluation_views.router,
 )
 

@@ -1,9 +1,12 @@
 """What the page cache keeps of the public site, and what it reads to know whether a kept page still holds.
 
 Kept: the challenge list ``/``, a challenge page ``/challenges/{slug}`` and the public API
-(``/api/v1/challenges`` and ``/api/v1/challenges/{slug}``), for visitors without a session. Everything these pages
+(``/api/v1/challenges`` and ``/api/v1/challenges/{slug}``), and the statistics (``/statistics`` and its CSVs), for
+visitors without a session. Everything these pages
 show comes from the tables that migration 0025 watches (a trigger bumps ``public_version`` in the same transaction
-as any change to them), and from the clock only through the stages' times.
+as any change to them, and with the release of decisions), and from the clock only through the stages' times. The
+statistics read proposals and evaluations too, but only of challenges whose deadline has passed and, for the
+evaluation, of released decisions: nothing of those changes afterwards (``app.public.statistics.service``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import re
 
 from app.pagecache import ContentWatch
 
-CACHED_PATHS = re.compile(r"/|/challenges/[^/]+|/api/v1/challenges(/[^/]+)?")
+CACHED_PATHS = re.compile(r"/|/challenges/[^/]+|/api/v1/challenges(/[^/]+)?|/statistics(/[^/]+\.csv)?")
 
 # Plain SQL for a connection of its own (``Database.reader``): ``PublicVersion`` and ``ChallengeStage``'s tables.
 VERSION_SQL = "SELECT version FROM public_version WHERE id = 1"

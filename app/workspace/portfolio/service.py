@@ -1,0 +1,66 @@
+"""The coordinators' portfolio dashboard: which figures it shows, in order, and the filter choices.
+
+A figure from a domain the dashboard may import (propositions by status, organisations new to Defence) is one
+function ``(session, filters) -> Figure`` added to ``DASHBOARD_FIGURES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.challenges import service as challenge_service
+from app.challenges.enums import TaxonomyKind
+from app.errors import FieldError, NotFound
+from app.evaluations.portfolio import queries
+from app.evaluations.portfolio.figures import Figure
+from app.evaluations.portfolio.filters import Filters, parse_filters
+from app.evaluations.portfolio.queries import FigureQuery
+from app.i18n import N_
+
+DASHBOARD_FIGURES: dict[str, FigureQuery] = dict(queries.FIGURES)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A choice filter of the form: its name (a field of ``Filters``), label (msgid), label of "all", options."""
+
+    name: str
+    label: str
+    everything: str
+    options: list[tuple[str, str]]  # key, label in the language asked for
+
+
+def _nld(session: Session, language: str) -> Choice:
+    terms = challenge_service.list_taxonomy(session, kind=TaxonomyKind.NLD)
+    return Choice("nld", N_("NLD-gebied"), N_("All NLD-gebieden"), [(t.key, t.name(language)) for t in terms])
+
+
+# The form's choice filters in order (a region filter is one more function here).
+CHOICE_FILTERS: tuple[Callable[[Session, str], Choice], ...] = (_nld,)
+
+
+def list_choices(session: Session, *, language: str) -> list[Choice]:
+    return [choice(session, language) for choice in CHOICE_FILTERS]
+
+
+def read_filters(session: Session, *, values: dict[str, str], now: datetime) -> tuple[Filters, list[FieldError]]:
+    """The dashboard's filters from its query string, with a message per field that was not understood."""
+    keys = {choice.name: {key for key, _ in choice.options} for choice in list_choices(session, language="en")}
+    return parse_filters(values, choices=keys, now=now)
+
+
+def dashboard_figures(session: Session, *, filters: Filters) -> list[Figure]:
+    """Every figure of the dashboard, in order."""
+    return [query(session, filters) for query in DASHBOARD_FIGURES.values()]
+
+
+def dashboard_figure(session: Session, *, key: str, filters: Filters) -> Figure:
+    """One figure by its key (its CSV); NotFound for a key the dashboard does not have."""
+    query = DASHBOARD_FIGURES.get(key)
+    if query is None:
+        raise NotFound()
+    return query(session, filters)
