@@ -8,6 +8,7 @@ rolled back and logged, and the others still run. ``now`` comes from the caller'
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.challenges.subscriptions.service import send_new_challenge_notices
+from app.clock import Clock
 from app.evaluations.deadlines.reminders import send_due_reminders
 from app.links import Links
 from app.notifications.service import DeliveryDatabase
@@ -62,3 +64,17 @@ def run_jobs(db: DeliveryDatabase, *, now: datetime, links: Links, secret: str) 
             log.exception("scheduled job %s failed; it runs again at the next pass", name)
             counts.failed.append(name)
     return counts
+
+
+class JobSchedule:
+    """Runs the jobs at most once per ``interval`` seconds of the process's monotonic clock (the first call runs)."""
+
+    def __init__(self, db: DeliveryDatabase, *, clock: Clock, links: Links, secret: str, interval: float) -> None:
+        self.db, self.clock, self.links, self.secret, self.interval = db, clock, links, secret, interval
+        self._last = float("-inf")
+
+    def run_if_due(self) -> JobCounts | None:
+        if time.monotonic() - self._last < self.interval:
+            return None
+        self._last = time.monotonic()
+        return run_jobs(self.db, now=self.clock.now(), links=self.links, secret=self.secret)

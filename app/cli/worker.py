@@ -19,10 +19,9 @@ def worker(once: bool, interval: float, jobs_interval: float) -> None:
     current pass first)."""
     import signal
     import threading
-    import time
 
     import app.models  # noqa: F401 - every mapper, so the outbox's foreign keys resolve
-    from app.cli.jobs import run_jobs
+    from app.cli.jobs import JobSchedule
     from app.clock import SystemClock
     from app.main import build_links
     from app.notifications.service import DeliveryCounts, deliver_due
@@ -30,15 +29,13 @@ def worker(once: bool, interval: float, jobs_interval: float) -> None:
     settings = get_settings()
     db = open_database(settings)
     clock = SystemClock()
-    links, secret = build_links(settings), settings.resolved_secret_key()
-    last_jobs = [float("-inf")]
+    schedule = JobSchedule(
+        db, clock=clock, links=build_links(settings), secret=settings.resolved_secret_key(), interval=jobs_interval
+    )
 
     def jobs_if_due() -> None:
-        if time.monotonic() - last_jobs[0] < jobs_interval:
-            return
-        last_jobs[0] = time.monotonic()
-        counts = run_jobs(db, now=clock.now(), links=links, secret=secret)
-        if counts.total or counts.failed:
+        counts = schedule.run_if_due()
+        if counts is not None and (counts.total or counts.failed):
             click.echo(counts.summary())
 
     target = f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else settings.data_dir / "mail"
