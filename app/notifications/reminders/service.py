@@ -21,9 +21,13 @@ def claim(session: Session, *, kind: str, object_id: int, key: str, now: datetim
     values = {"kind": kind, "object_id": object_id, "key": key, "sent_at": now, "user_id": user_id}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SentNotice).values(**values).on_conflict_do_nothing(index_elements=["kind", "object_id", "key"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        insert(SentNotice)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["kind", "object_id", "key"])
+        .returning(SentNotice.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def last_sent(session: Session, *, kind: str, object_id: int) -> datetime | None:

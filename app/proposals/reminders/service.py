@@ -54,7 +54,7 @@ def send_draft_reminders(session: Session, *, now: datetime, links: Links) -> in
             ChallengeStage.deadline_at <= now + FURTHEST,
         )
         .order_by(Proposal.id)
-    ).tuples()
+    )
     sent = 0
     for proposal, stage in list(rows):
         deadline = ensure_utc(stage.deadline_at)

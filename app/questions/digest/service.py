@@ -81,7 +81,7 @@ def digest_lines(
         .where(ChallengeCoordinator.user_id == user.id, NotaEntry.asked_at <= now, *unanswered)
         .group_by(Challenge.id)
         .order_by(Challenge.slug)
-    ).tuples()
+    )
     return [
         DigestLine(
             challenge.title(user.language), int(fresh), int(total), links.url("question_inbox", slug=challenge.slug)
