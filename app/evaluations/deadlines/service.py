@@ -122,7 +122,8 @@ def list_overdue(session: Session, *, stage: ChallengeStage, now: datetime) -> l
         return []
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_({a.evaluator_id for a in late})))}
     ids = {a.proposal_id for a in late}
-    references = dict(session.execute(select(Proposal.id, Proposal.reference).where(Proposal.id.in_(ids))))
+    rows = session.execute(select(Proposal.id, Proposal.reference).where(Proposal.id.in_(ids)))
+    references = {proposal_id: reference for proposal_id, reference in rows}
     found = [
         Overdue(users[a.evaluator_id].name, users[a.evaluator_id].email, references[a.proposal_id], row.last_moment)
         for a in late
