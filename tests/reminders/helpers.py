@@ -40,11 +40,11 @@ class DraftWorld:
     proposal: Proposal
 
 
-def draft_world(session: Session, *, now: datetime, prefix: str = "", kvk: str = "41000001") -> DraftWorld:
+def draft_world(session: Session, *, now: datetime, kvk: str = "41000001", **overrides: Any) -> DraftWorld:
     """A published challenge and an organisation (two members: Dutch, English) with a draft for its stage."""
-    challenge = create_challenge(session, slug=f"{prefix}test-challenge") if prefix else create_challenge(session)
-    first = create_user(session, email=f"{prefix}anna@firma.example", name="Anna de Vries")
-    second = create_user(session, email=f"{prefix}ben@firma.example", name="Ben Smith", language="en")
+    challenge = create_challenge(session, at=now, **overrides) if overrides else create_challenge(session)
+    first = create_user(session, email="anna@firma.example", name="Anna de Vries")
+    second = create_user(session, email="ben@firma.example", name="Ben Smith", language="en")
     organisation = make_organisation(session, name="Firma Sensoren B.V.", kvk=kvk, member=first)
     from app.organisations.models import Membership
 
