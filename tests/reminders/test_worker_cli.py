@@ -44,10 +44,9 @@ def test_worker_once_sends_a_draft_reminder_once(cli_env: str, tmp_path: Path) -
     db.dispose()
 
     first = run("worker", "--once")
-    assert first.output == (
-        "Scheduled notices queued: 2 (draft reminders: 2).\n2 due: 2 sent, 0 to retry, 0 failed.\n"
+    assert first.output == ("Scheduled notices queued: 2 (draft reminders: 2).\n2 due: 2 sent, 0 to retry, 0 failed.\n")
+    assert (
+        sorted(p.name.split("-", 1)[1] for p in (tmp_path / "data" / "mail").iterdir())
+        == ["draft_deadline_reminder.eml"] * 2
     )
-    assert sorted(p.name.split("-", 1)[1] for p in (tmp_path / "data" / "mail").iterdir()) == [
-        "draft_deadline_reminder.eml"
-    ] * 2
     assert run("worker", "--once").output == "0 due: 0 sent, 0 to retry, 0 failed.\n"

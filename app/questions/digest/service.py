@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.accounts.reminders import service as reminder_service
+from app.challenges.enums import ChallengeStatus
 from app.challenges.models import Challenge, ChallengeCoordinator
 from app.clock import AMSTERDAM, ensure_utc
 from app.links import Links
@@ -79,6 +80,7 @@ def digest_lines(
         .join(NotaEntry, NotaEntry.challenge_id == Challenge.id)
         .join(ChallengeCoordinator, ChallengeCoordinator.challenge_id == Challenge.id)
         .where(ChallengeCoordinator.user_id == user.id, NotaEntry.asked_at <= now, *unanswered)
+        .where(Challenge.status != ChallengeStatus.CANCELLED.value)
         .group_by(Challenge.id)
         .order_by(Challenge.slug)
     )
