@@ -34,6 +34,7 @@ def _confirmed(client: TestClient, session: Session, email: str = "iris@example.
 
 
 def test_subscription_form_shows_the_nld_gebieden(client: TestClient) -> None:
+    assert '<a href="/subscriptions">nieuwe challenges in uw gebieden per e-mail</a>' in client.get("/").text
     page = client.get("/subscriptions")
     assert page.status_code == 200
     assert '<input type="checkbox" id="areas-5" name="areas" value="sensoren">' in page.text
