@@ -25,12 +25,14 @@ from app import __version__, web
 from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
+from app.accounts.reminders import views as reminder_views
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.admin.identity import views as admin_organisation_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
 from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
+from app.challenges.subscriptions import views as subscription_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
@@ -191,8 +193,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     feed_views.router,
     receipt_views.router,
     account_views.router,
+    reminder_views.router,
     two_factor_views.router,
     challenge_api.router,
+    subscription_views.router,
     ocds_views.router,
     outcome_views.router,
     statistics_views.router,

@@ -15,6 +15,7 @@ from app.accounts import service as accounts
 from app.accounts.dependencies import CurrentAuth
 from app.accounts.mail_throttle import TooManyRequests
 from app.accounts.models import AuthSession, User
+from app.accounts.reminders import service as reminders
 from app.accounts.schemas import (
     ChangePasswordForm,
     EmailForm,
@@ -303,6 +304,7 @@ def _account_page(
     context: dict[str, Any] = {
         "user": auth.user,
         "recovery_left": two_factor.count_recovery_codes(db, user_id=auth.user_id),
+        "reminders_on": reminders.reminders_enabled(db, user_id=auth.user_id),
         "name_values": {"name": auth.user.name},
         "name_errors": {},
         "password_errors": {},

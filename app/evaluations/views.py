@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.evaluations import overview
 from app.evaluations.affiliations import views as affiliation_views
 from app.evaluations.assignments import views as assignment_views
+from app.evaluations.deadlines import views as deadline_views
 from app.evaluations.decisions import views as decision_views
 from app.evaluations.eligibility import views as eligibility_views
 from app.evaluations.publication import views as publication_views
@@ -24,6 +25,7 @@ for _module in (
     overview,
     eligibility_views,
     assignment_views,
+    deadline_views,
     results_views,
     route_views,
     publication_views,

@@ -7,7 +7,7 @@ an audit event for every change.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.assignments import rules as assignment_rules
+from app.evaluations.deadlines.service import notify_assigned
 from app.evaluations.eligibility import service as eligibility_service
 from app.evaluations.enums import (
     AssignmentStatus,
@@ -33,10 +34,9 @@ from app.evaluations.models import (
     EligibilityDecision,
 )
 from app.evaluations.pool.service import is_challenge_coordinator, list_pool
-from app.evaluations.service import Standing, get_standing, parties_of, require_open_evaluation, stage_title
+from app.evaluations.service import Standing, get_standing, parties_of, require_open_evaluation
 from app.i18n import N_
 from app.links import Links
-from app.notifications.service import queue_email
 from app.proposals.models import Proposal
 
 
@@ -124,41 +124,6 @@ def assign(
     )
     notify_assigned(session, challenge=challenge, stage=stage, counts={evaluator_id: 1}, links=links, now=now)
     return assignment
-
-
-def notify_assigned(
-    session: Session,
-    *,
-    challenge: Challenge,
-    stage: ChallengeStage,
-    counts: Mapping[int, int],
-    links: Links,
-    now: datetime,
-) -> None:
-    """E-mail each evaluator once, in their language, how many proposals one action gave them.
-
-    ``counts`` maps evaluator ids to their new proposals. The message names no company: the evaluator
-    declares a conflict of interest before seeing any proposal's content.
-    """
-    ids = [user_id for user_id, count in counts.items() if count > 0]
-    if not ids:
-        return
-    link = links.url("evaluate_queue")
-    for user in session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)):
-        queue_email(
-            session,
-            to=user.email,
-            template="evaluation_assigned",
-            language=user.language,
-            context={
-                "challenge_title": challenge.title(user.language),
-                "stage_title": stage_title(challenge, stage, user.language),
-                "count": counts[user.id],
-                "link": link,
-            },
-            now=now,
-            user_id=user.id,
-        )
 
 
 def unassign(session: Session, *, stage: ChallengeStage, assignment_id: int, actor: Actor, now: datetime) -> None:

@@ -13,6 +13,7 @@ from app.accounts.dependencies import StaffUser
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.assignments import service as assignment_service
+from app.evaluations.deadlines import service as deadline_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, stage_page
 from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
@@ -67,6 +68,8 @@ def assignments_page(
         values=values or {"per_proposal": "3", "max_per_evaluator": "20"},
         notice=notice,
         shortfalls=shortfalls,
+        due=deadline_service.get_due_date(db, stage_id=scope.stage.id),
+        overdue=deadline_service.list_overdue(db, stage=scope.stage, now=now),
         known_conflicts=affiliation_service.known_conflicts(
             db, challenge=scope.challenge, stage=scope.stage, today=now.date()
         ),

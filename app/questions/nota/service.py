@@ -1,5 +1,6 @@
 """Publishing the Nota van Inlichtingen: approved questions and announcements in a new numbered version, its
-SHA-256 in the audit chain, and one e-mail to each follower and member of an organisation with a proposal.
+SHA-256 in the audit chain, one e-mail to each follower and member of an organisation with a proposal, and
+one to the asker of each question answered in it.
 
 Callers commit. Nothing that reaches the public, a follower or the audit data of a publication names an asker.
 """
@@ -27,6 +28,7 @@ from app.organisations.models import Membership
 from app.proposals import service as proposal_service
 from app.questions.enums import ENTRY_MACHINE, EntryKind, EntryStatus
 from app.questions.models import ChallengeFollower, NotaEntry, NotaVersion
+from app.questions.nota.askers import notify_askers
 from app.questions.service import latest_version, section_labels
 
 # --- publishing -----------------------------------------------------------------------------------
@@ -177,6 +179,7 @@ def _publish(
     )
     head = publish_head(session, event=event, data={"challenge": challenge.slug, "version": number})
     _notify(session, challenge=challenge, version=version, head=head, now=now, links=links, skip=skip)
+    notify_askers(session, challenge=challenge, entries=entries, version=number, now=now, links=links)
     return version
 
 
