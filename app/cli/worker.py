@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from app.cli.common import get_settings, open_database
+
+
+def run_event_reminders(db: Any, settings: Any, now: Any) -> int:
+    """Queue the market-dialogue reminders that are due (each once: see ``app.challenges.events.jobs``)."""
+    from app.challenges.events.jobs import queue_reminders
+    from app.main import build_links
+
+    with db.unit_of_work() as session:
+        queued = queue_reminders(session, now=now, links=build_links(settings))
+        session.commit()
+    return queued
 
 
 @click.command()
@@ -26,6 +39,7 @@ def worker(once: bool, interval: float) -> None:
     try:
         if once:
             total = DeliveryCounts()
+            run_event_reminders(db, settings, clock.now())
             while True:  # everything due now, batch by batch
                 counts = deliver_due(db, now=clock.now(), settings=settings)
                 total.sent += counts.sent
@@ -44,6 +58,7 @@ def worker(once: bool, interval: float) -> None:
         click.echo(f"Worker delivering to {target} every {interval:g}s; stop with Ctrl-C or SIGTERM.")
         try:
             while not stop.is_set():
+                run_event_reminders(db, settings, clock.now())
                 counts = deliver_due(db, now=clock.now(), settings=settings)
                 if counts.processed:
                     click.echo(counts.summary())
