@@ -217,12 +217,11 @@ def register(
     now: datetime,
     links: Links,
 ) -> MarketEventRegistration:
-    """Register the user for the organisation they act for: a place while there is one, else the waiting list.
+    """Register the user for the organisation they act for (or their only one): a place while there is one, else the waiting list.
 
     Refused after the registration deadline (server clock), for a user already registered, and without an
     organisation. E-mails the confirmation (with the calendar file's link) or the waiting-list notice."""
-    if organisation_id is None or session.get(Membership, (organisation_id, user.id)) is None:
-        raise NotPermitted(MSG_NO_ORGANISATION)
+    organisation_id = _organisation_for(session, user, organisation_id)
     locked = _lock(session, event.id)
     if not permissions.registration_open(locked, now):
         raise DeadlinePassed(MSG_CLOSED)
@@ -246,6 +245,16 @@ def register(
         REGISTRATION_MACHINE.move(session, registration, target, actor=actor, now=now, data=data)
     _tell(session, registration, locked, user, now=now, links=links)
     return registration
+
+
+def _organisation_for(session: Session, user: User, acting_id: int | None) -> int:
+    """The organisation a registration is for: the one the user acts for, or their only one."""
+    if acting_id is None:
+        memberships = session.scalars(select(Membership).where(Membership.user_id == user.id).limit(2)).all()
+        acting_id = memberships[0].organisation_id if len(memberships) == 1 else None
+    if acting_id is None or session.get(Membership, (acting_id, user.id)) is None:
+        raise NotPermitted(MSG_NO_ORGANISATION)
+    return acting_id
 
 
 def _fill_in(registration: MarketEventRegistration, user: User, organisation_id: int, now: datetime) -> None:
