@@ -11,10 +11,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from app.accounts import sessions
 from app.accounts.models import User
+from app.challenges import service as challenge_service
 from app.clock import to_local
+from app.evaluations.models import Decision
 from tests.browser.harness import LiveServer, assert_accessible
 from tests.browser.test_questions import SLUG, _context
+from tests.manage.helpers import proposal_for
 from tests.organisations.helpers import create_organisation
 
 pytestmark = pytest.mark.browser
@@ -55,7 +59,9 @@ def _register(page: Page, language: str, event_id: str) -> None:
     expect(page.get_by_role("link", name="https://meet.example/room")).to_be_visible()
     assert_accessible(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="bijeenkomst in uw agenda" if language == "nl" else "event to your calendar").click()
+        page.get_by_role(
+            "link", name="bijeenkomst in uw agenda" if language == "nl" else "event to your calendar"
+        ).click()
     assert download.value.suggested_filename == f"event-{event_id}.ics"
 
 
@@ -101,3 +107,68 @@ def test_event_published_registered_held_and_summarised(browser: Browser, server
         coordinator.close()
         company.close()
         public.close()
+
+
+def _awarded(server: LiveServer, unique: str) -> tuple[int, str]:
+    """A released award of the seeded challenge, made in the server's database; returns its id and member's e-mail."""
+
+    email = f"winner-{unique}@browser.example"
+    with server.db.unit_of_work() as session:
+        challenge = challenge_service.get_challenge_by_slug(session, slug=SLUG)
+        proposal = proposal_for(session, challenge, email=email, status="submitted", clock=server.clock)
+        now = server.clock.now()
+        session.add(
+            Decision(
+                proposal_id=proposal.id, outcome="award", feedback="Goed.", status="released", prepared_at=now,
+                released_at=now,
+            )
+        )  # fmt: skip
+        session.commit()
+        return proposal.id, email
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_follow_up_kept_by_the_coordinator_and_read_by_the_company(
+    browser: Browser, server: LiveServer, language: str
+) -> None:
+    unique = uuid.uuid4().hex[:8]
+    proposal_id, email = _awarded(server, unique)
+    coordinator = _context(browser, server, f"coord-fu-{unique}@mindef.example", f"Coord {unique}", coordinator=True)
+    try:
+        page = coordinator.new_page()
+        page.goto(f"/language/{language}?next=/manage/challenges/{SLUG}/follow-up/{proposal_id}")
+        assert_accessible(page)
+        page.locator("#contract_route").select_option("adv")
+        page.locator("#contract_reference").fill(f"DMO-{unique}")
+        page.get_by_role("button", name="Contract opslaan" if language == "nl" else "Save the contract").click()
+        expect(page.get_by_text(f"DMO-{unique}").first).to_be_visible()
+        page.get_by_role("button", name="Mijlpaal toevoegen" if language == "nl" else "Add the milestone").click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        assert_accessible(page)
+        page.locator("#title").fill(f"Prototype {unique}")
+        page.locator("#due_on").fill("2027-09-01")
+        page.get_by_role("button", name="Mijlpaal toevoegen" if language == "nl" else "Add the milestone").click()
+        expect(page.get_by_role("cell", name=f"Prototype {unique}")).to_be_visible()
+        assert_accessible(page)
+    finally:
+        coordinator.close()
+    with server.db.unit_of_work() as session:
+        user = session.scalars(select(User).where(User.email == email)).one()
+        user_id = user.id
+    company = browser.new_context(base_url=server.base_url, locale="nl-NL")
+    try:
+        with server.db.unit_of_work() as session:
+            policy = sessions.SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+            user = session.get_one(User, user_id)
+            token, _auth = sessions.start_session(
+                session, user=user, now=server.clock.now(), policy=policy, ip="127.0.0.1", user_agent="pw"
+            )
+            session.commit()
+        company.add_cookies([{"name": sessions.SESSION_COOKIE, "value": token, "url": server.base_url}])
+        page = company.new_page()
+        page.goto(f"/language/{language}?next=/proposals/{proposal_id}/follow-up")
+        expect(page.get_by_role("cell", name=f"Prototype {unique}")).to_be_visible()
+        expect(page.get_by_text(f"DMO-{unique}")).to_be_visible()
+        assert_accessible(page)
+    finally:
+        company.close()
