@@ -149,3 +149,25 @@ def test_events_of_an_unpublished_challenge_or_another_challenge_are_404(
     assert client.get(f"/challenges/{other.slug}/events/{event.id}").status_code == 404
     assert client.get("/challenges/andere-challenge/events").status_code == 404
     assert client.get(f"/challenges/{SLUG}/events/{event.id + 1000}").status_code == 404
+
+
+def test_cancelling_the_event_tells_everyone_registered_or_waiting(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    event = _event(client, session, clock, capacity="1")
+    coco = client.cookies.get("portal_session")
+    users = [company_user(session, clock, email=f"{n}@{n}.example", kvk=f"6100000{i}") for i, n in enumerate("abc")]
+    for user in users[:2]:
+        as_user(client, session, clock, user)
+        assert post(client, f"{PUBLIC}/{event.id}/register").status_code == 303
+    client.cookies.clear()
+    client.cookies.set("portal_session", coco)
+    assert (
+        post(client, f"/manage/challenges/{SLUG}/events/{event.id}/status", {"status": "cancelled"}).status_code == 303
+    )
+    for address in ("a@a.example", "b@b.example"):
+        assert mail_to(session, address)[-1].subject == "Cancelled: Counter-drone industry day"
+    assert mail_to(session, "c@c.example") == []
+    as_user(client, session, clock, users[2])
+    refused = post(client, f"{PUBLIC}/{event.id}/register")
+    assert refused.status_code == 422 and "Aanmelden voor deze bijeenkomst is gesloten." in refused.text

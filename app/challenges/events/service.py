@@ -174,13 +174,31 @@ def update_event(
 
 
 def change_event_status(
-    session: Session, *, event: MarketEvent, target: EventStatus, actor: Actor, now: datetime
+    session: Session, *, event: MarketEvent, target: EventStatus, actor: Actor, now: datetime, links: Links
 ) -> None:
-    """Cancel a scheduled event, or mark it held; through ``EVENT_MACHINE`` (audited)."""
+    """Cancel a scheduled event, or mark it held; through ``EVENT_MACHINE`` (audited). A cancellation is e-mailed
+    to everyone with a place or on the waiting list."""
     locked = _lock(session, event.id)
     EVENT_MACHINE.move(session, locked, target, actor=actor, now=now)
     locked.updated_at = now
     locked.sequence += 1
+    if target != EventStatus.CANCELLED:
+        return
+    active = session.execute(
+        select(User)
+        .join(MarketEventRegistration, MarketEventRegistration.user_id == User.id)
+        .where(
+            MarketEventRegistration.event_id == locked.id,
+            MarketEventRegistration.status != RegistrationStatus.CANCELLED.value,
+        )
+        .order_by(MarketEventRegistration.id)
+    ).scalars()
+    for user in active:
+        context = message_context(session, locked, user.language, links=links)
+        queue_email(
+            session, to=user.email, template="market_event_cancelled", language=user.language, context=context,
+            now=now, user_id=user.id,
+        )  # fmt: skip
 
 
 def publish_summary(session: Session, *, event: MarketEvent, form: SummaryForm, actor: Actor, now: datetime) -> None:

@@ -150,7 +150,9 @@ def manage_event_status(
     event = service.get_event(db, challenge_id=challenge.id, event_id=event_id)
     try:
         target = EventStatus(str(form_values(posted).get("status") or ""))
-        service.change_event_status(db, event=event, target=target, actor=actor_of(request, user), now=now)
+        service.change_event_status(
+            db, event=event, target=target, actor=actor_of(request, user), now=now, links=request.app.state.links
+        )
     except (ValueError, InvalidTransition):
         db.rollback()
         event = service.get_event(db, challenge_id=challenge.id, event_id=event_id)
