@@ -32,11 +32,13 @@ from app.admin.identity import views as admin_organisation_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
 from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
+from app.challenges.events import views as market_event_views
 from app.challenges.subscriptions import views as subscription_views
 from app.clock import Clock, SystemClock
 from app.database import Database
 from app.errors import DomainError
 from app.evaluations import views as evaluation_views
+from app.evaluations.followup import views as followup_views
 from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
@@ -68,6 +70,7 @@ from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
+from app.workspace.events import views as workspace_event_views
 from app.workspace.portfolio import views as workspace_portfolio_views
 
 
@@ -206,11 +209,14 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_organisation_views.router,
     proposal_views.router,
     question_views.router,
+    market_event_views.router,
     workspace_challenge_views.router,
     workspace_correction_views.router,
     workspace_administration_views.router,
     workspace_portfolio_views.router,
     evaluation_views.router,
+    workspace_event_views.router,
+    followup_views.router,
 )
 
 

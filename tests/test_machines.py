@@ -24,10 +24,13 @@ NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 # Every status field that the domains keep (the outbox's delivery status is the worker's bookkeeping, not one of them).
 EXPECTED = {
     "assignment",
+    "award_milestone",
     "challenge",
     "decision",
     "decision_set",
     "evaluation",
+    "market_event",
+    "market_event_registration",
     "nota_entry",
     "organisation",
     "organisation_dispute",

@@ -371,3 +371,62 @@ def test_only_audit_events_that_change_an_outcome_bump_the_version(session: Sess
         record_event(session, actor=actor, action=action, object_type="challenge", object_id=1, at=clock.now())
         session.commit()
         assert (version(session) > before) is bumps, action
+
+
+# --- market dialogue (migration 0032) ----------------------------------------------------------------
+
+
+def test_event_pages_are_kept_and_a_registration_shows_the_places_left_at_once(
+    client: TestClient, visitor: Visitor, session: Session, clock: FrozenClock
+) -> None:
+    from tests.events.helpers import PUBLIC, as_user, company_user, coordinator, publish_event
+
+    challenge = create_challenge(session)
+    coordinator(client, session, clock, challenge)
+    event = publish_event(client, session)
+    page = f"{PUBLIC}/{event.id}"
+    warm(visitor, page, PUBLIC, DETAIL)
+    assert '<dd id="places">2 / 2</dd>' in visitor.kept(page).text
+    as_user(client, session, clock, company_user(session, clock, email="a@alpha.example", kvk="90000001"))
+    assert post(client, f"{page}/register").status_code == 303
+    assert '<dd id="places">1 / 2</dd>' in visitor.get(page).text
+    assert visitor.statements > 1
+    assert "1 / 2" in visitor.get(PUBLIC).text
+
+
+def test_registration_closing_turns_a_kept_event_page_at_that_second(
+    client: TestClient, visitor: Visitor, session: Session, clock: FrozenClock
+) -> None:
+    from tests.events.helpers import PUBLIC, coordinator, publish_event
+
+    challenge = create_challenge(session)
+    coordinator(client, session, clock, challenge)
+    event = publish_event(client, session)
+    page = f"{PUBLIC}/{event.id}"
+    clock.set(event.registration_deadline_at - timedelta(seconds=20))
+    assert "Log in om u aan te melden voor deze bijeenkomst" in visitor.get(page).text
+    clock.set(event.registration_deadline_at - timedelta(seconds=1))
+    assert "Log in om u aan te melden voor deze bijeenkomst" in visitor.kept(page).text
+    clock.set(event.registration_deadline_at)
+    assert "Aanmelden voor deze bijeenkomst is gesloten." in visitor.get(page).text
+
+
+def test_every_market_dialogue_table_bumps_the_version(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from tests.events.helpers import PUBLIC, as_user, company_user, coordinator, publish_event
+
+    challenge = create_challenge(session)
+    coordinator(client, session, clock, challenge)
+    before = version(session)
+    event = publish_event(client, session)
+    assert version(session) > before
+    as_user(client, session, clock, company_user(session, clock, email="a@alpha.example", kvk="90000001"))
+    before = version(session)
+    assert post(client, f"{PUBLIC}/{event.id}/register").status_code == 303
+    assert version(session) > before
+    for table in ("market_event", "market_event_registration"):
+        before = version(session)
+        session.execute(text(f"UPDATE {table} SET id = id"))
+        session.commit()
+        assert version(session) > before, table

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.challenges.events.jobs import queue_reminders as send_event_reminders
 from app.challenges.subscriptions.service import send_new_challenge_notices
 from app.clock import Clock
 from app.evaluations.deadlines.reminders import send_due_reminders
@@ -31,6 +32,7 @@ JOBS: dict[str, Job] = {
     "draft reminders": lambda s, now, links, _secret: send_draft_reminders(s, now=now, links=links),
     "evaluation due reminders": lambda s, now, links, _secret: send_due_reminders(s, now=now, links=links),
     "question digests": lambda s, now, links, _secret: send_question_digests(s, now=now, links=links),
+    "market dialogue reminders": lambda s, now, links, _secret: send_event_reminders(s, now=now, links=links),
     "new challenge notices": lambda s, now, links, secret: send_new_challenge_notices(
         s, now=now, links=links, secret=secret
     ),

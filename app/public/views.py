@@ -9,6 +9,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import OptionalAuth
 from app.challenges import service as challenge_service
 from app.challenges.enums import Phase, TaxonomyKind
+from app.challenges.events import service as event_service
 from app.evaluations.route.rules import ROUTE_LABELS
 from app.public import service as public_service
 from app.public.outcomes import service as outcome_service
@@ -55,6 +56,7 @@ def challenge_detail(request: Request, slug: str, db: DbSession, now: Now, auth:
         "questions": question_service.challenge_page(
             db, challenge=challenge, user=auth.user if auth else None, now=now
         ),
+        "events": event_service.challenge_section(db, challenge_id=challenge.id),
     }
     return render(request, "challenges/detail.html", context)
 
