@@ -1,6 +1,7 @@
 """Every domain's ORM models imported in one place, so Alembic and the mappers see the whole schema."""
 
 from app.accounts import models as account_models  # noqa: F401
+from app.admin.two_factor_reset import models as two_factor_reset_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
 from app.challenges import models as challenge_models  # noqa: F401
 from app.database import Base

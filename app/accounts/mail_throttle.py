@@ -1,5 +1,5 @@
 """Throttles on the requests that make the portal e-mail an address someone typed: registration, a new
-confirmation link, a password reset, and invitations to an organisation.
+confirmation link, a password reset, invitations to an organisation, and a change of e-mail address.
 
 Counted per source (the client's address; IPv6 per /64, as for logins) and per recipient, in the
 ``login_attempt`` table with the request's kind, so they hold across processes and servers. A source past
@@ -26,6 +26,7 @@ REGISTER = "register"
 CONFIRM = "confirm"
 RESET = "reset"
 INVITE = "invite"
+EMAIL_CHANGE = "email_change"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ LIMITS = {
     CONFIRM: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
     RESET: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
     INVITE: MailLimit(per_source=50, per_recipient=3, window=timedelta(days=1)),
+    EMAIL_CHANGE: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
 }
 
 
