@@ -46,7 +46,9 @@ def test_block_ends_the_existing_session_at_once(
     blocked = _block(client, target)
     assert blocked.status_code == 303
     assert blocked.headers["location"] == f"/admin/users/{target.id}?done=blocked"
-    assert "Het account is geblokkeerd en de sessies ervan zijn beëindigd." in client.get(blocked.headers["location"]).text
+    assert (
+        "Het account is geblokkeerd en de sessies ervan zijn beëindigd." in client.get(blocked.headers["location"]).text
+    )
     assert _status(session, target) == "blocked"
     ended = session.scalars(select(AuthSession.ended_at).where(AuthSession.user_id == target.id)).all()
     assert ended and all(value is not None for value in ended)
@@ -69,7 +71,10 @@ def test_blocked_account_is_told_at_login_only_with_the_right_password(
     wrong = post(client, "/login", {"email": TARGET, "password": "not the password at all"})
     assert wrong.status_code == 422
     assert "geblokkeerd" not in wrong.text
-    assert session.scalar(select(AuthSession.id).where(AuthSession.ended_at.is_(None), AuthSession.user_id == target.id)) is None
+    assert (
+        session.scalar(select(AuthSession.id).where(AuthSession.ended_at.is_(None), AuthSession.user_id == target.id))
+        is None
+    )
 
 
 def test_blocked_account_cannot_reset_its_password(
@@ -81,7 +86,11 @@ def test_blocked_account_cannot_reset_its_password(
     _block(client, target)
     client.cookies.clear()
     assert client.get(f"/password/reset/{token}").status_code == 410
-    used = post(client, f"/password/reset/{token}", {"password": "fresh long passphrase 9", "password_confirm": "fresh long passphrase 9"})
+    used = post(
+        client,
+        f"/password/reset/{token}",
+        {"password": "fresh long passphrase 9", "password_confirm": "fresh long passphrase 9"},
+    )
     assert used.status_code == 410
     asked = post(client, "/password/forgot", {"email": TARGET})
     assert asked.status_code == 200
@@ -104,7 +113,9 @@ def test_unblock_lets_the_account_log_in_again(
     client.cookies.clear()
     login = post(client, "/login", {"email": TARGET, "password": DEFAULT_PASSWORD})
     assert login.status_code == 303
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("user.%block")).order_by(AuditEvent.id))
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("user.%block")).order_by(AuditEvent.id)
+    )
     assert actions.all() == ["user.block", "user.unblock"]
 
 
@@ -122,7 +133,9 @@ def test_administrator_cannot_block_themselves(
     assert client.get("/admin/users").status_code == 200  # still logged in
 
 
-def test_block_reason_is_capped(client: TestClient, session: Session, clock: FrozenClock, admin: User, target: User) -> None:
+def test_block_reason_is_capped(
+    client: TestClient, session: Session, clock: FrozenClock, admin: User, target: User
+) -> None:
     log_in(client, session, admin, now=clock.now())
     refused = _block(client, target, reason="x" * 501)
     assert refused.status_code == 422
