@@ -67,3 +67,19 @@ def test_mail_language_refuses_another_language(client: TestClient, session: Ses
     assert 'href="#mail_language"' in refused.text
     session.expire_all()
     assert session.get(User, user.id).language == "nl"  # type: ignore[union-attr]
+
+
+def test_invitation_follows_the_invitees_setting_or_the_inviters_page(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from tests.organisations.helpers import create_organisation
+
+    alice = create_user(session, email="alice@alpha.example", name="Alice")
+    organisation = create_organisation(session, alice, now=clock.now(), legal_name="Alpha B.V.", kvk_number="31313131")
+    create_user(session, email="english@alpha.example", name="Edward", language="en")
+    log_in(client, session, alice, now=clock.now())
+    for email in ("english@alpha.example", "nieuw@alpha.example"):
+        assert post(client, f"/organisations/{organisation.id}/invitations", {"email": email}).status_code == 303
+    [english] = outbox(session, "english@alpha.example")
+    [newcomer] = outbox(session, "nieuw@alpha.example")
+    assert (english.language, newcomer.language) == ("en", "nl")

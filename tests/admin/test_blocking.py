@@ -154,3 +154,17 @@ def test_block_is_not_found_for_anyone_but_an_administrator(
     assert response.status_code == 404
     assert _status(session, target) == "active"
     assert TARGET not in response.text
+
+
+def test_blocked_account_cannot_use_a_session_that_was_not_ended(
+    client: TestClient, session: Session, clock: FrozenClock, target: User
+) -> None:
+    from app.accounts.enums import ACCOUNT_MACHINE, AccountStatus
+    from app.audit.service import Actor
+
+    log_in(client, session, target, now=clock.now())
+    assert client.get("/account").status_code == 200
+    ACCOUNT_MACHINE.move(session, target, AccountStatus.BLOCKED, actor=Actor(None, label="test"), now=clock.now())
+    session.commit()  # the status alone, its sessions left as they were
+    refused = client.get("/account")
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
