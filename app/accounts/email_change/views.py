@@ -4,6 +4,7 @@ address (a page with a button, so a mail scanner that opens links changes nothin
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from app.accounts import service as accounts
@@ -79,5 +80,8 @@ def email_change_confirm(request: Request, token: str, db: DbSession, now: Now) 
         return _link_invalid(request)
     except service.EmailTaken as error:
         return _link_invalid(request, error.message)
+    except IntegrityError:  # another account took the address in the same moment
+        db.rollback()
+        return _link_invalid(request, service.EmailTaken.message)
     db.commit()
     return render(request, "accounts/email_change_done.html", {"new_email": user.email})
