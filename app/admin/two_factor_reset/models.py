@@ -26,5 +26,5 @@ class TwoFactorReset(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
-    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="selectin")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="selectin")
