@@ -50,6 +50,8 @@ def test_block_ends_the_existing_session_at_once(
         "Het account is geblokkeerd en de sessies ervan zijn beëindigd." in client.get(blocked.headers["location"]).text
     )
     assert _status(session, target) == "blocked"
+    listed = client.get("/admin/users", params={"q": "tina"}).text
+    assert 'Tina Target</a> <span class="badge badge-closed">Geblokkeerd</span>' in listed
     ended = session.scalars(select(AuthSession.ended_at).where(AuthSession.user_id == target.id)).all()
     assert ended and all(value is not None for value in ended)
     gone = other.get("/account")
