@@ -25,10 +25,16 @@ from app import __version__, web
 from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
+from app.accounts.email_change import views as email_change_views
+from app.accounts.preferences import views as preference_views
 from app.accounts.reminders import views as reminder_views
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
+from app.admin.audit_viewer import views as admin_audit_views
+from app.admin.blocking import views as admin_blocking_views
 from app.admin.identity import views as admin_organisation_views
+from app.admin.outbox import views as admin_outbox_views
+from app.admin.two_factor_reset import views as admin_two_factor_reset_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
 from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
@@ -197,6 +203,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     receipt_views.router,
     account_views.router,
     reminder_views.router,
+    email_change_views.router,
+    preference_views.router,
     two_factor_views.router,
     challenge_api.router,
     subscription_views.router,
@@ -207,6 +215,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     organisation_views.router,
     admin_views.router,
     admin_organisation_views.router,
+    admin_blocking_views.router,
+    admin_two_factor_reset_views.router,
+    admin_audit_views.router,
+    admin_outbox_views.router,
     proposal_views.router,
     question_views.router,
     market_event_views.router,

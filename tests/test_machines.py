@@ -38,6 +38,8 @@ EXPECTED = {
     "proposal",
     "proposal_partner",
     "security_assessment",
+    "two_factor_reset",
+    "user_account",
 }
 
 

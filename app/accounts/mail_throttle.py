@@ -1,5 +1,6 @@
 """Throttles on the requests that make the portal e-mail an address someone typed: registration, a new
-confirmation link, a password reset, invitations to an organisation, and subscriptions to new challenges.
+confirmation link, a password reset, invitations to an organisation, subscriptions to new challenges, and a change
+of e-mail address.
 
 Counted per source (the client's address; IPv6 per /64, as for logins) and per recipient, in the
 ``login_attempt`` table with the request's kind, so they hold across processes and servers. A source past
@@ -27,6 +28,7 @@ CONFIRM = "confirm"
 RESET = "reset"
 INVITE = "invite"
 SUBSCRIBE = "subscribe"  # a subscription to new challenges (confirmation link)
+EMAIL_CHANGE = "email_change"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ LIMITS = {
     RESET: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
     INVITE: MailLimit(per_source=50, per_recipient=3, window=timedelta(days=1)),
     SUBSCRIBE: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
+    EMAIL_CHANGE: MailLimit(per_source=10, per_recipient=3, window=timedelta(hours=1)),
 }
 
 

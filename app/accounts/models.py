@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.enums import AccountStatus
 from app.database import Base, UTCDateTime
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -23,6 +24,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(2), default="nl")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Active or blocked by an administrator (``ACCOUNT_MACHINE``): a blocked account cannot log in or use a session.
+    status: Mapped[str] = mapped_column(String(10), default=AccountStatus.ACTIVE.value, server_default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -51,6 +54,10 @@ class User(Base):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_enabled_at is not None
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == AccountStatus.BLOCKED.value
 
 
 class UserRole(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.accounts import mail_throttle, passwords, sessions, throttling
 from app.accounts.enums import TokenPurpose
 from app.accounts.models import AuthSession, OneTimeToken, User
+from app.accounts.preferences.service import language_for
 from app.accounts.throttling import LoginLimits
 from app.audit.service import Actor, record_event, record_security_event
 from app.errors import DomainError, FieldError, ValidationFailed
@@ -37,6 +38,10 @@ class LoginThrottled(DomainError):
 
 class EmailNotConfirmed(DomainError):
     message = N_("Confirm your e-mail address first. Use the link in the e-mail we sent you, or ask for a new link.")
+
+
+class AccountBlocked(DomainError):
+    message = N_("Your account has been blocked by an administrator. Contact the portal's administrators.")
 
 
 class LinkInvalid(DomainError):
@@ -91,7 +96,7 @@ def _send_confirmation(session: Session, *, user: User, now: datetime, links: Li
         session,
         to=user.email,
         template="confirm_email",
-        language=user.language,
+        language=language_for(user),
         context={
             "name": user.name,
             "link": links.url("confirm_email", token=token),
@@ -211,7 +216,7 @@ def authenticate(
 
     Raises LoginThrottled (while this source must wait, even for the right password: the password is not
     checked then), InvalidCredentials (the same for an unknown address and a wrong password; recorded as a
-    failure for the account and the source) or EmailNotConfirmed (only after a correct password). The
+    failure for the account and the source), EmailNotConfirmed or AccountBlocked (only after a correct password). The
     caller commits in every case so failures count.
     """
     email = normalise_email(email)
@@ -222,6 +227,8 @@ def authenticate(
         raise _password_failed(session, email=email, ip=ip, now=now, user_id=user.id if user else None)
     if user.email_confirmed_at is None:
         raise EmailNotConfirmed()
+    if user.is_blocked:  # said only to whoever knows the password
+        raise AccountBlocked()
     throttling.record_attempt(session, email=email, ip=ip, now=now, success=True)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
@@ -319,7 +326,7 @@ def request_password_reset(session: Session, *, email: str, now: datetime, links
     allowance; an address past its own gets nothing more (the same answer again)."""
     admitted = mail_throttle.admit(session, kind=mail_throttle.RESET, email=email, ip=ip, now=now)
     user = get_user_by_email(session, email=email)
-    if not admitted or user is None or not user.is_active:
+    if not admitted or user is None or not user.is_active or user.is_blocked:
         return
     end_reset_links(session, user_id=user.id, now=now)
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD, now=now, ttl=RESET_TTL)
@@ -327,7 +334,7 @@ def request_password_reset(session: Session, *, email: str, now: datetime, links
         session,
         to=user.email,
         template="reset_password",
-        language=user.language,
+        language=language_for(user),
         context={
             "name": user.name,
             "link": links.url("password_reset", token=token),
@@ -339,8 +346,11 @@ def request_password_reset(session: Session, *, email: str, now: datetime, links
 
 
 def check_reset_link(session: Session, *, token: str, now: datetime) -> None:
-    """Raises LinkInvalid when the reset link cannot be used (any more)."""
-    _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
+    """Raises LinkInvalid when the reset link cannot be used (any more), or its account is blocked."""
+    row = _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
+    user = session.get(User, row.user_id)
+    if user is None or user.is_blocked:
+        raise LinkInvalid()
 
 
 def reset_password(
@@ -351,6 +361,8 @@ def reset_password(
     row = _valid_token(session, token=token, purpose=TokenPurpose.RESET_PASSWORD, now=now)
     user = session.get(User, row.user_id)
     assert user is not None
+    if user.is_blocked:
+        raise LinkInvalid()
     errors = new_password_errors(password, confirmation, email=user.email)
     if errors:
         raise ValidationFailed(errors)

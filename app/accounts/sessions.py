@@ -59,7 +59,7 @@ def resolve_session(session: Session, *, token: str, now: datetime, policy: Sess
         .options(joinedload(AuthSession.user).joinedload(User.roles))
     )
     auth = session.scalars(query).unique().one_or_none()
-    if auth is None or auth.ended_at is not None or not auth.user.is_active:
+    if auth is None or auth.ended_at is not None or not auth.user.is_active or auth.user.is_blocked:
         return None
     if now >= auth.expires_at or now - auth.last_seen_at >= policy.idle:
         return None

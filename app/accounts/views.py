@@ -195,6 +195,9 @@ def login(
         db.commit()
         message = FieldError("__all__", error.message)
         return form_page(request, page, language, values, [message], next=next_path, unconfirmed=True)
+    except accounts.AccountBlocked as error:
+        db.commit()
+        return form_page(request, page, language, values, [FieldError("__all__", error.message)], status_code=403)
     except accounts.InvalidCredentials as error:
         db.commit()
         return form_page(request, page, language, values, [FieldError("__all__", error.message)], next=next_path)
@@ -298,7 +301,7 @@ def password_reset(
 # --- account page -------------------------------------------------------------------------------
 
 
-def _account_page(
+def account_page(
     request: Request, db: DbSession, auth: AuthSession, language: str, *, status_code: int = 200, **extra: Any
 ) -> Response:
     context: dict[str, Any] = {
@@ -316,7 +319,7 @@ def _account_page(
 
 @router.get("/account", name="account")
 def account(request: Request, db: DbSession, auth: CurrentAuth, language: Language) -> Response:
-    return _account_page(request, db, auth, language)
+    return account_page(request, db, auth, language)
 
 
 @router.post("/account/name", name="account_name")
@@ -327,7 +330,7 @@ def account_name(
     values = form_values(posted)
     form, errors = parse_form(NameForm, values)
     if form is None:
-        return _account_page(
+        return account_page(
             request,
             db,
             auth,
@@ -363,6 +366,6 @@ def account_password(
         )
     except ValidationFailed as failure:
         errors_by_field = translate_errors(language, failure.errors)
-        return _account_page(request, db, auth, language, status_code=422, password_errors=errors_by_field)
+        return account_page(request, db, auth, language, status_code=422, password_errors=errors_by_field)
     db.commit()
     return redirect(str(request.app.url_path_for("account")) + "?saved=password")

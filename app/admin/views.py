@@ -7,37 +7,51 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.accounts.dependencies import AdminUser
-from app.accounts.enums import Role
+from app.accounts.enums import ACCOUNT_MACHINE, Role
 from app.accounts.models import User
 from app.admin import service
+from app.admin.two_factor_reset import service as resets
 from app.errors import FieldError
 from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, actor_of, render
 
 router = APIRouter(prefix="/admin")
-DONE_FLAGS = frozenset({"granted", "revoked", "unchanged"})
+DONE_FLAGS = frozenset(
+    {"granted", "revoked", "unchanged", "blocked", "unblocked", "reset_requested", "reset_approved", "reset_cancelled"}
+)
 
 
 class RoleForm(BaseModel):
     role: Role
 
 
-def _detail(
-    request: Request, user: User, *, done: str | None = None, errors: dict[str, str] | None = None, values: Any = None
+def user_detail_page(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    done: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: Any = None,
+    status_code: int | None = None,
 ) -> Response:
+    """One user's page: roles, the account's status (block, unblock) and a reset of the second factor."""
     context = {
         "user": user,
         "roles": list(Role),
         "done": done if done in DONE_FLAGS else None,
         "errors": errors or {},
         "values": values or {},
+        "account_machine": ACCOUNT_MACHINE,
+        "open_reset": resets.open_reset_for(db, user_id=user.id),
     }
-    return render(request, "admin/user_detail.html", context, status_code=422 if errors else 200)
+    return render(request, "admin/user_detail.html", context, status_code=status_code or (422 if errors else 200))
 
 
 def _messages(language: str, errors: list[FieldError], *, grant: bool) -> dict[str, str]:
@@ -63,7 +77,7 @@ def admin_users(
 def admin_user_detail(
     request: Request, user_id: int, admin: AdminUser, db: DbSession, done: str | None = None
 ) -> Response:
-    return _detail(request, service.get_user(db, user_id=user_id), done=done)
+    return user_detail_page(request, db, service.get_user(db, user_id=user_id), done=done)
 
 
 def _change_role(
@@ -81,7 +95,7 @@ def _change_role(
     values = form_values(posted)
     form, errors = parse_form(RoleForm, values)
     if form is None:
-        return _detail(request, user, errors=_messages(language, errors, grant=grant), values=values)
+        return user_detail_page(request, db, user, errors=_messages(language, errors, grant=grant), values=values)
     change = service.grant_role if grant else service.revoke_role
     try:
         changed = change(db, user=user, role=form.role, actor=actor_of(request, admin), now=now)
@@ -89,7 +103,7 @@ def _change_role(
         db.rollback()
         user = service.get_user(db, user_id=user_id)
         messages = _messages(language, [FieldError("role", error.message)], grant=grant)
-        return _detail(request, user, errors=messages, values=values)
+        return user_detail_page(request, db, user, errors=messages, values=values)
     db.commit()
     done = ("granted" if grant else "revoked") if changed else "unchanged"
     target = request.url_for("admin_user_detail", user_id=user.id).include_query_params(done=done)

@@ -29,6 +29,9 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
+    # The administrators' audit viewer filters by object.
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
 
 class PublishedHead(Base):
     """The chain's head (event count and newest hash) as published at a public moment: a Nota van

@@ -116,7 +116,7 @@ def users_list(query: str | None) -> None:
         for user in found:
             roles = ",".join(sorted(user.role_names)) or "-"
             totp = "2fa" if user.totp_enabled else "no-2fa"
-            state = "active" if user.is_active else "inactive"
+            state = "inactive" if not user.is_active else user.status  # active or blocked
             click.echo(f"{user.id}\t{user.email}\t{user.name}\t{roles}\t{totp}\t{state}")
     db.dispose()
     if not found:

@@ -236,3 +236,17 @@ def deliver_due(
         if own_transport:
             active.close()
     return counts
+
+
+def retry_failed(session: Session, *, message_id: int, now: datetime) -> tuple[int, str | None] | None:
+    """Put a failed message back in the queue (an administrator's retry): pending, due now, its attempts counted
+    afresh. Returns the attempts and last error it had, or None when it is not a failed message."""
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status != MessageStatus.FAILED.value:
+        return None
+    before = (message.attempts, message.last_error)
+    message.status = MessageStatus.PENDING.value
+    message.attempts = 0
+    message.next_attempt_at = now
+    session.flush()
+    return before

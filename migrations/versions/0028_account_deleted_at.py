@@ -2,7 +2,7 @@
 the audit trail still points at it).
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

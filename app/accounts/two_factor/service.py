@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import throttling
@@ -225,3 +225,14 @@ def count_recovery_codes(session: Session, *, user_id: int) -> int:
         )
         or 0
     )
+
+
+def clear_second_factor(session: Session, *, user: User) -> None:
+    """Forget the user's authenticator and recovery codes: staff must enrol again at their next login.
+    Only the administrators' four-eyes reset calls this; the caller ends the user's sessions and audits."""
+    user.totp_secret = None
+    user.totp_secret_sealed = None
+    user.totp_enabled_at = None
+    user.totp_last_counter = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    session.flush()

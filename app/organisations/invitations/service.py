@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import mail_throttle
 from app.accounts.models import User
+from app.accounts.preferences.service import language_for
 from app.audit.service import Actor, record_event
 from app.errors import DomainError, FieldError, NotFound, ValidationFailed
 from app.i18n import N_
@@ -81,7 +82,8 @@ def invite_member(
         session,
         to=email,
         template="invitation",
-        language=language,
+        # An invitee with an account reads it in their own setting; someone new in the inviter's page language.
+        language=language_for(session.scalar(select(User).where(User.email == email)), default=language),
         context={
             "organisation_name": organisation.legal_name,
             "inviter_name": user.name,

@@ -1,0 +1,1 @@
+"""A change of e-mail address, confirmed from the new address, with the old one told."""

@@ -1,0 +1,1 @@
+"""A user's own settings: the language of their e-mails."""

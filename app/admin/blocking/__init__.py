@@ -1,0 +1,1 @@
+"""Administrators block and unblock accounts; a blocked account's sessions end at once."""
