@@ -51,6 +51,7 @@ from app.public.ocds import views as ocds_views
 from app.public.openapi import public_openapi
 from app.public.outcomes import views as outcome_views
 from app.public.receipts import views as receipt_views
+from app.public.statements import views as statement_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import (
@@ -188,6 +189,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     public_views.router,
     feed_views.router,
     receipt_views.router,
+    statement_views.router,
     account_views.router,
     two_factor_views.router,
     challenge_api.router,

@@ -10,6 +10,7 @@ from app.notifications import models as notification_models  # noqa: F401
 from app.organisations import models as organisation_models  # noqa: F401
 from app.pagecache import models as pagecache_models  # noqa: F401
 from app.proposals import models as proposal_models  # noqa: F401
+from app.public.statements import models as statement_models  # noqa: F401
 from app.questions import models as question_models  # noqa: F401
 
 metadata = Base.metadata

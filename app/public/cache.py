@@ -1,8 +1,8 @@
 """What the page cache keeps of the public site, and what it reads to know whether a kept page still holds.
 
-Kept: the challenge list ``/``, a challenge page ``/challenges/{slug}`` and the public API
-(``/api/v1/challenges`` and ``/api/v1/challenges/{slug}``), for visitors without a session. Everything these pages
-show comes from the tables that migration 0025 watches (a trigger bumps ``public_version`` in the same transaction
+Kept: the challenge list ``/``, a challenge page ``/challenges/{slug}``, a statement ``/statements/{kind}`` and the
+public API (``/api/v1/challenges`` and ``/api/v1/challenges/{slug}``), for visitors without a session. Everything
+these pages show comes from the tables that migrations 0025 and 0029 watch (a trigger bumps ``public_version`` in the same transaction
 as any change to them), and from the clock only through the stages' times.
 """
 
@@ -12,7 +12,7 @@ import re
 
 from app.pagecache import ContentWatch
 
-CACHED_PATHS = re.compile(r"/|/challenges/[^/]+|/api/v1/challenges(/[^/]+)?")
+CACHED_PATHS = re.compile(r"/|/challenges/[^/]+|/statements/[^/]+|/api/v1/challenges(/[^/]+)?")
 
 # Plain SQL for a connection of its own (``Database.reader``): ``PublicVersion`` and ``ChallengeStage``'s tables.
 VERSION_SQL = "SELECT version FROM public_version WHERE id = 1"
