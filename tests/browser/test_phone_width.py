@@ -64,7 +64,9 @@ def _world(server: LiveServer) -> World:
             "partners": [PARTNER],
         }
         evaluator = s.evaluators[0]
-        pool_service.add_to_pool(session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=AFTER_DEADLINE)
+        pool_service.add_to_pool(
+            session, challenge=s.challenge, user_id=evaluator.id, actor=actor(s.coordinator), now=AFTER_DEADLINE
+        )
         assignment = assignment_service.assign(
             session,
             challenge=s.challenge,
@@ -75,9 +77,16 @@ def _world(server: LiveServer) -> World:
             now=AFTER_DEADLINE,
             links=LINKS,
         )
-        opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=AFTER_DEADLINE)
+        opened = evaluator_service.open_assignment(
+            session, assignment_id=assignment.id, user=evaluator, now=AFTER_DEADLINE
+        )
         evaluator_service.declare(
-            session, opened=opened, form=DeclarationForm(has_conflict=False), actor=actor(evaluator), now=AFTER_DEADLINE, links=LINKS
+            session,
+            opened=opened,
+            form=DeclarationForm(has_conflict=False),
+            actor=actor(evaluator),
+            now=AFTER_DEADLINE,
+            links=LINKS,
         )
         admin = create_user(session, email=f"{prefix}admin@mindef.example", name="Adam Admin", roles=("administrator",))
         seeded = session.scalar(select(Challenge.slug).where(~Challenge.slug.startswith(prefix)).order_by(Challenge.id))
@@ -125,18 +134,41 @@ def test_no_page_of_the_journeys_scrolls_sideways_on_a_phone(
     p = w.proposal.id
     for language in ("nl", "en"):
         anonymous = _open(browser, server, contexts, None, language)
-        for path in ("/", f"/challenges/{w.seeded}", f"/challenges/{w.slug}", "/register", "/login", "/receipts",
-                     "/transparency", "/statements/privacy", "/statements/accessibility", "/statements/contact",
-                     "/statements/cookies"):
+        for path in (
+            "/",
+            f"/challenges/{w.seeded}",
+            f"/challenges/{w.slug}",
+            "/register",
+            "/login",
+            "/receipts",
+            "/transparency",
+            "/statements/privacy",
+            "/statements/accessibility",
+            "/statements/contact",
+            "/statements/cookies",
+        ):
             _fits(anonymous, f"anonymous ({language})", path)
     company = _open(browser, server, contexts, w.s.companies[0], "nl")
-    for path in (f"/organisations/{w.organisation.id}", "/proposals", f"/proposals/{p}", f"/proposals/{p}/answers",
-                 f"/proposals/{p}/consortium", f"/proposals/{p}/documents", f"/proposals/{p}/submit",
-                 f"/proposals/{p}/versions/1", f"/challenges/{w.slug}/questions", f"/challenges/{w.slug}/nota"):
+    for path in (
+        f"/organisations/{w.organisation.id}",
+        "/proposals",
+        f"/proposals/{p}",
+        f"/proposals/{p}/answers",
+        f"/proposals/{p}/consortium",
+        f"/proposals/{p}/documents",
+        f"/proposals/{p}/submit",
+        f"/proposals/{p}/versions/1",
+        f"/challenges/{w.slug}/questions",
+        f"/challenges/{w.slug}/nota",
+    ):
         _fits(company, "company", path)
     coordinator = _open(browser, server, contexts, w.s.coordinator, "nl")
-    for path in ("/manage", f"/manage/challenges/{w.slug}", f"/manage/challenges/{w.slug}/questions",
-                 f"/manage/challenges/{w.slug}/proposals"):
+    for path in (
+        "/manage",
+        f"/manage/challenges/{w.slug}",
+        f"/manage/challenges/{w.slug}/questions",
+        f"/manage/challenges/{w.slug}/proposals",
+    ):
         _fits(coordinator, "coordinator", path)
     _fits(_open(browser, server, contexts, w.s.evaluators[0], "nl"), "evaluator", "/evaluate")
     admin = _open(browser, server, contexts, w.admin, "nl")
@@ -146,8 +178,14 @@ def test_no_page_of_the_journeys_scrolls_sideways_on_a_phone(
     try:
         coordinator = _open(browser, server, contexts, w.s.coordinator, "nl")
         base = w.s.base
-        for path in (f"/manage/challenges/{w.slug}/evaluation", f"{base}/assignments", f"{base}/proposals/{p}",
-                     f"{base}/results", f"{base}/decisions", f"/manage/challenges/{w.slug}/proposals/{p}"):
+        for path in (
+            f"/manage/challenges/{w.slug}/evaluation",
+            f"{base}/assignments",
+            f"{base}/proposals/{p}",
+            f"{base}/results",
+            f"{base}/decisions",
+            f"/manage/challenges/{w.slug}/proposals/{p}",
+        ):
             _fits(coordinator, "coordinator after the deadline", path)
         evaluator = _open(browser, server, contexts, w.s.evaluators[0], "en")
         _fits(evaluator, "evaluator after the deadline", f"/evaluate/assignments/{w.assignment_id}")

@@ -36,7 +36,9 @@ def _seen(page: str) -> str:
 def _two_members(app: FastAPI, client: TestClient, session: Session, clock: FrozenClock) -> tuple[Proposal, TestClient]:
     """A started proposal; ``client`` is its organisation's first member, the returned client the second."""
     challenge = create_challenge(session)
-    first, organisation = create_company(session, email="eva@bedrijf.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now())
+    first, organisation = create_company(
+        session, email="eva@bedrijf.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now()
+    )
     act_for(client, session, first, organisation, now=clock.now())
     proposal = start(client, session, challenge.slug)
     second = create_user(session, email="piet@bedrijf.example", name="Piet")
@@ -83,10 +85,17 @@ def test_saving_twice_from_ones_own_fresh_page_is_no_conflict(
 ) -> None:
     proposal, other = _two_members(app, client, session, clock)
     url = f"/proposals/{proposal.id}/answers"
-    assert save(client, proposal.id, q_summary="Een", trl="5", answers_seen=_seen(client.get(url).text)).status_code == 303
-    assert save(client, proposal.id, q_summary="Twee", trl="5", answers_seen=_seen(client.get(url).text)).status_code == 303
+    assert (
+        save(client, proposal.id, q_summary="Een", trl="5", answers_seen=_seen(client.get(url).text)).status_code == 303
+    )
+    assert (
+        save(client, proposal.id, q_summary="Twee", trl="5", answers_seen=_seen(client.get(url).text)).status_code
+        == 303
+    )
     # The other member's page, opened after both saves, is current too.
-    assert save(other, proposal.id, q_summary="Drie", trl="5", answers_seen=_seen(other.get(url).text)).status_code == 303
+    assert (
+        save(other, proposal.id, q_summary="Drie", trl="5", answers_seen=_seen(other.get(url).text)).status_code == 303
+    )
     session.expire_all()
     assert session.get(Proposal, proposal.id).draft["answers"]["summary"] == "Drie"  # type: ignore[union-attr]
     other.close()
@@ -108,7 +117,9 @@ def test_error_summary_names_each_field_once_and_links_to_it(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     challenge = create_challenge(session, stages=all_types_stage())
-    user, organisation = create_company(session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now())
+    user, organisation = create_company(
+        session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now()
+    )
     act_for(client, session, user, organisation, now=clock.now())
     proposal = start(client, session, challenge.slug)
     page = save(client, proposal.id, **{**GOOD_ANSWERS, "q_domain": "air", "q_sensors": "sonar", "trl": "12"})
@@ -138,7 +149,9 @@ def test_a_submitted_proposal_changed_since_says_the_changes_are_not_submitted(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     challenge = create_challenge(session)
-    user, organisation = create_company(session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now())
+    user, organisation = create_company(
+        session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now()
+    )
     act_for(client, session, user, organisation, now=clock.now())
     proposal = ready_proposal(client, session, challenge.slug)
     assert submit(client, proposal.id, key="k1").status_code == 303
@@ -160,7 +173,9 @@ def test_after_the_deadline_unsubmitted_changes_are_named_as_not_counted(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     challenge = create_challenge(session)
-    user, organisation = create_company(session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now())
+    user, organisation = create_company(
+        session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now()
+    )
     act_for(client, session, user, organisation, now=clock.now())
     proposal = ready_proposal(client, session, challenge.slug)
     assert submit(client, proposal.id, key="k1").status_code == 303
@@ -186,7 +201,9 @@ def test_file_sizes_under_a_megabyte_are_shown_in_kilobytes() -> None:
 
 def test_a_small_document_is_listed_in_kilobytes(client: TestClient, session: Session, clock: FrozenClock) -> None:
     challenge = create_challenge(session)
-    user, organisation = create_company(session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now())
+    user, organisation = create_company(
+        session, email="a@b.example", name="Bedrijf B.V.", kvk="12345678", at=clock.now()
+    )
     act_for(client, session, user, organisation, now=clock.now())
     proposal = ready_proposal(client, session, challenge.slug)
     assert re.search(r"\(PDF, \d+ kB, 2 pagina", client.get(f"/proposals/{proposal.id}/documents").text)

@@ -11,7 +11,10 @@ def test_parse_reads_headings_lists_and_paragraphs() -> None:
         Block("h2", ((Segment("Kop"),),)),
         Block("h3", ((Segment("Sub"),),)),
         Block("p", ((Segment("Een zin over twee regels."),),)),
-        Block("ul", ((Segment("a"),), (Segment("b "), Segment("https://x.example/pad", "https://x.example/pad"), Segment(".")))),
+        Block(
+            "ul",
+            ((Segment("a"),), (Segment("b "), Segment("https://x.example/pad", "https://x.example/pad"), Segment("."))),
+        ),
     ]
 
 
