@@ -234,3 +234,42 @@ def test_the_conflict_page_shows_both_versions_fits_a_phone_and_passes_axe(
     assert page.input_value("#q_summary") == "Mijn eigen tekst"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page)
+
+
+def test_the_released_decision_pages_fit_a_phone(
+    browser: Browser, server: LiveServer, contexts: list[BrowserContext]
+) -> None:
+    from app.organisations.models import Membership
+    from tests.ocds.helpers import decided
+
+    prefix = f"d{secrets.token_hex(3)}"
+    try:
+        with server.db.unit_of_work() as session:
+            s = decided(session, server.clock, prefix=prefix, kvk_offset=1_000_000 + secrets.randbelow(60_000) * 1_000)
+            proposal = session.scalar(
+                select(Proposal).where(Proposal.challenge_id == s.challenge.id).order_by(Proposal.id)
+            )
+            assert proposal is not None
+            member = create_user(session, email=f"{prefix}member@alpha.example", name="Alma Alpha")
+            session.add(
+                Membership(
+                    organisation_id=proposal.organisation_id,
+                    user_id=member.id,
+                    role="admin",
+                    joined_at=server.clock.now(),
+                )
+            )
+            session.commit()
+            slug, base, proposal_id = s.challenge.slug, s.base, proposal.id
+            coordinator = s.coordinator
+            session.expunge_all()
+        company = _open(browser, server, contexts, member, "nl")
+        for path in (f"/proposals/{proposal_id}/decision", f"/proposals/{proposal_id}", "/proposals"):
+            _fits(company, "company with a released decision", path)
+        for language in ("nl", "en"):
+            _fits(_open(browser, server, contexts, None, language), f"anonymous ({language})", f"/challenges/{slug}")
+        staff = _open(browser, server, contexts, coordinator, "nl")
+        for path in (f"{base}/decisions", f"{base}/proposals/{proposal_id}", f"{base}/results"):
+            _fits(staff, "coordinator after the release", path)
+    finally:
+        server.clock.set(DEFAULT_NOW)
