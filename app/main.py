@@ -61,6 +61,7 @@ from app.public.ocds import views as ocds_views
 from app.public.openapi import public_openapi
 from app.public.outcomes import views as outcome_views
 from app.public.receipts import views as receipt_views
+from app.public.statements import views as statement_views
 from app.public.statistics import views as statistics_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
@@ -201,6 +202,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     public_views.router,
     feed_views.router,
     receipt_views.router,
+    statement_views.router,
     account_views.router,
     reminder_views.router,
     email_change_views.router,

@@ -17,6 +17,7 @@ from app.notifications.reminders import models as sent_notice_models  # noqa: F4
 from app.organisations import models as organisation_models  # noqa: F401
 from app.pagecache import models as pagecache_models  # noqa: F401
 from app.proposals import models as proposal_models  # noqa: F401
+from app.public.statements import models as statement_models  # noqa: F401
 from app.questions import models as question_models  # noqa: F401
 
 metadata = Base.metadata

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
-import anyio
 import anyio.to_thread
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
@@ -28,7 +27,7 @@ from app.audit.service import Actor, record_security_event
 from app.clock import Clock
 from app.database import is_unavailable
 from app.errors import DomainError, NotFound, NotPermitted
-from app.formatting import format_local_date, format_local_datetime
+from app.formatting import format_file_size, format_local_date, format_local_datetime
 from app.i18n import N_
 from app.links import Links
 from app.security.bodies import BodyLimit, read_rest_of_body
@@ -220,6 +219,7 @@ def template_context(request: Request, language: str) -> dict[str, Any]:
         "local_date": lambda value: format_local_date(value, language),
         "remaining": lambda deadline: format_remaining(deadline, now, language),
         "number": lambda value: format_decimal(value, locale=language),
+        "file_size": lambda value: format_file_size(value, language),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "auth": request.app.state.auth_loader(request),
     }

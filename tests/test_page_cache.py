@@ -247,7 +247,7 @@ def test_every_table_the_public_pages_read_bumps_the_version(
     before = version(session)
     assert post(client, "/manage/challenges/test-challenge/nota/publish").status_code == 303  # nota_version: insert
     assert version(session) > before
-    for table in ("challenge", "challenge_version", "challenge_stage", "taxonomy_term"):
+    for table in ("challenge", "challenge_version", "challenge_stage", "taxonomy_term", "statement"):
         before = version(session)
         session.execute(text(f"UPDATE {table} SET id = id"))
         session.commit()

@@ -273,7 +273,18 @@ def page_context(session: Session, proposal: Proposal, now: datetime) -> dict[st
         "spec": spec,
         "editable": permissions.is_open_for_changes(challenge, stage, now),
         "draft": working_copy(proposal),
+        "unsubmitted_changes": has_unsubmitted_changes(proposal),
     }
+
+
+def has_unsubmitted_changes(proposal: Proposal) -> bool:
+    """A submitted proposal whose working copy was saved after its last submission: the standing version is still
+    the submitted one until the company submits again."""
+    return (
+        proposal.status == ProposalStatus.SUBMITTED
+        and proposal.submitted_at is not None
+        and proposal.updated_at > proposal.submitted_at
+    )
 
 
 @dataclass(frozen=True)

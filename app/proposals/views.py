@@ -36,7 +36,8 @@ router.include_router(archive_views.router)
 @router.get("/proposals", name="proposal_list")
 def proposal_list(request: Request, db: DbSession, user: CurrentUser) -> Response:
     items = service.list_for_user(db, user_id=user.id)
-    return render(request, "proposals/list.html", {"items": items})
+    unsubmitted = {item.proposal.id for item in items if service.has_unsubmitted_changes(item.proposal)}
+    return render(request, "proposals/list.html", {"items": items, "unsubmitted": unsubmitted})
 
 
 @router.get("/proposals/{proposal_id}", name="proposal_detail")

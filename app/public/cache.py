@@ -2,8 +2,9 @@
 
 Kept: the challenge list ``/``, a challenge page ``/challenges/{slug}``, its market-dialogue events
 (``/challenges/{slug}/events`` and ``/challenges/{slug}/events/{id}``; their tables are watched by migration 0032),
-the public API (``/api/v1/challenges`` and ``/api/v1/challenges/{slug}``), and the statistics (``/statistics`` and
-its CSVs), for visitors without a session. Everything these pages
+a statement ``/statements/{kind}`` (its table watched by migration 0029), the public API (``/api/v1/challenges`` and
+``/api/v1/challenges/{slug}``), and the statistics (``/statistics`` and its CSVs), for visitors without a session.
+Everything these pages
 show comes from the tables that migration 0025 watches (a trigger bumps ``public_version`` in the same transaction
 as any change to them, and with the release of decisions), and from the clock only through the stages' times. The
 statistics read proposals and evaluations too, but only of challenges whose deadline has passed and, for the
@@ -17,7 +18,7 @@ import re
 from app.pagecache import ContentWatch
 
 CACHED_PATHS = re.compile(
-    r"/|/challenges/[^/]+(/events(/[0-9]+)?)?|/api/v1/challenges(/[^/]+)?|/statistics(/[^/]+\.csv)?"
+    r"/|/challenges/[^/]+(/events(/[0-9]+)?)?|/statements/[^/]+|/api/v1/challenges(/[^/]+)?|/statistics(/[^/]+\.csv)?"
 )
 
 # Plain SQL for a connection of its own (``Database.reader``): ``PublicVersion`` and ``ChallengeStage``'s tables.

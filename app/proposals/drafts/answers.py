@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.canonical import canonical_json, sha256_hex
 from app.challenges.schemas import (
     DateQuestion,
     DocumentQuestion,
@@ -27,6 +28,8 @@ from app.i18n import N_
 
 REQUIRED = N_("This field is required.")
 TRL_FIELD = "trl"
+# The hidden field that carries the answers' fingerprint as the form showed them (optimistic concurrency).
+SEEN_FIELD = "answers_seen"
 
 
 def field_name(key: str) -> str:
@@ -176,3 +179,9 @@ def typed_answers(questions: list[Question], answers: dict[str, Any]) -> dict[st
         else:
             typed[question.key] = value
     return typed
+
+
+def fingerprint(answers: dict[str, Any], trl: Any) -> str:
+    """The stored answers and claimed TRL as one short hash: a form carries the one it was filled from, so a save
+    over answers that another member changed since is noticed instead of overwriting theirs."""
+    return sha256_hex(canonical_json({"answers": answers, "trl": trl if trl is not None else ""}))[:32]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.audit.service import Actor
 from app.challenges.models import Challenge, ChallengeStage
-from app.errors import FieldError, NotFound
+from app.errors import DomainError, FieldError, NotFound
+from app.i18n import N_
 from app.links import Links
 from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
@@ -80,14 +81,36 @@ class SaveOutcome:
     late: bool = False
 
 
+class AnswersChanged(DomainError):
+    """Another member saved the answers after this form was opened: nothing is saved; ``stored`` is their version."""
+
+    message = N_(
+        "Another member of your organisation saved these answers after you opened this page. Nothing of yours "
+        "was saved yet: compare both versions below, then save again to keep yours."
+    )
+
+    def __init__(self, stored: ProposalDraft) -> None:
+        super().__init__()
+        self.stored = stored
+
+
 def save_answers(
     session: Session, *, proposal: Proposal, values: dict[str, Any], actor: Actor, now: datetime
 ) -> SaveOutcome:
     """Keep the answers and claimed TRL exactly as typed. After the deadline they are kept as the draft
-    (nothing typed is lost) but the outcome says ``late`` and nothing can be submitted any more."""
+    (nothing typed is lost) but the outcome says ``late`` and nothing can be submitted any more.
+
+    The form's ``answers_seen`` is the fingerprint of the answers it was filled from; when the stored answers
+    differ from it (another member saved since), nothing is written and ``AnswersChanged`` is raised. The row is
+    locked first, so of two saves from the same version exactly one wins. A form without the field is not checked.
+    """
+    session.refresh(proposal, with_for_update=True)
     challenge, stage, _ = context_of(session, proposal)
     questions = questions_of(challenge, stage)
     draft = working_copy(proposal)
+    seen = values.get(answer_rules.SEEN_FIELD)
+    if isinstance(seen, str) and seen != answer_rules.fingerprint(draft.answers, draft.trl):
+        raise AnswersChanged(draft)
     draft.answers = {**draft.answers, **answer_rules.raw_answers(questions, values)}
     draft.trl = str(values.get(answer_rules.TRL_FIELD, "")).strip()
     late = now >= stage.deadline_at

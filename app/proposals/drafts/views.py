@@ -18,6 +18,7 @@ from app.organisations.schemas import country_names
 from app.proposals import service as proposal_service
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium, service
+from app.proposals.drafts.service import AnswersChanged
 from app.proposals.models import Proposal
 from app.proposals.partners import service as partner_service
 from app.web import DbSession, Language, Now, PostedForm, actor_of, domain_message, get_language, render, see_other
@@ -84,6 +85,7 @@ def _answer_values(proposal: Proposal) -> dict[str, Any]:
     draft = proposal_service.working_copy(proposal)
     values: dict[str, Any] = {answer_rules.field_name(k): v for k, v in draft.answers.items()}
     values[answer_rules.TRL_FIELD] = draft.trl
+    values[answer_rules.SEEN_FIELD] = answer_rules.fingerprint(draft.answers, draft.trl)
     return values
 
 
@@ -92,11 +94,42 @@ def proposal_answers_form(
     request: Request, proposal_id: int, db: DbSession, now: Now, user: CurrentUser, language: Language
 ) -> Response:
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    context = _answers_context(db, proposal, now, language)
+    problems = answer_rules.check_answers(
+        context["questions"], proposal_service.working_copy(proposal).answers, complete=False
+    )
+    context.update(values=_answer_values(proposal), errors=translate_errors(language, problems))
+    return render(request, "proposals/answers.html", context)
+
+
+def _answers_context(db: DbSession, proposal: Proposal, now: Any, language: str) -> dict[str, Any]:
     context = proposal_service.page_context(db, proposal, now)
     questions = answer_rules.form_questions(list(context["spec"].questions))
-    problems = answer_rules.check_answers(questions, proposal_service.working_copy(proposal).answers, complete=False)
-    context.update(values=_answer_values(proposal), errors=translate_errors(language, problems), questions=questions)
-    return render(request, "proposals/answers.html", context)
+    labels = {answer_rules.field_name(q.key): q.label.get(language) for q in questions}
+    labels[answer_rules.TRL_FIELD] = translate(language, N_("Claimed technology readiness level (TRL)"))
+    context.update(questions=questions, field_labels=labels)
+    return context
+
+
+def _conflict_page(
+    request: Request, db: DbSession, proposal: Proposal, now: Any, values: dict[str, Any], changed: AnswersChanged
+) -> Response:
+    """The form again with what the user typed, and beside it the answers another member stored (409)."""
+    language = get_language(request)
+    context = _answers_context(db, proposal, now, language)
+    stored = changed.stored
+    typed = answer_rules.raw_answers(context["questions"], values)
+    differing = [q for q in context["questions"] if (stored.answers.get(q.key) or "") != (typed.get(q.key) or "")]
+    stored_trl = stored.trl or ""
+    trl_differs = stored_trl != str(values.get(answer_rules.TRL_FIELD, "")).strip()
+    kept = {**values, answer_rules.SEEN_FIELD: answer_rules.fingerprint(stored.answers, stored.trl)}
+    context.update(
+        values=kept,
+        errors={"__all__": domain_message(request, changed)},
+        conflict={"questions": differing, "stored": stored.answers, "typed": typed, "trl": trl_differs},
+        stored_trl=stored_trl,
+    )
+    return render(request, "proposals/answers.html", context, status_code=409)
 
 
 @router.post("/proposals/{proposal_id}/answers")
@@ -114,17 +147,18 @@ def proposal_answers_save(
     try:
         outcome = service.save_answers(db, proposal=proposal, values=values, actor=actor_of(request, user), now=now)
     except DeadlinePassed as failed:
-        context = proposal_service.page_context(db, proposal, now)
+        context = _answers_context(db, proposal, now, language)
         context.update(values=values, errors=deadline_errors(request, failed))
-        context["questions"] = answer_rules.form_questions(list(context["spec"].questions))
         return render(request, "proposals/answers.html", context, status_code=422)
+    except AnswersChanged as changed:
+        db.rollback()
+        return _conflict_page(request, db, proposal, now, values, changed)
     db.commit()
     if outcome.late:
-        context = proposal_service.page_context(db, proposal, now)
+        context = _answers_context(db, proposal, now, language)
         errors = deadline_errors(request, proposal_service.StageClosed(context["stage"].deadline_at))
         errors["__all__"] += " " + translate(language, KEPT_AS_DRAFT)
-        context.update(values=values, errors=errors, late=True)
-        context["questions"] = answer_rules.form_questions(list(context["spec"].questions))
+        context.update(values=_answer_values(proposal), errors=errors, late=True)
         return render(request, "proposals/answers.html", context, status_code=422)
     if values.get("action") == "save_and_continue":
         return see_other(request, "proposal_documents", proposal_id=proposal.id)
