@@ -29,14 +29,14 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/portal migrate
 	$(BIN)/portal challenges load --publish --demo || [ $$? -eq 3 ]
-	$(BIN)/portal serve
+	$(BIN)/portal serve --with-worker
 
 ## demo: like run, plus demo staff accounts (coordinator, evaluator, administrator) printed with their passwords
 demo: install
 	$(BIN)/portal migrate
 	$(BIN)/portal challenges load --publish --demo || [ $$? -eq 3 ]
 	PORTAL_DEMO=1 $(BIN)/portal users demo
-	PORTAL_DEMO=1 $(BIN)/portal serve
+	PORTAL_DEMO=1 $(BIN)/portal serve --with-worker
 
 ## test: install what the tests need and run them (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
 test: install-dev browser
