@@ -167,7 +167,7 @@ class Settings(BaseSettings):
 
 def local_base_url(host: str, port: int) -> str:
     """The address a browser on this machine reaches ``portal serve`` at (any-address hosts: loopback)."""
-    if host in ("", "0.0.0.0", "::"):
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - compared, not bound
         host = "127.0.0.1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 

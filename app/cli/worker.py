@@ -89,5 +89,14 @@ def _deliver_until_stopped(db: Database, settings: Settings, *, interval: float,
 
 def start_beside(interval: float) -> subprocess.Popen[bytes]:
     """``portal worker`` as a child process of ``portal serve``, with the same environment and settings."""
-    command = [sys.executable, "-m", "app.cli", "worker", "--interval", f"{interval:g}", "--stop-with", str(os.getpid())]
-    return subprocess.Popen(command, cwd=Path.cwd())
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "worker",
+        "--interval",
+        f"{interval:g}",
+        "--stop-with",
+        str(os.getpid()),
+    ]
+    return subprocess.Popen(command, cwd=Path.cwd())  # noqa: S603 - our own interpreter and arguments

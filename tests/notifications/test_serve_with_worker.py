@@ -91,7 +91,11 @@ def test_serve_with_worker_writes_queued_mail_as_eml_with_links_on_the_port_serv
 
 
 def test_serve_with_worker_delivers_queued_mail_to_the_smtp_server(tmp_path: Path, smtp_server: SmtpServer) -> None:
-    smtp = {"PORTAL_SMTP_HOST": smtp_server.host, "PORTAL_SMTP_PORT": str(smtp_server.port), "PORTAL_SMTP_STARTTLS": "0"}
+    smtp = {
+        "PORTAL_SMTP_HOST": smtp_server.host,
+        "PORTAL_SMTP_PORT": str(smtp_server.port),
+        "PORTAL_SMTP_STARTTLS": "0",
+    }
     with _serving(tmp_path, **smtp) as (port, log):
         assert f"delivers the outbox to SMTP 127.0.0.1:{smtp_server.port}" in log.read_text()
         _register(port, "smtp@example.nl")
