@@ -26,17 +26,19 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## run: install, migrate the local SQLite database, load and publish the seeded challenges, serve on :$(PORTAL_PORT)
+## (--with-worker: the outbox's e-mail is delivered by a worker the server starts and stops, no second command)
 run: install
 	$(BIN)/portal migrate
 	$(BIN)/portal challenges load --publish --demo || [ $$? -eq 3 ]
-	$(BIN)/portal serve
+	$(BIN)/portal serve --with-worker
 
-## demo: like run, plus demo staff accounts (coordinator, evaluator, administrator) printed with their passwords
+## demo: like run, plus demo staff accounts (coordinators, evaluator, administrator) printed with their passwords,
+## and a challenge past its deadline in evaluation (proposals, assignments, scores) to try the staff pages with
 demo: install
 	$(BIN)/portal migrate
 	$(BIN)/portal challenges load --publish --demo || [ $$? -eq 3 ]
-	PORTAL_DEMO=1 $(BIN)/portal users demo
-	PORTAL_DEMO=1 $(BIN)/portal serve
+	PORTAL_DEMO=1 $(BIN)/portal demo
+	PORTAL_DEMO=1 $(BIN)/portal serve --with-worker
 
 ## test: install what the tests need and run them (SQLite; PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
 test: install-dev browser

@@ -50,6 +50,74 @@ def translate_plural(language: str, singular: str, plural: str, n: int, **params
     return text % {"num": n, **params}
 
 
+# --- which language a request gets ------------------------------------------------------------------
+
+LANGUAGE_PARAMETER = "lang"
+"""``?lang=en``: the address of a page in one language, whoever opens it; it sets nothing else."""
+_MAX_ACCEPT_LANGUAGE = 512  # characters of Accept-Language read: a client's header never costs more than this
+
+
+def resolve_language(*, query: str | None, cookie: str | None, accept_language: str | None, default: str) -> str:
+    """The language of one request: the address's ``?lang=`` first (a shared link shows its language), then the
+    visitor's choice (the language cookie), then the browser's ``Accept-Language``, then ``default``."""
+    for chosen in (query, cookie):
+        if chosen in SUPPORTED_LANGUAGES:
+            return str(chosen)
+    return negotiate_language(accept_language or "", default=default)
+
+
+def negotiate_language(header: str, *, default: str) -> str:
+    """The supported language an ``Accept-Language`` header prefers most (quality values honoured, ``q=0``
+    refuses one; ``en-GB`` counts as ``en``); ``default`` when it names none of them."""
+    best, best_quality = default, 0.0
+    for part in header[:_MAX_ACCEPT_LANGUAGE].split(",")[:32]:
+        tag, _, params = part.partition(";")
+        language = tag.strip().lower().split("-")[0]
+        if language not in SUPPORTED_LANGUAGES:
+            continue
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        if quality > best_quality and quality <= 1:
+            best, best_quality = language, quality
+    return best
+
+
+def query_language(query_string: str) -> str | None:
+    """The supported language a query string's ``lang`` names (the last one given), or None."""
+    found = None
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        if name == LANGUAGE_PARAMETER and value in SUPPORTED_LANGUAGES:
+            found = value
+    return found
+
+
+def without_language(query_string: str) -> str:
+    """A query string without its ``lang`` parameters (the other parameters as they came)."""
+    return "&".join(pair for pair in query_string.split("&") if pair and pair.partition("=")[0] != LANGUAGE_PARAMETER)
+
+
+def language_vary(query_string: str) -> str:
+    """The ``Vary`` of a page: its language follows the cookies and ``Accept-Language`` unless its address names
+    one (``?lang=``); the session cookie changes a page in any case."""
+    return "Cookie" if query_language(query_string) else "Accept-Language, Cookie"
+
+
+def alternate_urls(base_url: str, path: str, query_string: str) -> dict[str, str]:
+    """A page's address per language (``hreflang``: ``nl``, ``en``) and ``x-default`` (the visitor's own
+    language), absolute under the public base URL, never the request's Host."""
+    query = without_language(query_string)
+    page = base_url.rstrip("/") + path
+    urls = {code: f"{page}?{query + '&' if query else ''}{LANGUAGE_PARAMETER}={code}" for code in SUPPORTED_LANGUAGES}
+    urls["x-default"] = f"{page}?{query}" if query else page
+    return urls
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalogue where it is defined; it is translated where it is shown."""
     return message

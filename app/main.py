@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app import __version__, web
+from app import __version__, i18n, web
 from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
@@ -72,7 +72,7 @@ from app.security import (
     cookie_name,
     route_body_limit,
 )
-from app.settings import SUPPORTED_LANGUAGES, Settings, load_settings
+from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
@@ -153,6 +153,8 @@ def _add_template_globals(env: Environment) -> None:
     """What every template may use besides its own context."""
     # Pages name a stage by its title in the reader's language, never by its key.
     env.globals["stage_title"] = challenge_service.stage_title
+    # The language switch returns to the page without its ``?lang=`` (which would outweigh the choice).
+    env.globals["without_language"] = i18n.without_language
     # Status labels and badges come from the state machines; templates compare statuses with the enums' members.
     env.globals.update(
         challenge_machine=CHALLENGE_MACHINE,
@@ -190,7 +192,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         watch=public_cache.content_watch(),
         session_cookie=session_cookie,
         language_cookie=cookie_name(web.LANGUAGE_COOKIE, https=settings.https),
-        languages=SUPPORTED_LANGUAGES,
         default_language=settings.default_language,
         https=settings.https,
     )

@@ -10,7 +10,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -26,7 +26,9 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL `portal migrate` connects with (the schema's owner); empty: database_url.",
     )
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = Field(
+        default="", description="Public address; empty: http://127.0.0.1:PORT, so links follow PORTAL_PORT."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: str = Field(default="", description="Signs tokens; generated into data_dir when empty.")
@@ -100,6 +102,13 @@ class Settings(BaseSettings):
             raise ValueError(f"default_language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
 
+    @model_validator(mode="after")
+    def _base_url_follows_port(self) -> Settings:
+        # Unset, the public address is where ``portal serve`` listens, so links in e-mails work on any port.
+        if not self.base_url:
+            self.base_url = local_base_url(self.host, self.port)
+        return self
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -157,6 +166,13 @@ class Settings(BaseSettings):
             finally:
                 os.unlink(name)
         return path.read_text().strip()
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches ``portal serve`` at (any-address hosts: loopback)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def parse_adv_thresholds(value: str) -> list[tuple[int, date, date | None]]:

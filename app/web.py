@@ -33,7 +33,7 @@ from app.links import Links
 from app.security.bodies import BodyLimit, read_rest_of_body
 from app.security.clients import client_ip as client_ip  # re-exported: views read the address from here
 from app.security.cookies import cookie_name
-from app.settings import SUPPORTED_LANGUAGES, Settings
+from app.settings import Settings
 
 log = logging.getLogger("portal")
 
@@ -86,14 +86,16 @@ async def get_now(request: Request) -> datetime:
 
 
 def get_language(request: Request) -> str:
-    cached = getattr(request.state, "language", None)
-    if cached:
+    if cached := getattr(request.state, "language", None):
         return str(cached)
     settings: Settings = request.app.state.settings
-    chosen = request.cookies.get(cookie_name(LANGUAGE_COOKIE, https=settings.https), "")
-    language = chosen if chosen in SUPPORTED_LANGUAGES else settings.default_language
-    request.state.language = language
-    return str(language)
+    request.state.language = language = i18n.resolve_language(
+        query=i18n.query_language(request.scope["query_string"].decode("latin-1")),
+        cookie=request.cookies.get(cookie_name(LANGUAGE_COOKIE, https=settings.https)),
+        accept_language=request.headers.get("accept-language"),
+        default=settings.default_language,
+    )
+    return language
 
 
 async def language_of(request: Request) -> str:
@@ -211,6 +213,7 @@ def template_context(request: Request, language: str) -> dict[str, Any]:
         "request": request,
         "lang": language,
         "other_lang": "en" if language == "nl" else "nl",
+        "alternates": i18n.alternate_urls(request.app.state.links.base_url, request.url.path, request.url.query),
         "gettext": gettext,
         "ngettext": ngettext,
         "_": gettext,
@@ -233,9 +236,8 @@ def render(
     full = template_context(request, language)
     full.update(context or {})
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, template, full, status_code=status_code, headers={"Content-Language": language}
-    )
+    headers = {"Content-Language": language, "Vary": i18n.language_vary(request.url.query)}
+    return templates.TemplateResponse(request, template, full, status_code=status_code, headers=headers)
 
 
 # --- error pages ----------------------------------------------------------------------------------

@@ -291,7 +291,7 @@ def test_large_pages_are_compressed_when_accepted(visitor: Visitor, session: Ses
         assert packed.content == plain.content  # decoded by the client
         assert int(packed.headers["content-length"]) < len(plain.content) / 2
         assert packed.headers["etag"] != plain.headers["etag"]
-        assert packed.headers["vary"] == "Accept-Encoding, Cookie"
+        assert packed.headers["vary"] == "Accept-Encoding, Accept-Language, Cookie"
     refused = visitor.get(DETAIL, **{"Accept-Encoding": "gzip;q=0, identity"})
     assert "content-encoding" not in refused.headers
 

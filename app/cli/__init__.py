@@ -1,4 +1,4 @@
-"""``portal``: the one command line for operators (serve, migrate, challenges, users, audit, mail, worker,
+"""``portal``: the one command line for operators (serve, migrate, challenges, users, demo, audit, mail, worker,
 backup, restore, blobs, retention).
 
 One module per command group; this package puts them together under ``main`` (the ``portal`` entry point).
@@ -10,7 +10,7 @@ import os
 
 import click
 
-from app.cli import audit, backup, blobs, challenges, mail, retention, serve, users, worker
+from app.cli import audit, backup, blobs, challenges, demo, mail, retention, serve, users, worker
 from app.storage import PRIVATE_UMASK
 
 
@@ -30,6 +30,7 @@ main.add_command(serve.migrate)
 main.add_command(challenges.challenges)
 main.add_command(audit.audit)
 main.add_command(users.users)
+main.add_command(demo.demo)
 main.add_command(mail.mail)
 main.add_command(worker.worker)
 main.add_command(backup.backup)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 import click
 
 from app.cli.common import get_settings, open_database
+from app.cli.worker import mail_target, start_beside
 from app.database import Database
 from app.settings import Settings
 
@@ -15,22 +18,57 @@ from app.settings import Settings
 @click.option("--host", default=None, help="Address to listen on (default PORTAL_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default PORTAL_PORT or 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default PORTAL_WORKERS or 1).")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--with-worker",
+    is_flag=True,
+    help="Also run `portal worker` beside the server (started and stopped with it), so queued e-mail is sent.",
+)
+@click.option("--worker-interval", type=float, default=3.0, show_default=True, help="Seconds between its passes.")
+def serve(host: str | None, port: int | None, workers: int | None, with_worker: bool, worker_interval: float) -> None:
     """Serve the portal over HTTP."""
     import uvicorn
 
+    # The app factory (and the worker beside) read the settings again: options given here count there too,
+    # so PORTAL_BASE_URL, when unset, follows the port actually served.
+    for name, value in (("PORTAL_HOST", host), ("PORTAL_PORT", port)):
+        if value is not None:
+            os.environ[name] = str(value)
     settings = get_settings()
     settings.resolved_secret_key()
-    click.echo(f"Serving the portal on http://{host or settings.host}:{port or settings.port}")
+    click.echo(f"Serving the portal on http://{settings.host}:{settings.port} (links in e-mails: {settings.base_url})")
+    if with_worker:
+        click.echo(f"Mail: a worker beside the server delivers the outbox to {mail_target(settings)}")
+    else:
+        click.echo(f"Mail: queued in the outbox; `portal worker` delivers it to {mail_target(settings)}")
     config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         proxy_headers=True,
         log_level="info",
     )
-    count = workers or settings.workers
+    companion = start_beside(worker_interval) if with_worker else None
+    if companion is not None:
+        # uvicorn raises the SIGTERM it handled again once it has shut down; without a handler of ours that
+        # would end this process before it could stop the worker (which would then stop by itself, later).
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        _run(config, workers or settings.workers)
+    finally:
+        if companion is not None:
+            companion.terminate()  # SIGTERM: the worker finishes its pass and stops
+            companion.wait(timeout=60)
+
+
+def _exit_cleanly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _run(config: object, count: int) -> None:
+    import uvicorn
+
+    assert isinstance(config, uvicorn.Config)
     if count > 1:
         from app import serving
 

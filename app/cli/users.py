@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -144,38 +145,63 @@ def _assign_demo_coordinators(session: Any, *, staff: list[Any], now: Any) -> li
 @users.command("demo")
 def users_demo() -> None:
     """Create the demo staff accounts (only with PORTAL_DEMO=1) and print how to log in."""
-    import secrets
+    from app.clock import SystemClock
 
-    import pyotp
+    settings = get_settings()
+    require_demo(settings)
+    db = open_database(settings)
+    with db.unit_of_work() as session:
+        staff = make_demo_staff(session, settings=settings, now=SystemClock().now())
+        assigned = _assign_demo_coordinators(session, staff=[user for user, _ in staff.enrolled], now=staff.now)
+        session.commit()
+        print_demo_staff(staff, assigned)
+    db.dispose()
+    print_login_help(settings)
+
+
+def require_demo(settings: Any) -> None:
+    if not settings.demo:
+        raise click.ClickException("demo accounts exist only in demo mode: set PORTAL_DEMO=1")
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    password: str
+    enrolled: list[tuple[Any, str]]  # each user with their authenticator secret
+    now: Any
+
+
+def make_demo_staff(session: Any, *, settings: Any, now: Any) -> DemoStaff:
+    """The demo staff accounts (created, or given a new password and authenticator secret)."""
+    import secrets
 
     from app.accounts.two_factor.sealing import secret_box
     from app.admin import service
-    from app.clock import SystemClock
+
+    password = "demo-" + secrets.token_urlsafe(15)
+    box = secret_box(settings.resolved_secret_key())
+    enrolled = service.ensure_demo_staff(session, password=password, now=now, actor=cli_actor(), box=box)
+    return DemoStaff(password, enrolled, now)
+
+
+def print_demo_staff(staff: DemoStaff, assigned: list[str]) -> None:
+    import pyotp
+
+    click.echo(f"Demo staff accounts (password for each: {staff.password})")
+    for user, secret in staff.enrolled:
+        uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Defence portal demo")
+        click.echo(f"\n  e-mail:      {user.email}")
+        click.echo(f"  roles:       {', '.join(sorted(user.role_names))}")
+        click.echo(f"  password:    {staff.password}")
+        click.echo(f"  TOTP secret: {secret}")
+        click.echo(f"  otpauth URI: {uri}")
+    if assigned:
+        click.echo(f"\nThe demo coordinators (one prepares, the other approves) manage: {', '.join(assigned)}")
+
+
+def print_login_help(settings: Any) -> None:
     from app.main import build_links
 
-    settings = get_settings()
-    if not settings.demo:
-        raise click.ClickException("demo accounts exist only in demo mode: set PORTAL_DEMO=1")
-    password = "demo-" + secrets.token_urlsafe(15)
-    db = open_database(settings)
-    with db.unit_of_work() as session:
-        now = SystemClock().now()
-        box = secret_box(settings.resolved_secret_key())
-        enrolled = service.ensure_demo_staff(session, password=password, now=now, actor=cli_actor(), box=box)
-        staff = [user for user, _secret in enrolled]
-        assigned = _assign_demo_coordinators(session, staff=staff, now=now)
-        session.commit()
-        click.echo(f"Demo staff accounts (password for each: {password})")
-        for user, secret in enrolled:
-            uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Defence portal demo")
-            click.echo(f"\n  e-mail:      {user.email}")
-            click.echo(f"  roles:       {', '.join(sorted(user.role_names))}")
-            click.echo(f"  password:    {password}")
-            click.echo(f"  TOTP secret: {secret}")
-            click.echo(f"  otpauth URI: {uri}")
-        if assigned:
-            click.echo(f"\nThe demo coordinators (one prepares, the other approves) manage: {', '.join(assigned)}")
-    db.dispose()
     click.echo(
         f"\nLog in at {build_links(settings).url('login')} with the e-mail and password, then enter the six-digit "
         "code from an authenticator app loaded with the secret or URI (or: python -c "

@@ -8,10 +8,12 @@ and menus). A kept page is served while three things hold:
   ``app.pagecache.version``: every worker process and every server sees every change at once);
 - the clock is still before the first moment the page could read differently (``app.pagecache.timeline``: the
   next whole minute, or a stage time, or the remaining time to a deadline crossing a whole minute);
-- it was rendered for the same path, query string and language.
+- it was rendered for the same path, query string and language: the language the page is rendered in, resolved
+  as the app resolves it (``?lang=``, else the language cookie, else ``Accept-Language``, else the default).
 
 Responses carry an ``ETag`` (answered with 304 on ``If-None-Match``), ``Cache-Control: private, no-cache`` (a
-browser keeps it but asks every time; no shared cache keeps it), ``Vary: Accept-Encoding, Cookie``, and are
+browser keeps it but asks every time; no shared cache keeps it), ``Vary: Accept-Encoding, Accept-Language, Cookie`` (``Accept-Encoding, Cookie`` where ``?lang=`` fixes the
+language), and are
 gzip-compressed when the browser accepts it. These pages hold no secret (no CSRF token, nothing of a session), so
 compressing them gives nothing away (BREACH needs a secret in a compressed page); pages for logged-in users are
 never compressed. A browser without a CSRF cookie gets a fresh one, as from any other page.
@@ -24,7 +26,6 @@ import hashlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.i18n import query_language, resolve_language
 from app.pagecache.timeline import valid_until
 from app.pagecache.version import ContentWatch
 from app.security.cookies import cookie_name
@@ -43,7 +45,6 @@ log = logging.getLogger("portal")
 GZIP_MIN_BYTES = 1024
 DROPPED = frozenset({b"content-length", b"set-cookie", b"etag", b"cache-control", b"vary", b"content-encoding"})
 CACHE_CONTROL = (b"cache-control", b"private, no-cache")
-VARY = (b"vary", b"Accept-Encoding, Cookie")
 PLACEHOLDER = "csrfcookievalue"
 
 
@@ -108,7 +109,6 @@ class PageCacheMiddleware:
         watch: ContentWatch,
         session_cookie: str,
         language_cookie: str,
-        languages: Collection[str],
         default_language: str,
         https: bool,
         max_entries: int = 256,
@@ -119,7 +119,6 @@ class PageCacheMiddleware:
         self.watch = watch
         self.session_marker = session_cookie.encode("latin-1") + b"="
         self.language_cookie = language_cookie
-        self.languages = frozenset(languages)
         self.default_language = default_language
         self.csrf_cookie = cookie_name(CSRF_COOKIE, https=https)
         # The Set-Cookie of a fresh CSRF cookie, built once around a placeholder (tokens need no quoting).
@@ -136,7 +135,7 @@ class PageCacheMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET" or not self.paths.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
-        visitor = self._visitor(scope["headers"])
+        visitor = self._visitor(scope["headers"], scope["query_string"])
         if visitor is None:  # a session cookie: a page of their own
             await self.app(scope, receive, send)
             return
@@ -158,8 +157,8 @@ class PageCacheMiddleware:
                 return
         await self._answer(entry, visitor, send)
 
-    def _visitor(self, headers: list[tuple[bytes, bytes]]) -> Visitor | None:
-        cookie = accept = if_none_match = b""
+    def _visitor(self, headers: list[tuple[bytes, bytes]], query: bytes) -> Visitor | None:
+        cookie = accept = if_none_match = accept_language = b""
         for name, value in headers:
             if name == b"cookie":
                 if self.session_marker in value:
@@ -169,10 +168,17 @@ class PageCacheMiddleware:
                 accept = value
             elif name == b"if-none-match":
                 if_none_match = value
+            elif name == b"accept-language":
+                accept_language = value
         cookies = cookie_parser(cookie.decode("latin-1")) if cookie else {}
-        chosen = cookies.get(self.language_cookie, "")
+        language = resolve_language(
+            query=query_language(query.decode("latin-1")) if query else None,
+            cookie=cookies.get(self.language_cookie),
+            accept_language=accept_language.decode("latin-1"),
+            default=self.default_language,
+        )
         return Visitor(
-            language=chosen if chosen in self.languages else self.default_language,
+            language=language,
             gzip=bool(accept) and accepts_gzip(accept),
             if_none_match=if_none_match,
             needs_csrf_cookie=not valid_csrf_cookie(cookies.get(self.csrf_cookie, "")),
@@ -236,7 +242,10 @@ class PageCacheMiddleware:
         token = str(scope.get("state", {}).get("csrf_token", "")).encode()
         if token and token in body:
             return None
-        return Entry(version, started, until, body, [*headers, CACHE_CONTROL, VARY])
+        # The language comes from the address where it names one, else from the cookies and Accept-Language.
+        fixed = query_language(scope["query_string"].decode("latin-1"))
+        vary = b"Accept-Encoding, Cookie" if fixed else b"Accept-Encoding, Accept-Language, Cookie"
+        return Entry(version, started, until, body, [*headers, CACHE_CONTROL, (b"vary", vary)])
 
     def _store(self, key: tuple[str, bytes, str], entry: Entry) -> None:
         old = self.entries.pop(key, None)

@@ -1,0 +1,1 @@
+"""The demo's evaluated challenge (``portal demo``), made through the web's use cases."""
