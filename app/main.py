@@ -44,6 +44,7 @@ from app.pagecache import PageCacheMiddleware
 from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
+from app.proposals.propositions import views as proposition_views
 from app.public import cache as public_cache
 from app.public import views as public_views
 from app.public.feeds import views as feed_views
@@ -65,6 +66,7 @@ from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
+from app.workspace.propositions import views as workspace_proposition_views
 
 
 async def _start_process(settings: Settings) -> None:
@@ -198,10 +200,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_views.router,
     admin_organisation_views.router,
     proposal_views.router,
+    proposition_views.router,
     question_views.router,
     workspace_challenge_views.router,
     workspace_correction_views.router,
     workspace_administration_views.router,
+    workspace_proposition_views.router,
     evaluation_views.router,
 )
 

@@ -34,6 +34,7 @@ EXPECTED = {
     "procurement_route",
     "proposal",
     "proposal_partner",
+    "proposition",
     "security_assessment",
 }
 

@@ -92,7 +92,12 @@ class OrganisationForm(BaseModel):
     facility_clearance_level: FacilityClearanceLevel | None = None
 
     @field_validator(
-        "kvk_number", "registry_id", "parent_name", "parent_country", "facility_clearance_level", "province",
+        "kvk_number",
+        "registry_id",
+        "parent_name",
+        "parent_country",
+        "facility_clearance_level",
+        "province",
         mode="before",
     )
     @classmethod

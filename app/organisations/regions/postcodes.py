@@ -31,9 +31,9 @@ def read_ranges(text: str) -> list[PostcodeRange]:
     """The table's ranges, sorted; raises ``ValueError`` on an overlap or an unknown province."""
     rows = [row for row in csv.reader(line for line in text.splitlines() if line and not line.startswith("#"))]
     ranges = sorted(PostcodeRange(int(first), int(last), Province(code).value) for first, last, code in rows)
-    for before, after in zip(ranges, ranges[1:], strict=False):
-        if after.first <= before.last or before.first > before.last:
-            raise ValueError(f"postcode ranges overlap: {before} and {after}")
+    for index, item in enumerate(ranges):
+        if item.first > item.last or (index and item.first <= ranges[index - 1].last):
+            raise ValueError(f"postcode range out of order or overlapping: {item}")
     return ranges
 
 

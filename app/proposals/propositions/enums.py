@@ -53,3 +53,6 @@ STEP_STATUS = {
     "watch": PropositionStatus.WATCHED,
     "decline": PropositionStatus.DECLINED,
 }
+
+# Each step named by the status it leads to (msgids), for the messages that came with a step.
+STEP_LABELS = {step: PROPOSITION_MACHINE.labels[status] for step, status in STEP_STATUS.items()}
