@@ -232,6 +232,7 @@ def triage_proposition(
     step's message is kept for the company, and the company's members are e-mailed.
     """
     get_triage_proposition(session, proposition_id=proposition.id, user=user)
+    PROPOSITION_MACHINE.check(proposition.status, STEP_STATUS[form.step])
     errors = _step_errors(session, form, triage_choices(session, now=now))
     if errors:
         raise ValidationFailed(errors)
