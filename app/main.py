@@ -28,6 +28,7 @@ from app.accounts.dependencies import Redirect, load_signed_in
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.admin.identity import views as admin_organisation_views
+from app.admin.regions import views as admin_region_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
 from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
@@ -67,6 +68,7 @@ from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
 from app.workspace.propositions import views as workspace_proposition_views
+from app.workspace.regions import views as workspace_region_views
 
 
 async def _start_process(settings: Settings) -> None:
@@ -199,6 +201,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     organisation_views.router,
     admin_views.router,
     admin_organisation_views.router,
+    admin_region_views.router,
     proposal_views.router,
     proposition_views.router,
     question_views.router,
@@ -206,6 +209,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     workspace_correction_views.router,
     workspace_administration_views.router,
     workspace_proposition_views.router,
+    workspace_region_views.router,
     evaluation_views.router,
 )
 

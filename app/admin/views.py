@@ -17,6 +17,7 @@ from app.admin import service
 from app.errors import FieldError
 from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
+from app.organisations.regions import service as region_service
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, actor_of, render
 
 router = APIRouter(prefix="/admin")
@@ -28,10 +29,17 @@ class RoleForm(BaseModel):
 
 
 def _detail(
-    request: Request, user: User, *, done: str | None = None, errors: dict[str, str] | None = None, values: Any = None
+    request: Request,
+    db: DbSession,
+    user: User,
+    *,
+    done: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: Any = None,
 ) -> Response:
     context = {
         "user": user,
+        "region": region_service.region_of_user(db, user_id=user.id),
         "roles": list(Role),
         "done": done if done in DONE_FLAGS else None,
         "errors": errors or {},
@@ -63,7 +71,7 @@ def admin_users(
 def admin_user_detail(
     request: Request, user_id: int, admin: AdminUser, db: DbSession, done: str | None = None
 ) -> Response:
-    return _detail(request, service.get_user(db, user_id=user_id), done=done)
+    return _detail(request, db, service.get_user(db, user_id=user_id), done=done)
 
 
 def _change_role(
@@ -81,7 +89,7 @@ def _change_role(
     values = form_values(posted)
     form, errors = parse_form(RoleForm, values)
     if form is None:
-        return _detail(request, user, errors=_messages(language, errors, grant=grant), values=values)
+        return _detail(request, db, user, errors=_messages(language, errors, grant=grant), values=values)
     change = service.grant_role if grant else service.revoke_role
     try:
         changed = change(db, user=user, role=form.role, actor=actor_of(request, admin), now=now)
@@ -89,7 +97,7 @@ def _change_role(
         db.rollback()
         user = service.get_user(db, user_id=user_id)
         messages = _messages(language, [FieldError("role", error.message)], grant=grant)
-        return _detail(request, user, errors=messages, values=values)
+        return _detail(request, db, user, errors=messages, values=values)
     db.commit()
     done = ("granted" if grant else "revoked") if changed else "unchanged"
     target = request.url_for("admin_user_detail", user_id=user.id).include_query_params(done=done)

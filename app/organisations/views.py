@@ -16,6 +16,7 @@ from app.organisations import permissions, service
 from app.organisations.enums import MemberRole, Ownership
 from app.organisations.invitations import service as invitation_service
 from app.organisations.models import Organisation
+from app.organisations.regions import service as region_service
 from app.organisations.regions.enums import PROVINCE_LABELS
 from app.organisations.schemas import (
     CLEARANCE_LEVEL_LABELS,
@@ -192,6 +193,8 @@ def _detail(
         "security_statuses": SECURITY_STATUS_LABELS,
         "clearance_levels": CLEARANCE_LEVEL_LABELS,
         "ownership_group": Ownership.GROUP.value,
+        "province_labels": PROVINCE_LABELS,
+        "region": region_service.region_of_organisation(db, organisation_id=organisation_id),
         "errors": errors or {},
         "values": values or {},
         "problem": problem,

@@ -14,6 +14,7 @@ from app.notifications.models import OutboxMessage
 from app.proposals.propositions.models import Proposition
 from tests.factories import create_challenge, create_user, log_in
 from tests.pdfs import encrypted_pdf, pdf_bytes
+from tests.proposals.helpers import act_for
 from tests.propositions.helpers import (
     SECRET,
     area_coordinator,
@@ -24,7 +25,6 @@ from tests.propositions.helpers import (
     regional_coordinator,
     send,
 )
-from tests.proposals.helpers import act_for
 
 
 def _actions(session: Session, proposition_id: int) -> list[str]:

@@ -56,6 +56,12 @@ def region_id_of_organisation(session: Session, *, organisation_id: int) -> int 
     return region_id_of_province(session, province=province)
 
 
+def region_of_organisation(session: Session, *, organisation_id: int) -> Region | None:
+    """The organisation's ODIN regional team (``region_id_of_organisation``), or None."""
+    region_id = region_id_of_organisation(session, organisation_id=organisation_id)
+    return session.get(Region, region_id) if region_id is not None else None
+
+
 def region_of_user(session: Session, *, user_id: int) -> Region | None:
     """The coordinator's regional team, if an administrator assigned one."""
     return session.scalar(

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CoordinatorUser
 from app.errors import ValidationFailed
 from app.forms import form_values, parse_form, translate_errors
+from app.organisations.regions import service as region_service
 from app.proposals.propositions import service
 from app.proposals.propositions.enums import PROPOSITION_MACHINE, STEP_LABELS
 from app.proposals.propositions.models import Proposition
@@ -27,7 +28,12 @@ router = APIRouter()
 def manage_propositions(request: Request, db: DbSession, user: CoordinatorUser) -> Response:
     propositions = service.list_triage(db, user=user)
     details = {p.id: service.details_of(db, p) for p in propositions}
-    context = {"propositions": propositions, "details": details, "machine": PROPOSITION_MACHINE}
+    context = {
+        "propositions": propositions,
+        "details": details,
+        "machine": PROPOSITION_MACHINE,
+        "team": region_service.region_of_user(db, user_id=user.id),
+    }
     return render(request, "propositions/manage_list.html", context)
 
 
