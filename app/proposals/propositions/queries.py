@@ -43,6 +43,6 @@ def count_propositions_by_status(
     if until is not None:
         query = query.where(Proposition.submitted_at < until)
     counts = dict.fromkeys((status.value for status in PropositionStatus), 0)
-    for status, count in session.execute(query).tuples():
+    for status, count in session.execute(query):
         counts[status] = count
     return counts
