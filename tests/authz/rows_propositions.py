@@ -1,5 +1,6 @@
 """Propositions without a challenge: as private as drafts. Only organisation A's member sees A's proposition;
-the triage pages admit coordinators (and administrators) but no coordinator of the world triages it."""
+the triage pages admit coordinators (and administrators) but no coordinator of the world triages it.
+Also the regional teams: administrators keep them; a challenge's region tags are for those who manage it."""
 
 from __future__ import annotations
 
@@ -59,6 +60,58 @@ ROWS = [
         M + "/messages",
         {"anonymous": LOGIN},
         data={"body": "Bericht"},
+        private_to=ONLY_A,
+    ),
+]
+
+
+def _admin(status: int) -> dict[str, int | str]:
+    return {"anonymous": LOGIN, "administrator": status}
+
+
+R = "/admin/regions/1"  # the first seeded team, ODIN Noord
+TEAM = {"key": "noord", "name_nl": "ODIN Noord", "name_en": "ODIN North", "position": "1", "active": "1"}
+ROWS += [
+    Row("GET", "/admin/regions", "/admin/regions", _admin(OK), private_to=ONLY_A),
+    Row(
+        "POST",
+        "/admin/regions",
+        "/admin/regions",
+        _admin(REDIRECT),
+        data={**TEAM, "key": "matrix", "position": "9"},
+        private_to=ONLY_A,
+    ),
+    Row("GET", "/admin/regions/{region_id}", R, _admin(OK), private_to=ONLY_A),
+    Row("POST", "/admin/regions/{region_id}", R, _admin(REDIRECT), data=TEAM, private_to=ONLY_A),
+    Row(
+        "POST",
+        "/admin/regions/{region_id}/members",
+        R + "/members",
+        _admin(REDIRECT),
+        data={"email": "coco@mindef.example"},
+        private_to=ONLY_A,
+    ),
+    # The world's coordinator belongs to no team: there is nobody to remove.
+    Row(
+        "POST",
+        "/admin/regions/{region_id}/members/{user_id}/remove",
+        R + "/members/{user_coordinator}/remove",
+        {"anonymous": LOGIN},
+        private_to=ONLY_A,
+    ),
+    Row(
+        "GET",
+        "/manage/challenges/{slug}/regions",
+        "/manage/challenges/{challenge_slug}/regions",
+        _admin(OK),
+        private_to=ONLY_A,
+    ),
+    Row(
+        "POST",
+        "/manage/challenges/{slug}/regions",
+        "/manage/challenges/{challenge_slug}/regions",
+        _admin(REDIRECT),
+        data={"regions": "1"},
         private_to=ONLY_A,
     ),
 ]
