@@ -171,6 +171,9 @@ def downgrade() -> None:
     op.drop_table("proposition_message")
     op.drop_table("proposition")
     op.execute("DELETE FROM taxonomy_term WHERE kind = 'programme'")
+    if op.get_bind().dialect.name == "postgresql":
+        # Fire the page cache's deferred trigger now: an older downgrade in this transaction drops the table.
+        op.execute("SET CONSTRAINTS taxonomy_term_public_version IMMEDIATE")
     op.drop_table("challenge_region")
     op.drop_table("region_member")
     op.drop_table("region_province")
