@@ -258,3 +258,33 @@ def test_proposition_document_is_checked_like_every_upload(
     assert download.headers["content-disposition"].startswith('attachment; filename="plan.pdf"')
     assert download.content == pdf_bytes()
     assert _actions(session, proposition.id) == ["proposition.submit", "proposition.document"]
+
+
+def test_proposition_document_for_triagers_and_closed_after_triage(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from tests.factories import csrf
+
+    now = clock.now()
+    user, organisation = company_in(
+        session, email="an@delta.example", name="Delta B.V.", kvk="12345678", province="NL-ZH", at=now
+    )
+    proposition = send(client, session, user, organisation, now=now)
+    url = f"/propositions/{proposition.id}/document"
+    assert client.get(url).status_code == 404  # no document yet
+    files = {"file": ("plan.pdf", pdf_bytes(), "application/pdf")}
+    assert client.post(url, data={"csrf_token": csrf(client)}, files=files).status_code == 303
+    coordinator = regional_coordinator(session, email="zw@mindef.example", region_key="zuidwest", at=now)
+    client.cookies.clear()
+    log_in(client, session, coordinator, now=now)
+    assert client.get(url).status_code == 200
+    assert post(client, f"/manage/propositions/{proposition.id}/triage", {"step": "watch"}).status_code == 303
+    client.cookies.clear()
+    act_for(client, session, user, organisation, now=now)
+    late = client.post(
+        url, data={"csrf_token": csrf(client)}, files={"file": ("v2.pdf", pdf_bytes(2), "application/pdf")}
+    )
+    assert late.status_code == 422
+    assert "Een document kan alleen vóór de triage worden toegevoegd." in html.unescape(late.text)
+    session.refresh(proposition)
+    assert proposition.document_name == "plan.pdf"
