@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from app.accounts import sessions
+from app.challenges.models import Challenge
 from app.organisations.models import Membership, Organisation
 from app.organisations.regions.models import Region, RegionMember
 from tests.browser.harness import LiveServer, assert_accessible, logged_in_context, watch_responses
@@ -115,3 +116,29 @@ def test_proposition_sent_declined_and_read(
     finally:
         company.close()
         coordinator.close()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_regional_team_pages_accessible(browser: Browser, server: LiveServer, language: str) -> None:
+    unique = uuid.uuid4().hex[:8]
+    with server.db.unit_of_work() as session:
+        admin = create_user(session, email=f"admin-{unique}@mindef.example", name="Adam", roles=("administrator",))
+        slug = session.scalars(select(Challenge.slug).order_by(Challenge.id)).first()
+    context = logged_in_context(browser, server, admin, language)
+    try:
+        page = context.new_page()
+        page.goto("/admin/regions")
+        assert_accessible(page)
+        page.get_by_role("link", name="noord", exact=True).click()
+        expect(page.locator("#key")).to_have_value("noord")
+        assert_accessible(page)
+        page.locator("#member_email").fill("nobody@mindef.example")
+        page.get_by_role("button", name="Aan het team toevoegen" if language == "nl" else "Add to the team").click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        assert_accessible(page)
+        page.goto(f"/manage/challenges/{slug}")
+        page.locator("#challenge-regions").click()
+        expect(page.locator("#regions-1")).to_be_visible()
+        assert_accessible(page)
+    finally:
+        context.close()
