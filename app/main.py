@@ -34,6 +34,7 @@ from app.admin.audit_viewer import views as admin_audit_views
 from app.admin.blocking import views as admin_blocking_views
 from app.admin.identity import views as admin_organisation_views
 from app.admin.outbox import views as admin_outbox_views
+from app.admin.regions import views as admin_region_views
 from app.admin.two_factor_reset import views as admin_two_factor_reset_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
@@ -54,6 +55,7 @@ from app.pagecache import PageCacheMiddleware
 from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
 from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
+from app.proposals.propositions import views as proposition_views
 from app.public import cache as public_cache
 from app.public import views as public_views
 from app.public.feeds import views as feed_views
@@ -79,6 +81,8 @@ from app.workspace.challenges import views as workspace_challenge_views
 from app.workspace.corrections import views as workspace_correction_views
 from app.workspace.events import views as workspace_event_views
 from app.workspace.portfolio import views as workspace_portfolio_views
+from app.workspace.propositions import views as workspace_proposition_views
+from app.workspace.regions import views as workspace_region_views
 
 
 async def _start_process(settings: Settings) -> None:
@@ -222,13 +226,17 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_two_factor_reset_views.router,
     admin_audit_views.router,
     admin_outbox_views.router,
+    admin_region_views.router,
     proposal_views.router,
+    proposition_views.router,
     question_views.router,
     market_event_views.router,
     workspace_challenge_views.router,
     workspace_correction_views.router,
     workspace_administration_views.router,
     workspace_portfolio_views.router,
+    workspace_proposition_views.router,
+    workspace_region_views.router,
     evaluation_views.router,
     workspace_event_views.router,
     followup_views.router,

@@ -37,6 +37,7 @@ EXPECTED = {
     "procurement_route",
     "proposal",
     "proposal_partner",
+    "proposition",
     "security_assessment",
     "two_factor_reset",
     "user_account",

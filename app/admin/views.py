@@ -19,6 +19,7 @@ from app.admin.two_factor_reset import service as resets
 from app.errors import FieldError
 from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
+from app.organisations.regions import service as region_service
 from app.web import AppSettings, DbSession, Language, Now, PostedForm, actor_of, render
 
 router = APIRouter(prefix="/admin")
@@ -44,6 +45,7 @@ def user_detail_page(
     """One user's page: roles, the account's status (block, unblock) and a reset of the second factor."""
     context = {
         "user": user,
+        "region": region_service.region_of_user(db, user_id=user.id),
         "roles": list(Role),
         "done": done if done in DONE_FLAGS else None,
         "errors": errors or {},

@@ -101,3 +101,4 @@ class DocumentType(StrEnum):
 class TaxonomyKind(StrEnum):
     NLD = "nld"
     BASIS = "basis"
+    PROGRAMME = "programme"  # other programmes a proposition without a challenge can be routed to

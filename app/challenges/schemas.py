@@ -361,7 +361,7 @@ class ChallengeListOut(BaseModel):
 class TaxonomyTermForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    kind: Literal["nld", "basis"]
+    kind: Literal["nld", "basis", "programme"]
     key: Key
     name_nl: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     name_en: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -32,6 +32,13 @@ class Organisation(Base):
     parent_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     security_status: Mapped[str] = mapped_column(String(20), default=SecurityStatus.NONE.value)
     facility_clearance_level: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The province (ISO 3166-2 code, "NL-ZH"): chosen by the organisation (``province_chosen``) or derived from
+    # the postcode (app/organisations/regions/postcodes.csv); None abroad or when the postcode is unknown.
+    province: Mapped[str | None] = mapped_column(String(5), nullable=True, index=True)
+    province_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Has the organisation worked for Defence before (answered False) or not (True); None: registered before
+    # the question was asked.
+    new_to_defence: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     # Verified by an administrator or not (ORGANISATION_MACHINE); a registration number is not proof.

@@ -13,6 +13,7 @@ from app.errors import FieldError
 from app.forms import parse_form, single_line
 from app.i18n import N_
 from app.organisations.enums import FacilityClearanceLevel, Ownership, SecurityStatus
+from app.organisations.regions.enums import Province
 
 _KVK_SEPARATORS = re.compile(r"[\s.\-]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -80,6 +81,10 @@ class OrganisationForm(BaseModel):
     postcode: str = Field(min_length=1, max_length=20)
     city: str = Field(min_length=1, max_length=100)
     is_sme: bool
+    # Has the organisation worked for Defence before? "yes" means it has: not new to Defence.
+    new_to_defence: bool
+    # Chosen explicitly; None: derived from the postcode.
+    province: Province | None = None
     ownership: Ownership | None = Field(default=None, validate_default=True)
     parent_name: str | None = Field(default=None, max_length=300)
     parent_country: str | None = None
@@ -87,7 +92,13 @@ class OrganisationForm(BaseModel):
     facility_clearance_level: FacilityClearanceLevel | None = None
 
     @field_validator(
-        "kvk_number", "registry_id", "parent_name", "parent_country", "facility_clearance_level", mode="before"
+        "kvk_number",
+        "registry_id",
+        "parent_name",
+        "parent_country",
+        "facility_clearance_level",
+        "province",
+        mode="before",
     )
     @classmethod
     def _optional(cls, value: Any) -> Any:
@@ -112,6 +123,15 @@ class OrganisationForm(BaseModel):
     def _ownership_chosen(cls, value: Any) -> Any:
         if _blank_to_none(value) is None:
             raise ValueError(N_("Say whether another company controls the organisation."))
+        return value
+
+    @field_validator("new_to_defence", mode="before")
+    @classmethod
+    def _worked_before(cls, value: Any) -> Any:
+        if value in ("yes", "no"):
+            return value == "no"
+        if value in ("", None):
+            raise ValueError(N_("Say whether the organisation has worked for Defence before."))
         return value
 
     @field_validator("is_sme", mode="before")
@@ -141,6 +161,8 @@ def _cross_field_errors(form: OrganisationForm) -> list[FieldError]:
             errors.append(
                 FieldError("registry_id", N_("Enter the registration number in the company register of the country."))
             )
+    if form.province is not None and form.country != "NL":
+        errors.append(FieldError("province", N_("Only organisations registered in the Netherlands have a province.")))
     if form.security_status == SecurityStatus.NATO_FSC:
         if form.facility_clearance_level is None:
             errors.append(FieldError("facility_clearance_level", N_("Choose the level of the facility clearance.")))

@@ -19,6 +19,7 @@ from app.i18n import N_
 from app.organisations import permissions
 from app.organisations.enums import MemberRole
 from app.organisations.models import Membership, Organisation
+from app.organisations.regions import postcodes as region_rules
 from app.organisations.schemas import OrganisationForm, normalise_kvk
 
 __all__ = ["find_registered", "normalise_kvk"]
@@ -118,6 +119,10 @@ def _apply(organisation: Organisation, form: OrganisationForm) -> None:
     organisation.postcode = form.postcode
     organisation.city = form.city
     organisation.is_sme = form.is_sme
+    organisation.new_to_defence = form.new_to_defence
+    organisation.province, organisation.province_chosen = region_rules.resolve_province(
+        country=form.country, postcode=form.postcode, chosen=form.province.value if form.province else None
+    )
     organisation.ownership = form.ownership.value if form.ownership else None
     organisation.parent_name = form.parent_name
     organisation.parent_country = form.parent_country
@@ -163,10 +168,20 @@ def create_organisation(
 
 
 # What the audit trail records of an organisation's details: its identity, and its ownership and control.
-_AUDITED = ("legal_name", "kvk_number", "country", "registry_id", "ownership", "parent_name", "parent_country")
+_AUDITED = (
+    "legal_name",
+    "kvk_number",
+    "country",
+    "registry_id",
+    "ownership",
+    "parent_name",
+    "parent_country",
+    "province",
+    "new_to_defence",
+)
 
 
-def _identity(organisation: Organisation) -> dict[str, str | None]:
+def _identity(organisation: Organisation) -> dict[str, str | bool | None]:
     return {name: getattr(organisation, name) for name in _AUDITED}
 
 

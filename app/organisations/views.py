@@ -16,6 +16,8 @@ from app.organisations import permissions, service
 from app.organisations.enums import MemberRole, Ownership
 from app.organisations.invitations import service as invitation_service
 from app.organisations.models import Organisation
+from app.organisations.regions import service as region_service
+from app.organisations.regions.enums import PROVINCE_LABELS
 from app.organisations.schemas import (
     CLEARANCE_LEVEL_LABELS,
     OWNERSHIP_LABELS,
@@ -37,6 +39,7 @@ def _form_context(language: str, values: dict[str, Any], errors: dict[str, str])
         "security_statuses": list(SECURITY_STATUS_LABELS.items()),
         "ownership_options": list(OWNERSHIP_LABELS.items()),
         "clearance_levels": list(CLEARANCE_LEVEL_LABELS.items()),
+        "provinces": list(PROVINCE_LABELS.items()),
     }
 
 
@@ -50,6 +53,8 @@ def _values_of(organisation: Organisation) -> dict[str, Any]:
         "postcode": organisation.postcode,
         "city": organisation.city,
         "is_sme": "yes" if organisation.is_sme else "no",
+        "new_to_defence": {None: "", True: "no", False: "yes"}[organisation.new_to_defence],
+        "province": organisation.province if organisation.province_chosen else "",
         "ownership": organisation.ownership or "",
         "parent_name": organisation.parent_name or "",
         "parent_country": organisation.parent_country or "",
@@ -188,6 +193,8 @@ def _detail(
         "security_statuses": SECURITY_STATUS_LABELS,
         "clearance_levels": CLEARANCE_LEVEL_LABELS,
         "ownership_group": Ownership.GROUP.value,
+        "province_labels": PROVINCE_LABELS,
+        "region": region_service.region_of_organisation(db, organisation_id=organisation_id),
         "errors": errors or {},
         "values": values or {},
         "problem": problem,

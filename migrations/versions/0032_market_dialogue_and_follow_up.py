@@ -5,7 +5,7 @@ changes bump ``public_version`` like the tables of migration 0025 (a deferred co
 plain row triggers on SQLite).
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0031
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0032"
-down_revision = "0029"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 

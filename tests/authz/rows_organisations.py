@@ -26,6 +26,7 @@ def _details(**overrides: str) -> dict[str, str]:
         "postcode": "1234 AB",
         "city": "Utrecht",
         "is_sme": "yes",
+        "new_to_defence": "no",
         "ownership": "independent",
         "security_status": "none",
     }

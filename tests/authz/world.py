@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tests.authz.world_propositions import proposition_of_a
 from tests.factories import LINKS, create_challenge, create_user
 
 ACTORS = ("anonymous", "member_a", "member_b", "evaluator", "coordinator", "administrator")
@@ -80,6 +81,7 @@ def build_world(session: Session, now: datetime, blobs: Any = None) -> World:
         proposal = _submitted_proposal(session, challenge, org_a, users["member_a"], blobs, now)
         world.ids.update(proposal_a=proposal.id, partnership_c=_partnership(session, proposal.id, org_c.id))
         world.ids.update(receipt_a=_receipt(session, proposal.id))
+        world.ids.update(proposition_a=proposition_of_a(session, org_a, users["member_a"], blobs, now, SECRET_ANSWER))
     world.ids.update(question_a=_question(session, challenge, org_a, users["member_a"], now))
     world.ids.update(dispute_a=_dispute(session, org_a, users["member_b"], now))
     world.after_deadline = challenge.stages[0].deadline_at + timedelta(hours=1)

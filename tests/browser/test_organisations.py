@@ -61,6 +61,7 @@ def test_register_invite_and_join(browser: Browser, server: LiveServer, language
         page.locator("#postcode").fill("2628 EB")
         page.locator("#city").fill("Delft")
         page.locator("#is_sme-1").check()
+        page.locator("#new_to_defence-2").check()
         page.locator("#ownership-2").check()
         page.locator("#parent_name").fill(f"Browser {unique} Holding N.V.")
         page.locator("#parent_country").select_option("NO")

@@ -97,6 +97,7 @@ def _register_organisation(page: Page, name: str, kvk: str) -> None:
     page.locator("#postcode").fill("2628 EB")
     page.locator("#city").fill("Delft")
     page.locator("#is_sme-1").check()
+    page.locator("#new_to_defence-2").check()
     page.locator("#ownership-1").check()
     page.locator("#kvk_number").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(name)

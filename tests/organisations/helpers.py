@@ -23,6 +23,7 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "postcode": "2628 EB",
         "city": "Delft",
         "is_sme": "yes",
+        "new_to_defence": "no",
         "ownership": "independent",
         "parent_name": "",
         "parent_country": "",

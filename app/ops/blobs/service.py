@@ -1,7 +1,8 @@
 """The blob store against the rows that name its files: which rows lack their file, which files no row names.
 
 Rows that name a blob: ``blob`` (what was stored), ``proposal_document`` (working copies),
-``proposal_version_document`` (submitted versions) and ``blind_document`` (copies without metadata).
+``proposal_version_document`` (submitted versions), ``blind_document`` (copies without metadata) and
+``proposition`` (the optional document of a proposition without a challenge; its ``blob`` row keeps it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record_event
 from app.evaluations.blind.models import BlindDocument
 from app.proposals.models import Blob, ProposalDocument, ProposalVersionDocument
+from app.proposals.propositions.models import Proposition
 from app.storage import LocalBlobStore, file_sha256
 
 
@@ -50,6 +52,10 @@ def _rows(session: Session) -> Iterator[tuple[str, str]]:
         yield f"proposal version {row.version_id}, document {row.question_key}", row.sha256
     for blind in session.scalars(select(BlindDocument).order_by(BlindDocument.original_sha256)):
         yield f"blind copy of {blind.original_sha256}", blind.sha256
+    for proposition in session.scalars(
+        select(Proposition).where(Proposition.document_sha256.is_not(None)).order_by(Proposition.id)
+    ):
+        yield f"proposition {proposition.id}, document", str(proposition.document_sha256)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from app.database import insert_unless_present
 from app.errors import NotFound
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.models import Blob, Proposal, ProposalDocument, ProposalVersionDocument
+from app.proposals.propositions.models import Proposition
 from app.proposals.service import (
     audit_event,
     context_of,
@@ -124,12 +125,13 @@ def _slot(proposal: Proposal, question_key: str) -> ProposalDocument | None:
 
 
 def _orphans(session: Session, candidates: list[str]) -> list[str]:
-    """Blobs among ``candidates`` that no draft and no submitted version refers to: their rows go now."""
+    """Blobs among ``candidates`` that no draft, no submitted version and no proposition refers to: their rows go now."""
     orphans: list[str] = []
     for sha in candidates:
         in_draft = session.scalar(select(func.count()).where(ProposalDocument.sha256 == sha))
         in_version = session.scalar(select(func.count()).where(ProposalVersionDocument.sha256 == sha))
-        if not in_draft and not in_version:
+        in_proposition = session.scalar(select(func.count()).where(Proposition.document_sha256 == sha))
+        if not in_draft and not in_version and not in_proposition:
             blob = session.get(Blob, sha)
             if blob is not None:
                 session.delete(blob)

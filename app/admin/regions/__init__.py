@@ -1,0 +1,1 @@
+"""Administrators keep the regional teams: names, provinces, retirement, and which coordinators belong."""

@@ -1,0 +1,1 @@
+"""Regions a challenge is tagged with (ODIN's regional teams that carry it)."""

@@ -1,0 +1,1 @@
+"""The triage of propositions without a challenge by coordinators."""

@@ -1,0 +1,1 @@
+"""Coordinators tag a challenge with regional teams."""
