@@ -15,7 +15,14 @@ from app.settings import Settings
 @click.option("--host", default=None, help="Address to listen on (default PORTAL_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default PORTAL_PORT or 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default PORTAL_WORKERS or 1).")
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["supervisor", "gunicorn"]),
+    default=None,
+    help="Default PORTAL_SERVER or supervisor.",
+)
+def serve(host: str | None, port: int | None, workers: int | None, server_name: str | None) -> None:
     """Serve the portal over HTTP."""
     import uvicorn
 
@@ -31,10 +38,17 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         log_level="info",
     )
     count = workers or settings.workers
+    timeout, max_requests = settings.worker_timeout, settings.worker_max_requests
+    if (server_name or settings.server) == "gunicorn":
+        from app.serving import arbiter
+
+        arbiter.exec_gunicorn(
+            host=config.host, port=config.port, workers=count, timeout=timeout, max_requests=max_requests
+        )
     if count > 1:
         from app import serving
 
-        serving.serve(config, count)
+        serving.serve(config, count, timeout=timeout, max_requests=max_requests)
     else:
         server = uvicorn.Server(config)
         server.run()
