@@ -1,0 +1,190 @@
+"""``portal serve --workers N``: a worker whose event loop hangs is replaced, SIGHUP reloads without refusing a
+client, a worker is recycled after its requests; and the same portal under gunicorn.
+
+Real processes over real sockets, as in ``tests/test_serving.py``; only ``/healthz`` is requested."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.serving.arbiter import gunicorn_command
+from tests.test_serving import (
+    Served,
+    _healthz,
+    _holder,
+    _open,
+    _start,
+    _stop,
+    _wait_for_output,
+    _wait_for_replacement,
+    _wait_until_serving,
+)
+
+pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+
+
+def _clients_during(served: Served, event: Callable[[], None], count: int = 3) -> list[object]:
+    """What clients making one request per connection were answered while ``event`` ran (and half a second
+    before and after it)."""
+    answers: list[object] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+                answers.append(_healthz(connection))
+                connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                answers.append(repr(error))
+
+    threads = [threading.Thread(target=client) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        event()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return answers
+
+
+def test_a_worker_whose_event_loop_hangs_is_killed_and_replaced(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2, PORTAL_WORKER_TIMEOUT="3")
+    try:
+        _wait_until_serving(served, 2)
+        before = served.workers()
+        serving_before = served.serving()
+        os.kill(before[0], signal.SIGSTOP)  # its event loop answers nothing any more
+        now = _wait_for_replacement(served, before[0], serving_before)
+        assert before[1] in now
+        output = served.output()
+        assert re.search(rf"Worker \d \[{before[0]}\] has not answered for 3 s; killed", output), output
+        assert f"[{before[0]}] did not answer; starting another." in output
+        _wait_for_output(served, f"Worker [{before[0]}] ended (exit code -9)")  # SIGTERM waits while stopped
+        holders = set()
+        for _ in range(4):
+            connection = _open(served)
+            holders.add(_holder(connection, served))
+            connection.close()
+        assert holders == set(now)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(before[0], signal.SIGKILL)
+        _stop(served)
+
+
+def test_a_busy_worker_whose_event_loop_runs_is_not_replaced(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2, PORTAL_WORKER_TIMEOUT="2")
+    try:
+        _wait_until_serving(served, 2)
+        before = served.workers()
+        connection = _open(served)
+        for _ in range(40):  # four seconds, twice the timeout, of requests now and then
+            assert _healthz(connection) == 200
+            time.sleep(0.1)
+        connection.close()
+        assert served.workers() == before
+        assert "has not answered" not in served.output()
+    finally:
+        _stop(served)
+
+
+def test_sighup_starts_new_workers_then_stops_the_old_and_no_client_is_refused(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2)
+    try:
+        _wait_until_serving(served, 2)
+        before = served.workers()
+        serving_before = served.serving()
+
+        def reload() -> None:
+            served.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 60
+            while served.serving() < serving_before + 2 or set(served.workers()) & set(before):
+                assert time.monotonic() < deadline, served.output()
+                time.sleep(0.1)
+
+        answers = _clients_during(served, reload)
+        assert len(answers) > 50
+        assert Counter(answers) == {200: len(answers)}
+        assert len(served.workers()) == 2
+        output = served.output()
+        assert "SIGHUP received, starting 2 new workers" in output
+        for pid in before:
+            assert re.search(rf"Worker \d \[{pid}\] replaced by \[\d+\]; stopping it", output), output
+            _wait_for_output(served, f"Worker [{pid}] ended (exit code -15)")
+        assert "starting another" not in output
+        assert served.process.poll() is None
+    finally:
+        _stop(served)
+
+
+def test_a_worker_is_replaced_after_its_maximum_of_requests(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2, PORTAL_WORKER_MAX_REQUESTS="10")
+    try:
+        _wait_until_serving(served, 2)
+        before = served.workers()
+        connection = _open(served)
+        first = _holder(connection, served)
+        for _ in range(11):  # 10 or 11 requests (a tenth more at most), the first included
+            assert _healthz(connection) == 200
+        connection.close()
+        _wait_for_output(served, f"[{first}] has served its requests; replacing it")
+        _wait_for_output(served, f"[{first}] replaced by")
+        _wait_for_output(served, f"Worker [{first}] ended (exit code -15)")
+        now = served.workers()
+        assert len(now) == 2
+        assert first not in now
+        assert set(before) - {first} <= set(now)
+        assert "starting another" not in served.output()
+        assert _healthz(_open(served)) == 200
+    finally:
+        _stop(served)
+
+
+def test_gunicorn_serves_the_portal_with_the_same_settings(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2, PORTAL_SERVER="gunicorn", PORTAL_WORKER_TIMEOUT="20")
+    try:
+        deadline = time.monotonic() + 60
+        while "Application startup complete" not in served.output() or served.output().count("Booting worker") < 2:
+            assert served.process.poll() is None, served.output()
+            assert time.monotonic() < deadline, served.output()
+            time.sleep(0.1)
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        assert _healthz(connection) == 200
+        connection.close()
+        assert "Using worker: uvicorn_worker.UvicornWorker" in served.output()
+    finally:
+        assert _stop(served) == 0
+
+
+def test_gunicorn_command_carries_workers_timeout_graceful_stop_and_recycling() -> None:
+    command = gunicorn_command(host="127.0.0.1", port=8123, workers=3, timeout=20, max_requests=1000)
+    assert command[1:4] == ["-m", "gunicorn", "app.main:create_app()"]
+    options = dict(zip(command[4::2], command[5::2], strict=True))
+    assert options == {
+        "--worker-class": "uvicorn_worker.UvicornWorker",
+        "--workers": "3",
+        "--bind": "127.0.0.1:8123",
+        "--timeout": "20",
+        "--graceful-timeout": "35",
+        "--log-level": "info",
+        "--access-logfile": "-",
+        "--max-requests": "1000",
+        "--max-requests-jitter": "100",
+    }
+    assert "--max-requests" not in gunicorn_command(host="::1", port=1, workers=1, timeout=30, max_requests=0)
