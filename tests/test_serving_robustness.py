@@ -88,7 +88,7 @@ def test_a_worker_whose_event_loop_hangs_is_killed_and_replaced(tmp_path: Path) 
         _stop(served)
 
 
-def test_a_busy_worker_whose_event_loop_runs_is_not_replaced(tmp_path: Path) -> None:
+def test_a_worker_whose_event_loop_runs_is_never_taken_for_hung(tmp_path: Path) -> None:
     served = _start(tmp_path, workers=2, PORTAL_WORKER_TIMEOUT="2")
     try:
         _wait_until_serving(served, 2)
@@ -182,6 +182,7 @@ def test_gunicorn_command_carries_workers_timeout_graceful_stop_and_recycling() 
         "--bind": "127.0.0.1:8123",
         "--timeout": "20",
         "--graceful-timeout": "35",
+        "--keep-alive": "5",
         "--log-level": "info",
         "--access-logfile": "-",
         "--max-requests": "1000",

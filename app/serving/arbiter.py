@@ -13,6 +13,8 @@ import sys
 from app.serving.supervisor import STOP_SECONDS
 
 WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+KEEP_ALIVE_SECONDS = 5
+"""uvicorn's own default; gunicorn's (2 s) would be passed to its uvicorn workers otherwise."""
 
 
 def gunicorn_command(*, host: str, port: int, workers: int, timeout: float, max_requests: int) -> list[str]:
@@ -32,6 +34,8 @@ def gunicorn_command(*, host: str, port: int, workers: int, timeout: float, max_
         f"{timeout:g}",
         "--graceful-timeout",
         f"{STOP_SECONDS:g}",
+        "--keep-alive",
+        str(KEEP_ALIVE_SECONDS),
         "--log-level",
         "info",
         "--access-logfile",

@@ -251,7 +251,7 @@ class Supervisor:
         return any(entry.replaces == worker_id for entry in self.workers.values())
 
     def _reload(self) -> None:
-        """SIGHUP: a new worker (new code, new settings) for every worker serving; each old one stops once its
+        """SIGHUP: a new worker (the code loaded anew) for every worker serving; each old one stops once its
         replacement serves."""
         current = [
             (worker_id, entry)
