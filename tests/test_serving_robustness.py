@@ -10,6 +10,7 @@ import http.client
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -129,6 +130,35 @@ def test_sighup_starts_new_workers_then_stops_the_old_and_no_client_is_refused(t
             _wait_for_output(served, f"Worker [{pid}] ended (exit code -15)")
         assert "starting another" not in output
         assert served.process.poll() is None
+    finally:
+        _stop(served)
+
+
+def test_a_request_in_flight_at_sighup_is_answered_by_the_old_worker(tmp_path: Path) -> None:
+    served = _start(tmp_path, workers=2)
+    try:
+        _wait_until_serving(served, 2)
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # its end not yet sent
+            client = http.client.HTTPConnection("127.0.0.1", served.port)
+            client.sock = connection
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    holder = _holder(client, served)
+                    break
+                except (AssertionError, KeyError):
+                    assert time.monotonic() < deadline, "no worker took the connection"
+                    time.sleep(0.05)
+            served.process.send_signal(signal.SIGHUP)
+            _wait_for_output(served, f"[{holder}] replaced by")
+            time.sleep(0.5)  # its graceful shutdown has begun
+            connection.sendall(b"\r\n")
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            assert response.status == 200
+            assert response.read() != b""
+        _wait_for_output(served, f"Worker [{holder}] ended (exit code -15)")
     finally:
         _stop(served)
 
