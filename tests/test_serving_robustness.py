@@ -14,11 +14,14 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import uvicorn
 
+from app.serving import Supervisor
 from app.serving.arbiter import gunicorn_command
 from tests.test_serving import (
     Served,
@@ -219,3 +222,61 @@ def test_gunicorn_command_carries_workers_timeout_graceful_stop_and_recycling() 
         "--max-requests-jitter": "100",
     }
     assert "--max-requests" not in gunicorn_command(host="::1", port=1, workers=1, timeout=30, max_requests=0)
+
+
+# --- replacements, without processes --------------------------------------------------------------------
+
+
+class _Process:
+    """Stands for a worker process: the supervisor's choices are under test, not the worker."""
+
+    pids = iter(range(90001, 99999))
+
+    def __init__(self, **_kwargs: object) -> None:
+        self.pid = next(self.pids)
+        self.terminated = False
+        self.exitcode = None
+
+    def start(self) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return True
+
+    def terminate(self) -> None:
+        self.terminated = True
+
+
+@pytest.fixture
+def supervisor() -> Iterator[Supervisor]:
+    """A supervisor with one worker serving (worker 0)."""
+    supervisor = Supervisor(uvicorn.Config("app.main:create_app", factory=True), 1)
+    supervisor._context = SimpleNamespace(Process=_Process)  # type: ignore[assignment]
+    supervisor._start(0)
+    supervisor._serving(0, supervisor.workers[0])
+    yield supervisor
+    for entry in supervisor.workers.values():
+        entry.channel.close()
+    supervisor.selector.close()
+
+
+def test_a_replacement_that_fails_to_start_leaves_the_old_worker_serving(supervisor: Supervisor) -> None:
+    supervisor._reload()
+    assert supervisor.workers[1].replaces == 0
+    supervisor._forget(1)  # its channel closed before it said READY
+    assert list(supervisor.workers) == [0]
+    assert supervisor.workers[0].load.ready is True
+    assert not supervisor.workers[0].process.terminated  # type: ignore[attr-defined]
+    assert (supervisor.failed, supervisor.stopping) == (False, False)
+
+
+def test_a_replacement_that_serves_retires_the_old_worker_which_is_then_not_replaced(
+    supervisor: Supervisor,
+) -> None:
+    supervisor._reload()
+    supervisor._serving(1, supervisor.workers[1])
+    old = supervisor.workers[0]
+    assert (old.retiring, old.load.ready, old.process.terminated) == (True, False, True)  # type: ignore[attr-defined]
+    supervisor._forget(0)
+    assert list(supervisor.workers) == [1]
+    assert supervisor.balancer.choose() == 0  # the only worker left: the new one
