@@ -20,9 +20,11 @@ from types import SimpleNamespace
 
 import pytest
 import uvicorn
+from pydantic import ValidationError
 
 from app.serving import Supervisor
 from app.serving.arbiter import gunicorn_command
+from app.settings import Settings
 from tests.test_serving import (
     Served,
     _healthz,
@@ -280,3 +282,18 @@ def test_a_replacement_that_serves_retires_the_old_worker_which_is_then_not_repl
     supervisor._forget(0)
     assert list(supervisor.workers) == [1]
     assert supervisor.balancer.choose() == 0  # the only worker left: the new one
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("worker_timeout", 1), ("worker_max_requests", -1), ("server", "waitress")]
+)
+def test_serving_settings_out_of_range_stop_the_start(name: str, value: object) -> None:
+    with pytest.raises(ValidationError, match=name):
+        Settings(**{name: value})  # type: ignore[arg-type]
+
+
+def test_serving_settings_default_to_the_supervisor_with_gunicorns_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("PORTAL_SERVER", "PORTAL_WORKER_TIMEOUT", "PORTAL_WORKER_MAX_REQUESTS"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = Settings()
+    assert (settings.server, settings.worker_timeout, settings.worker_max_requests) == ("supervisor", 30, 0)
