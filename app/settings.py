@@ -9,6 +9,7 @@ import secrets
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,18 @@ class Settings(BaseSettings):
     default_language: str = "nl"
     challenges_dir: Path = Path("challenges")
     workers: int = 1
+    server: Literal["supervisor", "gunicorn"] = Field(
+        default="supervisor", description="What runs the workers: the balancing supervisor or gunicorn."
+    )
+    worker_timeout: float = Field(
+        default=30,
+        ge=2,
+        le=3600,
+        description="Seconds without an answer from a worker's event loop before it is replaced.",
+    )
+    worker_max_requests: int = Field(
+        default=0, ge=0, description="Requests after which a worker is replaced (plus up to a tenth); 0: never."
+    )
     threads: int = Field(default=4, ge=1, le=200, description="Worker threads per process for views.")
     blob_dir: Path | None = Field(default=None, description="Folder for uploaded documents; default data_dir/blobs.")
     # Each uploaded document is checked in a process of its own with these limits; past them it is refused.

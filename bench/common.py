@@ -28,22 +28,11 @@ def free_port() -> int:
 
 
 def portal_command(*, port: int, workers: int, server: str) -> list[str]:
-    """``portal serve`` (the hand-written balancing supervisor), or gunicorn's arbiter with uvicorn workers."""
+    """``portal serve`` with the hand-written balancing supervisor, or with gunicorn's arbiter and uvicorn
+    workers (``--server gunicorn``: the same app factory, workers, timeouts and logging)."""
     bin_dir = Path(sys.executable).parent
-    if server == "gunicorn":
-        return [
-            str(bin_dir / "gunicorn"),
-            "app.main:create_app()",
-            "--worker-class",
-            "uvicorn.workers.UvicornWorker",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ]
-    return [str(bin_dir / "portal"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command = [str(bin_dir / "portal"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return [*command, "--server", server]
 
 
 def wait_until_up(process: subprocess.Popen[bytes], port: int, path: str, log_file: Path, seconds: float = 90) -> None:

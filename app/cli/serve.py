@@ -24,7 +24,21 @@ from app.settings import Settings
     help="Also run `portal worker` beside the server (started and stopped with it), so queued e-mail is sent.",
 )
 @click.option("--worker-interval", type=float, default=3.0, show_default=True, help="Seconds between its passes.")
-def serve(host: str | None, port: int | None, workers: int | None, with_worker: bool, worker_interval: float) -> None:
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(["supervisor", "gunicorn"]),
+    default=None,
+    help="Default PORTAL_SERVER or supervisor.",
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    with_worker: bool,
+    worker_interval: float,
+    server_name: str | None,
+) -> None:
     """Serve the portal over HTTP."""
     import uvicorn
 
@@ -54,7 +68,7 @@ def serve(host: str | None, port: int | None, workers: int | None, with_worker: 
         # would end this process before it could stop the worker (which would then stop by itself, later).
         signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        _run(config, workers or settings.workers)
+        _run(config, settings, workers or settings.workers, server_name or settings.server)
     finally:
         if companion is not None:
             companion.terminate()  # SIGTERM: the worker finishes its pass and stops
@@ -65,14 +79,22 @@ def _exit_cleanly(signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _run(config: object, count: int) -> None:
+def _run(config: object, settings: Settings, count: int, server_name: str) -> None:
     import uvicorn
 
     assert isinstance(config, uvicorn.Config)
+    timeout, max_requests = settings.worker_timeout, settings.worker_max_requests
+    if server_name == "gunicorn":
+        from app.serving import arbiter
+
+        # gunicorn's arbiter replaces this process (same PID): a worker started beside stops when it ends.
+        arbiter.exec_gunicorn(
+            host=config.host, port=config.port, workers=count, timeout=timeout, max_requests=max_requests
+        )
     if count > 1:
         from app import serving
 
-        serving.serve(config, count)
+        serving.serve(config, count, timeout=timeout, max_requests=max_requests)
     else:
         server = uvicorn.Server(config)
         server.run()

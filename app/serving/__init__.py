@@ -13,7 +13,13 @@ supervisor. Node.js's cluster module distributes connections from its primary in
 reason. A worker that dies is replaced at once (the supervisor does not wait for it); a worker told to stop
 first says so and hands back any connection given to it meanwhile, for another worker; while no worker is
 ready, connections wait in the listening socket's backlog. A worker that fails to start stops the whole
-server (a configuration error does not become a restart loop). SIGTERM or SIGINT: the supervisor stops
+server (a configuration error does not become a restart loop).
+
+Each worker's event loop sends a heartbeat every second; a worker silent for ``PORTAL_WORKER_TIMEOUT`` seconds
+(its event loop blocked, or the process stopped) is killed and replaced, as gunicorn's arbiter does. SIGHUP
+starts a new worker beside each one; once the new one serves, it takes the new connections and the old one
+stops gracefully. A worker past ``PORTAL_WORKER_MAX_REQUESTS`` is replaced the same way. ``arbiter.py`` runs
+gunicorn with uvicorn workers instead (``PORTAL_SERVER=gunicorn``). SIGTERM or SIGINT: the supervisor stops
 accepting and the workers finish the requests in flight (uvicorn's graceful shutdown).
 """
 

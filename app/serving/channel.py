@@ -6,14 +6,20 @@ from __future__ import annotations
 import socket
 
 # Messages on a worker's channel. Worker to supervisor: READY, STOPPING, CLOSED (one byte per connection
-# closed), RETURN (with connections it will not serve). Supervisor to worker: GIVE (with a connection),
-# NO_MORE (nothing more will be given: the answer to STOPPING, or the supervisor's own stop).
+# closed), RETURN (with connections it will not serve), HEARTBEAT (its event loop runs: every
+# HEARTBEAT_SECONDS), RECYCLE (it has served its share of requests: replace it). Supervisor to worker: GIVE
+# (with a connection), NO_MORE (nothing more will be given: the answer to STOPPING, or the supervisor's own
+# stop).
 READY = b"r"
 STOPPING = b"s"
 CLOSED = b"c"
 RETURN = b"b"
+HEARTBEAT = b"h"
+RECYCLE = b"q"
 GIVE = b"g"
 NO_MORE = b"n"
+
+HEARTBEAT_SECONDS = 1.0
 
 
 def next_message(channel: socket.socket) -> tuple[bytes, list[int]] | None:

@@ -12,7 +12,17 @@ from typing import Any
 
 import uvicorn
 
-from app.serving.channel import CLOSED, NO_MORE, READY, RETURN, STOPPING, next_message
+from app.serving.channel import (
+    CLOSED,
+    HEARTBEAT,
+    HEARTBEAT_SECONDS,
+    NO_MORE,
+    READY,
+    RECYCLE,
+    RETURN,
+    STOPPING,
+    next_message,
+)
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -65,10 +75,15 @@ def _counted(protocol_class: type[asyncio.Protocol], closed: Callable[[], None])
 class Worker(uvicorn.Server):
     """A uvicorn server without a listening socket of its own: it serves the connections the supervisor sends.
 
-    ``sockets`` (as uvicorn passes them to a worker) holds one socket: the channel to the supervisor."""
+    ``sockets`` (as uvicorn passes them to a worker) holds one socket: the channel to the supervisor. Every
+    ``HEARTBEAT_SECONDS`` its event loop tells the supervisor that it runs, and, past ``max_requests`` requests
+    (0: never), that it wants replacing; the supervisor then stops it once its replacement serves."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, max_requests: int = 0) -> None:
         super().__init__(config)
+        self._max_requests = max_requests
+        self._recycle_asked = False
+        self._heartbeat: asyncio.TimerHandle | None = None
         self._channel: socket.socket | None = None
         self._unreported = 0
         self._pending: set[asyncio.Task[Any]] = set()
@@ -92,6 +107,16 @@ class Worker(uvicorn.Server):
         self._no_more = asyncio.Event()
         asyncio.get_running_loop().add_reader(self._channel.fileno(), self._receive)
         self._report(READY)
+        self._beat()
+
+    def _beat(self) -> None:
+        """Tell the supervisor this event loop runs (and, once, that this worker has served its requests)."""
+        self._report(HEARTBEAT)
+        if self._max_requests and not self._recycle_asked and self.server_state.total_requests >= self._max_requests:
+            self._recycle_asked = True
+            logger.info("Served %d requests; asking to be replaced.", self.server_state.total_requests)
+            self._report(RECYCLE)
+        self._heartbeat = asyncio.get_running_loop().call_later(HEARTBEAT_SECONDS, self._beat)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Tell the supervisor, hand back what it sends until it has heard, then uvicorn's graceful shutdown."""
@@ -171,8 +196,8 @@ class Worker(uvicorn.Server):
             self._report(CLOSED * self._unreported)
 
 
-def worker_main(config: uvicorn.Config, channel: socket.socket) -> None:
+def worker_main(config: uvicorn.Config, channel: socket.socket, max_requests: int = 0) -> None:
     """The worker process (spawned, as uvicorn spawns its workers)."""
     config.configure_logging()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C reaches every process; no traceback for it
-        Worker(config).run(sockets=[channel])
+        Worker(config, max_requests).run(sockets=[channel])
