@@ -65,6 +65,9 @@ class DemoCompany:
     trl: str
 
 
+# A postcode in each company's city, so the province (and the ODIN regional team) follows from it.
+POSTCODES = {"Enschede": "7511 JA", "Delft": "2611 AB", "Zwolle": "8011 AB", "Den Helder": "1781 AA"}
+
 COMPANIES = (
     DemoCompany(
         "Radarwacht B.V.",
@@ -224,10 +227,11 @@ def _submit(
         "country": "NL",
         "kvk_number": company.kvk_number,
         "street": "Kazernelaan 1",
-        "postcode": "1234 AB",
+        "postcode": POSTCODES[company.city],
         "city": company.city,
         "is_sme": "yes",
         "ownership": "independent",
+        "new_to_defence": "yes" if index >= 2 else "no",  # "yes": has worked for Defence before
     }
     form, errors = parse_organisation(values)
     if form is None or errors:
