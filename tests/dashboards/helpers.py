@@ -197,7 +197,7 @@ def table(html: str, key: str) -> list[list[str]]:
     match = re.search(rf'<table id="table-{re.escape(key)}">(.*?)</table>', html, re.S)
     assert match is not None, f"no table {key}"
     rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", match.group(1), re.S)
-    return [[label, *re.findall(r'<td class="numeric">(.*?)</td>', cells)] for label, cells in rows]
+    return [[label, *re.findall(r'<td class="numeric"[^>]*>(.*?)</td>', cells)] for label, cells in rows]
 
 
 def csv_rows(response: Any) -> list[list[str]]:

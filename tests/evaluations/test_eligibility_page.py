@@ -143,7 +143,10 @@ def test_eligibility_without_a_choice_is_refused_next_to_the_field(
         assert f'<p class="error-message" id="admissible-{other.id}-error">' in field
         assert "Kies een van de mogelijkheden." in field
         assert ">Buitenlandse penvoerder.</textarea>" in section
-        assert f'<a href="#admissible-{other.id}">Kies een van de mogelijkheden.</a>' in response.text
+        assert (
+            f'<a href="#admissible-{other.id}">Is {other.reference} ontvankelijk?: Kies een van de mogelijkheden.</a>'
+            in response.text
+        )
         assert "error-message" not in _section(response.text, s.proposals[0].id)
     assert session.get(EligibilityDecision, other.id) is None
     assert session.scalar(select(OutboxMessage).where(OutboxMessage.template == "evaluation_eligibility")) is None
@@ -159,7 +162,10 @@ def test_eligibility_without_a_reason_is_refused_next_to_that_proposals_reason(
     section = _section(response.text, other.id)
     assert f'<p class="error-message" id="reason-{other.id}-error">' in section
     assert 'value="no" checked>' in section
-    assert f'<a href="#reason-{other.id}">Geef de reden waarom het voorstel niet ontvankelijk is.</a>' in response.text
+    assert (
+        f'<a href="#reason-{other.id}">{other.reference} — Reden (verplicht bij niet ontvankelijk): Geef de reden waarom het voorstel niet ontvankelijk is.</a>'
+        in response.text
+    )
 
 
 def test_eligibility_existing_decision_is_shown_selected(

@@ -30,6 +30,7 @@ from app.storage import LocalBlobStore
 from tests.evaluations.helpers import RECEIVED, Scenario, actor, after_deadline, build_scenario, post
 from tests.evaluations.test_scoring import _assigned
 from tests.factories import LINKS, create_user, log_in
+from tests.markup import without_labels
 from tests.organisations.helpers import create_organisation, form_data
 from tests.pdfs import pdf_bytes
 from tests.proposals.helpers import act_for
@@ -167,7 +168,7 @@ def _move_parent_home(session: Session, c: Consortium) -> None:
 
 def _ownership_section(text: str) -> str:
     start = text.index('id="ownership"')
-    return text[start : text.index("</table>", start)]
+    return without_labels(text[start : text.index("</table>", start)])
 
 
 def _open_security_page(client: TestClient, session: Session, clock: FrozenClock, c: Consortium) -> Any:

@@ -22,6 +22,7 @@ from app.notifications.models import OutboxMessage
 from tests.evaluations.helpers import Scenario, actor, after_deadline, approve_through_the_web, build_scenario, post
 from tests.evaluations.test_decisions import _score
 from tests.factories import log_in
+from tests.markup import without_labels
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 
@@ -77,7 +78,7 @@ def _page(client: TestClient, session: Session, s: Scenario, clock: FrozenClock,
     client.cookies.set("portal_lang", language)
     response = client.get(f"/proposals/{s.proposals[index].id}/decision")
     assert response.status_code == 200
-    return response.text
+    return without_labels(response.text)
 
 
 EXPECTED = {

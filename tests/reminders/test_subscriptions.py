@@ -60,10 +60,10 @@ def test_subscription_request_sends_one_confirmation_and_answers_the_same(client
 def test_subscription_bad_input_gets_messages_next_to_the_fields(client: TestClient, session: Session) -> None:
     response = _subscribe(client, "not-an-address", areas=[])
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert '<a href="#email">Vul een e-mailadres in zoals naam@voorbeeld.nl.</a>' in response.text  # type: ignore[attr-defined]
-    assert '<a href="#areas">Kies ten minste één gebied.</a>' in response.text  # type: ignore[attr-defined]
+    assert '<a href="#email">E-mailadres: Vul een e-mailadres in zoals naam@voorbeeld.nl.</a>' in response.text  # type: ignore[attr-defined]
+    assert '<a href="#areas">Gebieden (NLD-gebieden): Kies ten minste één gebied.</a>' in response.text  # type: ignore[attr-defined]
     unknown = _subscribe(client, areas=["atlantis"])
-    assert '<a href="#areas">Kies gebieden uit de lijst.</a>' in unknown.text  # type: ignore[attr-defined]
+    assert '<a href="#areas">Gebieden (NLD-gebieden): Kies gebieden uit de lijst.</a>' in unknown.text  # type: ignore[attr-defined]
     assert mails(session, "subscription_confirm") == []
 
 
