@@ -20,3 +20,24 @@ def test_plural_forms_follow_the_count() -> None:
     assert i18n.translate_plural("nl", "%(num)d day left", "%(num)d days left", 1) == "nog 1 dag"
     assert i18n.translate_plural("nl", "%(num)d day left", "%(num)d days left", 3) == "nog 3 dagen"
     assert i18n.translate_plural("en", "%(num)d day left", "%(num)d days left", 3) == "3 days left"
+
+
+def test_no_source_string_has_two_different_dutch_translations() -> None:
+    """Each domain keeps its own catalogue; the merged catalogue keeps one translation per source string, so two
+    catalogues that translate the same string differently would silently show one of them everywhere."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((i18n.CATALOGUE_DIR / "nl" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalogue = read_po(handle, locale="nl")
+        for message in catalogue:
+            if not message.id or not message.string:
+                continue
+            key = str(message.id)
+            translation = str(message.string)
+            if key in seen and seen[key][0] != translation:
+                clashes.append(f"{key!r}: {seen[key][1]} says {seen[key][0]!r}, {path.name} says {translation!r}")
+            seen.setdefault(key, (translation, path.name))
+    assert clashes == []
