@@ -18,10 +18,9 @@ from app.challenges import service as challenge_service
 from app.challenges.enums import TaxonomyKind
 from app.errors import FieldError, NotFound
 from app.evaluations.portfolio import queries
-from app.evaluations.portfolio.figures import Figure
+from app.evaluations.portfolio.figures import Figure, Series
 from app.evaluations.portfolio.filters import Filters, parse_filters
 from app.evaluations.portfolio.queries import FigureQuery
-from app.evaluations.portfolio.figures import Series
 from app.i18n import N_
 from app.organisations.regions import service as region_service
 from app.proposals.propositions.enums import PROPOSITION_MACHINE, PropositionStatus
