@@ -228,6 +228,7 @@ def _submit(
         "city": company.city,
         "is_sme": "yes",
         "ownership": "independent",
+        "new_to_defence": "no",  # the form asks whether it worked for Defence before: no
     }
     form, errors = parse_organisation(values)
     if form is None or errors:
