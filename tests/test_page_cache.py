@@ -247,7 +247,7 @@ def test_every_table_the_public_pages_read_bumps_the_version(
     before = version(session)
     assert post(client, "/manage/challenges/test-challenge/nota/publish").status_code == 303  # nota_version: insert
     assert version(session) > before
-    for table in ("challenge", "challenge_version", "challenge_stage", "taxonomy_term", "statement"):
+    for table in ("challenge", "challenge_version", "challenge_stage", "taxonomy_term", "statement", "region"):
         before = version(session)
         session.execute(text(f"UPDATE {table} SET id = id"))
         session.commit()
@@ -256,6 +256,15 @@ def test_every_table_the_public_pages_read_bumps_the_version(
     session.execute(text("DELETE FROM challenge_tag"))
     session.commit()
     assert version(session) > before
+    region = session.scalar(text("SELECT id FROM region WHERE key = 'noord'"))
+    for statement in (
+        f"INSERT INTO challenge_region (challenge_id, region_id) VALUES ({challenge.id}, {region})",
+        "DELETE FROM challenge_region",
+    ):
+        before = version(session)
+        session.execute(text(statement))
+        session.commit()
+        assert version(session) > before, statement
 
 
 def test_questions_asked_do_not_change_the_version(session: Session, clock: FrozenClock) -> None:

@@ -14,9 +14,11 @@ from app.audit.service import Actor, record_event
 from app.canonical import canonical_json, sha256_hex
 from app.challenges.enums import CHALLENGE_MACHINE, PUBLIC_STATUSES, ChallengeStatus, Phase, TaxonomyKind
 from app.challenges.models import Challenge, ChallengeStage, ChallengeVersion, TaxonomyTerm
+from app.challenges.regions.models import ChallengeRegion
 from app.challenges.schemas import ChallengeDefinition
 from app.clock import local_to_utc
 from app.errors import FieldError, NotFound, ValidationFailed
+from app.organisations.regions.models import Region
 
 DEFAULT_QUESTION_PERIOD = timedelta(days=10)
 
@@ -269,9 +271,16 @@ class ChallengeListItem:
 
 
 def list_public_challenges(
-    session: Session, *, now: datetime, phase: Phase | None = None, tag: str | None = None, text: str | None = None
+    session: Session,
+    *,
+    now: datetime,
+    phase: Phase | None = None,
+    tag: str | None = None,
+    text: str | None = None,
+    region: str | None = None,
 ) -> list[ChallengeListItem]:
-    """Published (and later) challenges, open first, then upcoming, then closed; filtered as asked."""
+    """Published (and later) challenges, open first, then upcoming, then closed; filtered as asked (``region``: the
+    key of a regional team the challenge is tagged with)."""
     query = (
         select(Challenge)
         .where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]), Challenge.published_at.is_not(None))
@@ -280,6 +289,13 @@ def list_public_challenges(
     )
     if tag:
         query = query.where(Challenge.tags.any(TaxonomyTerm.key == tag))
+    if region:
+        tagged = (
+            select(ChallengeRegion.challenge_id)
+            .join(Region, Region.id == ChallengeRegion.region_id)
+            .where(Region.key == region)
+        )
+        query = query.where(Challenge.id.in_(tagged))
     if text:
         pattern = f"%{_escape_like(text.strip())}%"
         query = query.where(

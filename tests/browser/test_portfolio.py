@@ -24,12 +24,18 @@ TEXTS = {
         "statistics": "Statistieken van gesloten challenges",
         "dashboard": "Portfoliodashboard",
         "bad_date": "Vul een datum in als dag, maand en jaar, bijvoorbeeld 1-3-2027.",
+        "region": "Regionaal team",
+        "zuidwest": "ODIN Zuidwest (MindBase Delft)",
+        "bad_choice": "Kies een van de mogelijkheden.",
     },
     "en": {
         "footer": "Statistics",
         "statistics": "Statistics of closed challenges",
         "dashboard": "Portfolio dashboard",
         "bad_date": "Enter a date as day, month and year, for example 1-3-2027.",
+        "region": "Regional team",
+        "zuidwest": "ODIN South-West (MindBase Delft)",
+        "bad_choice": "Choose one of the options.",
     },
 }
 
@@ -54,6 +60,8 @@ def test_statistics_and_portfolio_dashboard_are_accessible(
         expect(page.get_by_role("heading", level=1)).to_have_text(texts["statistics"])
         expect(page.locator("#table-proposals")).to_be_visible()
         expect(page.locator("#figure-time-to-decision svg[role=img]")).to_be_visible()
+        expect(page.locator("#figure-new-to-defence")).to_be_visible()
+        expect(page.locator("#figure-propositions-by-status")).to_have_count(0)
         assert_accessible(page)
 
         with server.db.unit_of_work() as session:
@@ -69,7 +77,20 @@ def test_statistics_and_portfolio_dashboard_are_accessible(
             staff.wait_for_url("**/manage/portfolio")
             expect(staff.get_by_role("heading", level=1)).to_have_text(texts["dashboard"])
             expect(staff.locator("#table-trl")).to_be_visible()
+            expect(staff.locator("#table-new-to-defence")).to_be_visible()
+            expect(staff.locator("#table-propositions-by-status")).to_be_visible()
             assert_accessible(staff)
+            # The region filter by keyboard: its label names it, the form sends it, the CSV links carry it.
+            staff.get_by_label(texts["region"]).select_option(label=texts["zuidwest"])
+            staff.locator("form.filters button[type=submit]").press("Enter")
+            staff.wait_for_url("**/manage/portfolio?*region=zuidwest*")
+            expect(staff.locator("#csv-propositions-by-status")).to_have_attribute(
+                "href", "/manage/portfolio/propositions-by-status.csv?region=zuidwest"
+            )
+            assert_accessible(staff)
+            staff.goto("/manage/portfolio?region=atlantis")
+            expect(staff.locator("#region-error")).to_contain_text(texts["bad_choice"])
+            expect(staff.locator(".error-summary a[href='#region']")).to_be_visible()
             staff.goto("/manage/portfolio?published_from=morgen")
             expect(staff.locator("#published_from-error")).to_contain_text(texts["bad_date"])
             expect(staff.locator(".error-summary a[href='#published_from']")).to_be_visible()

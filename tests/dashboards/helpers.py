@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ class Entry:
     partners: int
     trl: int
     assessed: tuple[int, ...]
+    said: dict[str, Any] = field(default_factory=dict)  # more of what the standing version says
 
 
 CLOSED = (
@@ -63,7 +64,15 @@ def partner(index: int) -> dict[str, Any]:
 
 
 def submit(
-    session: Session, challenge: Challenge, *, name: str, kvk: str, sme: bool, partners: int, trl: int
+    session: Session,
+    challenge: Challenge,
+    *,
+    name: str,
+    kvk: str,
+    sme: bool,
+    partners: int,
+    trl: int,
+    said: dict[str, Any] | None = None,
 ) -> Proposal:
     """A submitted proposal whose standing version holds the SME flag, its partners and its claimed TRL."""
     organisation = make_organisation(session, name=name, kvk=kvk)
@@ -92,7 +101,7 @@ def submit(
             number=1,
             kind="submit",
             challenge_version=challenge.current_version,
-            content={**content, "sme": sme, "publication": {"name": False}},
+            content={**content, "sme": sme, "publication": {"name": False}, **(said or {})},
             receipt_hash="d" * 64,
             received_at=RECEIVED,
             idempotency_key=f"portfolio-{proposal.id}",
@@ -157,6 +166,7 @@ def closed_challenge(
             sme=entry.sme,
             partners=entry.partners,
             trl=entry.trl,
+            said=entry.said,
         )
         s.proposals.append(proposal)
         assess(session, proposal, entry.assessed, evaluators)
@@ -182,9 +192,9 @@ def open_challenge(session: Session) -> Challenge:
     return challenge
 
 
-def portfolio(session: Session, clock: FrozenClock) -> Scenario:
+def portfolio(session: Session, clock: FrozenClock, entries: tuple[Entry, ...] = CLOSED) -> Scenario:
     """All three challenges, the closed one decided; the clock on LATER."""
-    s = closed_challenge(session)
+    s = closed_challenge(session, entries)
     open_challenge(session)
     create_challenge(session, slug="never-published", publish=False)
     decide(session, s, clock)

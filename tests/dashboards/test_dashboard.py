@@ -43,6 +43,12 @@ def test_dashboard_figures_match_the_known_portfolio(client: TestClient, session
     # Only the closed challenge's four proposals: the open one's two are sealed.
     assert table(html, "sme-share") == [["Mkb", "3", "75,0 %"], ["Geen mkb", "1", "25,0 %"]]
     assert table(html, "consortium-share") == [["Een consortium", "2", "50,0 %"], ["Eén organisatie", "2", "50,0 %"]]
+    assert table(html, "new-to-defence") == [  # none of the four said
+        ["Nieuw bij Defensie", "0", "0,0 %"],
+        ["Werkte eerder voor Defensie", "0", "0,0 %"],
+        ["Onbekend", "4", "100,0 %"],
+    ]
+    assert table(html, "propositions-by-status")[0] == ["In afwachting van triage", "0"]
     assert table(html, "consortium-sizes") == [["1", "2"], ["2", "1"], ["3", "1"]]
     assert table(html, "trl") == [
         ["1", "0", "0"],
@@ -65,7 +71,7 @@ def test_dashboard_charts_are_accessible_images(client: TestClient, session: Ses
     portfolio(session, clock)
     _coordinator(client, session, clock)
     html = client.get(DASHBOARD).text
-    assert html.count('role="img"') == 7
+    assert html.count('role="img"') == 9
     assert 'aria-labelledby="chart-trl-title chart-trl-desc"' in html
     assert '<title id="chart-trl-title">Opgegeven en beoordeelde TRL</title>' in html
     assert "Opgegeven: 2</text>" in html  # each bar names its series in text, not by colour alone

@@ -160,6 +160,7 @@ def test_working_copy_and_version_keep_their_stored_shape(
         },
         "declarations": ["consent", "truthful", "unclassified"],
         "sme": True,
+        "new_to_defence": None,
         "publication": {"name": False},
     }
     stored_content = _raw(session, "content", "proposal_version", version.id)

@@ -13,6 +13,7 @@ from app.accounts.dependencies import AdminUser
 from app.admin.audit_viewer import service
 from app.admin.audit_viewer.schemas import MAX_PAGE_SIZE, AuditFilterForm
 from app.forms import parse_form, translate_errors
+from app.i18n import translate
 from app.web import DbSession, Language, Now, render
 
 router = APIRouter(prefix="/admin")
@@ -68,7 +69,9 @@ def admin_audit_export(request: Request, admin: AdminUser, now: Now, language: L
         context = {"values": values, "errors": errors, "max_size": MAX_PAGE_SIZE, "page": None}
         return render(request, "admin/audit.html", context, status_code=422)
     # The export reads in short sessions of its own, batch by batch, while the client downloads.
-    chunks = service.export_csv(request.app.state.db.session, wanted=_wanted(form))
+    chunks = service.export_csv(
+        request.app.state.db.session, wanted=_wanted(form), deleted_label=translate(language, "deleted user")
+    )
     filename = f"audit-{now:%Y%m%d-%H%M%S}.csv"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)

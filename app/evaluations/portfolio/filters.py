@@ -1,6 +1,6 @@
 """The filters of the portfolio figures, parsed from a query string: pure, no database, no web.
 
-A new choice filter (a region, say) is one more field on ``Filters`` named as its query parameter, its keys
+A new choice filter is one more field on ``Filters`` named as its query parameter, its keys
 passed to ``parse_filters`` in ``choices`` (and its options to the form), and one more clause in
 ``queries.SCOPE_CLAUSES``.
 """
@@ -19,7 +19,7 @@ from app.i18n import N_
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DUTCH = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-CHOICES = ("nld",)  # the choice filters, each a field of Filters and a query parameter
+CHOICES = ("nld", "region")  # the choice filters, each a field of Filters and a query parameter
 FIELDS = (*CHOICES, "published_from", "published_until")
 
 
@@ -33,6 +33,7 @@ class Filters:
 
     now: datetime
     nld: str | None = None
+    region: str | None = None  # an ODIN regional team's key: the challenges tagged with it
     published_from: date | None = None
     published_until: date | None = None
     public: bool = False

@@ -1,7 +1,11 @@
 """One query per portfolio figure, each ``(session, filters) -> Figure``, and the registry that names them.
 
-Every figure counts the challenges that ``challenge_scope`` selects (the NLD-gebied, the publication period,
-and for the public only those whose last deadline has passed). Sealed until the deadline: what comes from a
+Every figure counts the challenges that ``challenge_scope`` selects (the NLD-gebied, the ODIN regional team,
+the publication period, and for the public only those whose last deadline has passed). A challenge is in a
+region when it carries that region tag (``challenge_region``); proposal-based figures count every proposal to
+those challenges, whatever the region of the submitting organisation, so that every figure of one filter is
+about the same challenges and its shares add up (an organisation's region follows its current province, which
+the sealed proposal does not keep). Sealed until the deadline: what comes from a
 proposal's content (SME flag, consortium, claimed TRL) is read only for stages whose deadline has passed;
 before it, staff see counts only. A new figure is one more function here and one more entry in ``FIGURES``
 (or in the registry of the page that shows it, for a figure from a higher layer); a new filter is one more
@@ -20,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from app.challenges.enums import CHALLENGE_MACHINE, ChallengeStatus, TaxonomyKind
 from app.challenges.models import Challenge, ChallengeStage, ChallengeTag, TaxonomyTerm
+from app.challenges.regions.models import ChallengeRegion
 from app.evaluations.enums import DecisionStatus, EvaluationStatus
 from app.evaluations.models import Assignment, Decision, Evaluation
 from app.evaluations.portfolio.figures import Figure, Note, Series, Unit, median, share
 from app.evaluations.portfolio.filters import Filters
 from app.i18n import N_
 from app.organisations.models import Organisation
+from app.organisations.regions.models import Region
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal, ProposalVersion
 
@@ -43,6 +49,17 @@ def _nld(filters: Filters) -> ColumnElement[bool] | None:
         select(ChallengeTag.challenge_id)
         .join(TaxonomyTerm, TaxonomyTerm.id == ChallengeTag.term_id)
         .where(TaxonomyTerm.kind == TaxonomyKind.NLD.value, TaxonomyTerm.key == filters.nld)
+    )
+    return Challenge.id.in_(tagged)
+
+
+def _region(filters: Filters) -> ColumnElement[bool] | None:
+    if filters.region is None:
+        return None
+    tagged = (
+        select(ChallengeRegion.challenge_id)
+        .join(Region, Region.id == ChallengeRegion.region_id)
+        .where(Region.key == filters.region)
     )
     return Challenge.id.in_(tagged)
 
@@ -67,7 +84,7 @@ def _public(filters: Filters) -> ColumnElement[bool] | None:
     return (Challenge.status != ChallengeStatus.DRAFT.value) & Challenge.published_at.is_not(None) & ~open_stage
 
 
-SCOPE_CLAUSES: tuple[Callable[[Filters], ColumnElement[bool] | None], ...] = (_nld, _period, _public)
+SCOPE_CLAUSES: tuple[Callable[[Filters], ColumnElement[bool] | None], ...] = (_nld, _region, _period, _public)
 
 
 def challenge_scope(filters: Filters) -> Select[Any]:
@@ -90,6 +107,7 @@ class Submitted:
     proposal_id: int
     organisation_id: int
     sme: bool | None
+    new_to_defence: bool | None
     partners: int
     trl: int | None
 
@@ -101,7 +119,13 @@ def _standing(session: Session, filters: Filters) -> list[Submitted]:
         .subquery()
     )
     rows = session.execute(
-        select(Proposal.id, Proposal.organisation_id, Organisation.is_sme, ProposalVersion.content)
+        select(
+            Proposal.id,
+            Proposal.organisation_id,
+            Organisation.is_sme,
+            Organisation.new_to_defence,
+            ProposalVersion.content,
+        )
         .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
         .join(Organisation, Organisation.id == Proposal.organisation_id)
         .join(latest, latest.c.proposal_id == Proposal.id)
@@ -119,16 +143,22 @@ def _standing(session: Session, filters: Filters) -> list[Submitted]:
     return [_submitted(filters, *row) for row in rows]
 
 
-def _submitted(filters: Filters, proposal_id: int, organisation_id: int, is_sme: bool, content: Any) -> Submitted:
+def _submitted(
+    filters: Filters, proposal_id: int, organisation_id: int, is_sme: bool, new: bool | None, content: Any
+) -> Submitted:
     content = content or {}
     sme = content.get("sme")
     if sme is None and not filters.public:  # versions from before the flag was kept; the public reads none
         sme = is_sme
+    new_to_defence = content.get("new_to_defence")
+    if "new_to_defence" not in content and not filters.public:  # likewise
+        new_to_defence = new
     trl = content.get("trl")
     return Submitted(
         proposal_id=proposal_id,
         organisation_id=organisation_id,
         sme=None if sme is None else bool(sme),
+        new_to_defence=None if new_to_defence is None else bool(new_to_defence),
         partners=len(content.get("partners") or []),
         trl=int(trl) if isinstance(trl, int | str) and str(trl).isdigit() else None,
     )
@@ -205,6 +235,31 @@ def sme_share(session: Session, filters: Filters) -> Figure:
         ),
         category_header=N_("Submitting organisation"),
         categories=(N_("SME"), N_("Not an SME")),
+    )
+
+
+def new_to_defence_share(session: Session, filters: Filters) -> Figure:
+    """Organisations that submitted, by whether they had worked for Defence before, as the standing version of
+    their latest proposal says; an organisation that did not say is counted as unknown."""
+    said: dict[int, bool | None] = {s.organisation_id: s.new_to_defence for s in _standing(session, filters)}
+    counts = Counter(said.values())
+    total = len(said)
+    values = (counts.get(True, 0), counts.get(False, 0), counts.get(None, 0))
+    return Figure(
+        key="new-to-defence",
+        title=N_("Share of organisations new to Defence"),
+        description=N_(
+            "Organisations that submitted a proposal, by whether they had worked for Defence before, as they said "
+            "when submitting (stages past their deadline only)."
+        ),
+        category_header=N_("Organisation"),
+        categories=(N_("New to Defence"), N_("Worked for Defence before"), N_("Unknown")),
+        translate_categories=True,
+        series=(
+            Series(N_("Organisations"), tuple(float(v) for v in values)),
+            Series(N_("Share"), tuple(share(v, total) for v in values), unit=Unit.PERCENT, charted=False),
+        ),
+        organisations=total,
     )
 
 
@@ -325,6 +380,7 @@ FIGURES: dict[str, FigureQuery] = {
     "challenges-by-status": challenges_by_status,
     "proposals": proposals_started_and_submitted,
     "sme-share": sme_share,
+    "new-to-defence": new_to_defence_share,
     "consortium-share": consortium_share,
     "consortium-sizes": consortium_sizes,
     "trl": trl_claimed_and_assessed,

@@ -73,6 +73,7 @@ def version_content(
         },
         "declarations": sorted(d.value for d in Declaration),
         "sme": organisation.is_sme,
+        "new_to_defence": organisation.new_to_defence,
         "publication": {"name": publish_name},
     }
 

@@ -26,6 +26,7 @@ PUBLIC_FIGURES: dict[str, FigureQuery] = {
         "challenges-by-status",
         "proposals",
         "sme-share",
+        "new-to-defence",
         "consortium-share",
         "consortium-sizes",
         "trl",

@@ -1,7 +1,9 @@
 """The coordinators' portfolio dashboard: which figures it shows, in order, and the filter choices.
 
-A figure from a domain the dashboard may import (propositions by status, organisations new to Defence) is one
-function ``(session, filters) -> Figure`` added to ``DASHBOARD_FIGURES``.
+A figure from a domain the dashboard may import is one function ``(session, filters) -> Figure`` added to
+``DASHBOARD_FIGURES``: propositions by status is one (dashboard only: propositions are private). Propositions
+answer no challenge, so their filters apply to the proposition itself: its NLD-gebied, the regional team of its
+organisation when it was sent, and the day it was sent for the period.
 """
 
 from __future__ import annotations
@@ -16,12 +18,38 @@ from app.challenges import service as challenge_service
 from app.challenges.enums import TaxonomyKind
 from app.errors import FieldError, NotFound
 from app.evaluations.portfolio import queries
-from app.evaluations.portfolio.figures import Figure
+from app.evaluations.portfolio.figures import Figure, Series
 from app.evaluations.portfolio.filters import Filters, parse_filters
 from app.evaluations.portfolio.queries import FigureQuery
 from app.i18n import N_
+from app.organisations.regions import service as region_service
+from app.proposals.propositions.enums import PROPOSITION_MACHINE, PropositionStatus
+from app.proposals.propositions.queries import count_propositions_by_status
 
-DASHBOARD_FIGURES: dict[str, FigureQuery] = dict(queries.FIGURES)
+
+def propositions_by_status(session: Session, filters: Filters) -> Figure:
+    counts = count_propositions_by_status(
+        session,
+        nld_area=filters.nld,
+        region=filters.region,
+        since=filters.published_since,
+        until=filters.published_before,
+    )
+    return Figure(
+        key="propositions-by-status",
+        title=N_("Propositions per status"),
+        description=N_(
+            "Propositions without a challenge in each status, by their NLD-gebied, the regional team of the "
+            "organisation when it sent them, and the day they were sent."
+        ),
+        category_header=N_("Status"),
+        categories=tuple(PROPOSITION_MACHINE.label(s) for s in PropositionStatus),
+        translate_categories=True,
+        series=(Series(N_("Propositions"), tuple(float(counts[s.value]) for s in PropositionStatus)),),
+    )
+
+
+DASHBOARD_FIGURES: dict[str, FigureQuery] = {**queries.FIGURES, "propositions-by-status": propositions_by_status}
 
 
 @dataclass(frozen=True)
@@ -39,8 +67,14 @@ def _nld(session: Session, language: str) -> Choice:
     return Choice("nld", N_("NLD-gebied"), N_("All NLD-gebieden"), [(t.key, t.name(language)) for t in terms])
 
 
-# The form's choice filters in order (a region filter is one more function here).
-CHOICE_FILTERS: tuple[Callable[[Session, str], Choice], ...] = (_nld,)
+def _region(session: Session, language: str) -> Choice:
+    """Every regional team, retired ones too: challenges may still carry them."""
+    regions = region_service.list_regions(session)
+    return Choice("region", N_("Regional team"), N_("All regional teams"), [(r.key, r.name(language)) for r in regions])
+
+
+# The form's choice filters in order.
+CHOICE_FILTERS: tuple[Callable[[Session, str], Choice], ...] = (_nld, _region)
 
 
 def list_choices(session: Session, *, language: str) -> list[Choice]:
