@@ -15,6 +15,7 @@ from app.accounts.privacy.service import anonymise_account
 from app.audit.service import Actor, record_event
 from app.clock import FrozenClock
 from tests.factories import create_user, log_in
+from tests.markup import without_labels
 
 DAY = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 GONE = "gone@org-a.example"
@@ -25,7 +26,7 @@ def _actors(html: str) -> list[str]:
     """The actor cell of each row, newest first."""
     return [
         re.sub(r"<br>.*", "", cell).strip()
-        for cell in re.findall(r"<tr>\s*<td>\d+</td>\s*<td>[^<]*</td>\s*<td>(.*?)</td>", html, re.S)
+        for cell in re.findall(r"<tr>\s*<td>\d+</td>\s*<td>[^<]*</td>\s*<td>(.*?)</td>", without_labels(html), re.S)
     ]
 
 
