@@ -20,7 +20,7 @@ def proposition_of_a(session: Session, organisation: Any, user: Any, blobs: Any,
     from tests.pdfs import pdf_bytes
 
     area = session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.kind == "nld", TaxonomyTerm.key == "quantum")).one()
-    data = pdf_bytes(pages=1, text=secret)
+    data = pdf_bytes(pages=1, text=f"{secret} (propositie)")  # bytes of its own, not the proposal's brief
     sha = blobs.put_bytes(data)
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size_bytes=len(data), media_type="application/pdf", created_at=now))

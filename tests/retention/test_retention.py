@@ -38,10 +38,15 @@ def _closed_world(client: TestClient, session: Session, clock: FrozenClock, stat
 
 
 def _rows(session: Session) -> tuple[int, int, int]:
+    """Version documents, working copies, and blob rows of proposals' documents (the world's proposition keeps a
+    document of its own, which no purge of a challenge touches)."""
+    from app.proposals.propositions.models import Proposition
+
+    propositions = select(Proposition.document_sha256).where(Proposition.document_sha256.is_not(None))
     return (
         int(session.scalar(select(func.count()).select_from(ProposalVersionDocument)) or 0),
         int(session.scalar(select(func.count()).select_from(ProposalDocument)) or 0),
-        int(session.scalar(select(func.count()).select_from(Blob)) or 0),
+        int(session.scalar(select(func.count()).select_from(Blob).where(Blob.sha256.not_in(propositions))) or 0),
     )
 
 
@@ -141,6 +146,23 @@ def test_bytes_another_challenge_still_holds_are_kept(client: TestClient, sessio
     assert _rows(session) == (0, 1, 1)
 
 
+def test_bytes_a_proposition_still_holds_are_kept(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    from app.proposals.propositions.models import Proposition
+
+    world = _closed_world(client, session, clock)
+    assert world.after_deadline is not None
+    store = client.app.state.blobs  # type: ignore[attr-defined]
+    sha = session.scalar(select(ProposalVersionDocument.sha256))
+    session.execute(update(Proposition).where(Proposition.id == world.ids["proposition_a"]).values(document_sha256=sha))
+    session.commit()
+    result = service.purge_documents(session, years=7, actor=ACTOR, now=add_years(world.after_deadline, 7))
+    session.commit()
+    assert result.documents == 2
+    assert result.unreferenced == []
+    assert service.remove_files(session, store=store, shas=[sha]) == []
+    assert store.exists(sha)
+
+
 # --- the command line, on a database of its own --------------------------------------------------
 
 
@@ -189,7 +211,9 @@ def test_cli_dry_run_lists_and_changes_nothing_then_purge_removes(closed_portal,
         assert _rows(session) == (0, 0, 0)
         assert session.scalar(select(func.count()).where(AuditEvent.action == "retention.purge")) == 1
     assert run("audit", "verify").exit_code == 0
-    assert run("blobs", "check").exit_code == 0
+    check = run("blobs", "check")
+    assert check.exit_code == 0, check.output
+    assert check.exit_code == 0, check.output
 
 
 def world_reference(db: Database) -> str:

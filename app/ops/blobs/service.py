@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, union
 from sqlalchemy.orm import Session
@@ -25,11 +26,12 @@ from app.storage import LocalBlobStore, file_sha256
 
 def referenced_blobs(connection: Connection | Session) -> set[str]:
     """Every SHA-256 that some row names."""
-    query = union(
+    query: Any = union(  # the columns are str and str | None: one union for the type checker too
         select(Blob.sha256),
         select(ProposalDocument.sha256),
         select(ProposalVersionDocument.sha256),
         select(BlindDocument.sha256),
+        select(Proposition.document_sha256).where(Proposition.document_sha256.is_not(None)),
     )
     return {str(sha) for sha in connection.execute(query).scalars()}
 

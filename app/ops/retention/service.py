@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, union
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from app.evaluations.blind.models import BlindDocument
 from app.ops.blobs.service import referenced_blobs
 from app.ops.retention.rules import expires_at
 from app.proposals.models import Blob, Proposal, ProposalDocument, ProposalVersion, ProposalVersionDocument
+from app.proposals.propositions.models import Proposition
 from app.storage import LocalBlobStore
 
 CLOSED = (ChallengeStatus.DECIDED.value, ChallengeStatus.ARCHIVED.value, ChallengeStatus.CANCELLED.value)
@@ -150,12 +152,14 @@ def purge_documents(session: Session, *, years: int, actor: Actor, now: datetime
 
 
 def _named_by_documents(session: Session, shas: set[str]) -> set[str]:
-    """Which of ``shas`` a document row still names (another challenge's proposal holding the same bytes)."""
-    query = union(
+    """Which of ``shas`` a document row still names (another challenge's proposal, or a proposition, holding the same
+    bytes)."""
+    query: Any = union(  # the columns are str and str | None: one union for the type checker too
         select(ProposalDocument.sha256).where(ProposalDocument.sha256.in_(shas)),
         select(ProposalVersionDocument.sha256).where(ProposalVersionDocument.sha256.in_(shas)),
         select(BlindDocument.sha256).where(BlindDocument.sha256.in_(shas)),
         select(BlindDocument.original_sha256).where(BlindDocument.original_sha256.in_(shas)),
+        select(Proposition.document_sha256).where(Proposition.document_sha256.in_(shas)),
     )
     return {str(sha) for sha in session.execute(query).scalars()}
 
