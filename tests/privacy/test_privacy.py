@@ -92,7 +92,7 @@ def test_delete_account_anonymises_and_keeps_the_record(
     assert user.email.startswith("deleted-") and "alice" not in user.email
     assert session.scalars(select(Membership).where(Membership.user_id == alice.id)).all() == []
     assert session.scalars(select(AuthSession).where(AuthSession.user_id == alice.id)).all() == []
-    events = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == alice.id)).all()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == alice.id).order_by(AuditEvent.id)).all()
     assert events[-1].action == "account.delete"
     assert "proposal.submit" in {e.action for e in events}
     assert verify_chain(session).ok
