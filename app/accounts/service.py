@@ -293,13 +293,16 @@ def new_password_errors(password: str, confirmation: str, *, email: str = "") ->
     return []
 
 
-def end_reset_links(session: Session, *, user_id: int, now: datetime) -> None:
-    """Every unused reset link of the user stops working (a newer link, a reset or a password change)."""
+def end_reset_links(
+    session: Session, *, user_id: int, now: datetime, purpose: TokenPurpose = TokenPurpose.RESET_PASSWORD
+) -> None:
+    """Every unused link of the user for ``purpose`` stops working (for a reset: a newer link, a reset or a password
+    change; for an e-mail change: a newer request or the change)."""
     session.execute(
         update(OneTimeToken)
         .where(
             OneTimeToken.user_id == user_id,
-            OneTimeToken.purpose == TokenPurpose.RESET_PASSWORD.value,
+            OneTimeToken.purpose == purpose.value,
             OneTimeToken.used_at.is_(None),
         )
         .values(used_at=now)

@@ -33,20 +33,6 @@ class EmailTaken(DomainError):
     message = N_("This e-mail address now belongs to another account. Your address was not changed.")
 
 
-def _end_change_links(session: Session, *, user_id: int, now: datetime) -> None:
-    """Only the newest change link works: a new request or a change ends the ones before."""
-    session.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.user_id == user_id,
-            OneTimeToken.purpose == TokenPurpose.CHANGE_EMAIL.value,
-            OneTimeToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _address_taken(session: Session, *, email: str, user_id: int) -> bool:
     return session.scalar(select(User.id).where(User.email == email, User.id != user_id)) is not None
 
@@ -73,7 +59,7 @@ def request_email_change(
     if errors:
         raise ValidationFailed(errors)
     admitted = mail_throttle.admit(session, kind=mail_throttle.EMAIL_CHANGE, email=new_email, ip=ip, now=now)
-    _end_change_links(session, user_id=user.id, now=now)
+    end_reset_links(session, user_id=user.id, now=now, purpose=TokenPurpose.CHANGE_EMAIL)  # the newest link only
     language = language_for(user)
     if admitted and not _address_taken(session, email=new_email, user_id=user.id):
         token = new_token()
@@ -152,7 +138,7 @@ def confirm_email_change(session: Session, *, token: str, now: datetime, ip: str
         raise LinkInvalid()  # of two requests racing with one link, only one changes the address
     old_email, user.email = user.email, new_email
     user.email_confirmed_at = now
-    _end_change_links(session, user_id=user.id, now=now)
+    end_reset_links(session, user_id=user.id, now=now, purpose=TokenPurpose.CHANGE_EMAIL)  # the newest link only
     end_reset_links(session, user_id=user.id, now=now)
     context = {"name": user.name, "new_email": new_email, "link": links.url("password_forgot")}
     queue_email(
