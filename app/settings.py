@@ -9,7 +9,6 @@ import secrets
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,9 +37,6 @@ class Settings(BaseSettings):
     default_language: str = "nl"
     challenges_dir: Path = Path("challenges")
     workers: int = 1
-    server: Literal["supervisor", "gunicorn"] = Field(
-        default="supervisor", description="What runs the workers: the balancing supervisor or gunicorn."
-    )
     worker_timeout: float = Field(
         default=30,
         ge=2,

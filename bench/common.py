@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = ("supervisor", "gunicorn")
 
 
 def log(message: str) -> None:
@@ -27,12 +26,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def portal_command(*, port: int, workers: int, server: str) -> list[str]:
-    """``portal serve`` with the hand-written balancing supervisor, or with gunicorn's arbiter and uvicorn
-    workers (``--server gunicorn``: the same app factory, workers, timeouts and logging)."""
+def portal_command(*, port: int, workers: int) -> list[str]:
+    """``portal serve`` as in production: gunicorn's arbiter with the portal's uvicorn workers."""
     bin_dir = Path(sys.executable).parent
-    command = [str(bin_dir / "portal"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    return [*command, "--server", server]
+    return [str(bin_dir / "portal"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
 
 
 def wait_until_up(process: subprocess.Popen[bytes], port: int, path: str, log_file: Path, seconds: float = 90) -> None:
@@ -66,7 +63,7 @@ def start(
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the process group this script started (the supervisor or arbiter and its workers)."""
+    """SIGTERM to the process group this script started (the arbiter and its workers)."""
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)
@@ -100,7 +97,7 @@ def process_tree(root: int) -> list[int]:
 
 
 def children(root: int) -> list[int]:
-    """The processes ``root`` started itself: a supervisor's or arbiter's workers."""
+    """The processes ``root`` started itself: the arbiter's workers."""
     return [pid for pid, parent in _parents().items() if parent == root]
 
 

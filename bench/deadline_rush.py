@@ -22,7 +22,7 @@ each uploads ``--hostile-uploads`` crafted PDFs of a few KB (an object stream wh
 at its start, followed by megabytes of packed whitespace), which used to cost minutes of CPU each to check.
 The figures then are those of the honest companies; the hostile uploads are counted and timed apart.
 
-Run: ``.venv/bin/python bench/deadline_rush.py --db sqlite`` (or ``--db postgresql``; ``--server gunicorn`` runs the workers under gunicorn's arbiter). Ends with one line:
+Run: ``.venv/bin/python bench/deadline_rush.py --db sqlite`` (or ``--db postgresql``). Ends with one line:
 ``deadline_rush db=... proposals=... lost=... duplicated=... corrupt=... rate_per_s=... p50_ms=... p99_ms=...``
 (followed by ``failed=``, the submissions whose HTTP answers were not the expected redirects, and with
 ``--hostile-share`` by ``hostile=... hostile_answered=... hostile_p99_ms=...``).
@@ -369,7 +369,6 @@ def start_server(
     log_file: Path,
     profile: Path | None = None,
     pool_size: int | None = None,
-    server_name: str = "supervisor",
 ) -> subprocess.Popen[bytes]:
     """``portal serve`` as in production, in its own process group; returns once /healthz answers 200.
 
@@ -388,7 +387,7 @@ def start_server(
         patch.mkdir(exist_ok=True)
         (patch / "sitecustomize.py").write_text(POOL_PATCH.format(pool_size=pool_size))
         env["PYTHONPATH"] = os.pathsep.join([str(patch), str(ROOT)])
-    command = common.portal_command(port=port, workers=workers, server=server_name)
+    command = common.portal_command(port=port, workers=workers)
     if profile is not None:
         command = [sys.executable, "-c", PROFILED_SERVER, str(profile), str(port)]
     server = subprocess.Popen(
@@ -716,11 +715,8 @@ def run(args: argparse.Namespace) -> str:
                 log_file=work / "server.log",
                 profile=args.profile,
                 pool_size=args.pool_size,
-                server_name=args.server,
             )
-            log(
-                f"portal serve --workers {args.workers} --server {args.server} on port {port}: up in {time.perf_counter() - started:.1f} s"
-            )
+            log(f"portal serve --workers {args.workers} on port {port}: up in {time.perf_counter() - started:.1f} s")
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
                 for company, cookie in zip(companies, pool.map(lambda _: csrf_cookie(port), companies), strict=True):
                     company.csrf_cookie = cookie
@@ -814,9 +810,6 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="Worker processes of the portal.")
-    parser.add_argument(
-        "--server", choices=common.SERVERS, default="supervisor", help="What runs the workers (PORTAL_SERVER)."
-    )
     parser.add_argument("--pdf-mb", type=float, default=2, help="Size of each PDF in MiB.")
     parser.add_argument("--deadline-minutes", type=int, default=5, help="Deadline this far after setup starts.")
     parser.add_argument(

@@ -19,7 +19,7 @@ Scenarios:
   submit take (the worker with the most connections open), in odd runs a moment after the first upload was
   answered (the worker holding a submit in flight, if any). Its requests die in the middle of an upload or
   a submit (counted as ``hits_upload``/``hits_submit`` from the kernel's socket tables). The clients
-  retry; the supervisor starts another worker. ``recovery_s``: from the kill until the new worker reports
+  retry; gunicorn's arbiter starts another worker. ``recovery_s``: from the kill until the new worker reports
   that it serves (median; ``recovery_max_s`` the slowest); ``served_again_s``: from the kill until the
   first request begun after it was answered as expected (by the other worker, meanwhile).
 - ``database_restart`` (PostgreSQL only): during a rush, the PostgreSQL server is stopped
@@ -39,7 +39,7 @@ Scenarios:
   ``next_attempt_at`` to now, each time once every message has been tried (time passing faster, not
   anything the worker does itself). Every message must arrive exactly once (by Message-ID) and show 3
   attempts in ``portal mail list``. ``recovery_s``: from the server being up until every message arrived.
-- ``sigterm``: during a rush, SIGTERM to ``portal serve``'s process group (the supervisor, its workers and
+- ``sigterm``: during a rush, SIGTERM to ``portal serve``'s process group (the arbiter, its workers and
   the document checkers, as systemd stops a service); the requests in flight must be
   answered or not begun at all: ``unclean`` counts submissions or uploads stored without their request
   being answered, and answers that are neither the expected ones nor the portal's 503 page (a 500, or a
@@ -69,7 +69,6 @@ import http.client
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -151,7 +150,7 @@ class Portal:
             self.process = None
 
     def workers_now(self) -> list[int]:
-        """The worker processes: the supervisor's children started by multiprocessing's spawn."""
+        """The worker processes: the arbiter's children."""
         assert self.process is not None
         found = []
         for pid in rush.process_tree(self.process.pid)[1:]:
@@ -160,13 +159,13 @@ class Portal:
                 parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError):
                 continue
-            if parent == self.process.pid and b"spawn_main" in cmdline:
+            if parent == self.process.pid and b"gunicorn" in cmdline:
                 found.append(pid)
         return found
 
     def serving_lines(self) -> int:
-        """How many times a worker has said it serves (the supervisor logs each)."""
-        return len(re.findall(r"Worker \d+ \[\d+\] serving", self.log_file.read_text(errors="replace")))
+        """How many times a worker has said it serves (uvicorn logs it under the arbiter)."""
+        return self.log_file.read_text(errors="replace").count("Application startup complete.")
 
 
 def probe(port: int, path: str, timeout: float = 5.0) -> int | None:

@@ -9,8 +9,7 @@ three rounds interleaved: the ceiling, the portal's challenge list ``/``, a chal
 ``/challenges/counter-uas``, the public API ``/api/v1/challenges/counter-uas``, and the list and the challenge page
 in English (the language cookie). The figures are the medians of the rounds.
 
-Run: ``.venv/bin/python bench/pages.py`` (``--server gunicorn`` runs the portal under gunicorn's arbiter with
-uvicorn workers instead of its own supervisor). Ends with one line:
+Run: ``.venv/bin/python bench/pages.py``. Ends with one line:
 ``pages ceiling_rps=... list_rps=... challenge_rps=... api_rps=... list_vs_ceiling=... challenge_vs_ceiling=...
 api_vs_ceiling=... worker_rss_mb=...`` (``worker_rss_mb``: the largest resident memory of a portal worker after
 the run). Target: list, challenge page and API each at 0.5 of the ceiling or more; workers under 100 MB.
@@ -31,7 +30,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, SERVERS, children, cpu_seconds, log, machine, portal_command, process_tree, rss_mb, start, stop
+from common import ROOT, children, cpu_seconds, log, machine, portal_command, process_tree, rss_mb, start, stop
 
 CEILING = ROOT.parent / "shared" / "bench" / "ceiling_app.py"
 SECRET = "bench-pages-secret-key-not-for-production"
@@ -154,7 +153,7 @@ def run(args: argparse.Namespace) -> list[str]:
             log_file=work / "ceiling.log", ready_path="/cfp",
         )  # fmt: skip
         servers["portal"] = start(
-            portal_command(port=portal_port, workers=args.workers, server=args.server),
+            portal_command(port=portal_port, workers=args.workers),
             env=env, cwd=args.code, port=portal_port, log_file=work / "portal.log", ready_path="/healthz",
         )  # fmt: skip
         ports = {"ceiling": ceiling_port, "portal": portal_port}
@@ -162,9 +161,7 @@ def run(args: argparse.Namespace) -> list[str]:
         for target in chosen:
             check(f"http://127.0.0.1:{ports[target.server]}{target.path}", target)
         trees = {name: process_tree(process.pid) for name, process in servers.items()}
-        log(
-            f"{machine()}; portal under {args.server}, {args.workers} workers; wrk -t{args.threads} -c{args.connections}"
-        )
+        log(f"{machine()}; portal under gunicorn, {args.workers} workers; wrk -t{args.threads} -c{args.connections}")
         for target in chosen:
             url = f"http://127.0.0.1:{ports[target.server]}{target.path}"
             wrk(url, seconds=args.warmup, connections=args.connections, threads=args.threads, cookie=target.cookie)
@@ -227,7 +224,6 @@ def run(args: argparse.Namespace) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", choices=SERVERS, default="supervisor", help="What runs the portal's workers.")
     parser.add_argument("--workers", type=int, default=2, help="Worker processes of each server.")
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections.")
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads.")

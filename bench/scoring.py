@@ -6,7 +6,7 @@ a challenge in evaluation whose one stage closed a day ago by the real clock: 8 
 ``--evaluators`` 8 evaluators in its pool with a live session each (second factor given), and ``--per-proposal`` 3
 assignments per proposal, accepted with a declaration of no conflict (750 per evaluator). Rows are written in
 bulk beforehand. Then ``portal serve --workers 2`` as in production (``PORTAL_PRODUCTION=1``, a fixed secret key;
-``--server gunicorn`` for gunicorn's arbiter with uvicorn workers) and the 8 evaluators at once, each with one
+gunicorn's arbiter with the portal's uvicorn workers) and the 8 evaluators at once, each with one
 keep-alive connection, until ``--evaluations`` evaluations are done. One evaluation is what a browser does:
 the queue ``/evaluate``, the proposal ``/evaluate/assignments/{id}``, the scoring form posted with a score and a
 justification for every criterion and an assessed TRL (``action=submit``) and its redirect followed, the security
@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 import common
 from common import (
     ROOT,
-    SERVERS,
     children,
     cpu_seconds,
     free_port,
@@ -457,9 +456,9 @@ def run(args: argparse.Namespace) -> str:
                 "PORTAL_PRODUCTION": "1",
                 "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
             }
-            command = portal_command(port=port, workers=args.workers, server=args.server)
+            command = portal_command(port=port, workers=args.workers)
             server = start(command, env=env, cwd=ROOT, port=port, log_file=work / "server.log", ready_path="/healthz")
-            log(f"{machine()}; portal under {args.server}, {args.workers} workers, {args.db}")
+            log(f"{machine()}; portal under gunicorn, {args.workers} workers, {args.db}")
             # Warm: every evaluator opens the queue once (pooled connections, compiled queries, templates).
             for evaluator in evaluators:
                 browser = Browser(port, evaluator)
@@ -514,7 +513,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-server", default=PG_SERVER, help="PostgreSQL server URL (a database is made there).")
-    parser.add_argument("--server", choices=SERVERS, default="supervisor", help="What runs the portal's workers.")
     parser.add_argument("--proposals", type=int, default=2000)
     parser.add_argument("--evaluators", type=int, default=8)
     parser.add_argument("--per-proposal", type=int, default=3, help="Evaluators assigned to each proposal.")

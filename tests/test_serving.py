@@ -1,8 +1,7 @@
-"""``portal serve --workers N``: one supervisor hands each connection to the worker with the fewest open ones.
+"""``portal serve --workers N``: gunicorn's arbiter with the portal's uvicorn workers, as real processes.
 
-The server runs as real processes, as in production. Which worker holds a connection is read from Linux's
-``/proc``: the server side of the connection is a socket inode, and exactly one worker has it open. Only
-``/healthz`` is requested, which touches no database."""
+The server runs as in production: ``portal serve`` becomes the arbiter, its children are the workers. Only
+``/healthz`` (and one unauthenticated form) is requested, which touches no database."""
 
 from __future__ import annotations
 
@@ -16,41 +15,18 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from app.serving import Balancer, WorkerLoad
+from app.serving.arbiter import gunicorn_command
 
-pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+pytestmark = pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
 
 PORTAL = Path(sys.executable).parent / "portal"
-
-
-# --- the choice ----------------------------------------------------------------------------------------
-
-
-def test_balancer_gives_the_next_connection_to_the_worker_with_fewest() -> None:
-    balancer = Balancer([WorkerLoad(ready=True, connections=3), WorkerLoad(ready=True, connections=1)])
-    assert balancer.choose() == 1
-
-
-def test_balancer_takes_turns_between_equals() -> None:
-    balancer = Balancer([WorkerLoad(ready=True), WorkerLoad(ready=True), WorkerLoad(ready=True)])
-    assert [balancer.choose() for _ in range(4)] == [0, 1, 2, 0]
-
-
-def test_balancer_skips_workers_not_ready_and_excluded() -> None:
-    balancer = Balancer([WorkerLoad(ready=False), WorkerLoad(ready=True, connections=9), WorkerLoad(ready=True)])
-    assert balancer.choose() == 2
-    assert balancer.choose(exclude=frozenset({2})) == 1
-    assert balancer.choose(exclude=frozenset({1, 2})) is None
-    assert Balancer([WorkerLoad(), WorkerLoad()]).choose() is None
-
-
-# --- the processes -------------------------------------------------------------------------------------
+SERVING = "Application startup complete."
 
 
 @dataclass
@@ -60,16 +36,24 @@ class Served:
     log: Path
 
     def workers(self) -> list[int]:
-        """The supervisor's live worker processes (its children, less multiprocessing's resource tracker)."""
+        """The arbiter's live worker processes (its children that are not zombies)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return [int(pid) for pid in children if _alive(int(pid))]
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
     def serving(self) -> int:
-        """How many times a worker has reported that it serves."""
-        return len(re.findall(r"Worker \d+ \[\d+\] serving$", self.output(), re.MULTILINE))
+        """How many times a worker has said that it serves."""
+        return self.output().count(SERVING)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _free_port() -> int:
@@ -99,23 +83,83 @@ def _start(tmp_path: Path, workers: int, **env: str) -> Served:
 
 
 def _wait_until_serving(served: Served, workers: int) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert served.process.poll() is None, served.output()
-        if served.serving() >= workers:
+        if served.serving() >= workers and len(served.workers()) == workers:
             return
         time.sleep(0.1)
-    raise AssertionError(f"not serving after 60 s:\n{served.output()}")
+    raise AssertionError(f"not serving after 90 s:\n{served.output()}")
 
 
 def _stop(served: Served) -> int:
     if served.process.poll() is None:
         served.process.send_signal(signal.SIGTERM)
     try:
-        return served.process.wait(timeout=40)
+        return served.process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         served.process.kill()
         raise
+
+
+def _healthz(connection: http.client.HTTPConnection) -> int:
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def _answers(served: Served) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    try:
+        return _healthz(connection)
+    finally:
+        connection.close()
+
+
+def _wait_for_output(served: Served, text: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in served.output():
+        assert time.monotonic() < deadline, f"{text!r} not in:\n{served.output()}"
+        time.sleep(0.1)
+
+
+def _wait_for_replacement(served: Served, gone: set[int], serving_before: int, workers: int = 2) -> list[int]:
+    """The worker processes once every one of ``gone`` has been replaced and the replacements serve."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        now = served.workers()
+        if len(now) == workers and not gone & set(now) and served.serving() >= serving_before + len(gone):
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"no replacement worker:\n{served.output()}")
+
+
+def clients_during(served: Served, event: Callable[[], None], count: int = 3) -> list[object]:
+    """What clients making one request per connection were answered while ``event`` ran (and half a second
+    before and after it)."""
+    answers: list[object] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            try:
+                answers.append(_answers(served))
+            except (OSError, http.client.HTTPException) as error:
+                answers.append(repr(error))
+
+    threads = [threading.Thread(target=client) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        event()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return answers
 
 
 @pytest.fixture(scope="module")
@@ -128,18 +172,33 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         _stop(served)
 
 
-def _healthz(connection: http.client.HTTPConnection) -> int:
-    connection.request("GET", "/healthz")
-    response = connection.getresponse()
-    response.read()
-    return response.status
+def test_the_arbiter_runs_the_portals_workers_and_answers(two_workers: Served) -> None:
+    assert len(two_workers.workers()) == 2
+    assert "Using worker: app.serving.workers.PortalWorker" in two_workers.output()
+    assert Counter(_answers(two_workers) for _ in range(10)) == {200: 10}
 
 
-def _open(served: Served) -> http.client.HTTPConnection:
-    """A keep-alive connection that has been served once (so a worker has surely taken it)."""
-    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
-    assert _healthz(connection) == 200
-    return connection
+def test_a_worker_that_dies_is_replaced_and_the_portal_keeps_answering(two_workers: Served) -> None:
+    before = two_workers.workers()
+    serving_before = two_workers.serving()
+    os.kill(before[0], signal.SIGKILL)
+    now = _wait_for_replacement(two_workers, {before[0]}, serving_before)
+    assert before[1] in now
+    assert f"Worker (pid:{before[0]}) was sent SIGKILL!" in two_workers.output()
+    assert Counter(_answers(two_workers) for _ in range(6)) == {200: 6}
+
+
+def test_a_worker_told_to_stop_is_replaced_and_no_client_is_refused(two_workers: Served) -> None:
+    before = two_workers.workers()
+    serving_before = two_workers.serving()
+
+    def stop_one() -> None:
+        os.kill(before[0], signal.SIGTERM)
+        _wait_for_replacement(two_workers, {before[0]}, serving_before)
+
+    answers = clients_during(two_workers, stop_one)
+    assert len(answers) > 50
+    assert Counter(answers) == {200: len(answers)}
 
 
 def _server_side_inodes(port: int) -> dict[int, int]:
@@ -153,181 +212,41 @@ def _server_side_inodes(port: int) -> dict[int, int]:
     return inodes
 
 
-def _holder(connection: http.client.HTTPConnection, served: Served) -> int:
-    """The worker process that holds the server side of ``connection``."""
-    assert connection.sock is not None
-    inode = _server_side_inodes(served.port)[connection.sock.getsockname()[1]]
+def _holder(connection: socket.socket, served: Served) -> int | None:
+    """The worker process that has accepted the server side of ``connection``, if one has."""
+    inode = _server_side_inodes(served.port).get(connection.getsockname()[1])
     target = f"socket:[{inode}]"
-    holders = []
     for pid in served.workers():
         fds = Path(f"/proc/{pid}/fd")
         if any(os.readlink(fd) == target for fd in fds.iterdir() if fd.is_symlink()):
-            holders.append(pid)
-    assert len(holders) == 1, f"{target} held by {holders}"
-    return holders[0]
+            return pid
+    return None
 
 
-def _open_sockets(pid: int, served: Served) -> int:
-    targets = {f"socket:[{inode}]" for inode in _server_side_inodes(served.port).values()}
-    return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.is_symlink() and os.readlink(fd) in targets)
-
-
-def test_connections_are_spread_evenly_and_refill_the_worker_that_has_fewest(two_workers: Served) -> None:
-    workers = two_workers.workers()
-    assert len(workers) == 2
-    connections = [_open(two_workers) for _ in range(6)]
-    try:
-        holders = [_holder(connection, two_workers) for connection in connections]
-        assert Counter(holders) == {workers[0]: 3, workers[1]: 3}
-
-        # Two clients of one worker leave; the next two connections go to that worker, not one each.
-        emptied = holders[0]
-        leaving = [connection for connection, holder in zip(connections, holders, strict=True) if holder == emptied]
-        for connection in leaving[:2]:
-            connection.close()
-            connections.remove(connection)
+def test_a_connection_accepted_just_before_its_worker_stops_is_still_answered(two_workers: Served) -> None:
+    """The client has connected and a worker has accepted the connection, but the request is not yet sent when
+    the worker is told to stop: the request is answered, then the connection closes."""
+    serving_before = two_workers.serving()
+    with socket.create_connection(("127.0.0.1", two_workers.port), timeout=30) as connection:
         deadline = time.monotonic() + 10
-        while _open_sockets(emptied, two_workers) > 1 and time.monotonic() < deadline:
+        while (holder := _holder(connection, two_workers)) is None:
+            assert time.monotonic() < deadline, "no worker accepted the connection"
             time.sleep(0.05)
-        time.sleep(1.0)  # the worker's report of the closings reaches the supervisor (well within a second)
-        arriving = [_open(two_workers) for _ in range(2)]
-        connections += arriving
-        assert [_holder(connection, two_workers) for connection in arriving] == [emptied, emptied]
-    finally:
-        for connection in connections:
-            connection.close()
-
-
-def _wait_for_replacement(served: Served, gone: int, serving_before: int) -> list[int]:
-    """The worker processes once ``gone`` has been replaced and its replacement serves."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        now = served.workers()
-        if len(now) == 2 and gone not in now and served.serving() > serving_before:
-            return now
-        time.sleep(0.1)
-    raise AssertionError(f"no replacement worker:\n{served.output()}")
-
-
-def _wait_for_output(served: Served, text: str) -> None:
-    deadline = time.monotonic() + 30
-    while text not in served.output():
-        assert time.monotonic() < deadline, f"{text!r} not in:\n{served.output()}"
-        time.sleep(0.1)
-
-
-def test_a_worker_that_dies_is_replaced_and_the_portal_keeps_answering(two_workers: Served) -> None:
-    before = two_workers.workers()
-    serving_before = two_workers.serving()
-    os.kill(before[0], signal.SIGKILL)
-    now = _wait_for_replacement(two_workers, before[0], serving_before)
-    assert before[1] in now
-    assert "has stopped serving; starting another" in two_workers.output()
-    _wait_for_output(two_workers, f"Worker [{before[0]}] ended (exit code -9)")
-    holders = set()
-    for _ in range(4):
-        connection = _open(two_workers)
-        holders.add(_holder(connection, two_workers))
-        connection.close()
-    assert holders == set(now)
-
-
-def test_a_worker_told_to_stop_hands_back_new_connections_and_no_client_is_refused(two_workers: Served) -> None:
-    before = two_workers.workers()
-    serving_before = two_workers.serving()
-    answers: list[object] = []
-    stop = threading.Event()
-
-    def client() -> None:
-        while not stop.is_set():
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=10)
-                answers.append(_healthz(connection))
-                connection.close()
-            except (OSError, http.client.HTTPException) as error:
-                answers.append(repr(error))
-
-    clients = [threading.Thread(target=client) for _ in range(3)]
-    for thread in clients:
-        thread.start()
-    try:
-        time.sleep(0.5)
-        os.kill(before[0], signal.SIGTERM)
-        _wait_for_replacement(two_workers, before[0], serving_before)
-        time.sleep(0.5)
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join()
-    assert len(answers) > 50
-    assert Counter(answers) == {200: len(answers)}
-    _wait_for_output(two_workers, f"Worker [{before[0]}] ended (exit code -15)")  # uvicorn re-raises the signal
-
-
-def test_a_connection_given_just_before_its_worker_stops_is_still_answered(two_workers: Served) -> None:
-    """The client has connected and the supervisor has handed the connection over, but the request is not
-    yet sent when the worker is told to stop: the request is answered, then the connection closes."""
-    serving_before = two_workers.serving()
-    connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=10)
-    connection.connect()
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                holder = _holder(connection, two_workers)
-                break
-            except (AssertionError, KeyError):
-                assert time.monotonic() < deadline, "no worker took the connection"
-                time.sleep(0.05)
         os.kill(holder, signal.SIGTERM)
-        _wait_for_output(two_workers, f"[{holder}] has stopped serving")  # its graceful shutdown has begun
-        connection.request("GET", "/healthz")
-        response = connection.getresponse()
-        assert response.status == 200
-        assert response.getheader("connection") == "close"
-        response.read()
-    finally:
-        connection.close()
-    _wait_for_replacement(two_workers, holder, serving_before)
-    _wait_for_output(two_workers, f"Worker [{holder}] ended (exit code -15)")
+        _wait_for_output(two_workers, f"[{holder}] [INFO] Shutting down")  # its graceful shutdown has begun
+        time.sleep(0.3)
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert b"connection: close" in answer.lower()
+    _wait_for_replacement(two_workers, {holder}, serving_before)
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie: a zombie has closed every file it had open."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def test_while_no_worker_can_serve_a_new_connection_waits_for_one(two_workers: Served) -> None:
-    before = two_workers.workers()
-    serving_before = two_workers.serving()
-    for pid in before:
-        os.kill(pid, signal.SIGKILL)
-    # Once the supervisor knows (a connection handed to a worker in its last moment is lost with it, as are
-    # those it held):
-    for pid in before:
-        _wait_for_output(two_workers, f"[{pid}] has stopped serving")
-    connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=60)
-    try:
-        assert _healthz(connection) == 200  # answered by a replacement
-    finally:
-        connection.close()
-    assert two_workers.serving() > serving_before
-    deadline = time.monotonic() + 60
-    while two_workers.serving() < serving_before + 2 or len(two_workers.workers()) != 2:
-        assert time.monotonic() < deadline, two_workers.output()
-        time.sleep(0.1)
-    assert not set(before) & set(two_workers.workers())
-
-
-def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path: Path) -> None:
+def test_sigterm_stops_the_arbiter_and_every_worker(tmp_path: Path) -> None:
     served = _start(tmp_path, workers=2)
     _wait_until_serving(served, 2)
     workers = served.workers()
-    connection = _open(served)
-    connection.close()
+    assert _answers(served) == 200
     assert _stop(served) == 0
     assert not any(_alive(pid) for pid in workers)
     with pytest.raises(ConnectionRefusedError):
@@ -337,11 +256,40 @@ def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path: Path) -> None:
 def test_a_worker_that_cannot_start_stops_the_server_instead_of_restarting_it(tmp_path: Path) -> None:
     served = _start(tmp_path, workers=2, PORTAL_DATABASE_URL="nosuchdatabase://nowhere")
     try:
-        status = served.process.wait(timeout=60)
+        status = served.process.wait(timeout=90)
     finally:
         if served.process.poll() is None:
             served.process.kill()
-    assert status == 1
+    assert status != 0
     output = served.output()
-    assert "stopped before it could serve" in output
-    assert "starting another" not in output
+    assert "Worker failed to boot" in output
+    assert len(re.findall(r"Booting worker with pid", output)) <= 2
+
+
+def test_gunicorn_command_carries_workers_timeout_graceful_stop_and_recycling() -> None:
+    command = gunicorn_command(host="127.0.0.1", port=8123, workers=3, timeout=20, max_requests=1000)
+    assert command[1:4] == ["-m", "app.serving.arbiter", "app.main:create_app()"]
+    options = [argument for argument in command[4:] if argument != "--no-control-socket"]
+    assert dict(zip(options[::2], options[1::2], strict=True)) == {
+        "--worker-class": "app.serving.workers.PortalWorker",
+        "--workers": "3",
+        "--bind": "127.0.0.1:8123",
+        "--timeout": "20",
+        "--graceful-timeout": "35",
+        "--keep-alive": "5",
+        "--log-level": "info",
+        "--access-logfile": "-",
+        "--max-requests": "1000",
+        "--max-requests-jitter": "100",
+    }
+    assert "--no-control-socket" in command
+    assert "--max-requests" not in gunicorn_command(host="::1", port=1, workers=1, timeout=30, max_requests=0)
+    assert "[::1]:1" in gunicorn_command(host="::1", port=1, workers=1, timeout=30, max_requests=0)
+
+
+def test_the_workers_leave_the_client_address_to_the_portal() -> None:
+    """uvicorn would take the client's address from X-Forwarded-For on connections from 127.0.0.1; the portal
+    reads that header itself, only from PORTAL_TRUSTED_PROXIES (tests/test_security.py covers that rule)."""
+    from app.serving.workers import PortalWorker
+
+    assert PortalWorker.CONFIG_KWARGS["proxy_headers"] is False

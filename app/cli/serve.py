@@ -24,22 +24,14 @@ from app.settings import Settings
     help="Also run `portal worker` beside the server (started and stopped with it), so queued e-mail is sent.",
 )
 @click.option("--worker-interval", type=float, default=3.0, show_default=True, help="Seconds between its passes.")
-@click.option(
-    "--server",
-    "server_name",
-    type=click.Choice(["supervisor", "gunicorn"]),
-    default=None,
-    help="Default PORTAL_SERVER or supervisor.",
-)
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
     with_worker: bool,
     worker_interval: float,
-    server_name: str | None,
 ) -> None:
-    """Serve the portal over HTTP."""
+    """Serve the portal over HTTP: one worker in this process, or gunicorn's arbiter with N uvicorn workers."""
     import uvicorn
 
     # The app factory (and the worker beside) read the settings again: options given here count there too,
@@ -59,7 +51,7 @@ def serve(
         factory=True,
         host=settings.host,
         port=settings.port,
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-For only from PORTAL_TRUSTED_PROXIES (app.security.clients)
         log_level="info",
     )
     companion = start_beside(worker_interval) if with_worker else None
@@ -68,7 +60,7 @@ def serve(
         # would end this process before it could stop the worker (which would then stop by itself, later).
         signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        _run(config, settings, workers or settings.workers, server_name or settings.server)
+        _run(config, settings, workers or settings.workers)
     finally:
         if companion is not None:
             companion.terminate()  # SIGTERM: the worker finishes its pass and stops
@@ -79,22 +71,21 @@ def _exit_cleanly(signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _run(config: object, settings: Settings, count: int, server_name: str) -> None:
+def _run(config: object, settings: Settings, count: int) -> None:
     import uvicorn
 
     assert isinstance(config, uvicorn.Config)
-    timeout, max_requests = settings.worker_timeout, settings.worker_max_requests
-    if server_name == "gunicorn":
+    if count > 1:
         from app.serving import arbiter
 
         # gunicorn's arbiter replaces this process (same PID): a worker started beside stops when it ends.
         arbiter.exec_gunicorn(
-            host=config.host, port=config.port, workers=count, timeout=timeout, max_requests=max_requests
+            host=config.host,
+            port=config.port,
+            workers=count,
+            timeout=settings.worker_timeout,
+            max_requests=settings.worker_max_requests,
         )
-    if count > 1:
-        from app import serving
-
-        serving.serve(config, count, timeout=timeout, max_requests=max_requests)
     else:
         server = uvicorn.Server(config)
         server.run()
