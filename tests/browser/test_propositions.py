@@ -1,5 +1,6 @@
 """A proposition without a challenge in a real browser: a company sends one with a document, its regional team's
-coordinator declines it with a reason, the company reads it; Dutch and English, axe on every page."""
+coordinator tags it with a second team and declines it with a reason, the company reads both; Dutch and English,
+axe on every page."""
 
 from __future__ import annotations
 
@@ -101,6 +102,14 @@ def test_proposition_sent_declined_and_read(
         assert_accessible(staff)
         staff.get_by_role("link", name=title).click()
         assert_accessible(staff)
+        noord = "ODIN Noord (MindBase Groningen)" if language == "nl" else "ODIN North (MindBase Groningen)"
+        staff.get_by_label(noord).check()
+        staff.get_by_role(
+            "button", name="Regionale teams opslaan" if language == "nl" else "Save the regional teams"
+        ).click()
+        expect(staff.locator("#proposition-regions")).to_contain_text(noord)
+        expect(staff.get_by_label(noord)).to_be_checked()
+        assert_accessible(staff)
         staff.locator("#step-4").check()
         staff.get_by_role("button", name="De triage opslaan" if language == "nl" else "Save the triage").click()
         expect(staff.locator(".error-summary")).to_be_visible()
@@ -112,6 +121,7 @@ def test_proposition_sent_declined_and_read(
 
         page.goto(proposition_url)
         expect(page.get_by_text("Geen toepassing binnen Defensie.")).to_be_visible()
+        expect(page.locator("#proposition-regions")).to_contain_text(noord)
         assert_accessible(page)
     finally:
         company.close()
