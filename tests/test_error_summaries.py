@@ -65,7 +65,9 @@ def _proposition_regions(client: TestClient, session: Session, clock: FrozenCloc
 
 def _coordinator_areas(client: TestClient, session: Session, clock: FrozenClock) -> Any:
     coordinator = create_user(session, email="cora@mindef.example", roles=("coordinator",))
-    log_in(client, session, create_user(session, email="adam@mindef.example", roles=("administrator",)), now=clock.now())
+    log_in(
+        client, session, create_user(session, email="adam@mindef.example", roles=("administrator",)), now=clock.now()
+    )
     return _post(client, f"/admin/users/{coordinator.id}/areas", {"areas": "geen"})
 
 

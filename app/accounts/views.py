@@ -16,7 +16,6 @@ from app.accounts.dependencies import CurrentAuth
 from app.accounts.mail_throttle import TooManyRequests
 from app.accounts.models import AuthSession, User
 from app.accounts.reminders import service as reminders
-from app.accounts.sections import AccountSections
 from app.accounts.schemas import (
     ChangePasswordForm,
     EmailForm,
@@ -25,6 +24,7 @@ from app.accounts.schemas import (
     NewPasswordForm,
     RegisterForm,
 )
+from app.accounts.sections import AccountSections
 from app.accounts.throttling import LoginLimits
 from app.accounts.two_factor import service as two_factor
 from app.errors import DomainError, FieldError, ValidationFailed

@@ -16,8 +16,8 @@ from app.accounts.enums import ACCOUNT_MACHINE, Role
 from app.accounts.models import User
 from app.admin import service
 from app.admin.two_factor_reset import service as resets
-from app.errors import FieldError
 from app.challenges.areas import service as area_service
+from app.errors import FieldError
 from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
 from app.organisations.regions import service as region_service

@@ -67,7 +67,9 @@ def _known(session: Session, clock: FrozenClock) -> None:
         )
         session.add(proposition)
         session.flush()
-        session.add_all([PropositionRegion(proposition_id=proposition.id, region_id=_region_id(session, k)) for k in keys])
+        session.add_all(
+            [PropositionRegion(proposition_id=proposition.id, region_id=_region_id(session, k)) for k in keys]
+        )
     session.commit()
 
 

@@ -26,7 +26,9 @@ def _term(session: Session, key: str) -> TaxonomyTerm:
 
 def _admin(client: TestClient, session: Session, clock: FrozenClock) -> None:
     client.cookies.clear()
-    log_in(client, session, create_user(session, email="adam@mindef.example", roles=("administrator",)), now=clock.now())
+    log_in(
+        client, session, create_user(session, email="adam@mindef.example", roles=("administrator",)), now=clock.now()
+    )
 
 
 def test_admin_gives_a_coordinator_areas_audited(client: TestClient, session: Session, clock: FrozenClock) -> None:
@@ -88,7 +90,10 @@ def test_an_assigned_coordinator_triages_the_area_and_is_emailed(
     assert client.get(f"/manage/propositions/{first.id}").status_code == 404
     assert f"P-{first.id}" not in client.get("/manage/propositions").text
     _admin(client, session, clock)
-    assert post(client, f"/admin/users/{coordinator.id}/areas", {"areas": str(_term(session, "quantum").id)}).status_code == 303
+    assert (
+        post(client, f"/admin/users/{coordinator.id}/areas", {"areas": str(_term(session, "quantum").id)}).status_code
+        == 303
+    )
     client.cookies.clear()
     log_in(client, session, coordinator, now=now)
     assert client.get(f"/manage/propositions/{first.id}").status_code == 200
@@ -96,7 +101,10 @@ def test_an_assigned_coordinator_triages_the_area_and_is_emailed(
     client.cookies.clear()
     second = send(client, session, user, organisation, now=now)
     mail = session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == coordinator.email)).one()
-    assert (mail.template, mail.subject) == ("proposition_received", f"Nieuwe propositie P-{second.id} om te beoordelen")
+    assert (mail.template, mail.subject) == (
+        "proposition_received",
+        f"Nieuwe propositie P-{second.id} om te beoordelen",
+    )
     other = send(client, session, user, organisation, now=now, nld_area="sensoren")
     assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == coordinator.email)).all()) == 1
     client.cookies.clear()

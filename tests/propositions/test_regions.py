@@ -73,7 +73,9 @@ def test_a_newly_tagged_team_may_triage_and_a_removed_one_no_longer(
     client.cookies.clear()
     log_in(client, session, noord, now=now)
     assert _sees(client, proposition.id) == (404, False)
-    refused = post(client, f"/manage/propositions/{proposition.id}/regions", {"regions": str(region(session, "noord").id)})
+    refused = post(
+        client, f"/manage/propositions/{proposition.id}/regions", {"regions": str(region(session, "noord").id)}
+    )
     assert refused.status_code == 404
     assert _tag_ids(session, proposition.id) == [region(session, "zuidwest").id]
 
@@ -94,7 +96,9 @@ def test_a_newly_tagged_team_may_triage_and_a_removed_one_no_longer(
     assert _sees(client, proposition.id) == (200, True)
     assert SECRET in client.get(f"/manage/propositions/{proposition.id}").text
     # Noord hands it back: the Zuidwest tag goes, and with it their own; they land on their list, told so.
-    handed = post(client, f"/manage/propositions/{proposition.id}/regions", {"regions": str(region(session, "noord").id)})
+    handed = post(
+        client, f"/manage/propositions/{proposition.id}/regions", {"regions": str(region(session, "noord").id)}
+    )
     assert handed.status_code == 303
     assert _tag_ids(session, proposition.id) == [region(session, "noord").id]
     client.cookies.clear()
@@ -105,7 +109,9 @@ def test_a_newly_tagged_team_may_triage_and_a_removed_one_no_longer(
     gone = post(client, f"/manage/propositions/{proposition.id}/regions", {})
     assert gone.headers["location"] == f"/manage/propositions?handed_over={proposition.id}"
     notice = html.unescape(client.get(gone.headers["location"]).text)
-    assert f"De regionale teams van P-{proposition.id} zijn opgeslagen. U beoordeelt deze propositie niet meer." in notice
+    assert (
+        f"De regionale teams van P-{proposition.id} zijn opgeslagen. U beoordeelt deze propositie niet meer." in notice
+    )
     assert _sees(client, proposition.id) == (404, False)
     assert [e.data["region_ids"] for e in _events(session, proposition.id)] == [
         sorted([region(session, "zuidwest").id, region(session, "noord").id]),
@@ -163,7 +169,9 @@ def test_tags_service_keeps_a_retired_team_and_admits_triagers_only(session: Ses
     evaluator = create_user(session, email="eva@mindef.example", roles=("evaluator",))
     actor = Actor(user_id=coordinator.id, label=coordinator.email)
     with pytest.raises(NotFound):
-        tags.set_proposition_regions(session, proposition=proposition, region_ids=[], user=evaluator, actor=actor, now=now)
+        tags.set_proposition_regions(
+            session, proposition=proposition, region_ids=[], user=evaluator, actor=actor, now=now
+        )
     assert tags.set_proposition_regions(
         session, proposition=proposition, region_ids=[noord.id], user=coordinator, actor=actor, now=now
     )
