@@ -11,6 +11,7 @@ sent (``triagers_query``) use the same SQL.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.accounts.enums import AccountStatus, Role
 from app.accounts.models import User, UserRole
@@ -24,7 +25,7 @@ def is_coordinator(user: User | None) -> bool:
     return user is not None and user.is_staff and Role.COORDINATOR.value in user.role_names
 
 
-def _triage_rule(user_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+def _triage_rule(user_id: InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
     """SQL over ``Proposition``: the user is given its NLD-gebied, coordinates a challenge tagged with it, or is
     in the team of one of its region tags."""
     by_assignment = exists(
@@ -50,7 +51,7 @@ def triager_clause(user: User) -> ColumnElement[bool]:
     return _triage_rule(user.id)
 
 
-def triagers_query(proposition_id: int) -> Select[tuple[User]]:
+def triagers_query(proposition_id: int) -> Select[User]:
     """The active coordinators who triage the proposition, by id (the same rule as ``triager_clause``)."""
     coordinator = exists(
         select(UserRole.user_id).where(UserRole.user_id == User.id, UserRole.role == Role.COORDINATOR.value)
