@@ -94,3 +94,11 @@ def single_line(value: str | None) -> str | None:
     if value is not None and not value.isprintable():
         raise ValueError(MSG_ONE_LINE)
     return value
+
+
+def ticked_ids(form: FormData, name: str) -> list[int]:
+    """The ids of a group of checkboxes. A value that is no id becomes -1, which names nothing: the service refuses
+    it with its list's message (never a 500 for a number too large for the database)."""
+    return [
+        int(v) if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 10 else -1 for v in form.getlist(name)
+    ]

@@ -28,8 +28,10 @@ from app.accounts.dependencies import Redirect, load_signed_in
 from app.accounts.email_change import views as email_change_views
 from app.accounts.preferences import views as preference_views
 from app.accounts.reminders import views as reminder_views
+from app.accounts.sections import AccountSections
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
+from app.admin.areas import views as admin_area_views
 from app.admin.audit_viewer import views as admin_audit_views
 from app.admin.blocking import views as admin_blocking_views
 from app.admin.identity import views as admin_organisation_views
@@ -38,6 +40,7 @@ from app.admin.regions import views as admin_region_views
 from app.admin.two_factor_reset import views as admin_two_factor_reset_views
 from app.challenges import api as challenge_api
 from app.challenges import service as challenge_service
+from app.challenges.areas import service as area_service
 from app.challenges.enums import CHALLENGE_MACHINE, PHASE_CLASSES, PHASE_LABELS, ChallengeStatus, Phase
 from app.challenges.events import views as market_event_views
 from app.challenges.subscriptions import views as subscription_views
@@ -51,6 +54,7 @@ from app.ops import views as ops_views
 from app.organisations import views as organisation_views
 from app.organisations.enums import ORGANISATION_MACHINE, OrganisationStatus
 from app.organisations.identity import views as organisation_identity_views
+from app.organisations.regions import service as region_service
 from app.pagecache import PageCacheMiddleware
 from app.proposals import views as proposal_views
 from app.proposals.documents import isolation
@@ -132,6 +136,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     _add_template_globals(app.state.templates.env)
     # Templates see a session only once its second factor (if it needs one) was given.
     app.state.auth_loader = load_signed_in
+    # What other domains show on the account page (accounts may not import them): a coordinator's team and areas.
+    app.state.account_sections = AccountSections((region_service.account_section, area_service.account_section))
     app.state.blobs = LocalBlobStore(settings.effective_blob_dir)
     app.state.trusted_proxies = settings.trusted_proxy_networks()
 
@@ -227,6 +233,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_audit_views.router,
     admin_outbox_views.router,
     admin_region_views.router,
+    admin_area_views.router,
     proposal_views.router,
     proposition_views.router,
     question_views.router,

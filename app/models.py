@@ -5,6 +5,7 @@ from app.accounts.reminders import models as reminder_models  # noqa: F401
 from app.admin.two_factor_reset import models as two_factor_reset_models  # noqa: F401
 from app.audit import models as audit_models  # noqa: F401
 from app.challenges import models as challenge_models  # noqa: F401
+from app.challenges.areas import models as coordinator_area_models  # noqa: F401
 from app.challenges.events import models as market_event_models  # noqa: F401
 from app.challenges.regions import models as challenge_region_models  # noqa: F401
 from app.challenges.subscriptions import models as subscription_models  # noqa: F401

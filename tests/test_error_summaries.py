@@ -18,7 +18,7 @@ from tests.events.helpers import MANAGE
 from tests.factories import create_challenge, create_user, csrf, log_in
 from tests.manage.helpers import assign, form_data, staff
 from tests.proposals.helpers import act_for, all_types_stage, create_company, save, start
-from tests.propositions.helpers import company_in, proposition_form
+from tests.propositions.helpers import company_in, proposition_form, regional_coordinator, send
 
 Opened = Callable[[TestClient, Session, FrozenClock], Any]
 
@@ -50,6 +50,25 @@ def _proposition(client: TestClient, session: Session, clock: FrozenClock) -> An
     act_for(client, session, user, organisation, now=clock.now())
     data = proposition_form(title="", effect="", nld_area="", trl="12", description="")
     return _post(client, "/propositions/new", data)
+
+
+def _proposition_regions(client: TestClient, session: Session, clock: FrozenClock) -> Any:
+    user, organisation = company_in(
+        session, email="an@delta.example", name="Delta B.V.", kvk="12345678", province="NL-ZH", at=clock.now()
+    )
+    proposition = send(client, session, user, organisation, now=clock.now())
+    coordinator = regional_coordinator(session, email="zw@mindef.example", region_key="zuidwest", at=clock.now())
+    client.cookies.clear()
+    log_in(client, session, coordinator, now=clock.now())
+    return _post(client, f"/manage/propositions/{proposition.id}/regions", {"regions": "geen"})
+
+
+def _coordinator_areas(client: TestClient, session: Session, clock: FrozenClock) -> Any:
+    coordinator = create_user(session, email="cora@mindef.example", roles=("coordinator",))
+    log_in(
+        client, session, create_user(session, email="adam@mindef.example", roles=("administrator",)), now=clock.now()
+    )
+    return _post(client, f"/admin/users/{coordinator.id}/areas", {"areas": "geen"})
 
 
 def _question(client: TestClient, session: Session, clock: FrozenClock) -> Any:
@@ -118,6 +137,8 @@ FORMS: dict[str, Opened] = {
     "login": _login,
     "organisation registration": _organisation,
     "proposition": _proposition,
+    "proposition region tags": _proposition_regions,
+    "coordinator areas": _coordinator_areas,
     "question": _question,
     "event": _event,
     "challenge form": _challenge,

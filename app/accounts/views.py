@@ -24,6 +24,7 @@ from app.accounts.schemas import (
     NewPasswordForm,
     RegisterForm,
 )
+from app.accounts.sections import AccountSections
 from app.accounts.throttling import LoginLimits
 from app.accounts.two_factor import service as two_factor
 from app.errors import DomainError, FieldError, ValidationFailed
@@ -304,8 +305,10 @@ def password_reset(
 def account_page(
     request: Request, db: DbSession, auth: AuthSession, language: str, *, status_code: int = 200, **extra: Any
 ) -> Response:
+    sections: AccountSections = getattr(request.app.state, "account_sections", AccountSections())
     context: dict[str, Any] = {
         "user": auth.user,
+        "sections": sections.for_user(db, auth.user, language),
         "recovery_left": two_factor.count_recovery_codes(db, user_id=auth.user_id),
         "reminders_on": reminders.reminders_enabled(db, user_id=auth.user_id),
         "name_values": {"name": auth.user.name},

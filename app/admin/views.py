@@ -16,6 +16,7 @@ from app.accounts.enums import ACCOUNT_MACHINE, Role
 from app.accounts.models import User
 from app.admin import service
 from app.admin.two_factor_reset import service as resets
+from app.challenges.areas import service as area_service
 from app.errors import FieldError
 from app.evaluations.route import service as route_service
 from app.forms import form_values, parse_form, translate_errors
@@ -24,7 +25,17 @@ from app.web import AppSettings, DbSession, Language, Now, PostedForm, actor_of,
 
 router = APIRouter(prefix="/admin")
 DONE_FLAGS = frozenset(
-    {"granted", "revoked", "unchanged", "blocked", "unblocked", "reset_requested", "reset_approved", "reset_cancelled"}
+    {
+        "granted",
+        "revoked",
+        "unchanged",
+        "blocked",
+        "unblocked",
+        "reset_requested",
+        "reset_approved",
+        "reset_cancelled",
+        "areas",
+    }
 )
 
 
@@ -42,10 +53,15 @@ def user_detail_page(
     values: Any = None,
     status_code: int | None = None,
 ) -> Response:
-    """One user's page: roles, the account's status (block, unblock) and a reset of the second factor."""
+    """One user's page: roles, the account's status (block, unblock), a reset of the second factor, and a
+    coordinator's regional team and NLD-gebieden."""
+    held = [term.id for term in area_service.list_areas_of_user(db, user_id=user.id)]
     context = {
         "user": user,
         "region": region_service.region_of_user(db, user_id=user.id),
+        "area_choices": area_service.area_choices(db, user_id=user.id),
+        "held_areas": held,
+        "chosen_areas": (values or {}).get("areas", held),
         "roles": list(Role),
         "done": done if done in DONE_FLAGS else None,
         "errors": errors or {},

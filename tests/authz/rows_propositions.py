@@ -1,6 +1,7 @@
 """Propositions without a challenge: as private as drafts. Only organisation A's member sees A's proposition;
-the triage pages admit coordinators (and administrators) but no coordinator of the world triages it.
-Also the regional teams: administrators keep them; a challenge's region tags are for those who manage it."""
+the triage pages (and the region tags) admit coordinators (and administrators) but no coordinator of the world
+triages it. Also the regional teams and coordinators' NLD-gebieden: administrators keep them; a challenge's region
+tags are for those who manage it."""
 
 from __future__ import annotations
 
@@ -62,6 +63,15 @@ ROWS = [
         data={"body": "Bericht"},
         private_to=ONLY_A,
     ),
+    # The region tags: only those who triage it (nobody in the world); the world's coordinator is unrelated.
+    Row(
+        "POST",
+        "/manage/propositions/{proposition_id}/regions",
+        M + "/regions",
+        {"anonymous": LOGIN},
+        data={"regions": "1"},
+        private_to=ONLY_A,
+    ),
 ]
 
 
@@ -97,6 +107,14 @@ ROWS += [
         "/admin/regions/{region_id}/members/{user_id}/remove",
         R + "/members/{user_coordinator}/remove",
         {"anonymous": LOGIN},
+        private_to=ONLY_A,
+    ),
+    # A coordinator's NLD-gebieden: administrators only (no areas ticked: the coordinator's are cleared).
+    Row(
+        "POST",
+        "/admin/users/{user_id}/areas",
+        "/admin/users/{user_coordinator}/areas",
+        _admin(REDIRECT),
         private_to=ONLY_A,
     ),
     Row(

@@ -53,7 +53,7 @@ def _recent(server: LiveServer) -> Recent:
             title=LONG_TITLE, effect="Ziet drones " * 40, nld_area="quantum", trl=5, description="Radar " * 200
         )
         proposition = proposition_service.submit_proposition(
-            session, organisation=organisation, user=company, form=form, actor=actor(company), now=now
+            session, organisation=organisation, user=company, form=form, actor=actor(company), now=now, links=LINKS
         )
         regional = create_user(
             session, email=f"{prefix}zw@mindef.example", name="Ziggy Zuidwest", roles=("coordinator",)

@@ -1,5 +1,6 @@
 """A proposition without a challenge in a real browser: a company sends one with a document, its regional team's
-coordinator declines it with a reason, the company reads it; Dutch and English, axe on every page."""
+coordinator tags it with a second team and declines it with a reason, the company reads both; Dutch and English,
+axe on every page."""
 
 from __future__ import annotations
 
@@ -101,6 +102,14 @@ def test_proposition_sent_declined_and_read(
         assert_accessible(staff)
         staff.get_by_role("link", name=title).click()
         assert_accessible(staff)
+        noord = "ODIN Noord (MindBase Groningen)" if language == "nl" else "ODIN North (MindBase Groningen)"
+        staff.get_by_label(noord).check()
+        staff.get_by_role(
+            "button", name="Regionale teams opslaan" if language == "nl" else "Save the regional teams"
+        ).click()
+        expect(staff.locator("#proposition-regions")).to_contain_text(noord)
+        expect(staff.get_by_label(noord)).to_be_checked()
+        assert_accessible(staff)
         staff.locator("#step-4").check()
         staff.get_by_role("button", name="De triage opslaan" if language == "nl" else "Save the triage").click()
         expect(staff.locator(".error-summary")).to_be_visible()
@@ -112,6 +121,7 @@ def test_proposition_sent_declined_and_read(
 
         page.goto(proposition_url)
         expect(page.get_by_text("Geen toepassing binnen Defensie.")).to_be_visible()
+        expect(page.locator("#proposition-regions")).to_contain_text(noord)
         assert_accessible(page)
     finally:
         company.close()
@@ -142,3 +152,36 @@ def test_regional_team_pages_accessible(browser: Browser, server: LiveServer, la
         assert_accessible(page)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_admin_gives_areas_and_the_coordinator_reads_them(browser: Browser, server: LiveServer, language: str) -> None:
+    """The NLD-gebieden form on the user's page, posted through the page; the coordinator's account page shows the
+    team and the areas."""
+    unique = uuid.uuid4().hex[:8]
+    with server.db.unit_of_work() as session:
+        admin = create_user(session, email=f"admin-{unique}@mindef.example", name="Adam", roles=("administrator",))
+    coordinator = _regional_coordinator(server, unique)
+    staff = logged_in_context(browser, server, admin, language)
+    own = logged_in_context(browser, server, coordinator, language)
+    try:
+        page = staff.new_page()
+        page.goto(f"/admin/users/{coordinator.id}")
+        assert_accessible(page)
+        page.get_by_label("Quantum", exact=True).check()
+        page.get_by_role("button", name="NLD-gebieden opslaan" if language == "nl" else "Save the NLD-gebieden").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "De NLD-gebieden zijn opgeslagen." if language == "nl" else "The NLD-gebieden were saved."
+        )
+        expect(page.get_by_label("Quantum", exact=True)).to_be_checked()
+        assert_accessible(page)
+        account = own.new_page()
+        account.goto("/account")
+        expect(account.locator("#section-team + ul")).to_contain_text(
+            "ODIN Zuidwest (MindBase Delft)" if language == "nl" else "ODIN South-West (MindBase Delft)"
+        )
+        expect(account.locator("#section-areas + ul")).to_have_text("Quantum")
+        assert_accessible(account)
+    finally:
+        staff.close()
+        own.close()

@@ -17,7 +17,7 @@ from app.challenges.regions.models import ChallengeRegion
 from app.clock import FrozenClock
 from app.organisations.models import Organisation
 from app.organisations.regions.models import Region
-from app.proposals.propositions.models import Proposition
+from app.proposals.propositions.models import Proposition, PropositionRegion
 from tests.dashboards.helpers import CLOSED, csv_rows, portfolio, table
 from tests.factories import create_user, log_in
 
@@ -25,11 +25,12 @@ DASHBOARD = "/manage/portfolio"
 # What the standing versions of the closed challenge's four proposals say (None: the key is absent, an older
 # version); Dirk's organisation says "worked for Defence before" on its profile, which only staff may fall back to.
 SAID = (True, False, True, None)
-# (NLD-gebied, region key, status, day sent)
+# (NLD-gebied, region tags (the first: the team it was sent from), status, day sent)
 PROPOSITIONS = (
-    ("quantum", "zuidwest", "submitted", datetime(2027, 1, 12, 9, 0, tzinfo=UTC)),
-    ("sensoren", "noord", "declined", datetime(2026, 11, 5, 9, 0, tzinfo=UTC)),
-    ("sensoren", "zuidwest", "watched", datetime(2027, 2, 1, 9, 0, tzinfo=UTC)),
+    ("quantum", ("zuidwest",), "submitted", datetime(2027, 1, 12, 9, 0, tzinfo=UTC)),
+    ("sensoren", ("noord",), "declined", datetime(2026, 11, 5, 9, 0, tzinfo=UTC)),
+    # Tagged by its triagers with Noord too: counted under both teams, once overall.
+    ("sensoren", ("zuidwest", "noord"), "watched", datetime(2027, 2, 1, 9, 0, tzinfo=UTC)),
 )
 
 
@@ -51,20 +52,23 @@ def _known(session: Session, clock: FrozenClock) -> None:
     assert dirk is not None
     dirk.new_to_defence = False
     owner = s.proposals[0].organisation_id
-    for area, key, status, sent in PROPOSITIONS:
+    for area, keys, status, sent in PROPOSITIONS:
         term = session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.kind == "nld", TaxonomyTerm.key == area))
-        session.add(
-            Proposition(
-                organisation_id=owner,
-                title="Geheime propositie",
-                effect="e",
-                nld_term_id=term.one(),
-                region_id=_region_id(session, key),
-                trl=3,
-                description="d",
-                status=status,
-                submitted_at=sent,
-            )
+        proposition = Proposition(
+            organisation_id=owner,
+            title="Geheime propositie",
+            effect="e",
+            nld_term_id=term.one(),
+            region_id=_region_id(session, keys[0]),
+            trl=3,
+            description="d",
+            status=status,
+            submitted_at=sent,
+        )
+        session.add(proposition)
+        session.flush()
+        session.add_all(
+            [PropositionRegion(proposition_id=proposition.id, region_id=_region_id(session, k)) for k in keys]
         )
     session.commit()
 
@@ -127,6 +131,10 @@ def test_dashboard_propositions_by_status(client: TestClient, session: Session, 
         ({"nld": "sensoren", "region": "zuidwest"}, ["0", "0", "0", "1", "0"]),
         ({"published_from": "2027-01-10", "published_until": "2027-01-31"}, ["1", "0", "0", "0", "0"]),
         ({"region": "noord", "nld": "sensoren", "published_until": "2026-11-05"}, ["0", "0", "0", "0", "1"]),
+        # The watched one carries Noord as its second tag.
+        ({"region": "noord"}, ["0", "0", "0", "1", "1"]),
+        ({"region": "noord", "nld": "sensoren", "published_from": "2027-01-01"}, ["0", "0", "0", "1", "0"]),
+        ({"region": "oost"}, ["0", "0", "0", "0", "0"]),
     ],
 )
 def test_dashboard_propositions_honour_the_filters(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.enums import Role
 from app.accounts.models import User
+from app.accounts.sections import AccountSection
 from app.audit.service import Actor, record_event
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.i18n import N_
@@ -66,6 +67,20 @@ def region_of_user(session: Session, *, user_id: int) -> Region | None:
     """The coordinator's regional team, if an administrator assigned one."""
     return session.scalar(
         select(Region).join(RegionMember, RegionMember.region_id == Region.id).where(RegionMember.user_id == user_id)
+    )
+
+
+def account_section(session: Session, user: User, language: str) -> AccountSection | None:
+    """The coordinator's regional team on the account page (nothing for anyone else)."""
+    if Role.COORDINATOR.value not in user.role_names:
+        return None
+    team = region_of_user(session, user_id=user.id)
+    return AccountSection(
+        key="team",
+        title=N_("Your ODIN regional team"),
+        lines=(team.name(language),) if team is not None else (),
+        empty=N_("You belong to no regional team."),
+        hint=N_("You triage the propositions tagged with your team; an administrator assigns the team."),
     )
 
 

@@ -22,7 +22,8 @@ class Proposition(Base):
     title: Mapped[str] = mapped_column(String(200))
     effect: Mapped[str] = mapped_column(String(1000))
     nld_term_id: Mapped[int] = mapped_column(ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), index=True)
-    # The organisation's regional team when it was sent (which team triages it; the figures count by it).
+    # The organisation's regional team when it was sent ("sent from"; it stays). Who triages it and the figures go
+    # by its region tags (``PropositionRegion``), which start with this team.
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="SET NULL"), nullable=True)
     trl: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
@@ -44,6 +45,16 @@ class Proposition(Base):
     messages: Mapped[list[PropositionMessage]] = relationship(
         back_populates="proposition", cascade="all, delete-orphan", order_by="PropositionMessage.id"
     )
+
+
+class PropositionRegion(Base):
+    """A region tag of a proposition: the coordinators of that regional team triage it, and the dashboards'
+    region filter counts it. A proposition may carry none (then only its NLD-gebied decides who triages it)."""
+
+    __tablename__ = "proposition_region"
+
+    proposition_id: Mapped[int] = mapped_column(ForeignKey("proposition.id", ondelete="CASCADE"), primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"), primary_key=True, index=True)
 
 
 class PropositionMessage(Base):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.challenges.enums import TaxonomyKind
 from app.challenges.models import TaxonomyTerm
 from app.organisations.regions.models import Region
 from app.proposals.propositions.enums import PropositionStatus
-from app.proposals.propositions.models import Proposition
+from app.proposals.propositions.models import Proposition, PropositionRegion
 
 
 def count_propositions_by_status(
@@ -24,8 +24,8 @@ def count_propositions_by_status(
 ) -> dict[str, int]:
     """Propositions per status (every status present, zero included), sent in ``[since, until)``.
 
-    ``nld_area`` is a taxonomy key or term id; ``region`` a region key or id (the organisation's team when the
-    proposition was sent).
+    ``nld_area`` is a taxonomy key or term id; ``region`` a region key or id: a proposition counts when any of its
+    region tags is that team (each proposition once, however many tags match).
     """
     query = select(Proposition.status, func.count()).group_by(Proposition.status)
     if isinstance(nld_area, int):
@@ -34,10 +34,13 @@ def count_propositions_by_status(
         query = query.join(TaxonomyTerm, TaxonomyTerm.id == Proposition.nld_term_id).where(
             TaxonomyTerm.kind == TaxonomyKind.NLD.value, TaxonomyTerm.key == nld_area
         )
-    if isinstance(region, int):
-        query = query.where(Proposition.region_id == region)
-    elif region is not None:
-        query = query.join(Region, Region.id == Proposition.region_id).where(Region.key == region)
+    if region is not None:
+        tagged = select(PropositionRegion.proposition_id).where(PropositionRegion.proposition_id == Proposition.id)
+        if isinstance(region, int):
+            tagged = tagged.where(PropositionRegion.region_id == region)
+        else:
+            tagged = tagged.join(Region, Region.id == PropositionRegion.region_id).where(Region.key == region)
+        query = query.where(exists(tagged))
     if since is not None:
         query = query.where(Proposition.submitted_at >= since)
     if until is not None:

@@ -2,8 +2,10 @@
 
 Callers commit. Every step records an audit event (``proposition.submit``, ``proposition.document``,
 ``proposition.refer``, ``proposition.route``, ``proposition.watch``, ``proposition.decline``,
-``proposition.message``); every triage step and every coordinator's message e-mails the company's members
-through the outbox. A proposition someone may not see raises ``NotFound``.
+``proposition.message``; ``proposition.regions`` in ``tags``); a sent proposition is tagged with the
+organisation's regional team and e-mailed to every coordinator who triages it; every triage step and every
+coordinator's message e-mails the company's members through the outbox. A proposition someone may not see raises
+``NotFound``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
 from app.organisations.regions import service as region_service
 from app.proposals.models import Blob
-from app.proposals.propositions import permissions
+from app.proposals.propositions import permissions, tags
 from app.proposals.propositions.enums import PROPOSITION_MACHINE, STEP_STATUS, PropositionStatus
 from app.proposals.propositions.models import Proposition, PropositionMessage
 from app.proposals.propositions.schemas import (
@@ -129,9 +131,17 @@ def _area(session: Session, key: str) -> TaxonomyTerm:
 
 
 def submit_proposition(
-    session: Session, *, organisation: Organisation, user: User, form: PropositionForm, actor: Actor, now: datetime
+    session: Session,
+    *,
+    organisation: Organisation,
+    user: User,
+    form: PropositionForm,
+    actor: Actor,
+    now: datetime,
+    links: Links,
 ) -> Proposition:
-    """Send a proposition for the organisation (the user is a member); its regional team is fixed now."""
+    """Send a proposition for the organisation (the user is a member): its regional team is fixed now ("sent
+    from") and is its first region tag; every coordinator who then triages it is e-mailed."""
     if session.get(Membership, (organisation.id, user.id)) is None:
         raise NotFound()
     term = _area(session, form.nld_area)
@@ -158,7 +168,30 @@ def submit_proposition(
         at=now,
         data={"organisation_id": organisation.id, "nld_area": term.key, "trl": form.trl},
     )
+    tags.tag_at_sending(session, proposition=proposition)
+    _email_triagers(session, proposition, now=now, links=links)
     return proposition
+
+
+def _email_triagers(session: Session, proposition: Proposition, *, now: datetime, links: Links) -> None:
+    """Tell every coordinator who triages the new proposition (``permissions.triagers_query``)."""
+    with session.no_autoflush:
+        triagers = session.scalars(permissions.triagers_query(proposition.id).options(lazyload(User.roles))).all()
+    context: dict[str, Any] = {
+        "title": proposition.title,
+        "reference": f"P-{proposition.id}",
+        "link": links.url("manage_proposition", proposition_id=proposition.id),
+    }
+    for triager in triagers:
+        queue_email(
+            session,
+            to=triager.email,
+            template="proposition_received",
+            language=triager.language,
+            context=context,
+            now=now,
+            user_id=triager.id,
+        )
 
 
 @dataclass(frozen=True)
@@ -325,7 +358,8 @@ def _email_company(session: Session, proposition: Proposition, *, template: str,
 class PropositionDetails:
     organisation: Organisation
     area: TaxonomyTerm
-    region: Any
+    region: Any  # the organisation's team when it was sent
+    regions: list[Any]  # its region tags
     challenge: Challenge | None
     programme: TaxonomyTerm | None
 
@@ -336,6 +370,7 @@ def details_of(session: Session, proposition: Proposition) -> PropositionDetails
         organisation=session.get_one(Organisation, proposition.organisation_id),
         area=session.get_one(TaxonomyTerm, proposition.nld_term_id),
         region=region_service.get_region(session, region_id=proposition.region_id) if proposition.region_id else None,
+        regions=tags.list_proposition_regions(session, proposition_id=proposition.id),
         challenge=session.get(Challenge, proposition.referred_challenge_id)
         if proposition.referred_challenge_id
         else None,

@@ -81,7 +81,13 @@ def proposition_new(request: Request, db: DbSession, auth: CurrentAuth) -> Respo
 
 @router.post("/propositions/new")
 def proposition_submit(
-    request: Request, posted: PostedForm, db: DbSession, now: Now, language: Language, auth: CurrentAuth
+    request: Request,
+    posted: PostedForm,
+    db: DbSession,
+    now: Now,
+    language: Language,
+    links: AppLinks,
+    auth: CurrentAuth,
 ) -> Response:
     values = form_values(posted)
     organisation = db.get(Organisation, auth.acting_organisation_id) if auth.acting_organisation_id else None
@@ -91,7 +97,13 @@ def proposition_submit(
     if form is not None:
         try:
             proposition = service.submit_proposition(
-                db, organisation=organisation, user=auth.user, form=form, actor=actor_of(request, auth.user), now=now
+                db,
+                organisation=organisation,
+                user=auth.user,
+                form=form,
+                actor=actor_of(request, auth.user),
+                now=now,
+                links=links,
             )
             db.commit()
             return see_other(request, "proposition_detail", proposition_id=proposition.id)

@@ -2,8 +2,8 @@
 
 A figure from a domain the dashboard may import is one function ``(session, filters) -> Figure`` added to
 ``DASHBOARD_FIGURES``: propositions by status is one (dashboard only: propositions are private). Propositions
-answer no challenge, so their filters apply to the proposition itself: its NLD-gebied, the regional team of its
-organisation when it was sent, and the day it was sent for the period.
+answer no challenge, so their filters apply to the proposition itself: its NLD-gebied, its region tags (one tag
+matching is enough, and a proposition counts once), and the day it was sent for the period.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def propositions_by_status(session: Session, filters: Filters) -> Figure:
         key="propositions-by-status",
         title=N_("Propositions per status"),
         description=N_(
-            "Propositions without a challenge in each status, by their NLD-gebied, the regional team of the "
-            "organisation when it sent them, and the day they were sent."
+            "Propositions without a challenge in each status, by their NLD-gebied, their regional teams (one of "
+            "its teams matching is enough) and the day they were sent."
         ),
         category_header=N_("Status"),
         categories=tuple(PROPOSITION_MACHINE.label(s) for s in PropositionStatus),
