@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.challenges.events.models import MarketEvent
 from app.clock import FrozenClock
 from app.notifications.models import OutboxMessage
 from app.notifications.sender import build_email
@@ -198,4 +197,3 @@ def test_the_worker_writes_the_change_with_its_calendar_into_an_eml_file(
     assert (calendar.get_content_type(), calendar.get_filename()) == ("text/calendar", f"event-{event.id}.ics")
     [vevent] = Calendar.from_ical(cast(bytes, calendar.get_payload(decode=True))).walk("VEVENT")
     assert vevent["SEQUENCE"] == 1 and _start(vevent) == datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
-    assert session.get_one(MarketEvent, event.id).sequence == 1

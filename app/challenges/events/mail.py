@@ -127,7 +127,7 @@ def _active(session: Session, event_id: int) -> list[tuple[MarketEventRegistrati
         )
         .order_by(MarketEventRegistration.id)
     )
-    return [(registration, user) for registration, user in rows.tuples()]
+    return [(registration, user) for registration, user in rows]
 
 
 def _shown(change: Change, language: str) -> dict[str, str]:
