@@ -56,13 +56,14 @@ def mail_list(status: str | None, limit: int) -> None:
 @mail.command("show")
 @click.argument("message_id", type=int)
 def mail_show(message_id: int) -> None:
-    """Print one message in full: headers, delivery state and body."""
+    """Print one message in full: headers, delivery state, the names of its attachments, and body."""
     from app.notifications.models import OutboxMessage
 
     settings = get_settings()
     db = open_database(settings)
     with db.session() as session:
         message = session.get(OutboxMessage, message_id)
+        files = [(a.filename, a.media_type, a.size) for a in message.attachments] if message else []
     db.dispose()
     if message is None:
         raise click.ClickException(f"no message with id {message_id}")
@@ -82,4 +83,5 @@ def mail_show(message_id: int) -> None:
         lines.append(f"X-Sent: {message.sent_at.isoformat()}")
     if message.last_error:
         lines.append(f"X-Last-Error: {message.last_error}")
+    lines.extend(f"X-Attachment: {name} ({media_type}, {size} bytes)" for name, media_type, size in files)
     click.echo("\n".join(lines) + "\n\n" + shown_body(message.template, message.body_text), nl=False)

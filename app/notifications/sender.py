@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.formatting import one_line
+from app.notifications.attachments import parse_media_type, safe_filename
 from app.notifications.models import OutboxMessage
 from app.settings import Settings
 from app.storage import write_private
@@ -22,7 +23,9 @@ class SendError(Exception):
 
 
 def build_email(message: OutboxMessage, settings: Settings) -> EmailMessage:
-    """The message as an RFC 5322 e-mail: plain text in UTF-8, with the outbox's own Message-ID."""
+    """The message as an RFC 5322 e-mail: plain text in UTF-8, with the outbox's own Message-ID; with attachments
+    a ``multipart/mixed`` message whose first part is that text, then each file (base64, its name made safe again
+    whatever was stored)."""
     email = EmailMessage()
     email["From"] = settings.mail_from
     # Header values on one line whatever was stored: a line break would start a header of its own.
@@ -32,6 +35,15 @@ def build_email(message: OutboxMessage, settings: Settings) -> EmailMessage:
     email["Message-ID"] = message.message_id
     email["Content-Language"] = message.language
     email.set_content(message.body_text, subtype="plain", charset="utf-8")
+    for attachment in message.attachments:
+        maintype, subtype, params = parse_media_type(attachment.media_type)
+        email.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=safe_filename(attachment.filename),
+            params=params,
+        )
     return email
 
 

@@ -1,7 +1,8 @@
 """Queue e-mail in the outbox, in the caller's transaction; the worker (``portal worker``) sends it later.
 
 A message is rendered when it is queued, from ``templates/notifications/<template>.txt`` in the
-recipient's language: the first line is the subject, the rest (after one blank line) the body.
+recipient's language: the first line is the subject, the rest (after one blank line) the body. Files sent with
+it (``app.notifications.attachments``) are stored beside it in the same transaction and kept by a retry.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import i18n
 from app.formatting import one_line
+from app.notifications.attachments import Attachment, stored
 from app.notifications.enums import MessageStatus
 from app.notifications.models import OutboxMessage
 from app.notifications.sender import SendError, Transport, transport_for
@@ -76,9 +78,12 @@ def queue_email(
     context: dict[str, Any],
     now: datetime,
     user_id: int | None = None,
+    attachments: tuple[Attachment, ...] | list[Attachment] = (),
 ) -> OutboxMessage:
-    """Write one message to the outbox (not sent yet; the caller commits with the change that caused it)."""
+    """Write one message to the outbox, with its attachments (not sent yet; the caller commits with the change
+    that caused it). Raises ``AttachmentRefused`` for too many or too large files."""
     subject, body = render_message(template, language, context)
+    files = stored(attachments)
     message = OutboxMessage(
         created_at=now,
         to_address=to,
@@ -92,6 +97,7 @@ def queue_email(
         next_attempt_at=now,
         message_id=f"<{uuid.uuid4()}@challenge-portal>",
     )
+    message.attachments.extend(files)
     session.add(message)
     session.flush()
     return message
@@ -140,10 +146,12 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMess
     """Lock the oldest due pending messages and push them out of other workers' sight for the lease.
 
     On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent workers take disjoint messages; SQLite ignores
-    the clause and serialises writers with ``BEGIN IMMEDIATE`` instead. The caller commits the claim.
+    the clause and serialises writers with ``BEGIN IMMEDIATE`` instead. The caller commits the claim. The messages'
+    attachments are loaded with them (in a second query), so they can be sent after the session has closed.
     """
     statement = (
         select(OutboxMessage)
+        .options(selectinload(OutboxMessage.attachments))
         .where(OutboxMessage.status == MessageStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
         .limit(limit)

@@ -62,9 +62,11 @@ def publish_event(client: TestClient, session: Session, **overrides: Any) -> Mar
     return event
 
 
-def company_user(session: Session, clock: FrozenClock, *, email: str, kvk: str, name: str = "") -> Any:
-    """A company user with an organisation of their own (not logged in)."""
-    user = create_user(session, email=email, name=name or email.split("@")[0].title(), language="en")
+def company_user(
+    session: Session, clock: FrozenClock, *, email: str, kvk: str, name: str = "", language: str = "en"
+) -> Any:
+    """A company user with an organisation of their own (not logged in), who reads e-mail in ``language``."""
+    user = create_user(session, email=email, name=name or email.split("@")[0].title(), language=language)
     create_organisation(session, user, now=clock.now(), legal_name=f"{user.name} B.V.", kvk_number=kvk)
     return user
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from app.cli import main
 from app.database import Database
+from app.notifications.attachments import Attachment
 from app.notifications.models import OutboxMessage
 from app.notifications.service import queue_email
 from tests.databases import empty_database
@@ -109,6 +110,22 @@ def test_mail_show_prints_headers_and_body(cli_env: str) -> None:
     assert "X-Status: pending" in head.splitlines()
     assert body == stored.body_text
     assert body.startswith("Beste Zoë,\n")
+
+
+def test_mail_show_names_the_attachments(cli_env: str) -> None:
+    db = Database(cli_env)
+    with db.unit_of_work() as session:
+        message = queue_email(
+            session, to="a@example.nl", template="test_message", language="nl", context={"name": "Zoë"}, now=CREATED,
+            attachments=[Attachment("event 7.ics", "text/calendar; charset=utf-8", b"BEGIN:VCALENDAR\r\n")],
+        )  # fmt: skip
+        session.commit()
+        message_id = message.id
+    db.dispose()
+
+    head, _, _body = run("mail", "show", str(message_id)).output.partition("\n\n")
+
+    assert "X-Attachment: event-7.ics (text/calendar; charset=utf-8, 17 bytes)" in head.splitlines()
 
 
 def test_mail_show_unknown_id_fails(cli_env: str) -> None:

@@ -3,7 +3,7 @@ a page at a time by id, and a retry that puts a failed message back in the queue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from app.errors import DomainError, NotFound
 from app.i18n import N_
 from app.notifications import service as outbox
 from app.notifications.enums import MessageStatus
-from app.notifications.models import OutboxMessage
+from app.notifications.models import OutboxAttachment, OutboxMessage
 
 
 class NotFailed(DomainError):
@@ -25,6 +25,7 @@ class NotFailed(DomainError):
 class MessagePage:
     messages: list[OutboxMessage]
     older: int | None  # the ``before`` cursor of the next page, if any
+    attachments: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # per message: (file name, bytes)
 
 
 def count_by_status(session: Session) -> dict[str, int]:
@@ -45,7 +46,24 @@ def list_messages(
         query = query.where(OutboxMessage.id < before)
     rows = list(session.scalars(query))
     messages = rows[:size]
-    return MessagePage(messages, messages[-1].id if len(rows) > size else None)
+    return MessagePage(
+        messages, messages[-1].id if len(rows) > size else None, attachment_names(session, [m.id for m in messages])
+    )
+
+
+def attachment_names(session: Session, message_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """The names and sizes of the messages' attachments (their bytes stay in the database)."""
+    found: dict[int, list[tuple[str, int]]] = {}
+    if not message_ids:
+        return found
+    rows = session.execute(
+        select(OutboxAttachment.outbox_message_id, OutboxAttachment.filename, OutboxAttachment.size)
+        .where(OutboxAttachment.outbox_message_id.in_(message_ids))
+        .order_by(OutboxAttachment.id)
+    )
+    for message_id, filename, size in rows:
+        found.setdefault(message_id, []).append((filename, size))
+    return found
 
 
 def retry_message(session: Session, *, message_id: int, actor: Actor, now: datetime) -> None:

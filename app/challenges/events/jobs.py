@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.challenges.events.enums import EventStatus, RegistrationStatus
+from app.challenges.events.mail import message_context
 from app.challenges.events.models import MarketEvent, MarketEventRegistration, MarketEventReminder
-from app.challenges.events.service import message_context
 from app.links import Links
 from app.notifications.service import queue_email
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
-from app.challenges.events import permissions
+from app.challenges.events import mail, permissions
 from app.challenges.events.enums import (
     EVENT_MACHINE,
     KIND_LABELS,
@@ -29,10 +29,8 @@ from app.challenges.events.models import MarketEvent, MarketEventRegistration
 from app.challenges.events.schemas import EventForm, SummaryForm
 from app.challenges.models import Challenge
 from app.errors import DeadlinePassed, FieldError, InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from app.formatting import format_local_datetime
 from app.i18n import N_
 from app.links import Links
-from app.notifications.service import queue_email
 from app.organisations.models import Membership, Organisation
 
 MSG_NO_ORGANISATION = N_("Choose the organisation you register for first (under Organisations).")
@@ -157,17 +155,25 @@ def create_event(
 def update_event(
     session: Session, *, event: MarketEvent, form: EventForm, actor: Actor, now: datetime, links: Links
 ) -> MarketEvent:
-    """Change a scheduled event; a larger capacity gives places to the waiting list (who are e-mailed)."""
+    """Change a scheduled event; a larger capacity gives places to the waiting list (who are e-mailed). A change of
+    the time, place or online link is e-mailed to every registrant first (``mail.tell_change``); audited with the
+    fields that changed and how many were told."""
     locked = _lock(session, event.id)
     if locked.status != EventStatus.SCHEDULED:
         raise InvalidTransition(MSG_NOT_SCHEDULED)
     _checked(form, taken=places_taken(session, event_ids=[locked.id]).get(locked.id, 0))
+    before = mail.snapshot(locked)
     _apply(locked, form)
     locked.updated_at = now
     locked.sequence += 1
+    changes = mail.changes_since(before, locked)
+    told = mail.tell_change(session, locked, changes, now=now, links=links) if changes else 0
     record_event(
         session, actor=actor, action="market_event.update", object_type="market_event", object_id=locked.id, at=now,
-        data={"capacity": locked.capacity, "starts_at": locked.starts_at.isoformat()},
+        data={
+            "capacity": locked.capacity, "starts_at": locked.starts_at.isoformat(),
+            "changed": [change.field for change in changes], "told": told,
+        },
     )  # fmt: skip
     _fill_places(session, locked, actor=actor, now=now, links=links)
     return locked
@@ -177,28 +183,13 @@ def change_event_status(
     session: Session, *, event: MarketEvent, target: EventStatus, actor: Actor, now: datetime, links: Links
 ) -> None:
     """Cancel a scheduled event, or mark it held; through ``EVENT_MACHINE`` (audited). A cancellation is e-mailed
-    to everyone with a place or on the waiting list."""
+    to everyone with a place or on the waiting list, with the calendar file that says ``CANCELLED`` for a place."""
     locked = _lock(session, event.id)
     EVENT_MACHINE.move(session, locked, target, actor=actor, now=now)
     locked.updated_at = now
     locked.sequence += 1
-    if target != EventStatus.CANCELLED:
-        return
-    active = session.execute(
-        select(User)
-        .join(MarketEventRegistration, MarketEventRegistration.user_id == User.id)
-        .where(
-            MarketEventRegistration.event_id == locked.id,
-            MarketEventRegistration.status != RegistrationStatus.CANCELLED.value,
-        )
-        .order_by(MarketEventRegistration.id)
-    ).scalars()
-    for user in active:
-        context = message_context(session, locked, user.language, links=links)
-        queue_email(
-            session, to=user.email, template="market_event_cancelled", language=user.language, context=context,
-            now=now, user_id=user.id,
-        )  # fmt: skip
+    if target == EventStatus.CANCELLED:
+        mail.tell_cancellation(session, locked, now=now, links=links)
 
 
 def publish_summary(session: Session, *, event: MarketEvent, form: SummaryForm, actor: Actor, now: datetime) -> None:
@@ -238,7 +229,7 @@ def register(
     """Register the user for the organisation they act for (or their only one): a place while there is one, else the waiting list.
 
     Refused after the registration deadline (server clock), for a user already registered, and without an
-    organisation. E-mails the confirmation (with the calendar file's link) or the waiting-list notice."""
+    organisation. E-mails the confirmation (with the calendar file attached) or the waiting-list notice."""
     organisation_id = _organisation_for(session, user, organisation_id)
     locked = _lock(session, event.id)
     if not permissions.registration_open(locked, now):
@@ -261,7 +252,7 @@ def register(
     else:
         _fill_in(registration, user, organisation_id, now)
         REGISTRATION_MACHINE.move(session, registration, target, actor=actor, now=now, data=data)
-    _tell(session, registration, locked, user, now=now, links=links)
+    mail.tell_registration(session, registration, locked, user, now=now, links=links)
     return registration
 
 
@@ -317,43 +308,4 @@ def _fill_places(session: Session, event: MarketEvent, *, actor: Actor, now: dat
         )  # fmt: skip
         registration.updated_at = now
         person = session.get_one(User, registration.user_id)
-        _tell(session, registration, event, person, now=now, links=links, promoted=True)
-
-
-def _tell(
-    session: Session,
-    registration: MarketEventRegistration,
-    event: MarketEvent,
-    user: User,
-    *,
-    now: datetime,
-    links: Links,
-    promoted: bool = False,
-) -> None:
-    confirmed = registration.status == RegistrationStatus.CONFIRMED
-    template = "market_event_waiting"
-    if confirmed:
-        template = "market_event_promoted" if promoted else "market_event_registered"
-    queue_email(
-        session,
-        to=user.email,
-        template=template,
-        language=user.language,
-        context=message_context(session, event, user.language, links=links),
-        now=now,
-        user_id=user.id,
-    )
-
-
-def message_context(session: Session, event: MarketEvent, language: str, *, links: Links) -> dict[str, object]:
-    """What every market-dialogue e-mail says: the event, when and where (Dutch time), and its links."""
-    challenge = session.get_one(Challenge, event.challenge_id)
-    return {
-        "title": event.title(language),
-        "challenge_title": challenge.title(language),
-        "when": format_local_datetime(event.starts_at, language),
-        "place": event.place,
-        "online_url": event.online_url,
-        "link": links.url("market_event", slug=challenge.slug, event_id=event.id),
-        "calendar_link": links.url("market_event_calendar", slug=challenge.slug, event_id=event.id),
-    }
+        mail.tell_registration(session, registration, event, person, now=now, links=links, promoted=True)
