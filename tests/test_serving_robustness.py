@@ -5,6 +5,7 @@ requests; and the serving settings. Real processes over real sockets, as in ``te
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from app.settings import Settings
 from tests.test_serving import (
     SERVING,
     _answers,
+    _healthz,
     _start,
     _stop,
     _wait_for_output,
@@ -121,17 +123,22 @@ def test_a_request_in_flight_at_sighup_is_answered_by_the_old_worker(tmp_path: P
 
 
 def test_a_worker_is_replaced_after_its_maximum_of_requests(tmp_path: Path) -> None:
-    served = _start(tmp_path, workers=1 + 1, PORTAL_WORKER_MAX_REQUESTS="10")
+    served = _start(tmp_path, workers=2, PORTAL_WORKER_MAX_REQUESTS="10")
     try:
         _wait_until_serving(served, 2)
         before = served.workers()
         serving_before = served.serving()
-        for _ in range(30):  # 10 or 11 requests per worker at most (a tenth more): both are replaced
-            assert _answers(served) == 200
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        answers = []
+        for _ in range(11):  # on one connection, so one worker: 10 or 11 requests (a tenth more at most)
+            answers.append(_healthz(connection))
+        connection.close()
+        assert Counter(answers) == {200: 11}
         _wait_for_output(served, "Maximum request limit of")
-        now = _wait_for_replacement(served, set(before) - set(served.workers()) or {-1}, serving_before)
-        assert len(now) == 2
-        assert set(now) != set(before)
+        recycled = {pid for pid in before if f"[{pid}] [INFO] Maximum request limit of" in served.output()}
+        assert len(recycled) == 1
+        now = _wait_for_replacement(served, recycled, serving_before)
+        assert set(before) - recycled <= set(now)  # the other worker served on
         assert _answers(served) == 200
     finally:
         _stop(served)

@@ -7,8 +7,9 @@ code anew and a reload serves the code installed since.
 One change to gunicorn's arbiter (``PortalArbiter``): on SIGHUP gunicorn tells the old workers to stop as soon as
 it has forked the new ones, so until the new ones have loaded the portal (seconds, more on a busy machine) no
 worker accepts and new connections wait in the listening socket's backlog, or time out. Here the old workers
-serve until every new one has said that it serves (``workers.READY_MODE`` on its heartbeat file), or until
-``PORTAL_WORKER_TIMEOUT`` has passed; only then are they told to stop, and they finish their requests in flight."""
+serve until every new one has said that it serves (``workers.READY_MODE`` on its heartbeat file); only then are
+they told to stop, and they finish their requests in flight. A new worker that dies before it serves is replaced
+(one that cannot load the portal at all stops the server, as gunicorn does), and the old ones serve meanwhile."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import os
 import signal
 import stat
 import sys
-import time
 from typing import Any
 
 from gunicorn.app.wsgiapp import WSGIApplication
@@ -74,7 +74,6 @@ class PortalArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no types
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.retiring: set[int] = set()
-        self.retire_by = 0.0
 
     def handle_hup(self) -> None:
         self.log.info("Hang up: %s; the old workers serve until the new ones do", self.master_name)
@@ -82,7 +81,6 @@ class PortalArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no types
         self.setup(self.app)
         self.log.reopen_files()
         self.retiring = set(self.WORKERS)
-        self.retire_by = time.monotonic() + self.timeout
         for _ in range(self.cfg.workers):
             self.spawn_worker()
 
@@ -94,8 +92,7 @@ class PortalArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no types
         new = [pid for pid in self.WORKERS if pid not in self.retiring]
         for _ in range(self.cfg.workers - len(new)):  # a new worker that died is replaced
             self.spawn_worker()
-        serving = all(_says_it_serves(self.WORKERS[pid]) for pid in new)
-        if serving or time.monotonic() > self.retire_by:
+        if all(_says_it_serves(self.WORKERS[pid]) for pid in new):
             for pid in sorted(self.retiring):
                 self.log.info("Worker (pid:%s) replaced; stopping it", pid)
                 self.kill_worker(pid, signal.SIGTERM)
