@@ -76,8 +76,13 @@ def queue_email(
     context: dict[str, Any],
     now: datetime,
     user_id: int | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
-    """Write one message to the outbox (not sent yet; the caller commits with the change that caused it)."""
+    """Write one message to the outbox (not sent yet; the caller commits with the change that caused it).
+
+    ``flush=False`` leaves the row to the caller's next flush (at the latest its commit): a caller that
+    changes more rows after queueing writes them all at once, rather than a flush here and another later.
+    """
     subject, body = render_message(template, language, context)
     message = OutboxMessage(
         created_at=now,
@@ -93,7 +98,8 @@ def queue_email(
         message_id=f"<{uuid.uuid4()}@challenge-portal>",
     )
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message
 
 

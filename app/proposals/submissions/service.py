@@ -387,7 +387,7 @@ def invite_to_stage(
 def _send_to_members(
     session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime, links: Links
 ) -> None:
-    with session.no_autoflush:  # the members do not depend on pending changes: one flush, with the e-mail's
+    with session.no_autoflush:  # the members do not depend on pending changes: one flush, the caller's
         members = session.scalars(
             select(User)
             .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
@@ -417,6 +417,7 @@ def _send_to_members(
             },
             now=now,
             user_id=member.id,
+            flush=False,  # with the version and the status, at the audit event's flush
         )
 
 
