@@ -74,6 +74,48 @@ def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Pr
     return proposal
 
 
+Context = tuple[Proposal, Challenge, ChallengeStage, Organisation]
+_LOCKED = "portal.locked_proposals"
+
+
+def member_proposal_in_context(session: Session, *, proposal_id: int, user: User, lock: bool = False) -> Context:
+    """``get_member_proposal`` with the proposal's challenge (its versions too), stage and organisation, in
+    one query. The caller keeps all four (the session holds its objects only weakly).
+
+    ``lock``: the proposal's row is locked until the transaction ends (on PostgreSQL; SQLite's writer lock
+    does the same) and read under the lock; a service that locks it again in this transaction
+    (``locked_in_transaction``) finds it locked already and needs no query of its own.
+    """
+    query = (
+        select(Proposal, Challenge, ChallengeStage, Organisation)
+        .join(
+            Membership,
+            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == user.id),
+        )
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .join(Organisation, Organisation.id == Proposal.organisation_id)
+        .where(Proposal.id == proposal_id)
+        .options(joinedload(Challenge.versions))
+    )
+    if lock:
+        query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
+    row = session.execute(query).unique().one_or_none()
+    if row is None:
+        raise NotFound()
+    proposal, challenge, stage, organisation = row
+    if lock:
+        session.info.setdefault(_LOCKED, {})[proposal.id] = session.get_transaction()
+    return proposal, challenge, stage, organisation
+
+
+def locked_in_transaction(session: Session, proposal: Proposal) -> bool:
+    """Whether ``member_proposal_in_context(..., lock=True)`` locked (and read) this proposal in the
+    session's current transaction."""
+    transaction = session.get_transaction()
+    return transaction is not None and session.info.get(_LOCKED, {}).get(proposal.id) is transaction
+
+
 def context_query(proposal: Proposal) -> Select[Challenge, ChallengeStage, Organisation]:
     """The proposal's challenge (with its versions, for the current definition), stage and organisation."""
     return (

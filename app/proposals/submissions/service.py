@@ -38,6 +38,7 @@ from app.proposals.service import (
     context_query,
     find_proposal,
     latest_version,
+    locked_in_transaction,
     partner_organisations,
     require_open,
     stage_spec,
@@ -53,8 +54,11 @@ def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, Ch
 
     The proposal is read again under the lock, and its challenge, stage and organisation come in the same
     query: one round trip for what every submission needs first. The caller keeps all four (the session
-    holds its objects only weakly).
+    holds its objects only weakly). A proposal the caller locked in this transaction already
+    (``member_proposal_in_context(..., lock=True)``) is not read again.
     """
+    if locked_in_transaction(session, proposal):
+        return proposal, *context_of(session, proposal)
     challenge, stage, organisation, locked = (
         session.execute(
             context_query(proposal)
