@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import User
@@ -75,7 +76,9 @@ def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Pr
 
 
 Context = tuple[Proposal, Challenge, ChallengeStage, Organisation]
-_LOCKED = "portal.locked_proposals"
+# The proposals each open transaction has locked (and read) with ``member_proposal_in_context``; an entry goes
+# with its transaction.
+_locked: WeakKeyDictionary[SessionTransaction, set[int]] = WeakKeyDictionary()
 
 
 def member_proposal_in_context(session: Session, *, proposal_id: int, user: User, lock: bool = False) -> Context:
@@ -104,8 +107,9 @@ def member_proposal_in_context(session: Session, *, proposal_id: int, user: User
     if row is None:
         raise NotFound()
     proposal, challenge, stage, organisation = row
-    if lock:
-        session.info.setdefault(_LOCKED, {})[proposal.id] = session.get_transaction()
+    transaction = session.get_transaction()
+    if lock and transaction is not None:
+        _locked.setdefault(transaction, set()).add(proposal.id)
     return proposal, challenge, stage, organisation
 
 
@@ -113,7 +117,7 @@ def locked_in_transaction(session: Session, proposal: Proposal) -> bool:
     """Whether ``member_proposal_in_context(..., lock=True)`` locked (and read) this proposal in the
     session's current transaction."""
     transaction = session.get_transaction()
-    return transaction is not None and session.info.get(_LOCKED, {}).get(proposal.id) is transaction
+    return transaction is not None and proposal.id in _locked.get(transaction, ())
 
 
 def context_query(proposal: Proposal) -> Select[Challenge, ChallengeStage, Organisation]:

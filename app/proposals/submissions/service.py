@@ -54,22 +54,13 @@ def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, Ch
 
     The proposal is read again under the lock, and its challenge, stage and organisation come in the same
     query: one round trip for what every submission needs first. The caller keeps all four (the session
-    holds its objects only weakly). A proposal the caller locked in this transaction already
-    (``member_proposal_in_context(..., lock=True)``) is not read again.
+    holds its objects only weakly). One the caller locked in this transaction already is not read again.
     """
     if locked_in_transaction(session, proposal):
         return proposal, *context_of(session, proposal)
-    challenge, stage, organisation, locked = (
-        session.execute(
-            context_query(proposal)
-            .join(Proposal, Proposal.id == proposal.id)
-            .add_columns(Proposal)
-            .with_for_update(of=Proposal)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .one()
-    )
+    query = context_query(proposal).join(Proposal, Proposal.id == proposal.id).add_columns(Proposal)
+    query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
+    challenge, stage, organisation, locked = session.execute(query).unique().one()
     return locked, challenge, stage, organisation
 
 
@@ -421,7 +412,7 @@ def _send_to_members(
             },
             now=now,
             user_id=member.id,
-            flush=False,  # with the version and the status, at the audit event's flush
+            flush=False,  # written with the caller's next flush (a submission's: with its version)
         )
 
 
