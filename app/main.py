@@ -74,9 +74,9 @@ from app.questions.enums import ENTRY_MACHINE, EntryStatus
 from app.security import (
     BodyLimitMiddleware,
     CSRFMiddleware,
+    RouteLimits,
     SecurityHeadersMiddleware,
     cookie_name,
-    route_body_limit,
 )
 from app.settings import Settings, load_settings
 from app.storage import LocalBlobStore
@@ -153,7 +153,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    app.state.links = Links(settings.base_url, app.url_path_for)
+    # E-mails' links come from the route table (``app.url_path_for`` searches every route for every link).
+    app.state.links = Links(settings.base_url, partial(web.path_for, app))
     # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
     app.openapi = partial(public_openapi, app)  # type: ignore[method-assign]
     return app
@@ -193,7 +194,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         session_cookie=session_cookie,
         exempt_prefixes=("/api/",),
     )
-    app.add_middleware(BodyLimitMiddleware, limit_of=partial(route_body_limit, app.router.routes))
+    app.add_middleware(BodyLimitMiddleware, limit_of=RouteLimits(app.router.routes))
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https, session_cookie=session_cookie)
     # Outermost: a kept public page is answered before anything else runs (its headers were kept with it).
     app.add_middleware(
@@ -255,7 +256,7 @@ def build_links(settings: Settings) -> Links:
     table = APIRouter()
     for router in ROUTERS:
         table.include_router(router)
-    return Links(settings.base_url, table.url_path_for)
+    return Links(settings.base_url, web.RouteTable(table.routes).path)
 
 
 async def redirect_handler(request: Request, exc: Exception) -> Response:

@@ -3,14 +3,20 @@ and the token of an upload in the part before the file, never in the URL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import partial
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import FrozenClock
+from app.proposals.documents.views import UPLOAD_LIMIT
 from app.proposals.models import ProposalDocument
+from app.security import FORM as FORM_LIMIT
+from app.security import SMALL_FORM, RouteLimits, route_body_limit
 from tests.factories import create_challenge, create_user, csrf, log_in
 from tests.pdfs import pdf_bytes
 from tests.proposals.helpers import act_for, all_types_stage, create_company, start
@@ -148,3 +154,22 @@ def test_a_logged_in_user_gets_no_store_on_every_page_but_static_files(
     for path in ("/", "/account", "/proposals", "/organisations"):
         assert client.get(path).headers["cache-control"] == "no-store", path
     assert "no-store" not in client.get("/static/favicon.svg").headers.get("cache-control", "")
+
+
+def test_the_table_of_limits_names_the_limit_of_the_route_the_router_picks(app: FastAPI) -> None:
+    """The middleware's flat table of every route's pattern and limit answers as the router's own search
+    does, for every route's path (and paths just beside them), for every method that carries a body."""
+    search = partial(route_body_limit, app.router.routes)
+    table = RouteLimits(app.router.routes)
+    paths = set()
+    for route in app.router.routes:
+        for leaf in getattr(route, "effective_route_contexts", lambda route=route: [route])():
+            pattern = re.sub(r"\{[^}]+\}", "7", getattr(leaf, "path_format", "") or getattr(leaf, "path", ""))
+            paths.update({pattern, pattern + "x", pattern.replace("7", "seven"), pattern + "/7"})
+    limits = set()
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        for path in sorted(paths):
+            scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+            assert table(scope) == search(scope), (method, path)
+            limits.add(table(scope))
+    assert {FORM_LIMIT, SMALL_FORM, UPLOAD_LIMIT} <= limits

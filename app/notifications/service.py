@@ -79,9 +79,14 @@ def queue_email(
     now: datetime,
     user_id: int | None = None,
     attachments: tuple[Attachment, ...] | list[Attachment] = (),
+    flush: bool = True,
 ) -> OutboxMessage:
     """Write one message to the outbox, with its attachments (not sent yet; the caller commits with the change
-    that caused it). Raises ``AttachmentRefused`` for too many or too large files."""
+    that caused it). Raises ``AttachmentRefused`` for too many or too large files.
+
+    ``flush=False`` leaves the row to the caller's next flush (at the latest its commit): a caller that
+    changes more rows after queueing writes them all at once, rather than a flush here and another later.
+    """
     subject, body = render_message(template, language, context)
     files = stored(attachments)
     message = OutboxMessage(
@@ -99,7 +104,8 @@ def queue_email(
     )
     message.attachments.extend(files)
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import User
@@ -72,6 +73,51 @@ def get_member_proposal(session: Session, *, proposal_id: int, user: User) -> Pr
     if proposal is None:
         raise NotFound()
     return proposal
+
+
+Context = tuple[Proposal, Challenge, ChallengeStage, Organisation]
+# The proposals each open transaction has locked (and read) with ``member_proposal_in_context``; an entry goes
+# with its transaction.
+_locked: WeakKeyDictionary[SessionTransaction, set[int]] = WeakKeyDictionary()
+
+
+def member_proposal_in_context(session: Session, *, proposal_id: int, user: User, lock: bool = False) -> Context:
+    """``get_member_proposal`` with the proposal's challenge (its versions too), stage and organisation, in
+    one query. The caller keeps all four (the session holds its objects only weakly).
+
+    ``lock``: the proposal's row is locked until the transaction ends (on PostgreSQL; SQLite's writer lock
+    does the same) and read under the lock; a service that locks it again in this transaction
+    (``locked_in_transaction``) finds it locked already and needs no query of its own.
+    """
+    query = (
+        select(Proposal, Challenge, ChallengeStage, Organisation)
+        .join(
+            Membership,
+            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == user.id),
+        )
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .join(Organisation, Organisation.id == Proposal.organisation_id)
+        .where(Proposal.id == proposal_id)
+        .options(joinedload(Challenge.versions))
+    )
+    if lock:
+        query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
+    row = session.execute(query).unique().one_or_none()
+    if row is None:
+        raise NotFound()
+    proposal, challenge, stage, organisation = row
+    transaction = session.get_transaction()
+    if lock and transaction is not None:
+        _locked.setdefault(transaction, set()).add(proposal.id)
+    return proposal, challenge, stage, organisation
+
+
+def locked_in_transaction(session: Session, proposal: Proposal) -> bool:
+    """Whether ``member_proposal_in_context(..., lock=True)`` locked (and read) this proposal in the
+    session's current transaction."""
+    transaction = session.get_transaction()
+    return transaction is not None and proposal.id in _locked.get(transaction, ())
 
 
 def context_query(proposal: Proposal) -> Select[Challenge, ChallengeStage, Organisation]:

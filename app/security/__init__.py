@@ -13,6 +13,7 @@ from app.security.bodies import (
     BodyLimit,
     BodyLimitMiddleware,
     BodyTooLarge,
+    RouteLimits,
     body_limit,
     route_body_limit,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "BodyLimitMiddleware",
     "BodyTooLarge",
     "CSRFMiddleware",
+    "RouteLimits",
     "SecurityHeadersMiddleware",
     "body_limit",
     "cookie_name",

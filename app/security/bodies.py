@@ -9,10 +9,12 @@ the read raises ``BodyTooLarge``, which the error handlers answer with the 413 p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,6 +70,53 @@ def route_body_limit(routes: Iterable[BaseRoute], scope: Scope) -> BodyLimit:
         limit = getattr(getattr(route, "endpoint", None), "body_limit", None)
         return limit if isinstance(limit, BodyLimit) else FORM
     return FORM
+
+
+class RouteLimits:
+    """``route_body_limit`` without the router's search: every route's path pattern, methods and limit, in the
+    order the router tries them, gathered once (the routes do not change after the app is built). Matching a
+    request is then one regular expression per route that takes its method, where going through FastAPI's
+    included routers costs half a millisecond a request."""
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self._routes = routes
+        self._by_method: dict[str, list[tuple[re.Pattern[str], BodyLimit]]] = {}
+
+    def _table(self) -> list[tuple[re.Pattern[str], BodyLimit, frozenset[str]]]:
+        table = []
+        for route in _leaf_routes(self._routes):
+            pattern = getattr(route, "path_regex", None)
+            if pattern is None:  # a kind of route this table does not know: the router's search decides
+                return []
+            limit = getattr(getattr(route, "endpoint", None), "body_limit", None)
+            methods = frozenset(getattr(route, "methods", None) or ())
+            table.append((pattern, limit if isinstance(limit, BodyLimit) else FORM, methods))
+        return table
+
+    def __call__(self, scope: Scope) -> BodyLimit:
+        method = scope["method"]
+        candidates = self._by_method.get(method)
+        if candidates is None:
+            table = self._table()
+            if not table:
+                return route_body_limit(self._routes, scope)
+            candidates = [(pattern, limit) for pattern, limit, methods in table if not methods or method in methods]
+            self._by_method[method] = candidates
+        path = get_route_path(scope)
+        for pattern, limit in candidates:
+            if pattern.match(path):
+                return limit
+        return FORM
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes in the order the router tries them, FastAPI's included routers opened up."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            yield from contexts()
+        else:
+            yield route
 
 
 def _media_type(scope: Scope) -> bytes:

@@ -99,8 +99,9 @@ def _prepare_upload(
     # objects loaded stay usable (closing detaches them without expiring them) and join the request's
     # session afterwards.
     with request.app.state.db.lookup_session() as lookup:
-        proposal = proposal_service.get_member_proposal(lookup, proposal_id=proposal_id, user=user)
-        challenge, stage, organisation = proposal_service.context_of(lookup, proposal)
+        proposal, challenge, stage, organisation = proposal_service.member_proposal_in_context(
+            lookup, proposal_id=proposal_id, user=user
+        )
         question = service.document_question(challenge, stage, question_key)  # may load the definition
     loaded.extend([proposal, challenge, stage, organisation])
     return question, stage.deadline_at

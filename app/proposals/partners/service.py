@@ -227,6 +227,9 @@ def refusals(proposal: Proposal, answers: dict[int, ProposalPartner]) -> list[tu
 
 def declined_problems(session: Session, *, proposal: Proposal) -> list[FieldError]:
     """A partner of the working copy that declined blocks submission, named, until the lead removes it."""
+    partners = working_copy(proposal).partners
+    if all(partner.organisation_id is None for partner in partners):
+        return []  # no registered organisation in the consortium: none can have declined (no query)
     answers = answers_of(session, proposal=proposal)
     return [
         FieldError(
@@ -234,7 +237,7 @@ def declined_problems(session: Session, *, proposal: Proposal) -> list[FieldErro
             N_("%(name)s declined to take part. Remove it from the consortium before submitting."),
             {"name": partner.legal_name},
         )
-        for index, partner in enumerate(working_copy(proposal).partners)
+        for index, partner in enumerate(partners)
         if partner.organisation_id in answers
         and answers[partner.organisation_id].status == PartnerStatus.DECLINED.value
     ]

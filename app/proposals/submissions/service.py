@@ -38,6 +38,7 @@ from app.proposals.service import (
     context_query,
     find_proposal,
     latest_version,
+    locked_in_transaction,
     partner_organisations,
     require_open,
     stage_spec,
@@ -53,19 +54,13 @@ def _lock(session: Session, proposal: Proposal) -> tuple[Proposal, Challenge, Ch
 
     The proposal is read again under the lock, and its challenge, stage and organisation come in the same
     query: one round trip for what every submission needs first. The caller keeps all four (the session
-    holds its objects only weakly).
+    holds its objects only weakly). One the caller locked in this transaction already is not read again.
     """
-    challenge, stage, organisation, locked = (
-        session.execute(
-            context_query(proposal)
-            .join(Proposal, Proposal.id == proposal.id)
-            .add_columns(Proposal)
-            .with_for_update(of=Proposal)
-            .execution_options(populate_existing=True)
-        )
-        .unique()
-        .one()
-    )
+    if locked_in_transaction(session, proposal):
+        return proposal, *context_of(session, proposal)
+    query = context_query(proposal).join(Proposal, Proposal.id == proposal.id).add_columns(Proposal)
+    query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
+    challenge, stage, organisation, locked = session.execute(query).unique().one()
     return locked, challenge, stage, organisation
 
 
@@ -387,7 +382,7 @@ def invite_to_stage(
 def _send_to_members(
     session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime, links: Links
 ) -> None:
-    with session.no_autoflush:  # the members do not depend on pending changes: one flush, with the e-mail's
+    with session.no_autoflush:  # the members do not depend on pending changes: one flush, the caller's
         members = session.scalars(
             select(User)
             .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
@@ -417,6 +412,7 @@ def _send_to_members(
             },
             now=now,
             user_id=member.id,
+            flush=False,  # written with the caller's next flush (a submission's: with its version)
         )
 
 

@@ -84,7 +84,8 @@ def proposal_submit(
     user: CurrentUser,
     language: Language,
 ) -> Response:
-    proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
+    # Locked and read with its context in one query; the service finds it locked (and the four held here).
+    proposal, *_held = proposal_service.member_proposal_in_context(db, proposal_id=proposal_id, user=user, lock=True)
     form = posted
     ticked = {str(v) for v in form.getlist("declarations")}
     publish_name = str(form.get("publish_name", "")) == "yes"
