@@ -1,4 +1,5 @@
-"""The evaluator's work: the queue, the declaration, the scores, the others' scores, and reopening.
+"""The evaluator's work: the assignment, the declaration, the scores, the others' scores, and reopening (the
+queue is in ``queue``).
 
 Services take the session first and keyword-only arguments, never commit, raise domain errors and record
 an audit event for every change.
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, defer
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -52,92 +53,6 @@ from app.proposals.models import Proposal
 from app.statemachine import HasStatus
 
 REQUIRED = N_("This field is required.")
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """One assignment in the queue, as plain values: a queue holds hundreds, so no ORM objects."""
-
-    assignment_id: int
-    assignment_status: str
-    proposal_id: int
-    reference: str
-    evaluation_status: str | None
-    assessment_status: str | None
-
-    @property
-    def undeclared(self) -> bool:
-        return self.assignment_status == AssignmentStatus.ASSIGNED
-
-    @property
-    def accepted(self) -> bool:
-        return self.assignment_status == AssignmentStatus.ACCEPTED
-
-    @property
-    def conflicted(self) -> bool:
-        return self.assignment_status == AssignmentStatus.CONFLICTED
-
-    @property
-    def evaluation_label(self) -> str:
-        return EVALUATION_MACHINE.label(self.evaluation_status) if self.evaluation_status else ""
-
-    @property
-    def assessment_submitted(self) -> bool:
-        return self.assessment_status == EvaluationStatus.SUBMITTED
-
-
-@dataclass(frozen=True)
-class QueueGroup:
-    """The assignments of one stage, whose deadline has passed."""
-
-    challenge: Challenge
-    stage: ChallengeStage
-    rows: list[QueueRow]
-
-
-@dataclass
-class Queue:
-    groups: list[QueueGroup]
-
-    @property
-    def visible(self) -> list[QueueRow]:
-        return [row for group in self.groups for row in group.rows]
-
-
-def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
-    """The evaluator's assignments whose deadline has passed (the only ones there can be), by stage in deadline
-    order. Two queries, whatever the number of assignments."""
-    mine = select(Proposal.stage_id).join(Assignment, Assignment.proposal_id == Proposal.id)
-    stages = [
-        stage
-        for stage in session.scalars(
-            select(ChallengeStage)
-            .where(ChallengeStage.id.in_(mine.where(Assignment.evaluator_id == user.id).distinct()))
-            .options(joinedload(ChallengeStage.challenge))
-            .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
-        )
-        if not permissions.is_sealed(stage, now)
-    ]
-    rows = session.execute(
-        select(
-            Assignment.id,
-            Assignment.status,
-            Proposal.id,
-            Proposal.reference,
-            Proposal.stage_id,
-            Evaluation.status,
-            SecurityAssessment.status,
-        )
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
-        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
-        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
-        .where(Assignment.evaluator_id == user.id, Proposal.stage_id.in_([stage.id for stage in stages]))
-        .order_by(Assignment.proposal_id, Assignment.id)
-    ).all()
-    by_stage: dict[int, list[QueueRow]] = {stage.id: [] for stage in stages}
-    for assignment_id, status, proposal_id, reference, stage_id, evaluation, assessment in rows:
-        by_stage[stage_id].append(QueueRow(assignment_id, status, proposal_id, reference, evaluation, assessment))
-    return Queue([QueueGroup(stage.challenge, stage, by_stage[stage.id]) for stage in stages if by_stage[stage.id]])
 
 
 @dataclass

@@ -24,18 +24,21 @@ from app.evaluations.schemas import (
     parse_scores,
 )
 from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.scoring.queue import evaluator_queue
 from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import translate
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
+QUEUE_DONE = frozenset({"evaluation"})
 
 
 @router.get("/evaluate", name="evaluate_queue")
 def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
-    return render(
-        request, "evaluations/queue.html", {"queue": evaluator_service.evaluator_queue(db, user=user, now=now)}
-    )
+    """A page of the evaluator's queue (``?page=``), the next to do first; ``?done=evaluation`` after the last step."""
+    page = evaluator_queue(db, user=user, now=now, page=request.query_params.get("page"))
+    done = request.query_params.get("done")
+    return render(request, "evaluations/queue.html", {"queue": page, "done": done if done in QUEUE_DONE else None})
 
 
 def _answers(
@@ -96,6 +99,7 @@ def _assignment_page(
         "values": values or {},
         "blind": blind,
         "released": evaluation_service.is_stage_released(db, stage_id=opened.stage.id),
+        "assessment_submitted": request.query_params.get("done") == "assessment" and not errors,
     }
     if not permissions.can_read_content(assignment):
         context["parties"] = blind_service.shown_parties(opened.item, blind=blind, language=language)
@@ -190,8 +194,13 @@ def scores(
             actor=actor_of(request, user),
             now=now,
         )
+        due = permissions.is_assessment_due(opened.assignment.assessment)
         db.commit()
-        return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        if not submit:
+            return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        if due:  # the evaluator's next step: the security assessment of the same proposal
+            return see_other(request, "evaluate_security", query="done=scores", assignment_id=assignment_id)
+        return see_other(request, "evaluate_queue", query="done=evaluation")
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = errors_of(failed)

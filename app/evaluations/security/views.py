@@ -61,6 +61,7 @@ def _security_page(
         "countries": country_names(language),
         "errors": errors or {},
         "values": values,
+        "scores_submitted": request.query_params.get("done") == "scores" and not errors,
     }
     return render(request, "evaluations/security.html", context, status_code=status_code)
 
@@ -89,17 +90,23 @@ def security_save(
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
     values = form_values(posted)
+    submit = values.get("action") == "submit"
     try:
         security_service.save_assessment(
             db,
             opened=opened,
             factors=parse_assessment(values),
-            submit=values.get("action") == "submit",
+            submit=submit,
             actor=actor_of(request, user),
             now=now,
         )
+        evaluation = opened.assignment.evaluation
         db.commit()
-        return see_other(request, "evaluate_security", assignment_id=assignment_id)
+        if not submit:
+            return see_other(request, "evaluate_security", assignment_id=assignment_id)
+        if permissions.can_edit_evaluation(evaluation):  # the scores are still to be submitted
+            return see_other(request, "evaluate_assignment", query="done=assessment", assignment_id=assignment_id)
+        return see_other(request, "evaluate_queue", query="done=evaluation")
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = errors_of(failed)
