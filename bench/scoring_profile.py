@@ -108,19 +108,59 @@ class Client:
         return answer["status"], answer["location"], b"".join(answer["body"])
 
 
-async def evaluations(client: Client, count: int, cpu: dict[str, list[float]]) -> int:
+STATEMENTS: list[str] = []  # the SQL statements sent, for counting per request (and ``--sql``)
+SPENT = {"templates": 0.0, "driver": 0.0}  # CPU seconds in template rendering and in the database driver's execute
+
+
+def _count_statements(engine: Any) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        STATEMENTS.append(statement)
+        SPENT["driver"] -= time.process_time()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _answered(*_: Any) -> None:
+        SPENT["driver"] += time.process_time()
+
+
+def _time_templates(templates: Any) -> None:
+    original = templates.TemplateResponse
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            SPENT["templates"] += time.process_time() - started
+
+    templates.TemplateResponse = timed
+
+
+async def evaluations(
+    client: Client, count: int, cpu: dict[str, list[float]], queries: dict[str, list[int]] | None = None
+) -> int:
     """``count`` evaluations from the queue's "Next to do"; the CPU of each request appended under its step."""
+    done = 0
 
     async def step(name: str, method: str, target: str, form: list[tuple[str, str]] | None, expected: int) -> Any:
+        sent = len(STATEMENTS)
+        before = dict(SPENT)
         started = time.process_time()
         status, location, body = await client.request(method, target, form)
         cpu.setdefault(name, []).append(time.process_time() - started)
+        for part, value in SPENT.items():
+            cpu.setdefault(f"{name} {part}", []).append(value - before[part])
+        if queries is not None:
+            queries.setdefault(name, []).append(len(STATEMENTS) - sent)
+            if SHOW_SQL and done == 0:
+                print(f"--- {name} {target}", *STATEMENTS[sent:], sep="\n")
         if status != expected:
             raise RuntimeError(f"{name} {target}: {status} {location} {body[:300]!r}")
         return location, body
 
     _, body = await step("queue", "GET", "/evaluate", None, 200)
-    done = 0
     while done < count:
         following = scoring.next_assignment(body)
         if following is None:
@@ -135,7 +175,12 @@ async def evaluations(client: Client, count: int, cpu: dict[str, list[float]]) -
     return done
 
 
+SHOW_SQL = False
+
+
 def run(args: argparse.Namespace) -> None:
+    global SHOW_SQL
+    SHOW_SQL = args.sql
     work = Path(tempfile.mkdtemp(prefix="bench-scoring-profile-"))
     data_dir = work / "data"
     data_dir.mkdir()
@@ -154,16 +199,19 @@ def run(args: argparse.Namespace) -> None:
             from app.main import create_app
 
             app = create_app()
+            _count_statements(app.state.db.engine)  # the writing engine is the same one with other options
+            _time_templates(app.state.templates)
             client = Client(app, evaluators[0], "127.0.0.1:8000")
             warm: dict[str, list[float]] = {}
             asyncio.run(evaluations(client, args.warm, warm))
             gc.collect()
             gc.freeze()  # as the server's startup does
             cpu: dict[str, list[float]] = {}
-            profiler = cProfile.Profile() if args.profile else None
+            profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall time
             if profiler:
                 profiler.enable()
-            done = asyncio.run(evaluations(client, args.evaluations, cpu))
+            queries: dict[str, list[int]] = {}
+            done = asyncio.run(evaluations(client, args.evaluations, cpu, queries))
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
@@ -173,15 +221,17 @@ def run(args: argparse.Namespace) -> None:
         for name in scoring.STEPS:
             values = sorted(v * 1000 for v in cpu.get(name, []))
             if values:
+                parts = ", ".join(f"{part} {1000 * statistics.median(cpu[f'{name} {part}']):.2f}" for part in SPENT)
                 print(
                     f"{name:9} CPU ms: median {statistics.median(values):6.2f}  mean {statistics.mean(values):6.2f}  "
-                    f"p90 {values[int(0.9 * (len(values) - 1))]:6.2f}  ({len(values)} requests)"
+                    f"p90 {values[int(0.9 * (len(values) - 1))]:6.2f}  ({len(values)} requests, "
+                    f"{statistics.median(queries[name]):.0f} SQL statements; medians of it: {parts})"
                 )
-        total = 1000 * sum(sum(values) for values in cpu.values()) / max(1, done)
-        requests = sum(len(values) for values in cpu.values())
+        total = 1000 * sum(sum(cpu[name]) for name in scoring.STEPS if name in cpu) / max(1, done)
+        requests = sum(len(cpu[name]) for name in scoring.STEPS if name in cpu)
         print(f"scoring_profile db={args.db} evaluations={done} requests={requests} cpu_ms_per_evaluation={total:.1f}")
         if profiler:
-            stats = pstats.Stats(args.profile)
+            stats = pstats.Stats(str(args.profile))
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
     finally:
@@ -195,6 +245,7 @@ def main() -> None:
     parser.add_argument("--proposals", type=int, default=2000)
     parser.add_argument("--evaluations", type=int, default=60, help="Evaluations measured.")
     parser.add_argument("--warm", type=int, default=5, help="Evaluations done first, not measured.")
+    parser.add_argument("--sql", action="store_true", help="Print the SQL statements of the first evaluation.")
     parser.add_argument("--profile", type=Path, help="Also run the measured evaluations under cProfile; stats here.")
     run(parser.parse_args())
 

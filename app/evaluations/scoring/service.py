@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, aliased, contains_eager, defer
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
-from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
+from app.challenges import service as challenge_service
+from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage, ChallengeVersion
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
@@ -27,11 +28,13 @@ from app.evaluations.enums import (
     EVALUATION_MACHINE,
     SECURITY_ASSESSMENT_MACHINE,
     AssignmentStatus,
+    DecisionStatus,
     EvaluationStatus,
 )
 from app.evaluations.models import (
     Assignment,
     ConflictDeclaration,
+    Decision,
     Evaluation,
     EvaluationScore,
     SecurityAssessment,
@@ -49,7 +52,9 @@ from app.evaluations.service import (
 from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
-from app.proposals.models import Proposal
+from app.organisations.models import Organisation
+from app.proposals.enums import ProposalStatus
+from app.proposals.models import Proposal, ProposalVersion
 from app.statemachine import HasStatus
 
 REQUIRED = N_("This field is required.")
@@ -57,30 +62,70 @@ REQUIRED = N_("This field is required.")
 
 @dataclass
 class Opened:
-    assignment: Assignment
+    assignment: Assignment  # with its evaluation and assessment loaded (None when not begun)
     challenge: Challenge
     stage: ChallengeStage
     item: Standing
     definition: ChallengeDefinition
+    released: bool = False  # the stage's decisions had been released when it was opened
+
+
+def _released(stage_id: Any) -> Any:
+    """Whether a released decision exists in the stage (as ``is_stage_released``), as a column."""
+    other = aliased(Proposal)
+    return (
+        select(Decision.proposal_id)
+        .join(other, other.id == Decision.proposal_id)
+        .where(other.stage_id == stage_id, Decision.status == DecisionStatus.RELEASED.value)
+        .exists()
+    )
 
 
 def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
-    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict."""
+    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
+
+    One query: the assignment with its evaluation and assessment, the proposal and the version that stands, the
+    stage, the challenge and the version of its definition the proposal answered, and whether the stage is released.
+    """
     found = session.execute(
-        select(Assignment, Proposal, ChallengeStage, Challenge)
+        select(Assignment, Proposal, ChallengeStage, Challenge, ProposalVersion, Organisation.status, ChallengeVersion)
+        .add_columns(_released(Proposal.stage_id))
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
         .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .outerjoin(
+            ProposalVersion,
+            (ProposalVersion.proposal_id == Proposal.id) & (ProposalVersion.number == Proposal.version_count),
+        )
+        .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
+        .outerjoin(
+            ChallengeVersion,
+            (ChallengeVersion.challenge_id == Challenge.id)
+            & (ChallengeVersion.number == ProposalVersion.challenge_version),
+        )
+        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
+        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
         .where(Assignment.id == assignment_id)
-        .options(defer(Proposal.draft))  # the company's working copy, never evaluated
+        .options(
+            defer(Proposal.draft),  # the company's working copy, never evaluated
+            contains_eager(Assignment.evaluation),
+            contains_eager(Assignment.assessment),
+        )
     ).first()
     if found is None:
         raise NotFound()
-    assignment, proposal, stage, challenge = found
+    assignment, proposal, stage, challenge, version, organisation_status, definition_version, released = found
     if not permissions.can_open_assignment(user, assignment, stage, now):
         raise NotFound()
-    item = get_standing(session, stage=stage, proposal_id=proposal.id)
-    return Opened(assignment, challenge, stage, item, definition_for(challenge, item.version.challenge_version))
+    if version is None or organisation_status is None or proposal.status != ProposalStatus.SUBMITTED.value:
+        raise NotFound()  # as ``get_standing``: only a submitted proposal's standing version is evaluated
+    definition = (
+        challenge_service.version_definition(definition_version)
+        if definition_version is not None
+        else definition_for(challenge, version.challenge_version)
+    )
+    item = Standing(proposal, version, organisation_status)
+    return Opened(assignment, challenge, stage, item, definition, bool(released))
 
 
 def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
@@ -213,13 +258,16 @@ def save_evaluation(
     trl, trl_errors = _parse_trl(assessed_trl, submit=submit)
     if errors or trl_errors:
         raise ValidationFailed(errors=errors + trl_errors)
-    if evaluation is None:
+    if evaluation is None:  # a new one holds no scores yet (given, so they are not loaded); one flush below
         evaluation = Evaluation(
-            assignment_id=opened.assignment.id, status=EvaluationStatus.DRAFT.value, created_at=now, updated_at=now
+            assignment_id=opened.assignment.id,
+            status=EvaluationStatus.DRAFT.value,
+            created_at=now,
+            updated_at=now,
+            scores=[],
         )
         opened.assignment.evaluation = evaluation
         session.add(evaluation)
-        session.flush()
     current = {row.criterion_key: row for row in evaluation.scores}
     for key, value in scores.items():
         row = current.get(key)

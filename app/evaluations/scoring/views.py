@@ -13,7 +13,6 @@ from app.accounts.dependencies import EvaluatorUser, StaffUser
 from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.views import assignments_page
 from app.evaluations.blind import service as blind_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
@@ -98,7 +97,7 @@ def _assignment_page(
         "errors": errors or {},
         "values": values or {},
         "blind": blind,
-        "released": evaluation_service.is_stage_released(db, stage_id=opened.stage.id),
+        "released": opened.released,
         "assessment_submitted": request.query_params.get("done") == "assessment" and not errors,
     }
     if not permissions.can_read_content(assignment):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app.accounts.dependencies import EvaluatorUser
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations import service as evaluation_service
 from app.evaluations.blind import service as blind_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
@@ -43,7 +42,7 @@ def _security_page(
         for factor, entry in (assessment.factors if assessment else {}).items():
             values[f"rating_{factor}"] = entry.get("rating", "")
             values[f"factor_justification_{factor}"] = entry.get("justification", "")
-    released = evaluation_service.is_stage_released(db, stage_id=opened.stage.id)
+    released = opened.released
     context = {
         "opened": opened,
         "assignment": opened.assignment,
