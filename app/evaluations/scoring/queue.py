@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import User
@@ -17,7 +18,7 @@ from app.challenges.models import Challenge, ChallengeStage
 from app.evaluations import permissions
 from app.evaluations.enums import EVALUATION_MACHINE, AssignmentStatus, EvaluationStatus
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
-from app.evaluations.service import is_stage_released
+from app.evaluations.service import released_in_stage
 from app.proposals.models import Proposal
 
 PAGE_SIZE = 25
@@ -113,28 +114,38 @@ class QueuePage:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def _queue_stages(session: Session, *, user: User, now: datetime) -> list[QueueStage]:
-    """The stages holding the evaluator's assignments whose deadline has passed, in deadline order."""
-    mine = select(Proposal.stage_id).join(Assignment, Assignment.proposal_id == Proposal.id)
-    stages = session.scalars(
-        select(ChallengeStage)
-        .where(ChallengeStage.id.in_(mine.where(Assignment.evaluator_id == user.id).distinct()))
+# The statements are built once, with bound parameters: building a statement and its cache key costs more CPU
+# than SQLite takes to answer it.
+
+
+@cache
+def _stages_statement() -> Select[Any]:
+    mine = (
+        select(Proposal.stage_id)
+        .join(Assignment, Assignment.proposal_id == Proposal.id)
+        .where(Assignment.evaluator_id == bindparam("user_id"))
+        .distinct()
+    )
+    return (
+        select(ChallengeStage, released_in_stage(ChallengeStage.id))
+        .where(ChallengeStage.id.in_(mine))
         .options(joinedload(ChallengeStage.challenge))
         .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
     )
+
+
+def _queue_stages(session: Session, *, user: User, now: datetime) -> list[QueueStage]:
+    """The stages holding the evaluator's assignments whose deadline has passed, in deadline order."""
+    found = session.execute(_stages_statement(), {"user_id": user.id}).all()
     return [
-        QueueStage(
-            stage.challenge,
-            stage,
-            not stage.challenge.is_cancelled and not is_stage_released(session, stage_id=stage.id),
-        )
-        for stage in stages
+        QueueStage(stage.challenge, stage, not stage.challenge.is_cancelled and not released)
+        for stage, released in found
         if not permissions.is_sealed(stage, now)
     ]
 
 
-def _kind(open_ids: list[int]) -> Any:
-    """Which kind an assignment is (see the constants), as an SQL expression."""
+def _kind() -> Any:
+    """Which kind an assignment is (see the constants), as an SQL expression (``open_ids``: the open stages)."""
     submitted = EvaluationStatus.SUBMITTED.value
     return case(
         (Assignment.status == AssignmentStatus.CONFLICTED.value, CONFLICTED),
@@ -146,8 +157,50 @@ def _kind(open_ids: list[int]) -> Any:
             ),
             DONE,
         ),
-        (Proposal.stage_id.in_(open_ids), TODO),
+        (Proposal.stage_id.in_(bindparam("open_ids", expanding=True)), TODO),
         else_=CLOSED,
+    )
+
+
+def _mine(*columns: Any) -> Select[Any]:
+    """The evaluator's (``user_id``) assignments in the stages ``stage_ids``, with what the kind needs."""
+    return (
+        select(*columns)
+        .select_from(Assignment)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
+        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
+        .where(
+            Assignment.evaluator_id == bindparam("user_id"),
+            Proposal.stage_id.in_(bindparam("stage_ids", expanding=True)),
+        )
+    )
+
+
+@cache
+def _counts_statement() -> Select[Any]:
+    kinds = _mine(_kind().label("kind")).subquery()  # grouped outside: PostgreSQL sees the CASE's parameters
+    return select(kinds.c.kind, func.count()).group_by(kinds.c.kind)
+
+
+@cache
+def _rows_statement() -> Select[Any]:
+    kind = _kind()
+    return (
+        _mine(
+            Assignment.id,
+            Assignment.status,
+            Proposal.id,
+            Proposal.reference,
+            Proposal.stage_id,
+            Evaluation.status,
+            SecurityAssessment.status,
+            kind,
+        )
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .order_by(kind, ChallengeStage.deadline_at, ChallengeStage.id, Assignment.proposal_id, Assignment.id)
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
     )
 
 
@@ -168,22 +221,14 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
     says which was asked for."""
     stages = _queue_stages(session, user=user, now=now)
     by_id = {entry.stage.id: entry for entry in stages}
-    kind = _kind([entry.stage.id for entry in stages if entry.open])
-
-    def joined(*columns: Any) -> Select[Any]:
-        return (
-            select(*columns)
-            .select_from(Assignment)
-            .join(Proposal, Proposal.id == Assignment.proposal_id)
-            .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
-            .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
-            .where(Assignment.evaluator_id == user.id, Proposal.stage_id.in_(list(by_id)))
-        )
-
+    parameters = {
+        "user_id": user.id,
+        "stage_ids": list(by_id),
+        "open_ids": [entry.stage.id for entry in stages if entry.open],
+    }
     counts: dict[int, int] = {}
     if by_id:
-        kinds = joined(kind.label("kind")).subquery()  # grouped outside: PostgreSQL sees the CASE's parameters
-        counts = {int(k): int(n) for k, n in session.execute(select(kinds.c.kind, func.count()).group_by(kinds.c.kind))}
+        counts = {int(kind): int(n) for kind, n in session.execute(_counts_statement(), parameters)}
     total = sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     asked = parse_page(page) if page not in (None, "") else 1
@@ -191,20 +236,14 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
     rows: list[QueueRow] = []
     next_todo = None
     if total:
-        position = case({stage_id: index for index, stage_id in enumerate(by_id)}, value=Proposal.stage_id)
-        query = joined(
-            Assignment.id,
-            Assignment.status,
-            Proposal.id,
-            Proposal.reference,
-            Proposal.stage_id,
-            Evaluation.status,
-            SecurityAssessment.status,
-            kind,
-        ).order_by(kind, position, Assignment.proposal_id, Assignment.id)
-        rows = [QueueRow(*row) for row in session.execute(query.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))]
-        if counts.get(TODO):
-            next_todo = rows[0] if number == 1 else QueueRow(*session.execute(query.limit(1)).one())
+        skip = (number - 1) * PAGE_SIZE
+        rows = [
+            QueueRow(*row)
+            for row in session.execute(_rows_statement(), {**parameters, "size": PAGE_SIZE, "skip": skip})
+        ]
+        if counts.get(TODO):  # the first row of the first page
+            first = {**parameters, "size": 1, "skip": 0}
+            next_todo = rows[0] if number == 1 else QueueRow(*session.execute(_rows_statement(), first).one())
     return QueuePage(
         rows=rows,
         stages=by_id,

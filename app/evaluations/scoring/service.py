@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, contains_eager, defer
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -28,13 +29,11 @@ from app.evaluations.enums import (
     EVALUATION_MACHINE,
     SECURITY_ASSESSMENT_MACHINE,
     AssignmentStatus,
-    DecisionStatus,
     EvaluationStatus,
 )
 from app.evaluations.models import (
     Assignment,
     ConflictDeclaration,
-    Decision,
     Evaluation,
     EvaluationScore,
     SecurityAssessment,
@@ -46,6 +45,7 @@ from app.evaluations.service import (
     definition_for,
     evaluations_by_assignment,
     get_standing,
+    released_in_stage,
     require_open_evaluation,
     scores_by_evaluation,
 )
@@ -70,26 +70,12 @@ class Opened:
     released: bool = False  # the stage's decisions had been released when it was opened
 
 
-def _released(stage_id: Any) -> Any:
-    """Whether a released decision exists in the stage (as ``is_stage_released``), as a column."""
-    other = aliased(Proposal)
+@cache
+def _opening_statement() -> Select[Any]:
+    """``open_assignment``'s query, built once (building it and its cache key costs more than the answer)."""
     return (
-        select(Decision.proposal_id)
-        .join(other, other.id == Decision.proposal_id)
-        .where(other.stage_id == stage_id, Decision.status == DecisionStatus.RELEASED.value)
-        .exists()
-    )
-
-
-def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
-    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
-
-    One query: the assignment with its evaluation and assessment, the proposal and the version that stands, the
-    stage, the challenge and the version of its definition the proposal answered, and whether the stage is released.
-    """
-    found = session.execute(
         select(Assignment, Proposal, ChallengeStage, Challenge, ProposalVersion, Organisation.status, ChallengeVersion)
-        .add_columns(_released(Proposal.stage_id))
+        .add_columns(released_in_stage(Proposal.stage_id))
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
         .join(Challenge, Challenge.id == Proposal.challenge_id)
@@ -105,13 +91,22 @@ def open_assignment(session: Session, *, assignment_id: int, user: User, now: da
         )
         .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
         .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
-        .where(Assignment.id == assignment_id)
+        .where(Assignment.id == bindparam("assignment_id"))
         .options(
             defer(Proposal.draft),  # the company's working copy, never evaluated
             contains_eager(Assignment.evaluation),
             contains_eager(Assignment.assessment),
         )
-    ).first()
+    )
+
+
+def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
+    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
+
+    One query: the assignment with its evaluation and assessment, the proposal and the version that stands, the
+    stage, the challenge and the version of its definition the proposal answered, and whether the stage is released.
+    """
+    found = session.execute(_opening_statement(), {"assignment_id": assignment_id}).first()
     if found is None:
         raise NotFound()
     assignment, proposal, stage, challenge, version, organisation_status, definition_version, released = found
