@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
@@ -232,6 +232,53 @@ def _parse_trl(text: str, *, submit: bool) -> tuple[int | None, list[FieldError]
     return value, []
 
 
+def _store_scores(
+    session: Session,
+    *,
+    opened: Opened,
+    scores: dict[str, int | None],
+    raw: dict[str, tuple[str, str]],
+    trl: int | None,
+    submit: bool,
+    now: datetime,
+) -> Evaluation:
+    """The scores, their justifications and the assessed TRL written (the status is the caller's). A new
+    evaluation is inserted with its scores in one statement (the unit of work costs more than the database)."""
+    evaluation = opened.assignment.evaluation
+    if evaluation is None:
+        evaluation = Evaluation(
+            assignment_id=opened.assignment.id,
+            status=EvaluationStatus.DRAFT.value,
+            assessed_trl=trl,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now if submit else None,
+        )
+        opened.assignment.evaluation = evaluation
+        session.add(evaluation)
+        session.flush()
+        rows = [
+            {"evaluation_id": evaluation.id, "criterion_key": key, "score": value, "justification": raw[key][1]}
+            for key, value in scores.items()
+        ]
+        session.execute(insert(EvaluationScore), rows)
+        session.expire(evaluation, ["scores"])  # read back from the database when asked for
+        return evaluation
+    current = {row.criterion_key: row for row in evaluation.scores}
+    for key, value in scores.items():
+        row = current.get(key)
+        if row is None:
+            row = EvaluationScore(criterion_key=key)
+            evaluation.scores.append(row)
+        row.score = value
+        row.justification = raw[key][1]
+    evaluation.assessed_trl = trl
+    evaluation.updated_at = now
+    if submit:
+        evaluation.submitted_at = now
+    return evaluation
+
+
 def save_evaluation(
     session: Session,
     *,
@@ -253,29 +300,9 @@ def save_evaluation(
     trl, trl_errors = _parse_trl(assessed_trl, submit=submit)
     if errors or trl_errors:
         raise ValidationFailed(errors=errors + trl_errors)
-    if evaluation is None:  # a new one holds no scores yet (given, so they are not loaded); one flush below
-        evaluation = Evaluation(
-            assignment_id=opened.assignment.id,
-            status=EvaluationStatus.DRAFT.value,
-            created_at=now,
-            updated_at=now,
-            scores=[],
-        )
-        opened.assignment.evaluation = evaluation
-        session.add(evaluation)
-    current = {row.criterion_key: row for row in evaluation.scores}
-    for key, value in scores.items():
-        row = current.get(key)
-        if row is None:
-            row = EvaluationScore(criterion_key=key)
-            evaluation.scores.append(row)
-        row.score = value
-        row.justification = raw[key][1]
-    evaluation.assessed_trl = trl
-    evaluation.updated_at = now
+    evaluation = _store_scores(session, opened=opened, scores=scores, raw=raw, trl=trl, submit=submit, now=now)
     data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
     if submit:
-        evaluation.submitted_at = now
         session.flush()
         EVALUATION_MACHINE.move(
             session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
