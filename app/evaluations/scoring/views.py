@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -20,7 +20,9 @@ from app.evaluations.route import rules as route
 from app.evaluations.schemas import (
     DeclarationForm,
     ReasonForm,
+    justification_field,
     parse_scores,
+    score_field,
 )
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.scoring.queue import evaluator_queue
@@ -76,6 +78,48 @@ def _answer_text(question: Any, value: Any, language: str) -> str:
     return options.get(str(value), str(value))
 
 
+class CriterionField(NamedTuple):
+    """A criterion's part of the scoring form in one language, as plain values (48 radio buttons for 8 criteria
+    on a 0-5 scale: the template only places them)."""
+
+    name: str
+    title: str
+    description: str
+    weight: int
+    levels: list[tuple[str, str, str]]  # (value, label, descriptor)
+    justification: str
+    justification_label: str
+
+
+def _criteria(definition: ChallengeDefinition, language: str) -> list[CriterionField]:
+    levels = [(str(v.value), v.label.get(language), v.descriptor.get(language)) for v in definition.scale.levels]
+    return [
+        CriterionField(
+            name=score_field(criterion.key),
+            title=criterion.title.get(language),
+            description=criterion.description.get(language),
+            weight=criterion.weight,
+            levels=levels,
+            justification=justification_field(criterion.key),
+            justification_label=translate(
+                language, "Justification for %(criterion)s", criterion=criterion.title.get(language)
+            ),
+        )
+        for criterion in definition.criteria
+    ]
+
+
+def _field_labels(criteria: list[CriterionField], claimed_trl: Any, language: str) -> dict[str, str]:
+    """The error summary's names of the form's fields."""
+    labels = {
+        "assessed_trl": translate(language, "TRL you assess (the company claimed %(trl)s)", trl=claimed_trl or "–")
+    }
+    for criterion in criteria:
+        labels[criterion.name] = criterion.title
+        labels[criterion.justification] = criterion.justification_label
+    return labels
+
+
 def _assignment_page(
     request: Request,
     db: Session,
@@ -113,7 +157,10 @@ def _assignment_page(
             values["assessed_trl"] = "" if evaluation.assessed_trl is None else str(evaluation.assessed_trl)
         context["values"] = values
     hide = blind_service.hider(db, item=opened.item, blind=blind)
+    criteria = _criteria(definition, language)
     context.update(
+        criteria=criteria,
+        labels=_field_labels(criteria, opened.item.content.get("trl"), language),
         hide=hide,
         answers=_answers(definition, opened, language, hide),
         claimed_trl=opened.item.content.get("trl"),
