@@ -7,18 +7,23 @@ a challenge in evaluation whose one stage closed a day ago by the real clock: 8 
 assignments per proposal, accepted with a declaration of no conflict (750 per evaluator). Rows are written in
 bulk beforehand. Then ``portal serve --workers 2`` as in production (``PORTAL_PRODUCTION=1``, a fixed secret key;
 gunicorn's arbiter with the portal's uvicorn workers) and the 8 evaluators at once, each with one
-keep-alive connection, until ``--evaluations`` evaluations are done. One evaluation is what a browser does:
-the queue ``/evaluate``, the proposal ``/evaluate/assignments/{id}``, the scoring form posted with a score and a
-justification for every criterion and an assessed TRL (``action=submit``) and its redirect followed, the security
-assessment's page, its form posted with a rating and a justification for each of the four factors (submitted) and
-its redirect followed. Its time runs from the queue's request to the last answer.
+keep-alive connection, until ``--evaluations`` evaluations are done. Each evaluator does what a browser does:
+it opens the queue ``/evaluate`` once and follows its "Next to do" link, and from then on one evaluation is five
+requests: the proposal ``/evaluate/assignments/{id}``, the scoring form posted with a score and a justification
+for every criterion and an assessed TRL (``action=submit``), its 303 followed to the security assessment
+(``{id}/security?done=scores``), that form posted with a rating and a justification for each of the four factors
+(submitted), and its 303 followed to the queue (``/evaluate?done=evaluation``), whose "Next to do" link is the next
+evaluation's proposal. An evaluation's time runs from its proposal's request to the queue's answer. Every
+request is counted (the evaluators' first queues too): ``requests_per_evaluation``.
 
 Afterwards the database is checked: every evaluation the portal answered with its redirects is submitted with all
 8 scores and the submitted security assessment (``lost`` counts those that are not); ``failed`` counts evaluations
 with an answer other than the expected one.
 
 Run: ``.venv/bin/python bench/scoring.py --db sqlite`` (or ``--db postgresql``). Ends with one line:
-``scoring db=... evaluations=... rate_per_s=... p50_ms=... p99_ms=... lost=...`` (then ``failed=...``).
+``scoring db=... evaluations=... rate_per_s=... p50_ms=... p99_ms=... lost=... failed=... cpu_ms_per_evaluation=...
+requests_per_evaluation=...``; ``cpu_ms_per_evaluation`` is the CPU time of the portal's processes (supervisor and
+workers, not the database server) divided by the evaluations, the figure a busy machine changes least.
 Target: more than 89 evaluations per second (ten times pretalx's 8.9 reviews per second with 8 reviewers at once
 on the same machine), nothing lost.
 """
@@ -29,6 +34,7 @@ import argparse
 import http.client
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -268,6 +274,7 @@ class Outcome:
     seconds: float
     error: str = ""
     pages: dict[str, float] = field(default_factory=dict)
+    requests: int = 0
 
 
 class Browser:
@@ -322,52 +329,74 @@ def security_form(assignment_id: int) -> list[tuple[str, str]]:
     return form
 
 
-def evaluate(browser: Browser, assignment_id: int) -> Outcome:
-    """The queue, the proposal, the scores posted, the security assessment posted; redirects followed."""
+NEXT = re.compile(r'id="next-todo" href="/evaluate/assignments/(\d+)"')
+STEPS = ("queue", "proposal", "scores", "security", "assess")
+
+
+def next_assignment(body: bytes) -> int | None:
+    """The assignment the queue's "Next to do" button links to (None when nothing is left to do)."""
+    found = NEXT.search(body.decode())
+    return int(found.group(1)) if found else None
+
+
+def evaluate(browser: Browser, assignment_id: int) -> tuple[Outcome, int | None]:
+    """One evaluation from the queue's "Next to do" link: the proposal, the scores posted and the redirect
+    followed (the security assessment), its form posted and the redirect followed (the queue, whose "Next to do"
+    is the next evaluation's). Five requests; returns the outcome and the next assignment."""
     base = f"/evaluate/assignments/{assignment_id}"
-    steps: list[tuple[str, str, str, list[tuple[str, str]] | None, int]] = [
-        ("queue", "GET", "/evaluate", None, 200),
-        ("proposal", "GET", base, None, 200),
-        ("scores", "POST", f"{base}/scores", scores_form(assignment_id), 303),
-        ("scored", "GET", base, None, 200),
-        ("security", "GET", f"{base}/security", None, 200),
-        ("assess", "POST", f"{base}/security", security_form(assignment_id), 303),
-        ("assessed", "GET", f"{base}/security", None, 200),
+    follow = ""  # the path: the previous answer's Location, as a browser follows a 303
+    plan: list[tuple[str, str, str, list[tuple[str, str]] | None, int, str | None]] = [
+        ("proposal", "GET", base, None, 200, None),
+        ("scores", "POST", f"{base}/scores", scores_form(assignment_id), 303, f"{base}/security?done=scores"),
+        ("security", "GET", follow, None, 200, None),
+        ("assess", "POST", f"{base}/security", security_form(assignment_id), 303, "/evaluate?done=evaluation"),
+        ("queue", "GET", follow, None, 200, None),
     ]
     outcome = Outcome(browser.evaluator.index, assignment_id, True, 0.0)
     started = time.perf_counter()
-    for name, method, path, form, expected in steps:
+    location, body = "", b""
+    for name, method, path, form, expected, redirect in plan:
         step_started = time.perf_counter()
         try:
-            status, location, body = browser.request(method, path, form)
+            status, location, body = browser.request(method, path or location, form)
         except (OSError, http.client.HTTPException) as error:
             outcome.ok, outcome.error = False, f"{name} {type(error).__name__}: {error}"
             break
+        outcome.requests += 1
         outcome.pages[name] = time.perf_counter() - step_started
-        if status != expected:
+        if status != expected or (redirect is not None and location != redirect):
             outcome.ok, outcome.error = False, f"{name} {status} {location}: {body[:200]!r}"
             break
     outcome.seconds = time.perf_counter() - started
-    return outcome
+    return outcome, next_assignment(body) if outcome.ok else None
 
 
-def run_evaluators(port: int, evaluators: list[Evaluator], total: int) -> tuple[list[Outcome], float]:
-    """Every evaluator at once, each through its own assignments in order, until ``total`` are done."""
+def run_evaluators(port: int, evaluators: list[Evaluator], total: int) -> tuple[list[Outcome], float, int]:
+    """Every evaluator at once, each opening the queue once and then following its "Next to do" from one
+    evaluation to the next, until ``total`` are done. Also returns the number of requests, all counted."""
     per = math.ceil(total / len(evaluators))
     done = 0
+    first_queues = 0
     lock = threading.Lock()
 
     def work(evaluator: Evaluator) -> list[Outcome]:
-        nonlocal done
+        nonlocal done, first_queues
         browser = Browser(port, evaluator)
-        outcomes = []
+        outcomes: list[Outcome] = []
         try:
-            for assignment_id in evaluator.assignments[:per]:
-                outcomes.append(evaluate(browser, assignment_id))
+            status, _, body = browser.request("GET", "/evaluate")
+            with lock:
+                first_queues += 1
+            following = next_assignment(body) if status == 200 else None
+            while following is not None and len(outcomes) < per:
+                outcome, following = evaluate(browser, following)
+                outcomes.append(outcome)
                 with lock:
                     done += 1
                     if done % 200 == 0:
                         log(f"evaluated {done}/{per * len(evaluators)} ({time.perf_counter() - started:.1f} s)")
+            if len(outcomes) < per:
+                log(f"evaluator {evaluator.index}: the queue offered no next assignment after {len(outcomes)}")
         finally:
             browser.close()
         return outcomes
@@ -375,7 +404,8 @@ def run_evaluators(port: int, evaluators: list[Evaluator], total: int) -> tuple[
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(evaluators)) as pool:
         results = list(pool.map(work, evaluators))
-    return [outcome for outcomes in results for outcome in outcomes], time.perf_counter() - started
+    outcomes = [outcome for outcomes in results for outcome in outcomes]
+    return outcomes, time.perf_counter() - started, first_queues + sum(outcome.requests for outcome in outcomes)
 
 
 # --- afterwards -------------------------------------------------------------------------------------
@@ -468,7 +498,7 @@ def run(args: argparse.Namespace) -> str:
                     raise RuntimeError(f"the queue answered {status}")
             tree = process_tree(server.pid)
             before = cpu_seconds(tree)
-            outcomes, wall = run_evaluators(port, evaluators, args.evaluations)
+            outcomes, wall, requests = run_evaluators(port, evaluators, args.evaluations)
             used = cpu_seconds(tree) - before
             worker_rss = max((rss_mb(pid) for pid in children(server.pid)), default=float("nan"))
             stop(server)
@@ -480,7 +510,7 @@ def run(args: argparse.Namespace) -> str:
             for outcome in failures[:5]:
                 log(f"failed: assignment {outcome.assignment_id}: {outcome.error}")
             succeeded = [outcome for outcome in outcomes if outcome.ok]
-            for page in ("queue", "proposal", "scores", "scored", "security", "assess", "assessed"):
+            for page in STEPS:
                 values = [o.pages[page] * 1000 for o in succeeded if page in o.pages]
                 if values:
                     log(
@@ -489,7 +519,8 @@ def run(args: argparse.Namespace) -> str:
                     )
             log(
                 f"portal CPU {used:.1f} s for {len(outcomes)} evaluations ({1000 * used / max(1, len(outcomes)):.1f} ms "
-                f"each), wall {wall:.1f} s, largest worker {worker_rss:.0f} MB"
+                f"each) and {requests} requests ({1000 * used / max(1, requests):.2f} ms each), wall {wall:.1f} s, "
+                f"largest worker {worker_rss:.0f} MB"
             )
             missing, problems = lost(url, outcomes)
             for problem in problems[:10]:
@@ -500,7 +531,8 @@ def run(args: argparse.Namespace) -> str:
         return (
             f"scoring db={args.db} evaluations={len(succeeded)} rate_per_s={len(succeeded) / wall:.1f} "
             f"p50_ms={percentile(times, 0.5):.0f} p99_ms={percentile(times, 0.99):.0f} lost={missing} "
-            f"failed={len(failures)}"
+            f"failed={len(failures)} cpu_ms_per_evaluation={1000 * used / max(1, len(outcomes)):.1f} "
+            f"requests_per_evaluation={requests / max(1, len(outcomes)):.2f}"
         )
     finally:
         if server is not None:

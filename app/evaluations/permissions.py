@@ -15,7 +15,7 @@ from app.accounts.enums import Role
 from app.accounts.models import User
 from app.challenges.models import ChallengeStage
 from app.evaluations.enums import EDITABLE, AssignmentStatus, DecisionStatus
-from app.evaluations.models import Assignment, Decision, Evaluation
+from app.evaluations.models import Assignment, Decision, Evaluation, SecurityAssessment
 from app.proposals import permissions as proposal_permissions
 
 
@@ -43,6 +43,11 @@ def can_read_content(assignment: Assignment) -> bool:
 
 def can_edit_evaluation(evaluation: Evaluation | None) -> bool:
     return evaluation is None or evaluation.status in EDITABLE
+
+
+def is_assessment_due(assessment: SecurityAssessment | None) -> bool:
+    """The security assessment is still to be submitted (not begun, a draft, or reopened)."""
+    return assessment is None or assessment.status in EDITABLE
 
 
 def can_see_others(evaluation: Evaluation | None) -> bool:

@@ -73,7 +73,9 @@ def _score(page: Page, assignment_id: int, scores: dict[str, int], text: dict[st
     page.locator("#assessed_trl").select_option("5")
     assert_accessible(page)
     page.get_by_role("button", name=text["submit"]).click()
-    page.wait_for_url(f"**/evaluate/assignments/{assignment_id}")
+    # Submitted: on to the evaluator's next step, the security assessment of the same proposal.
+    page.wait_for_url(f"**/evaluate/assignments/{assignment_id}/security?done=scores")
+    expect(page.locator("#scores-submitted")).to_be_visible()
     assert_accessible(page)
 
 

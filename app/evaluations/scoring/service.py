@@ -1,4 +1,5 @@
-"""The evaluator's work: the queue, the declaration, the scores, the others' scores, and reopening.
+"""The evaluator's work: the assignment, the declaration, the scores, the others' scores, and reopening (the
+queue is in ``queue``).
 
 Services take the session first and keyword-only arguments, never commit, raise domain errors and record
 an audit event for every change.
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
-from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage
+from app.challenges import service as challenge_service
+from app.challenges.models import Challenge, ChallengeCoordinator, ChallengeStage, ChallengeVersion
 from app.challenges.schemas import ChallengeDefinition
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
@@ -42,130 +45,82 @@ from app.evaluations.service import (
     definition_for,
     evaluations_by_assignment,
     get_standing,
+    released_in_stage,
     require_open_evaluation,
     scores_by_evaluation,
 )
 from app.i18n import N_
 from app.links import Links
 from app.notifications.service import queue_email
-from app.proposals.models import Proposal
+from app.organisations.models import Organisation
+from app.proposals.enums import ProposalStatus
+from app.proposals.models import Proposal, ProposalVersion
 from app.statemachine import HasStatus
 
 REQUIRED = N_("This field is required.")
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    """One assignment in the queue, as plain values: a queue holds hundreds, so no ORM objects."""
-
-    assignment_id: int
-    assignment_status: str
-    proposal_id: int
-    reference: str
-    evaluation_status: str | None
-    assessment_status: str | None
-
-    @property
-    def undeclared(self) -> bool:
-        return self.assignment_status == AssignmentStatus.ASSIGNED
-
-    @property
-    def accepted(self) -> bool:
-        return self.assignment_status == AssignmentStatus.ACCEPTED
-
-    @property
-    def conflicted(self) -> bool:
-        return self.assignment_status == AssignmentStatus.CONFLICTED
-
-    @property
-    def evaluation_label(self) -> str:
-        return EVALUATION_MACHINE.label(self.evaluation_status) if self.evaluation_status else ""
-
-    @property
-    def assessment_submitted(self) -> bool:
-        return self.assessment_status == EvaluationStatus.SUBMITTED
-
-
-@dataclass(frozen=True)
-class QueueGroup:
-    """The assignments of one stage, whose deadline has passed."""
-
-    challenge: Challenge
-    stage: ChallengeStage
-    rows: list[QueueRow]
-
-
-@dataclass
-class Queue:
-    groups: list[QueueGroup]
-
-    @property
-    def visible(self) -> list[QueueRow]:
-        return [row for group in self.groups for row in group.rows]
-
-
-def evaluator_queue(session: Session, *, user: User, now: datetime) -> Queue:
-    """The evaluator's assignments whose deadline has passed (the only ones there can be), by stage in deadline
-    order. Two queries, whatever the number of assignments."""
-    mine = select(Proposal.stage_id).join(Assignment, Assignment.proposal_id == Proposal.id)
-    stages = [
-        stage
-        for stage in session.scalars(
-            select(ChallengeStage)
-            .where(ChallengeStage.id.in_(mine.where(Assignment.evaluator_id == user.id).distinct()))
-            .options(joinedload(ChallengeStage.challenge))
-            .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
-        )
-        if not permissions.is_sealed(stage, now)
-    ]
-    rows = session.execute(
-        select(
-            Assignment.id,
-            Assignment.status,
-            Proposal.id,
-            Proposal.reference,
-            Proposal.stage_id,
-            Evaluation.status,
-            SecurityAssessment.status,
-        )
-        .join(Proposal, Proposal.id == Assignment.proposal_id)
-        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
-        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
-        .where(Assignment.evaluator_id == user.id, Proposal.stage_id.in_([stage.id for stage in stages]))
-        .order_by(Assignment.proposal_id, Assignment.id)
-    ).all()
-    by_stage: dict[int, list[QueueRow]] = {stage.id: [] for stage in stages}
-    for assignment_id, status, proposal_id, reference, stage_id, evaluation, assessment in rows:
-        by_stage[stage_id].append(QueueRow(assignment_id, status, proposal_id, reference, evaluation, assessment))
-    return Queue([QueueGroup(stage.challenge, stage, by_stage[stage.id]) for stage in stages if by_stage[stage.id]])
-
-
 @dataclass
 class Opened:
-    assignment: Assignment
+    assignment: Assignment  # with its evaluation and assessment loaded (None when not begun)
     challenge: Challenge
     stage: ChallengeStage
     item: Standing
     definition: ChallengeDefinition
+    released: bool = False  # the stage's decisions had been released when it was opened
 
 
-def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
-    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict."""
-    found = session.execute(
-        select(Assignment, Proposal, ChallengeStage, Challenge)
+@cache
+def _opening_statement() -> Select[Any]:
+    """``open_assignment``'s query, built once (building it and its cache key costs more than the answer)."""
+    return (
+        select(Assignment, Proposal, ChallengeStage, Challenge, ProposalVersion, Organisation.status, ChallengeVersion)
+        .add_columns(released_in_stage(Proposal.stage_id))
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
         .join(Challenge, Challenge.id == Proposal.challenge_id)
-        .where(Assignment.id == assignment_id)
-        .options(defer(Proposal.draft))  # the company's working copy, never evaluated
-    ).first()
+        .outerjoin(
+            ProposalVersion,
+            (ProposalVersion.proposal_id == Proposal.id) & (ProposalVersion.number == Proposal.version_count),
+        )
+        .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
+        .outerjoin(
+            ChallengeVersion,
+            (ChallengeVersion.challenge_id == Challenge.id)
+            & (ChallengeVersion.number == ProposalVersion.challenge_version),
+        )
+        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
+        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .options(
+            defer(Proposal.draft),  # the company's working copy, never evaluated
+            contains_eager(Assignment.evaluation),
+            contains_eager(Assignment.assessment),
+        )
+    )
+
+
+def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
+    """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
+
+    One query: the assignment with its evaluation and assessment, the proposal and the version that stands, the
+    stage, the challenge and the version of its definition the proposal answered, and whether the stage is released.
+    """
+    found = session.execute(_opening_statement(), {"assignment_id": assignment_id}).first()
     if found is None:
         raise NotFound()
-    assignment, proposal, stage, challenge = found
+    assignment, proposal, stage, challenge, version, organisation_status, definition_version, released = found
     if not permissions.can_open_assignment(user, assignment, stage, now):
         raise NotFound()
-    item = get_standing(session, stage=stage, proposal_id=proposal.id)
-    return Opened(assignment, challenge, stage, item, definition_for(challenge, item.version.challenge_version))
+    if version is None or organisation_status is None or proposal.status != ProposalStatus.SUBMITTED.value:
+        raise NotFound()  # as ``get_standing``: only a submitted proposal's standing version is evaluated
+    definition = (
+        challenge_service.version_definition(definition_version)
+        if definition_version is not None
+        else definition_for(challenge, version.challenge_version)
+    )
+    item = Standing(proposal, version, organisation_status)
+    return Opened(assignment, challenge, stage, item, definition, bool(released))
 
 
 def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
@@ -277,6 +232,53 @@ def _parse_trl(text: str, *, submit: bool) -> tuple[int | None, list[FieldError]
     return value, []
 
 
+def _store_scores(
+    session: Session,
+    *,
+    opened: Opened,
+    scores: dict[str, int | None],
+    raw: dict[str, tuple[str, str]],
+    trl: int | None,
+    submit: bool,
+    now: datetime,
+) -> Evaluation:
+    """The scores, their justifications and the assessed TRL written (the status is the caller's). A new
+    evaluation is inserted with its scores in one statement (the unit of work costs more than the database)."""
+    evaluation = opened.assignment.evaluation
+    if evaluation is None:
+        evaluation = Evaluation(
+            assignment_id=opened.assignment.id,
+            status=EvaluationStatus.DRAFT.value,
+            assessed_trl=trl,
+            created_at=now,
+            updated_at=now,
+            submitted_at=now if submit else None,
+        )
+        opened.assignment.evaluation = evaluation
+        session.add(evaluation)
+        session.flush()
+        rows = [
+            {"evaluation_id": evaluation.id, "criterion_key": key, "score": value, "justification": raw[key][1]}
+            for key, value in scores.items()
+        ]
+        session.execute(insert(EvaluationScore), rows)
+        session.expire(evaluation, ["scores"])  # read back from the database when asked for
+        return evaluation
+    current = {row.criterion_key: row for row in evaluation.scores}
+    for key, value in scores.items():
+        row = current.get(key)
+        if row is None:
+            row = EvaluationScore(criterion_key=key)
+            evaluation.scores.append(row)
+        row.score = value
+        row.justification = raw[key][1]
+    evaluation.assessed_trl = trl
+    evaluation.updated_at = now
+    if submit:
+        evaluation.submitted_at = now
+    return evaluation
+
+
 def save_evaluation(
     session: Session,
     *,
@@ -298,26 +300,9 @@ def save_evaluation(
     trl, trl_errors = _parse_trl(assessed_trl, submit=submit)
     if errors or trl_errors:
         raise ValidationFailed(errors=errors + trl_errors)
-    if evaluation is None:
-        evaluation = Evaluation(
-            assignment_id=opened.assignment.id, status=EvaluationStatus.DRAFT.value, created_at=now, updated_at=now
-        )
-        opened.assignment.evaluation = evaluation
-        session.add(evaluation)
-        session.flush()
-    current = {row.criterion_key: row for row in evaluation.scores}
-    for key, value in scores.items():
-        row = current.get(key)
-        if row is None:
-            row = EvaluationScore(criterion_key=key)
-            evaluation.scores.append(row)
-        row.score = value
-        row.justification = raw[key][1]
-    evaluation.assessed_trl = trl
-    evaluation.updated_at = now
+    evaluation = _store_scores(session, opened=opened, scores=scores, raw=raw, trl=trl, submit=submit, now=now)
     data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
     if submit:
-        evaluation.submitted_at = now
         session.flush()
         EVALUATION_MACHINE.move(
             session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -13,7 +13,6 @@ from app.accounts.dependencies import EvaluatorUser, StaffUser
 from app.challenges.schemas import ChallengeDefinition, DocumentQuestion
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.views import assignments_page
 from app.evaluations.blind import service as blind_service
 from app.evaluations.dependencies import STAGE, EvaluationScope, stage_page
@@ -21,21 +20,26 @@ from app.evaluations.route import rules as route
 from app.evaluations.schemas import (
     DeclarationForm,
     ReasonForm,
+    justification_field,
     parse_scores,
+    score_field,
 )
 from app.evaluations.scoring import service as evaluator_service
+from app.evaluations.scoring.queue import evaluator_queue
 from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import translate
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
+QUEUE_DONE = frozenset({"evaluation"})
 
 
 @router.get("/evaluate", name="evaluate_queue")
 def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
-    return render(
-        request, "evaluations/queue.html", {"queue": evaluator_service.evaluator_queue(db, user=user, now=now)}
-    )
+    """A page of the evaluator's queue (``?page=``), the next to do first; ``?done=evaluation`` after the last step."""
+    page = evaluator_queue(db, user=user, now=now, page=request.query_params.get("page"))
+    done = request.query_params.get("done")
+    return render(request, "evaluations/queue.html", {"queue": page, "done": done if done in QUEUE_DONE else None})
 
 
 def _answers(
@@ -74,6 +78,48 @@ def _answer_text(question: Any, value: Any, language: str) -> str:
     return options.get(str(value), str(value))
 
 
+class CriterionField(NamedTuple):
+    """A criterion's part of the scoring form in one language, as plain values (48 radio buttons for 8 criteria
+    on a 0-5 scale: the template only places them)."""
+
+    name: str
+    title: str
+    description: str
+    weight: int
+    levels: list[tuple[str, str, str]]  # (value, label, descriptor)
+    justification: str
+    justification_label: str
+
+
+def _criteria(definition: ChallengeDefinition, language: str) -> list[CriterionField]:
+    levels = [(str(v.value), v.label.get(language), v.descriptor.get(language)) for v in definition.scale.levels]
+    return [
+        CriterionField(
+            name=score_field(criterion.key),
+            title=criterion.title.get(language),
+            description=criterion.description.get(language),
+            weight=criterion.weight,
+            levels=levels,
+            justification=justification_field(criterion.key),
+            justification_label=translate(
+                language, "Justification for %(criterion)s", criterion=criterion.title.get(language)
+            ),
+        )
+        for criterion in definition.criteria
+    ]
+
+
+def _field_labels(criteria: list[CriterionField], claimed_trl: Any, language: str) -> dict[str, str]:
+    """The error summary's names of the form's fields."""
+    labels = {
+        "assessed_trl": translate(language, "TRL you assess (the company claimed %(trl)s)", trl=claimed_trl or "–")
+    }
+    for criterion in criteria:
+        labels[criterion.name] = criterion.title
+        labels[criterion.justification] = criterion.justification_label
+    return labels
+
+
 def _assignment_page(
     request: Request,
     db: Session,
@@ -95,7 +141,8 @@ def _assignment_page(
         "errors": errors or {},
         "values": values or {},
         "blind": blind,
-        "released": evaluation_service.is_stage_released(db, stage_id=opened.stage.id),
+        "released": opened.released,
+        "assessment_submitted": request.query_params.get("done") == "assessment" and not errors,
     }
     if not permissions.can_read_content(assignment):
         context["parties"] = blind_service.shown_parties(opened.item, blind=blind, language=language)
@@ -110,7 +157,10 @@ def _assignment_page(
             values["assessed_trl"] = "" if evaluation.assessed_trl is None else str(evaluation.assessed_trl)
         context["values"] = values
     hide = blind_service.hider(db, item=opened.item, blind=blind)
+    criteria = _criteria(definition, language)
     context.update(
+        criteria=criteria,
+        labels=_field_labels(criteria, opened.item.content.get("trl"), language),
         hide=hide,
         answers=_answers(definition, opened, language, hide),
         claimed_trl=opened.item.content.get("trl"),
@@ -190,8 +240,13 @@ def scores(
             actor=actor_of(request, user),
             now=now,
         )
+        due = permissions.is_assessment_due(opened.assignment.assessment)
         db.commit()
-        return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        if not submit:
+            return see_other(request, "evaluate_assignment", assignment_id=assignment_id)
+        if due:  # the evaluator's next step: the security assessment of the same proposal
+            return see_other(request, "evaluate_security", query="done=scores", assignment_id=assignment_id)
+        return see_other(request, "evaluate_queue", query="done=evaluation")
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = errors_of(failed)

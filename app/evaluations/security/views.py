@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app.accounts.dependencies import EvaluatorUser
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.evaluations import permissions
-from app.evaluations import service as evaluation_service
 from app.evaluations.blind import service as blind_service
 from app.evaluations.route import rules as route
 from app.evaluations.schemas import parse_assessment
@@ -43,7 +42,7 @@ def _security_page(
         for factor, entry in (assessment.factors if assessment else {}).items():
             values[f"rating_{factor}"] = entry.get("rating", "")
             values[f"factor_justification_{factor}"] = entry.get("justification", "")
-    released = evaluation_service.is_stage_released(db, stage_id=opened.stage.id)
+    released = opened.released
     context = {
         "opened": opened,
         "assignment": opened.assignment,
@@ -61,6 +60,7 @@ def _security_page(
         "countries": country_names(language),
         "errors": errors or {},
         "values": values,
+        "scores_submitted": request.query_params.get("done") == "scores" and not errors,
     }
     return render(request, "evaluations/security.html", context, status_code=status_code)
 
@@ -89,17 +89,23 @@ def security_save(
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
     values = form_values(posted)
+    submit = values.get("action") == "submit"
     try:
         security_service.save_assessment(
             db,
             opened=opened,
             factors=parse_assessment(values),
-            submit=values.get("action") == "submit",
+            submit=submit,
             actor=actor_of(request, user),
             now=now,
         )
+        evaluation = opened.assignment.evaluation
         db.commit()
-        return see_other(request, "evaluate_security", assignment_id=assignment_id)
+        if not submit:
+            return see_other(request, "evaluate_security", assignment_id=assignment_id)
+        if permissions.can_edit_evaluation(evaluation):  # the scores are still to be submitted
+            return see_other(request, "evaluate_assignment", query="done=assessment", assignment_id=assignment_id)
+        return see_other(request, "evaluate_queue", query="done=evaluation")
     except (ValidationFailed, InvalidTransition) as failed:
         db.rollback()
         errors = errors_of(failed)

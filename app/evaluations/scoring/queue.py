@@ -1,0 +1,255 @@
+"""The evaluator's queue: their assignments whose deadline has passed, a page at a time, the next to do first.
+
+Three queries whatever the number of assignments: the stages, the counts per kind, and one page of plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, case, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.accounts.models import User
+from app.challenges.models import Challenge, ChallengeStage
+from app.evaluations import permissions
+from app.evaluations.enums import EVALUATION_MACHINE, AssignmentStatus, EvaluationStatus
+from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
+from app.evaluations.service import released_in_stage
+from app.proposals.models import Proposal
+
+PAGE_SIZE = 25
+
+# The kinds, in the order the queue shows them.
+TODO, DONE, CLOSED, CONFLICTED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One assignment in the queue, as plain values: a queue holds hundreds, so no ORM objects."""
+
+    assignment_id: int
+    assignment_status: str
+    proposal_id: int
+    reference: str
+    stage_id: int
+    evaluation_status: str | None
+    assessment_status: str | None
+    kind: int
+
+    @property
+    def undeclared(self) -> bool:
+        return self.assignment_status == AssignmentStatus.ASSIGNED
+
+    @property
+    def accepted(self) -> bool:
+        return self.assignment_status == AssignmentStatus.ACCEPTED
+
+    @property
+    def conflicted(self) -> bool:
+        return self.assignment_status == AssignmentStatus.CONFLICTED
+
+    @property
+    def todo(self) -> bool:
+        return self.kind == TODO
+
+    @property
+    def evaluation_label(self) -> str:
+        return EVALUATION_MACHINE.label(self.evaluation_status) if self.evaluation_status else ""
+
+    @property
+    def assessment_submitted(self) -> bool:
+        return self.assessment_status == EvaluationStatus.SUBMITTED
+
+
+@dataclass(frozen=True)
+class QueueStage:
+    """A stage whose deadline has passed and which holds some of the evaluator's assignments."""
+
+    challenge: Challenge
+    stage: ChallengeStage
+    open: bool  # neither cancelled nor with its decisions released: its work can still be done
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    stages: dict[int, QueueStage]
+    counts: dict[int, int]  # per kind (TODO, DONE, CLOSED, CONFLICTED)
+    number: int  # the page shown, from 1
+    pages: int  # at least 1
+    asked: str | None  # the page asked for, when there is no such page (the nearest one is shown)
+    next_todo: QueueRow | None  # the first assignment to do, on whichever page it is
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def todo(self) -> int:
+        return self.counts.get(TODO, 0)
+
+    @property
+    def done(self) -> int:
+        return self.counts.get(DONE, 0)
+
+    @property
+    def closed(self) -> int:
+        return self.counts.get(CLOSED, 0)
+
+    @property
+    def conflicted(self) -> int:
+        return self.counts.get(CONFLICTED, 0)
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row, from 1 (0 on an empty queue)."""
+        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+# The statements are built once, with bound parameters: building a statement and its cache key costs more CPU
+# than SQLite takes to answer it.
+
+
+@cache
+def _stages_statement() -> Select[Any]:
+    mine = (
+        select(Proposal.stage_id)
+        .join(Assignment, Assignment.proposal_id == Proposal.id)
+        .where(Assignment.evaluator_id == bindparam("user_id"))
+        .distinct()
+    )
+    return (
+        select(ChallengeStage, released_in_stage(ChallengeStage.id))
+        .where(ChallengeStage.id.in_(mine))
+        .options(joinedload(ChallengeStage.challenge))
+        .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
+    )
+
+
+def _queue_stages(session: Session, *, user: User, now: datetime) -> list[QueueStage]:
+    """The stages holding the evaluator's assignments whose deadline has passed, in deadline order."""
+    found = session.execute(_stages_statement(), {"user_id": user.id}).all()
+    return [
+        QueueStage(stage.challenge, stage, not stage.challenge.is_cancelled and not released)
+        for stage, released in found
+        if not permissions.is_sealed(stage, now)
+    ]
+
+
+def _kind() -> Any:
+    """Which kind an assignment is (see the constants), as an SQL expression (``open_ids``: the open stages)."""
+    submitted = EvaluationStatus.SUBMITTED.value
+    return case(
+        (Assignment.status == AssignmentStatus.CONFLICTED.value, CONFLICTED),
+        (
+            and_(
+                Assignment.status == AssignmentStatus.ACCEPTED.value,
+                Evaluation.status == submitted,
+                SecurityAssessment.status == submitted,
+            ),
+            DONE,
+        ),
+        (Proposal.stage_id.in_(bindparam("open_ids", expanding=True)), TODO),
+        else_=CLOSED,
+    )
+
+
+def _mine(*columns: Any) -> Select[Any]:
+    """The evaluator's (``user_id``) assignments in the stages ``stage_ids``, with what the kind needs."""
+    return (
+        select(*columns)
+        .select_from(Assignment)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .outerjoin(Evaluation, Evaluation.assignment_id == Assignment.id)
+        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == Assignment.id)
+        .where(
+            Assignment.evaluator_id == bindparam("user_id"),
+            Proposal.stage_id.in_(bindparam("stage_ids", expanding=True)),
+        )
+    )
+
+
+@cache
+def _counts_statement() -> Select[Any]:
+    kinds = _mine(_kind().label("kind")).subquery()  # grouped outside: PostgreSQL sees the CASE's parameters
+    return select(kinds.c.kind, func.count()).group_by(kinds.c.kind)
+
+
+@cache
+def _rows_statement() -> Select[Any]:
+    kind = _kind()
+    return (
+        _mine(
+            Assignment.id,
+            Assignment.status,
+            Proposal.id,
+            Proposal.reference,
+            Proposal.stage_id,
+            Evaluation.status,
+            SecurityAssessment.status,
+            kind,
+        )
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .order_by(kind, ChallengeStage.deadline_at, ChallengeStage.id, Assignment.proposal_id, Assignment.id)
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
+    )
+
+
+def parse_page(text: str | None) -> int | None:
+    """A page number as asked for in the address: a whole number from 1, or None."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text[:12]) if len(text) <= 12 else 10**12  # past any last page; no huge integers parsed
+    return number if number >= 1 else None
+
+
+def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | None = None) -> QueuePage:
+    """One page of the evaluator's queue: the assignments to do first (by stage deadline, then proposal), then
+    those done, those of stages closed (cancelled, decisions released) and those released by a conflict.
+
+    A page that does not exist (not a whole number from 1, or past the last) shows the nearest that does and
+    says which was asked for."""
+    stages = _queue_stages(session, user=user, now=now)
+    by_id = {entry.stage.id: entry for entry in stages}
+    parameters = {
+        "user_id": user.id,
+        "stage_ids": list(by_id),
+        "open_ids": [entry.stage.id for entry in stages if entry.open],
+    }
+    counts: dict[int, int] = {}
+    if by_id:
+        counts = {int(kind): int(n) for kind, n in session.execute(_counts_statement(), parameters)}
+    total = sum(counts.values())
+    pages = max(1, -(-total // PAGE_SIZE))
+    asked = parse_page(page) if page not in (None, "") else 1
+    number = min(asked or 1, pages)
+    rows: list[QueueRow] = []
+    next_todo = None
+    if total:
+        skip = (number - 1) * PAGE_SIZE
+        rows = [
+            QueueRow(*row)
+            for row in session.execute(_rows_statement(), {**parameters, "size": PAGE_SIZE, "skip": skip})
+        ]
+        if counts.get(TODO):  # the first row of the first page
+            first = {**parameters, "size": 1, "skip": 0}
+            next_todo = rows[0] if number == 1 else QueueRow(*session.execute(_rows_statement(), first).one())
+    return QueuePage(
+        rows=rows,
+        stages=by_id,
+        counts=counts,
+        number=number,
+        pages=pages,
+        asked=None if asked == number else str(page)[:20],
+        next_todo=next_todo,
+    )
