@@ -62,6 +62,7 @@ def serve(
         port=settings.port,
         proxy_headers=True,
         log_level="info",
+        ws="none",  # the portal has no WebSocket routes: uvicorn's websockets protocol (0.6 MB) stays unimported
     )
     companion = start_beside(worker_interval) if with_worker else None
     if companion is not None:
