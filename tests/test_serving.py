@@ -172,6 +172,14 @@ def _open_sockets(pid: int, served: Served) -> int:
     return sum(1 for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.is_symlink() and os.readlink(fd) in targets)
 
 
+def test_the_workers_run_with_two_malloc_arenas(two_workers: Served) -> None:
+    """glibc reads MALLOC_ARENA_MAX when a process starts: each spawned worker has it in its environment."""
+    workers = two_workers.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
 def test_connections_are_spread_evenly_and_refill_the_worker_that_has_fewest(two_workers: Served) -> None:
     workers = two_workers.workers()
     assert len(workers) == 2
