@@ -10,7 +10,6 @@ from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-from babel.numbers import format_decimal
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -27,7 +26,7 @@ from app.audit.service import Actor, record_security_event
 from app.clock import Clock
 from app.database import is_unavailable
 from app.errors import DomainError, NotFound, NotPermitted
-from app.formatting import format_file_size, format_local_date, format_local_datetime
+from app.formatting import format_file_size, format_local_date, format_local_datetime, format_number
 from app.i18n import N_
 from app.links import Links
 from app.security.bodies import BodyLimit, read_rest_of_body
@@ -221,7 +220,7 @@ def template_context(request: Request, language: str) -> dict[str, Any]:
         "local_datetime": lambda value: format_local_datetime(value, language),
         "local_date": lambda value: format_local_date(value, language),
         "remaining": lambda deadline: format_remaining(deadline, now, language),
-        "number": lambda value: format_decimal(value, locale=language),
+        "number": lambda value: format_number(value, language),
         "file_size": lambda value: format_file_size(value, language),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "auth": request.app.state.auth_loader(request),

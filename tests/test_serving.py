@@ -242,6 +242,14 @@ def test_a_connection_accepted_just_before_its_worker_stops_is_still_answered(tw
     _wait_for_replacement(two_workers, {holder}, serving_before)
 
 
+def test_the_workers_run_with_two_malloc_arenas(two_workers: Served) -> None:
+    """glibc reads MALLOC_ARENA_MAX when a process starts: each worker has it in its environment."""
+    workers = two_workers.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+
+
 def test_sigterm_stops_the_arbiter_and_every_worker(tmp_path: Path) -> None:
     served = _start(tmp_path, workers=2)
     _wait_until_serving(served, 2)

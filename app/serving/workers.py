@@ -60,7 +60,12 @@ class FirstRequestProtocol(_Protocol):
 
 
 class PortalWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no types
-    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "auto", "http": FirstRequestProtocol, "proxy_headers": False}
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
+        "loop": "auto",
+        "http": FirstRequestProtocol,
+        "proxy_headers": False,
+        "ws": "none",  # the portal has no WebSocket routes: uvicorn's websockets protocol stays unimported
+    }
     _said_ready = False
 
     async def callback_notify(self) -> None:

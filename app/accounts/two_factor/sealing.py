@@ -12,15 +12,17 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# cryptography (its OpenSSL bindings, 6 MB in every web worker) is imported when a box is first made: only a
+# second factor's enrolment, check or reset needs one.
 
 SEAL_INFO = b"portal: authenticator secrets at rest v1"
 ENROL_INFO = b"portal: authenticator secrets offered at enrolment v1"
 
 
 def _derive(secret_key: str, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret_key.encode("utf-8"))
 
 
@@ -32,6 +34,8 @@ class SecretBox:
     """Seals and opens authenticator secrets with keys derived from the portal's secret key."""
 
     def __init__(self, secret_key: str) -> None:
+        from cryptography.fernet import Fernet
+
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, SEAL_INFO)))
         self._enrol_key = _derive(secret_key, ENROL_INFO)
 
@@ -39,6 +43,8 @@ class SecretBox:
         return self._fernet.encrypt(secret.encode("ascii")).decode("ascii")
 
     def open(self, sealed: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
         except InvalidToken as error:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -97,6 +96,8 @@ def two_factor_verify(
 
 
 def _setup_context(auth: AuthSession, settings: Settings) -> dict[str, Any]:
+    import segno  # here: only enrolment draws a QR code, not every worker that serves pages
+
     secret = two_factor.enrolment_secret(auth, box=_box(settings))
     uri = two_factor.totp_uri(secret=secret, email=auth.user.email)
     return {

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CurrentAuth, CurrentUser, OptionalAuth
 from app.accounts.models import AuthSession
 from app.challenges import service as challenge_service
-from app.challenges.events import ics, permissions, service
+from app.challenges.events import permissions, service
 from app.challenges.events.enums import EVENT_MACHINE, KIND_LABELS, REGISTRATION_MACHINE
 from app.challenges.events.models import MarketEvent
 from app.challenges.models import Challenge
@@ -122,6 +122,9 @@ def market_event_calendar(
     event = service.get_event(db, challenge_id=challenge.id, event_id=event_id)
     if not permissions.has_place(service.get_registration(db, event_id=event.id, user_id=user.id)):
         raise NotFound()
+    # Imported here: icalendar (3 MB) is needed by calendar files only, not by every worker that serves pages.
+    from app.challenges.events import ics
+
     body = ics.event_calendar(event, challenge, language=language, links=request.app.state.links)
     return Response(
         body,

@@ -8,12 +8,14 @@ from starlette.responses import Response
 
 from app import i18n
 from app.challenges import service as challenge_service
-from app.public.feeds import atom, ics
 from app.public.feeds import service as feed_service
 from app.settings import SUPPORTED_LANGUAGES
 from app.web import AppLinks, DbSession, Now, get_language
 
 router = APIRouter()
+
+# The writers are imported by the views that use them: feedgen (with lxml, 5 MB) and icalendar (3 MB) are needed
+# by the feeds only, not by every worker that serves pages.
 
 LanguageParameter = Query(default=None, max_length=8, description="nl or en; otherwise the visitor's language.")
 
@@ -33,6 +35,8 @@ def _file(content: bytes, media_type: str, *, language: str, filename: str | Non
 def challenge_feed(
     request: Request, db: DbSession, now: Now, links: AppLinks, lang: str | None = LanguageParameter
 ) -> Response:
+    from app.public.feeds import atom
+
     language = _language(request, lang)
     events = feed_service.list_feed_events(db)
     return _file(
@@ -44,6 +48,8 @@ def challenge_feed(
 def deadlines_calendar(
     request: Request, db: DbSession, now: Now, links: AppLinks, lang: str | None = LanguageParameter
 ) -> Response:
+    from app.public.feeds import ics
+
     language = _language(request, lang)
     challenges = feed_service.list_calendar_challenges(db, now=now)
     name = i18n.translate(language, "Deadlines of the open Defence challenges")
@@ -55,6 +61,8 @@ def deadlines_calendar(
 def challenge_calendar(
     request: Request, slug: str, db: DbSession, now: Now, links: AppLinks, lang: str | None = LanguageParameter
 ) -> Response:
+    from app.public.feeds import ics
+
     language = _language(request, lang)
     challenge = challenge_service.get_public_challenge(db, slug=slug)
     name = i18n.translate(language, "Deadlines: %(title)s", title=challenge.title(language))
