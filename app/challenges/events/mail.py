@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.challenges.events import ics
 from app.challenges.events.enums import RegistrationStatus
 from app.challenges.events.models import MarketEvent, MarketEventRegistration
 from app.challenges.models import Challenge
@@ -27,7 +26,7 @@ from app.links import Links
 from app.notifications.attachments import Attachment
 from app.notifications.service import queue_email
 
-CALENDAR_ATTACHMENT_TYPE = f"{ics.CALENDAR_MEDIA_TYPE}; charset=utf-8; method=PUBLISH"
+CALENDAR_ATTACHMENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"  # ics.CALENDAR_MEDIA_TYPE, with its method
 # What a registrant is told about when it changes, with the label the coordinator's form gives it.
 NOTIFIED_FIELDS: dict[str, str] = {
     "starts_at": N_("Starts"),
@@ -83,6 +82,8 @@ class _Calendars:
 
     def attachment(self, language: str) -> Attachment:
         if language not in self._made:
+            from app.challenges.events import ics  # icalendar (3 MB) only when a calendar file is written
+
             content = ics.event_calendar(self.event, self.challenge, language=language, links=self.links)
             self._made[language] = Attachment(f"event-{self.event.id}.ics", CALENDAR_ATTACHMENT_TYPE, content)
         return self._made[language]
