@@ -93,8 +93,12 @@ async def _start_process(settings: Settings) -> None:
     # Views run in worker threads. A few at a time keeps a thread that holds a database lock from
     # waiting for the interpreter behind dozens of others (and within the connection pool's size).
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-    # Uploaded documents are checked in processes forked from a server started now, not at the first upload.
-    await anyio.to_thread.run_sync(isolation.start_checker)
+    # Uploaded documents are checked in processes forked from a server started now, not at the first upload;
+    # a production worker has its pool of checking processes started too (see ``isolation``).
+    checkers = settings.document_checkers
+    await anyio.to_thread.run_sync(
+        partial(isolation.start_checker, keep=checkers, ready=checkers if settings.production else 0)
+    )
 
 
 def _remove_abandoned_uploads(blobs: LocalBlobStore) -> None:

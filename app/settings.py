@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # Each uploaded document is checked in a process of its own with these limits; past them it is refused.
     document_check_cpu_seconds: float = Field(default=2.0, gt=0, le=60, description="CPU time per document check.")
     document_check_memory_mb: int = Field(default=512, ge=1, le=8192, description="Memory per document check.")
+    document_checkers: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Idle document-checking processes each worker keeps (a production worker starts with them).",
+    )
     # OCDS: each challenge's Open Contracting ID is this prefix, a hyphen and its number. The default is a
     # placeholder: a publisher registers its own prefix with the Open Contracting Partnership.
     ocid_prefix: str = Field(

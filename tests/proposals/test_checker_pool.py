@@ -3,6 +3,7 @@ used again, so the next company's document is checked normally."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from pathlib import Path
@@ -62,3 +63,45 @@ def test_an_idle_checking_process_that_died_is_replaced_without_refusing_anyone(
         os.kill(checker.process.pid, signal.SIGKILL)
         checker.process.join()
     assert _check(honest) == 2
+
+
+def test_a_production_worker_starts_with_its_checking_processes_and_keeps_no_more_idle(
+    honest: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    for checker in list(isolation._idle):
+        isolation._idle.remove(checker)
+        checker.close()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'portal.db'}",
+        production=True,
+        secret_key="a test secret key that is long enough for production use",
+        document_checkers=3,
+    )
+    try:
+        with TestClient(create_app(settings)):
+            assert len(isolation._idle) == 3
+            assert all(checker.process.is_alive() for checker in isolation._idle)
+
+            async def many() -> list[int | None]:
+                pages: list[int | None] = []
+
+                async def one() -> None:
+                    inspection = await inspect_isolated(honest, allowed=["pdf"], max_pages=None, limits=NORMAL)
+                    pages.append(inspection.pages)
+
+                async with anyio.create_task_group() as group:
+                    for _ in range(6):
+                        group.start_soon(one)
+                return pages
+
+            assert anyio.run(many) == [2] * 6  # more checks at once than processes ready: new ones started
+            assert len(isolation._idle) == 3  # the extra processes ended after their check
+    finally:
+        gc.unfreeze()  # a production worker freezes what it started with; this is the test process
+        isolation.start_checker()  # the default pool size again for the other tests

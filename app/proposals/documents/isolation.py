@@ -12,8 +12,11 @@ priority. The event loop waits for the answer without blocking; no view thread i
 
 A check that runs out of either limit, or a process that dies or does not answer in time, is answered with
 ``beyond_limits``, and that process is not used again: the next check gets a fresh one. When every pooled
-process is busy a new one is started, so a costly file never makes another company's check wait; at most
-``IDLE_KEEP`` idle processes are kept per worker, and each is replaced after ``MAX_CHECKS`` checks.
+process is busy a new one is started, so a costly file never makes another company's check wait. A worker
+keeps ``PORTAL_DOCUMENT_CHECKERS`` idle processes (more are ended after their check) and, in production,
+starts that many with itself: in a deadline rush every company's upload finishes at about the same moment,
+and starting a process per check then cost more CPU than the uploads themselves. Each process is replaced
+after ``MAX_CHECKS`` checks.
 """
 
 from __future__ import annotations
@@ -43,9 +46,11 @@ MIB = 1024 * 1024
 # Wall-clock time a check may take, beyond its CPU time, while the machine is busy with other work.
 WALL_FACTOR = 10
 WALL_MARGIN_SECONDS = 5.0
-# Idle checking processes kept per web worker, and the checks one process serves before it is replaced.
+# Idle checking processes kept per web worker (``start_checker`` sets it from the settings), and the checks
+# one process serves before it is replaced.
 IDLE_KEEP = 4
 MAX_CHECKS = 200
+_keep = IDLE_KEEP
 _CHECKER = "app.proposals.documents.isolation"
 _context: Any = None
 _idle: list[_Checker] = []
@@ -213,7 +218,7 @@ async def inspect_isolated(
         result = None
     finally:
         reusable = result is not None and result[0] != "limits" and checker.checks < MAX_CHECKS
-        if reusable and len(_idle) < IDLE_KEEP:
+        if reusable and len(_idle) < _keep:
             _idle.append(checker)
         else:
             checker.close()
@@ -224,7 +229,12 @@ def _server_running() -> bool:
     return _context is not None and getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
 
 
-def start_checker() -> None:
-    """Start the fork server that checking processes are forked from (the app does this at startup)."""
+def start_checker(*, keep: int = IDLE_KEEP, ready: int = 0) -> None:
+    """Start the fork server that checking processes are forked from (the app does this at startup), keep up
+    to ``keep`` idle checking processes from now on, and have ``ready`` of them started already."""
+    global _keep
+    _keep = keep
     _context_of()
     forkserver.ensure_running()
+    while len(_idle) < min(ready, keep):
+        _idle.append(_Checker())
