@@ -71,6 +71,7 @@ from app.public.statements import views as statement_views
 from app.public.statistics import views as statistics_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
+from app.routing import RouteIndex, flat_routes
 from app.security import (
     BodyLimitMiddleware,
     CSRFMiddleware,
@@ -155,8 +156,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.add_exception_handler(Exception, web.unhandled_exception_handler)
 
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
+    # Every router's routes in one table, searched by the path's first segment (``app.routing``).
+    app.router.routes.append(RouteIndex(flat_routes(ROUTERS)))
     # E-mails' links come from the route table (``app.url_path_for`` searches every route for every link).
     app.state.links = Links(settings.base_url, partial(web.path_for, app))
     # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
@@ -257,10 +258,7 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 def build_links(settings: Settings) -> Links:
     """The links services write into e-mails, for code outside a request (the command line, the worker)."""
-    table = APIRouter()
-    for router in ROUTERS:
-        table.include_router(router)
-    return Links(settings.base_url, web.RouteTable(table.routes).path)
+    return Links(settings.base_url, web.RouteTable(flat_routes(ROUTERS)).path)
 
 
 async def redirect_handler(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,6 +29,7 @@ from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_file_size, format_local_date, format_local_datetime, format_number
 from app.i18n import N_
 from app.links import Links
+from app.routing import leaf_routes
 from app.security.bodies import BodyLimit, read_rest_of_body
 from app.security.clients import client_ip as client_ip  # re-exported: views read the address from here
 from app.security.cookies import cookie_name
@@ -169,7 +170,7 @@ class RouteTable:
         route = self._found.get(key)
         if route is not None:
             return str(route.url_path_for(name, **params))
-        for candidate in _leaf_routes(self._routes):
+        for candidate in leaf_routes(self._routes):
             try:
                 path = candidate.url_path_for(name, **params)
             except NoMatchFound:
@@ -177,16 +178,6 @@ class RouteTable:
             self._found[key] = candidate
             return str(path)
         raise NoMatchFound(name, params)
-
-
-def _leaf_routes(routes: list[Any]) -> Iterator[Any]:
-    """The routes in the order Starlette tries them, included routers opened up."""
-    for route in routes:
-        contexts = getattr(route, "effective_route_contexts", None)
-        if contexts is not None:
-            yield from contexts()
-        else:
-            yield route
 
 
 def path_for(app: Any, name: str, /, **params: Any) -> str:

@@ -6,29 +6,21 @@ out here, whatever router they come from: a new page needs no flag to stay out o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app.routing import leaf_routes
+
 API_PREFIX = "/api/"
-
-
-def _flatten(routes: Iterable[Any]) -> list[Any]:
-    """Every route, looking inside included routers (FastAPI wraps them)."""
-    found: list[Any] = []
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        found.extend(_flatten(inner.routes) if inner is not None else [route])
-    return found
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
     return [
         route
-        for route in _flatten(app.routes)
+        for route in leaf_routes(app.routes)
         if isinstance(route, APIRoute) and route.path.startswith(API_PREFIX) and route.include_in_schema
     ]
 

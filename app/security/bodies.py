@@ -10,7 +10,7 @@ the read raises ``BodyTooLarge``, which the error handlers answer with the 413 p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import N_
+from app.routing import RouteIndex, leaf_routes
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -64,6 +65,8 @@ def route_body_limit(routes: Iterable[BaseRoute], scope: Scope) -> BodyLimit:
         match, _child = route.matches(scope)
         if match != Match.FULL:
             continue
+        if isinstance(route, RouteIndex):
+            return route_body_limit(route.candidates(get_route_path(scope)), scope)
         included = getattr(route, "original_router", None)  # FastAPI keeps an included router whole
         if included is not None:
             return route_body_limit(included.routes, scope)
@@ -84,7 +87,7 @@ class RouteLimits:
 
     def _table(self) -> list[tuple[re.Pattern[str], BodyLimit, frozenset[str]]]:
         table = []
-        for route in _leaf_routes(self._routes):
+        for route in leaf_routes(self._routes):
             pattern = getattr(route, "path_regex", None)
             if pattern is None:  # a kind of route this table does not know: the router's search decides
                 return []
@@ -107,16 +110,6 @@ class RouteLimits:
             if pattern.match(path):
                 return limit
         return FORM
-
-
-def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
-    """The routes in the order the router tries them, FastAPI's included routers opened up."""
-    for route in routes:
-        contexts = getattr(route, "effective_route_contexts", None)
-        if contexts is not None:
-            yield from contexts()
-        else:
-            yield route
 
 
 def _media_type(scope: Scope) -> bytes:

@@ -1,0 +1,111 @@
+"""The portal's routes in one flat table, searched only among those that can answer a path.
+
+FastAPI keeps an included router whole and walks it on every request: each route of each router in turn,
+with its bookkeeping in the request's scope, which cost up to 0.6 ms a request for a route near the end
+of the table. The portal's routers are included without a prefix or dependencies of their own (their routes
+carry their full paths), so their routes can stand in the app's table directly, in the order the routers
+list them; ``RouteIndex`` then tries only the routes whose first path segment is the request's (and those
+whose first segment is a parameter), in that same order. What a request matches does not change: the first
+route that matches it fully answers; otherwise the first that matches its path but not its method answers
+(405).
+
+The routes are the routers' own objects, shared by every app built in one process, so an app's
+``dependency_overrides`` do not reach them; the portal does not use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from starlette._utils import get_route_path
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+# Where ``matches`` leaves the chosen route for ``handle`` (the router copies the child scope into the request's).
+_CHOSEN = "portal.route"
+
+
+def flat_routes(routers: Iterable[Any]) -> list[BaseRoute]:
+    """The routes of these routers and of the routers they include, in the order a router would try them.
+
+    Refuses an inclusion that adds anything to its routes (a prefix, dependencies, tags...): those live in
+    FastAPI's inclusion, not in the route, and would be lost."""
+    found: list[BaseRoute] = []
+    for router in routers:
+        for route in router.routes:
+            included = getattr(route, "original_router", None)
+            if included is None:
+                found.append(route)
+                continue
+            context = route.include_context
+            if context.prefix or context.dependencies or context.tags or context.callbacks or context.responses:
+                raise ValueError(f"a router included with options of its own cannot be flattened: {context}")
+            found.extend(flat_routes([included]))
+    return found
+
+
+def _first_segment(route: BaseRoute) -> str | None:
+    """The literal first segment of the route's path; None when it holds a parameter or the route has no path."""
+    path = getattr(route, "path", None)
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    segment = path[1:].split("/", 1)[0]
+    return None if "{" in segment else segment
+
+
+class RouteIndex(BaseRoute):
+    """Routes looked up by their path's first segment, tried in their own order (see the module)."""
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.routes = list(routes)
+        segments = {_first_segment(route) for route in self.routes} - {None}
+        self._anywhere = [route for route in self.routes if _first_segment(route) is None]
+        self._by_segment = {
+            segment: [route for route in self.routes if _first_segment(route) in (segment, None)]
+            for segment in segments
+        }
+
+    def candidates(self, path: str) -> list[BaseRoute]:
+        segment = path[1:].split("/", 1)[0]
+        return self._by_segment.get(segment, self._anywhere)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] not in ("http", "websocket"):
+            return Match.NONE, {}
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self.candidates(get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                return match, {**child_scope, _CHOSEN: route}
+            if match == Match.PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is not None:
+            route, child_scope = partial
+            return Match.PARTIAL, {**child_scope, _CHOSEN: route}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_CHOSEN].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
+
+
+def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The routes in the order the router tries them, an index or an included router opened up."""
+    for route in routes:
+        if isinstance(route, RouteIndex):
+            yield from route.routes
+            continue
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            yield from contexts()
+        else:
+            yield route
