@@ -1,29 +1,43 @@
 """Translations from Babel catalogues: every ``*.po`` file under ``app/i18n/<language>/LC_MESSAGES``.
 
 Source strings (msgids) are English; Dutch is the default language. Each domain keeps its own ``.po``
-file, and they are merged per language at start-up.
+file, and they are merged per language. ``portal serve`` merges and compiles them once, before its workers
+start, into the data folder (``PORTAL_CATALOGUE_CACHE`` names it for the workers): a worker then reads one
+compiled catalogue per language, where parsing every ``.po`` file cost it 90 ms and 3.6 MB. A compiled file is
+named by a hash of its sources, so a worker never reads one made from other ``.po`` files than its own (after
+an update it parses them, as everything else without the folder does: tests, the command line).
 """
 
 from __future__ import annotations
 
+import gettext
+import hashlib
 import io
+import os
 from functools import lru_cache
 from pathlib import Path
-
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from typing import TYPE_CHECKING
 
 from app.settings import SUPPORTED_LANGUAGES
 
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
 CATALOGUE_DIR = Path(__file__).parent / "i18n"
+CATALOGUE_CACHE_ENV = "PORTAL_CATALOGUE_CACHE"
+
+
+def _sources(language: str) -> list[Path]:
+    return sorted((CATALOGUE_DIR / language / "LC_MESSAGES").glob("*.po"))
 
 
 def read_catalogue(language: str) -> Catalog:
     """All ``.po`` files of one language merged into one catalogue."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
     merged = Catalog(locale=language)
-    for path in sorted((CATALOGUE_DIR / language / "LC_MESSAGES").glob("*.po")):
+    for path in _sources(language):
         with path.open("rb") as handle:
             catalogue = read_po(handle, locale=language)
         for message in catalogue:
@@ -32,12 +46,33 @@ def read_catalogue(language: str) -> Catalog:
     return merged
 
 
-@lru_cache(maxsize=len(SUPPORTED_LANGUAGES))
-def translations(language: str) -> Translations:
+def compiled(language: str) -> bytes:
+    """The language's catalogues merged, in the ``.mo`` format."""
+    from babel.messages.mofile import write_mo
+
     buffer = io.BytesIO()
     write_mo(buffer, read_catalogue(language))
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    return buffer.getvalue()
+
+
+def compiled_name(language: str) -> str:
+    """The file name of the language's compiled catalogue: the language and a hash of its ``.po`` files."""
+    digest = hashlib.sha256()
+    for path in _sources(language):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{language}-{digest.hexdigest()[:20]}.mo"
+
+
+@lru_cache(maxsize=len(SUPPORTED_LANGUAGES))
+def translations(language: str) -> gettext.GNUTranslations:
+    folder = os.environ.get(CATALOGUE_CACHE_ENV)
+    if folder:
+        try:
+            with (Path(folder) / compiled_name(language)).open("rb") as handle:
+                return gettext.GNUTranslations(handle)
+        except OSError:
+            pass  # not compiled for these sources: parsed below
+    return gettext.GNUTranslations(io.BytesIO(compiled(language)))
 
 
 def translate(language: str, message: str, **params: object) -> str:

@@ -91,3 +91,42 @@ def test_the_lazily_imported_libraries_exist_for_the_requests_that_need_them() -
     """The test above cannot pass because a library was uninstalled: every one of them imports."""
     for name in LAZY:
         __import__(name)
+
+
+CATALOGUE_WORKER = """
+import json, sys
+import app.serving.arbiter
+from fastapi.testclient import TestClient
+from app.main import create_app
+with TestClient(create_app()) as client:
+    page = client.get("/login", cookies={"portal_lang": "nl"}).text
+print(json.dumps({"dutch": "Inloggen" in page, "parsed": "babel.messages.pofile" in sys.modules}))
+"""
+
+
+def test_a_worker_of_portal_serve_reads_the_compiled_catalogues_and_parses_no_po_file(
+    portal_env: dict[str, str],
+) -> None:
+    from app import i18n
+    from app.cli.serve import _compile_catalogues
+    from app.settings import Settings
+
+    data = Path(portal_env["PORTAL_DATA_DIR"])
+    _compile_catalogues(Settings(data_dir=data))
+    folder = data / "catalogues"
+    compiled = folder / i18n.compiled_name("nl")
+    assert compiled.stat().st_mode & 0o777 == 0o600
+    env = {**portal_env, i18n.CATALOGUE_CACHE_ENV: str(folder)}
+
+    def worker() -> dict[str, bool]:
+        run = subprocess.run([sys.executable, "-c", CATALOGUE_WORKER], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-3000:]
+        return json.loads(run.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    assert worker() == {"dutch": True, "parsed": False}
+    # A catalogue compiled from other .po files (an update since) is not read: the worker parses its own.
+    stale = folder / "nl-00000000000000000000.mo"
+    compiled.rename(stale)
+    assert worker() == {"dutch": True, "parsed": True}
+    _compile_catalogues(Settings(data_dir=data))
+    assert compiled.exists() and not stale.exists()

@@ -11,7 +11,7 @@ import click
 from app.cli.common import get_settings, open_database
 from app.cli.worker import mail_target, start_beside
 from app.database import Database
-from app.settings import Settings
+from app.settings import SUPPORTED_LANGUAGES, Settings
 
 
 @click.command()
@@ -42,6 +42,7 @@ def serve(
     settings = get_settings()
     settings.resolved_secret_key()
     _limit_malloc_arenas()
+    _compile_catalogues(settings)
     click.echo(f"Serving the portal on http://{settings.host}:{settings.port} (links in e-mails: {settings.base_url})")
     if with_worker:
         click.echo(f"Mail: a worker beside the server delivers the outbox to {mail_target(settings)}")
@@ -80,6 +81,24 @@ Two arenas kept 5-6 MB for the same load, at no measurable cost: Python's own al
 def _limit_malloc_arenas() -> None:
     """Read by glibc when a process starts: the workers (spawned, or gunicorn exec'd) inherit it."""
     os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)
+
+
+def _compile_catalogues(settings: Settings) -> None:
+    """Once, before the workers start: each then reads the compiled catalogues (``app.i18n``)."""
+    from app import i18n
+    from app.storage import write_private
+
+    folder = settings.data_dir / "catalogues"
+    for language in SUPPORTED_LANGUAGES:
+        name = i18n.compiled_name(language)
+        if not (folder / name).exists():
+            partial = folder / f".{name}.{os.getpid()}"
+            write_private(partial, i18n.compiled(language))  # only the portal's user reads it
+            os.replace(partial, folder / name)  # whole or not at all, for a worker of another server reading it
+        for old in folder.glob(f"{language}-*.mo"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+    os.environ[i18n.CATALOGUE_CACHE_ENV] = str(folder)
 
 
 def _exit_cleanly(signum: int, _frame: object) -> None:
