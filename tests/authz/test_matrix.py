@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 import tests.authz
 from app.clock import FrozenClock
+from app.routing import leaf_routes
 from tests.authz.rows import LOGIN, Row
 from tests.authz.world import ACTORS, build_world
 from tests.factories import csrf, log_in
@@ -35,19 +35,10 @@ def _all_rows() -> list[Row]:
 ROWS = _all_rows()
 
 
-def _routes(routes: list[Any]) -> list[Any]:
-    """Every route, looking inside included routers (FastAPI wraps them)."""
-    found: list[Any] = []
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        found.extend(_routes(inner.routes) if inner is not None else [route])
-    return found
-
-
 def test_every_route_has_a_row(app: FastAPI) -> None:
     declared = {
         (method, route.path)
-        for route in _routes(app.routes)
+        for route in leaf_routes(app.routes)
         if isinstance(route, APIRoute | Route)
         for method in (route.methods or set()) - {"HEAD"}
     }
