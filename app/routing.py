@@ -60,11 +60,11 @@ class RouteIndex(BaseRoute):
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self.routes = list(routes)
-        segments = {_first_segment(route) for route in self.routes} - {None}
-        self._anywhere = [route for route in self.routes if _first_segment(route) is None]
+        firsts = [(_first_segment(route), route) for route in self.routes]
+        self._anywhere = [route for first, route in firsts if first is None]
         self._by_segment = {
-            segment: [route for route in self.routes if _first_segment(route) in (segment, None)]
-            for segment in segments
+            segment: [route for first, route in firsts if first in (segment, None)]
+            for segment in {first for first, _route in firsts} - {None}
         }
 
     def candidates(self, path: str) -> list[BaseRoute]:
