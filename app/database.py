@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -57,6 +57,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONDocument(TypeDecorator[Any]):
+    """JSON, stored as ``jsonb`` on PostgreSQL. The PostgreSQL dialect is imported only when a PostgreSQL
+    engine uses the type: a worker on SQLite does not carry it (2 MB per process)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JSONType = JSONDocument()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -158,16 +176,22 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
 
 
-def insert_unless_present(session: Session, model: type[Base], *, key: str, values: dict[str, Any]) -> None:
-    """``INSERT ... ON CONFLICT (key) DO NOTHING`` in one statement, on PostgreSQL and on SQLite."""
+def dialect_insert(session: Session) -> Any:
+    """The ``insert`` construct of the session's database (PostgreSQL's or SQLite's, which have
+    ``on_conflict_do_nothing``); each dialect is imported only when a session of it asks."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        session.execute(postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
-    else:
-        from sqlalchemy.dialects import sqlite
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
 
-        session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    return sqlite.insert
+
+
+def insert_unless_present(session: Session, model: type[Base], *, key: str, values: dict[str, Any]) -> None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` in one statement, on PostgreSQL and on SQLite."""
+    insert = dialect_insert(session)
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
 
 class RawReader:

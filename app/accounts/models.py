@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.enums import AccountStatus
-from app.database import Base, UTCDateTime
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+from app.database import Base, JSONType, UTCDateTime
 
 
 class User(Base):

@@ -3,34 +3,44 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from app.i18n import N_
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256
-_hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id with RFC 9106's low-memory profile
+# Verifying against this keeps a login for an unknown address as slow as one for a known address. The hash of
+# a random password nobody kept, made with the hasher's parameters (a test holds them equal): not a secret.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$tl95U+sl5BM+HTbZS59IkQ$iexKWdeXeRHoNIQx25og4f1J61vsOL6V2aIbJEmZr38"
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    """argon2-cffi's defaults: Argon2id with RFC 9106's low-memory profile. Imported at the first password a
+    process hashes or checks: a worker that serves only pages never loads it."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
-
-
-# Verifying against this keeps a login for an unknown address as slow as one for a known address.
-DUMMY_HASH = _hasher.hash("not-a-real-password-but-it-costs-the-same")
+    return _hasher().check_needs_rehash(password_hash)
 
 
 @lru_cache(maxsize=1)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+from app.database import Base, JSONType, UTCDateTime
 
 
 class AuditEvent(Base):

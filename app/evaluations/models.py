@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import Base, UTCDateTime
+from app.database import Base, JSONType, UTCDateTime
 from app.evaluations.enums import (
     DECISION_MACHINE,
     EVALUATION_MACHINE,
@@ -20,8 +19,6 @@ from app.evaluations.enums import (
     EvaluationStatus,
     RouteStatus,
 )
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class EvaluatorAffiliation(Base):

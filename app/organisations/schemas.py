@@ -6,7 +6,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import FieldError
@@ -48,6 +47,8 @@ def normalise_kvk(value: str | None) -> str | None:
 @lru_cache(maxsize=4)
 def country_names(language: str) -> dict[str, str]:
     """ISO 3166 alpha-2 code -> country name in the language, sorted by name."""
+    from babel import Locale  # its locale data only where a form lists countries
+
     territories = Locale.parse(language).territories
     countries = {
         code: name

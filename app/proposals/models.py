@@ -9,15 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import Base, UTCDateTime
+from app.database import Base, JSONType, UTCDateTime
 from app.proposals.enums import PartnerStatus, ProposalStatus
 from app.proposals.references import new_reference
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Blob(Base):

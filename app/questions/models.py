@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime
+from app.database import Base, JSONType, UTCDateTime
 from app.questions.enums import EntryKind, EntryStatus
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class NotaEntry(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthSession, RecoveryCode, User
-from app.accounts.passwords import verify_password
+from app.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from app.audit.models import AuditEvent
 from app.clock import FrozenClock
 from app.tokens import hash_token
@@ -20,6 +20,15 @@ from tests.factories import DEFAULT_PASSWORD, create_user, log_in
 
 def _actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEvent.action)))
+
+
+def test_the_dummy_hash_costs_what_a_real_one_costs() -> None:
+    """A login for an unknown address verifies against ``DUMMY_HASH``: made with the hasher's own parameters
+    (else that login would take a different time), and no password matches it."""
+    assert not needs_rehash(DUMMY_HASH)
+    assert DUMMY_HASH.split("$")[:4] == hash_password("any password at all").split("$")[:4]
+    assert not verify_password(DUMMY_HASH, "not-a-real-password-but-it-costs-the-same")
+    assert not verify_password(DUMMY_HASH, "")
 
 
 def test_forgot_answers_the_same_for_unknown_address(client: TestClient, session: Session) -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import Base, UTCDateTime
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+from app.database import Base, JSONType, UTCDateTime
 
 
 class ChallengeSubscription(Base):

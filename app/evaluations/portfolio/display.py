@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from app.evaluations.portfolio.charts import ChartSeries, bar_chart
@@ -31,6 +30,8 @@ class ShownFigure:
 
 
 def format_value(value: float, unit: Unit, language: str) -> str:
+    from babel.numbers import format_decimal  # its locale data only on the pages that show figures
+
     if unit is Unit.PERCENT:
         return format_decimal(value, format="#,##0.0", locale=language) + " %"
     if unit is Unit.DAYS:

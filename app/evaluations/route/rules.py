@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from babel.numbers import format_decimal
-
 from app.evaluations.scoring.rules import Reason
 from app.i18n import N_, translate
 
@@ -273,6 +271,8 @@ def summarise(
 
 def reason_text(reason: Reason, language: str) -> str:
     """A route reason translated: the factor by its label, amounts with thousands separators, dates d-m-Y."""
+    from babel.numbers import format_decimal  # its locale data only where a route is explained
+
     params = dict(reason.params)
     for key, value in params.items():
         if key == "factor":

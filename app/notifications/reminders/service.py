@@ -10,17 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.database import dialect_insert
 from app.notifications.reminders.models import SentNotice
 
 
 def claim(session: Session, *, kind: str, object_id: int, key: str, now: datetime, user_id: int | None = None) -> bool:
     """True when this call recorded the notice (send it now); False when it was sent before or is being sent."""
     values = {"kind": kind, "object_id": object_id, "key": key, "sent_at": now, "user_id": user_id}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(SentNotice)
         .values(**values)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from app.errors import DomainError
 from app.i18n import N_
-from app.proposals.documents import office, pdf
+from app.proposals.documents import pdf
 from app.proposals.enums import DocumentKind
 
 MEDIA_TYPES: dict[DocumentKind, str] = {
@@ -167,6 +167,10 @@ def _office_kind(handle: BinaryIO) -> DocumentKind | None:
 
 
 def _check_office(handle: BinaryIO, kind: DocumentKind) -> None:
+    # Imported here: its XML parser is needed only where documents are checked (the checking processes,
+    # whose fork server has it loaded already), not in every web worker that imports this module.
+    from app.proposals.documents import office
+
     label = LABELS[kind]
     try:
         with zipfile.ZipFile(handle) as package:

@@ -52,6 +52,7 @@ IDLE_KEEP = 4
 MAX_CHECKS = 200
 _keep = IDLE_KEEP
 _CHECKER = "app.proposals.documents.isolation"
+_OFFICE = "app.proposals.documents.office"  # loaded by checks only when a document is checked
 _context: Any = None
 _idle: list[_Checker] = []
 
@@ -71,7 +72,7 @@ def _context_of() -> Any:
     if _context is None:
         context = multiprocessing.get_context("forkserver")
         # The main module too: a child whose main module the server already has does not import it again.
-        context.set_forkserver_preload(["__main__", _CHECKER, "pypdf"])
+        context.set_forkserver_preload(["__main__", _CHECKER, "pypdf", _OFFICE])
         _context = context
     return _context
 
