@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import AuthSession, User
@@ -48,17 +49,22 @@ def start_session(
     return token, auth
 
 
+@cache
+def _session_by_token() -> Select[AuthSession]:
+    """One query for the session, its user and the user's roles: every request asks for them. Built once, so
+    SQLAlchemy derives its cache key once rather than on every request."""
+    return (
+        select(AuthSession)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
+        .options(joinedload(AuthSession.user).joinedload(User.roles))
+    )
+
+
 def resolve_session(session: Session, *, token: str, now: datetime, policy: SessionPolicy) -> AuthSession | None:
     """The live session for a cookie value, or None when unknown, ended, idle too long or past its end."""
     if not token or len(token) > 128:
         return None
-    query = (
-        select(AuthSession)
-        .where(AuthSession.token_hash == hash_token(token))
-        # One query for the session, its user and the user's roles: every request asks for them.
-        .options(joinedload(AuthSession.user).joinedload(User.roles))
-    )
-    auth = session.scalars(query).unique().one_or_none()
+    auth = session.scalars(_session_by_token(), {"token_hash": hash_token(token)}).unique().one_or_none()
     if auth is None or auth.ended_at is not None or not auth.user.is_active or auth.user.is_blocked:
         return None
     if now >= auth.expires_at or now - auth.last_seen_at >= policy.idle:

@@ -59,6 +59,11 @@ def _event_hash(
     return sha256_hex(canonical_json(payload))
 
 
+# Built once (their cache keys derived once): every state change of every object appends to the chain.
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
 def record_event(
     session: Session,
     *,
@@ -75,8 +80,8 @@ def record_event(
     already holds the write lock from ``BEGIN IMMEDIATE``.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
+        session.execute(_CHAIN_LOCK, {"key": _CHAIN_LOCK_KEY})
+    prev_hash = session.scalar(_HEAD_HASH) or GENESIS_HASH
     clean = _jsonable(data or {})
     fields: dict[str, Any] = {
         "occurred_at": at,

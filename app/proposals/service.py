@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.util import identity_key
 
@@ -81,6 +82,26 @@ Context = tuple[Proposal, Challenge, ChallengeStage, Organisation]
 _locked: WeakKeyDictionary[SessionTransaction, set[int]] = WeakKeyDictionary()
 
 
+@cache
+def _member_context_query(*, lock: bool) -> Select[Proposal, Challenge, ChallengeStage, Organisation]:
+    """Built once per ``lock`` (its cache key derived once, not on every request of a company)."""
+    query = (
+        select(Proposal, Challenge, ChallengeStage, Organisation)
+        .join(
+            Membership,
+            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == bindparam("user_id")),
+        )
+        .join(Challenge, Challenge.id == Proposal.challenge_id)
+        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
+        .join(Organisation, Organisation.id == Proposal.organisation_id)
+        .where(Proposal.id == bindparam("proposal_id"))
+        .options(joinedload(Challenge.versions))
+    )
+    if lock:
+        query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
+    return query
+
+
 def member_proposal_in_context(session: Session, *, proposal_id: int, user: User, lock: bool = False) -> Context:
     """``get_member_proposal`` with the proposal's challenge (its versions too), stage and organisation, in
     one query. The caller keeps all four (the session holds its objects only weakly).
@@ -89,21 +110,8 @@ def member_proposal_in_context(session: Session, *, proposal_id: int, user: User
     does the same) and read under the lock; a service that locks it again in this transaction
     (``locked_in_transaction``) finds it locked already and needs no query of its own.
     """
-    query = (
-        select(Proposal, Challenge, ChallengeStage, Organisation)
-        .join(
-            Membership,
-            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == user.id),
-        )
-        .join(Challenge, Challenge.id == Proposal.challenge_id)
-        .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
-        .join(Organisation, Organisation.id == Proposal.organisation_id)
-        .where(Proposal.id == proposal_id)
-        .options(joinedload(Challenge.versions))
-    )
-    if lock:
-        query = query.with_for_update(of=Proposal).execution_options(populate_existing=True)
-    row = session.execute(query).unique().one_or_none()
+    parameters = {"proposal_id": proposal_id, "user_id": user.id}
+    row = session.execute(_member_context_query(lock=lock), parameters).unique().one_or_none()
     if row is None:
         raise NotFound()
     proposal, challenge, stage, organisation = row
