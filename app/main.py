@@ -62,6 +62,7 @@ from app.proposals.enums import PROPOSAL_MACHINE, ProposalStatus
 from app.proposals.propositions import views as proposition_views
 from app.public import cache as public_cache
 from app.public import views as public_views
+from app.public import warmup
 from app.public.feeds import views as feed_views
 from app.public.ocds import views as ocds_views
 from app.public.openapi import public_openapi
@@ -109,6 +110,17 @@ def _remove_abandoned_uploads(blobs: LocalBlobStore) -> None:
         logging.getLogger("portal").warning("removed %d temporary upload file(s) of ended processes", removed)
 
 
+async def _warm_public_pages(app: FastAPI, settings: Settings) -> None:
+    """The public pages rendered once before the first request (``app.public.warmup``); never fatal."""
+    try:
+        now = app.state.clock.now()
+        paths = await anyio.to_thread.run_sync(partial(warmup.public_paths, app.state.db, now=now))
+        language_cookie = cookie_name(web.LANGUAGE_COOKIE, https=settings.https)
+        await warmup.warm_up(app, paths, base_url=settings.base_url, language_cookie=language_cookie)
+    except Exception:
+        logging.getLogger("portal").exception("warming up the public pages failed; the worker starts all the same")
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
@@ -118,6 +130,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         await _start_process(settings)
         await anyio.to_thread.run_sync(_remove_abandoned_uploads, running.state.blobs)
         if settings.production:
+            await _warm_public_pages(running, settings)
             # Everything built at startup (modules, routes, templates, mappers) lives as long as the
             # process: moved out of the collector's sight, a full collection no longer walks it, which
             # took up to 90 ms per pause and a tenth of a worker's CPU in a deadline rush.

@@ -87,14 +87,11 @@ def _member_context_query(*, lock: bool) -> Select[Proposal, Challenge, Challeng
     """Built once per ``lock`` (its cache key derived once, not on every request of a company)."""
     query = (
         select(Proposal, Challenge, ChallengeStage, Organisation)
-        .join(
-            Membership,
-            (Membership.organisation_id == Proposal.organisation_id) & (Membership.user_id == bindparam("user_id")),
-        )
+        .join(Membership, Membership.organisation_id == Proposal.organisation_id)
         .join(Challenge, Challenge.id == Proposal.challenge_id)
         .join(ChallengeStage, ChallengeStage.id == Proposal.stage_id)
         .join(Organisation, Organisation.id == Proposal.organisation_id)
-        .where(Proposal.id == bindparam("proposal_id"))
+        .where(Proposal.id == bindparam("proposal_id"), Membership.user_id == bindparam("user_id"))
         .options(joinedload(Challenge.versions))
     )
     if lock:
@@ -110,8 +107,8 @@ def member_proposal_in_context(session: Session, *, proposal_id: int, user: User
     does the same) and read under the lock; a service that locks it again in this transaction
     (``locked_in_transaction``) finds it locked already and needs no query of its own.
     """
-    parameters = {"proposal_id": proposal_id, "user_id": user.id}
-    row = session.execute(_member_context_query(lock=lock), parameters).unique().one_or_none()
+    query = _member_context_query(lock=lock)
+    row = session.execute(query, {"proposal_id": proposal_id, "user_id": user.id}).unique().one_or_none()
     if row is None:
         raise NotFound()
     proposal, challenge, stage, organisation = row

@@ -11,10 +11,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from app.accounts.models import User
@@ -380,23 +379,17 @@ def invite_to_stage(
     return invited
 
 
-@cache
-def _active_members() -> Select[User]:
-    """An organisation's active members (built once: its cache key derived once, not per submission)."""
-    return (
-        select(User)
-        .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == bindparam("organisation_id"), User.is_active.is_(True))
-        .order_by(User.id)
-    )
-
-
 def _send_to_members(
     session: Session, *, proposal: Proposal, template: str, context: dict[str, Any], now: datetime, links: Links
 ) -> None:
     with session.no_autoflush:  # the members do not depend on pending changes: one flush, the caller's
-        members = session.scalars(_active_members(), {"organisation_id": proposal.organisation_id}).all()
+        members = session.scalars(
+            select(User)
+            .options(lazyload(User.roles))  # e-mail needs no roles: skip their query
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == proposal.organisation_id, User.is_active.is_(True))
+            .order_by(User.id)
+        ).all()
     link = links.url("proposal_detail", proposal_id=proposal.id)
     for member in members:
         language = member.language
