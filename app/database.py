@@ -71,7 +71,7 @@ class JSONDocument(TypeDecorator[Any]):
             from sqlalchemy.dialects.postgresql import JSONB
 
             return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+        return super().load_dialect_impl(dialect)
 
 
 JSONType = JSONDocument()

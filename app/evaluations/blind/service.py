@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
+from app.database import dialect_insert
 from app.errors import DomainError, NotFound
 from app.evaluations import service as evaluation_service
 from app.evaluations.assignments.rules import OrganisationIdentity
@@ -158,10 +159,7 @@ def blind_copy(
 
 def _insert(session: Session, values: dict[str, object]) -> bool:
     """``INSERT ... ON CONFLICT DO NOTHING``; whether this call inserted the row."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    insert = dialect_insert(session)
     inserted = session.execute(
         insert(BlindDocument).values(**values).on_conflict_do_nothing().returning(BlindDocument.original_sha256)
     )
