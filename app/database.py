@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -87,6 +88,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
+    _end_reads_with_commit(engine)
     return engine
 
 
@@ -146,6 +148,44 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _end_reads_with_commit(engine: Engine) -> None:
+    """A PostgreSQL transaction that only read ends with ``COMMIT``, so its connection keeps its prepared statements.
+
+    psycopg prepares a statement on a connection after its fifth use there (PostgreSQL then parses and plans it
+    once), but forgets all of them at every ``ROLLBACK`` (it cannot know whether the transaction changed the
+    schema). Every page's session ends by closing, which rolls back: no statement ever stayed prepared, and
+    PostgreSQL planned the evaluators' largest query anew on every request. A transaction that ran nothing but
+    ``SELECT`` has nothing to undo (its row and advisory locks end with either), so it is committed instead;
+    one that ran anything else, or failed, is rolled back as before.
+    """
+    from psycopg.pq import TransactionStatus
+
+    wrote: weakref.WeakSet[Any] = weakref.WeakSet()  # the connections whose transaction ran more than reads
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("SELECT"):
+            wrote.add(cursor.connection)
+
+    dialect = engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    def do_rollback(connection: Any) -> None:  # the pool's proxy of psycopg's connection, or that itself
+        psycopg_connection = getattr(connection, "dbapi_connection", connection)
+        if psycopg_connection in wrote or psycopg_connection.info.transaction_status != TransactionStatus.INTRANS:
+            wrote.discard(psycopg_connection)
+            rollback(connection)
+        else:
+            commit(connection)
+
+    def do_commit(connection: Any) -> None:
+        wrote.discard(getattr(connection, "dbapi_connection", connection))
+        commit(connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
 
 
 # SQLite's words for a database file it cannot use at the moment, rather than a statement it refuses.

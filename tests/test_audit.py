@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.audit.service import GENESIS_HASH, Actor, record_event, verify_chain
 from app.cli import main
-from tests.databases import empty_database
+from tests.databases import empty_database, migrated_database
 from tests.factories import EARLIER, create_challenge
 
 ACTOR = Actor(user_id=7, label="tester", ip="192.0.2.1")
@@ -134,3 +135,53 @@ def test_audit_verify_finds_a_removed_event_whose_successor_was_relinked(
         f"Audit chain broken at event {successor[0]}: the content does not match its hash (the event was altered). "
         "1 events before it are intact.\n"
     )
+
+
+def test_an_event_whose_data_mimics_the_chain_link_is_hashed_like_any_other(session: Session) -> None:
+    """On PostgreSQL the hash is made by ``portal_audit_append`` around the head it reads; data that looks like
+    the link (a ``prev`` key, the JSON of a link, a 64-hex string) changes nothing: the Python check agrees."""
+    tricky = {"prev": "f" * 64, "text": '"prev":"' + "0" * 64 + '"', "nested": {"prev": None}, "ünï": "\u2028"}
+    first = record_event(
+        session, actor=ACTOR, action="test.thing", object_type="thing", object_id=1, at=EARLIER, data=tricky
+    )
+    second = record_event(
+        session, actor=ACTOR, action="test.thing", object_type="thing", object_id=2, at=EARLIER, data={"n": 2}
+    )
+    session.commit()
+    assert second.prev_hash == first.hash
+    assert session.scalar(select(AuditEvent.hash).where(AuditEvent.id == second.id)) == second.hash
+    assert verify_chain(session).ok
+
+
+def test_appends_from_many_threads_at_once_form_one_chain(db_kind: str, tmp_path: Path) -> None:
+    """Appends in concurrent transactions queue for the chain (PostgreSQL: the function's advisory lock; SQLite:
+    the write lock): no two events share a predecessor, and the whole chain verifies."""
+    with empty_database(db_kind, tmp_path) as url:
+        db = migrated_database(url)
+        try:
+
+            def append(thread: int) -> None:
+                for n in range(8):
+                    with db.unit_of_work() as own:
+                        record_event(
+                            own,
+                            actor=ACTOR,
+                            action="test.thing",
+                            object_type="thing",
+                            object_id=thread,
+                            at=EARLIER,
+                            data={"n": n},
+                        )
+                        own.commit()
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(append, range(4)))
+            with db.session() as own:
+                links = own.scalars(select(AuditEvent.prev_hash)).all()
+                result = verify_chain(own)
+            assert len(links) == 32
+            assert len(set(links)) == 32
+            assert result.ok
+            assert result.count == 32
+        finally:
+            db.dispose()

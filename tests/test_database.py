@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import database
@@ -110,3 +110,57 @@ def test_lookup_session_reads_outside_a_transaction_on_postgresql(db_kind: str, 
         assert fourth == third
     else:  # SQLite's now() is the statement's time either way; the lookup session still answers
         assert first is not None and second is not None
+
+
+@pytest.fixture
+def one_connection(migrated: Database) -> Iterator[Database]:
+    """A Database of its own whose pool holds one connection: every session below uses the same one."""
+    db = Database(migrated.url, pool_size=1, max_overflow=0)
+    yield db
+    db.dispose()
+
+
+def _prepared_statements(db: Database) -> int:
+    with db.session() as s:
+        count = s.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    assert isinstance(count, int)
+    return count
+
+
+def test_sessions_that_only_read_leave_the_connection_its_prepared_statements(
+    db_kind: str, one_connection: Database
+) -> None:
+    """psycopg prepares a statement at its fifth use on a connection and forgets them all at a ROLLBACK. A page's
+    session ends by closing (a rollback); one that only read ends with COMMIT, so the statements stay prepared."""
+    if db_kind != "postgresql":
+        pytest.skip("SQLite has no server-side prepared statements")
+    query = select(Blob.sha256).where(Blob.size_bytes > 0)
+    for _ in range(7):
+        with one_connection.session() as s:
+            s.execute(query).all()
+    assert _prepared_statements(one_connection) >= 1
+
+
+def test_a_session_that_wrote_and_closed_without_commit_is_rolled_back(db_kind: str, one_connection: Database) -> None:
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with one_connection.session(write=True) as s:
+        s.add(Blob(sha256=SHA, size_bytes=1, media_type="application/pdf", created_at=at))
+        s.flush()
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.sha256 == SHA)) == 1
+    with one_connection.session() as s:
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.sha256 == SHA)) == 0
+    # A write by a statement of its own (not the unit of work) is rolled back just the same.
+    with one_connection.session(write=True) as s:
+        s.execute(text("UPDATE blob SET size_bytes = 2 WHERE size_bytes = -1"))
+        insert_unless_present(
+            s, Blob, key="sha256", values={"sha256": SHA, "size_bytes": 1, "media_type": "x/y", "created_at": at}
+        )
+    with one_connection.session() as s:
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.sha256 == SHA)) == 0
+
+
+def test_a_failed_read_is_rolled_back_and_the_connection_serves_again(db_kind: str, one_connection: Database) -> None:
+    with pytest.raises(DBAPIError), one_connection.session() as s:
+        s.execute(text("SELECT * FROM no_such_table"))
+    with one_connection.session() as s:
+        assert s.scalar(text("SELECT 1")) == 1

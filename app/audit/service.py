@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.audit.models import AuditEvent, PublishedHead
 from app.canonical import canonical_json, sha256_hex
+from app.database import JSONType, UTCDateTime
 
 GENESIS_HASH = "0" * 64
 # What a security event keeps of a typed identifier (an e-mail address tried at login): at most this many characters.
@@ -33,7 +35,11 @@ class Actor:
         return cls(user_id=None, label=label)
 
 
-def _event_hash(
+def _event_hash(*, prev_hash: str, **fields: Any) -> str:
+    return sha256_hex(canonical_json(_hashed_payload(prev_hash=prev_hash, **fields)))
+
+
+def _hashed_payload(
     *,
     prev_hash: str,
     occurred_at: datetime,
@@ -44,8 +50,9 @@ def _event_hash(
     object_id: str,
     ip: str | None,
     data: dict[str, Any],
-) -> str:
-    payload = {
+) -> dict[str, Any]:
+    """What an event's hash covers: its fields and the previous event's hash."""
+    return {
         "prev": prev_hash,
         "at": occurred_at.isoformat(),
         "actor_id": actor_id,
@@ -56,12 +63,17 @@ def _event_hash(
         "ip": ip,
         "data": data,
     }
-    return sha256_hex(canonical_json(payload))
 
 
 # Built once (their cache keys derived once): every state change of every object appends to the chain.
-_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+# On PostgreSQL one function (migration 0036) takes the chain's lock, reads the head and inserts: one round trip
+# under a lock held to the commit. The leading comment keeps the call from passing for a read
+# (``app.database``: a transaction of nothing but SELECTs ends with COMMIT even when rolled back).
+_APPEND = text(
+    "/* appends */ SELECT event_id, event_prev_hash, event_hash FROM portal_audit_append(:key, :genesis, :before, "
+    ":after, :occurred_at, :actor_id, :actor_label, :action, :object_type, :object_id, :ip, :data)"
+).bindparams(bindparam("occurred_at", type_=UTCDateTime()), bindparam("data", type_=JSONType))
 
 
 def record_event(
@@ -76,13 +88,9 @@ def record_event(
 ) -> AuditEvent:
     """Append one event to the chain within the caller's transaction (the caller commits).
 
-    On PostgreSQL a transaction-scoped advisory lock serialises appends; on SQLite the writing session
-    already holds the write lock from ``BEGIN IMMEDIATE``.
+    On PostgreSQL a transaction-scoped advisory lock serialises appends (taken by ``portal_audit_append``); on
+    SQLite the writing session already holds the write lock from ``BEGIN IMMEDIATE``.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_CHAIN_LOCK, {"key": _CHAIN_LOCK_KEY})
-    prev_hash = session.scalar(_HEAD_HASH) or GENESIS_HASH
-    clean = _jsonable(data or {})
     fields: dict[str, Any] = {
         "occurred_at": at,
         "actor_id": actor.user_id,
@@ -91,11 +99,36 @@ def record_event(
         "object_type": object_type,
         "object_id": str(object_id),
         "ip": actor.ip,
-        "data": clean,
+        "data": _jsonable(data or {}),
     }
+    if session.get_bind().dialect.name == "postgresql":
+        return _append_in_postgresql(session, fields)
+    prev_hash = session.scalar(_HEAD_HASH) or GENESIS_HASH
     event = AuditEvent(**fields, prev_hash=prev_hash, hash=_event_hash(prev_hash=prev_hash, **fields))
     session.add(event)
     session.flush()
+    return event
+
+
+def _append_in_postgresql(session: Session, fields: dict[str, Any]) -> AuditEvent:
+    """The event inserted by ``portal_audit_append``, then known to the session as the row it is.
+
+    The function hashes the canonical JSON of the event around the head it reads: the JSON is made here with a
+    random stand-in for ``prev`` and split there (keys are unique, and nobody can have put the stand-in in the
+    event's data beforehand)."""
+    session.flush()  # the caller's own changes first: the event is the transaction's last statement under the lock
+    stand_in = secrets.token_hex(16)
+    before, found, after = canonical_json(_hashed_payload(prev_hash=stand_in, **fields)).partition(
+        f'"prev":"{stand_in}"'
+    )
+    assert found, "the canonical JSON of an event has its previous hash as a top-level string"
+    row = session.execute(
+        _APPEND,
+        {"key": _CHAIN_LOCK_KEY, "genesis": GENESIS_HASH, "before": before + '"prev":"', "after": '"' + after} | fields,
+    ).one()
+    event = AuditEvent(id=row.event_id, **fields, prev_hash=row.event_prev_hash, hash=row.event_hash)
+    make_transient_to_detached(event)
+    session.add(event)
     return event
 
 
