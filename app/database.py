@@ -184,8 +184,8 @@ def _end_reads_with_commit(engine: Engine) -> None:
         wrote.discard(getattr(connection, "dbapi_connection", connection))
         commit(connection)
 
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
 
 
 # SQLite's words for a database file it cannot use at the moment, rather than a statement it refuses.
