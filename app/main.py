@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.settings = settings
     app.state.db = db or Database(settings.effective_database_url)
     app.state.clock = clock or SystemClock()
-    app.state.templates = web.build_templates()
+    app.state.templates = web.build_templates(production=settings.production)
     _add_template_globals(app.state.templates.env)
     # Templates see a session only once its second factor (if it needs one) was given.
     app.state.auth_loader = load_signed_in

@@ -135,8 +135,11 @@ def format_remaining(deadline: datetime, now: datetime, language: str) -> str:
     return i18n.translate_plural(language, "%(num)d minute left", "%(num)d minutes left", minutes)
 
 
-def build_templates() -> Jinja2Templates:
+def build_templates(*, production: bool = False) -> Jinja2Templates:
+    """The page templates. In production they are not checked for changes on disk at every use (a ``stat`` per
+    template per page); a deployment restarts or reloads the workers anyway."""
     env = Environment(
+        auto_reload=not production,
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],

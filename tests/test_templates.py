@@ -121,3 +121,8 @@ def test_input_attributes_come_out_as_attributes_not_escaped_text(client: TestCl
     assert (
         " readonly" not in env.from_string('{% from "macros/forms.html" import input %}{{ input("a", "A") }}').render()
     )
+
+
+def test_production_templates_are_not_checked_on_disk_at_every_use() -> None:
+    assert build_templates(production=True).env.auto_reload is False
+    assert build_templates().env.auto_reload is True  # development: an edited template shows at the next page
