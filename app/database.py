@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from app import sqlite_writers
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -133,6 +135,10 @@ def _ping_after_idle(engine: Engine) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    on_disk = database not in (None, "", ":memory:") and not str(database).startswith("file:")
+    writers = sqlite_writers.queue_writers(engine, str(database)) if on_disk else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -147,7 +153,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and writers is not None:
+            writers.begin_writing(connection)  # waits its turn, then BEGIN IMMEDIATE
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _end_reads_with_commit(engine: Engine) -> None:

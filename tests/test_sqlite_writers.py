@@ -1,0 +1,123 @@
+"""SQLite's writers take turns in the portal's own queue (``app.sqlite_writers``): a writer starts as soon as the
+one before it ends, a turn is given back however a transaction ends, and a writer that waited too long is refused
+as SQLite would refuse it (the pages then answer "try again", see ``test_database_outage``)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from app import sqlite_writers
+from app.database import Database, is_unavailable
+from app.proposals.models import Blob
+from tests.databases import empty_database, migrated_database
+
+AT = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    with empty_database("sqlite", tmp_path) as url:
+        db = migrated_database(url)
+        yield db
+        db.dispose()
+
+
+def _blob(n: int) -> Blob:
+    return Blob(sha256=f"{n:064x}", size_bytes=n, media_type="application/pdf", created_at=AT)
+
+
+def _count(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Blob)) or 0)
+
+
+def test_a_writer_starts_as_soon_as_the_one_before_it_ends(sqlite_db: Database) -> None:
+    holding = threading.Event()
+    started: list[float] = []
+
+    def first() -> None:
+        with sqlite_db.unit_of_work() as s:
+            s.add(_blob(1))
+            s.flush()
+            holding.set()
+            time.sleep(0.25)
+            s.commit()
+        started.append(time.monotonic())  # the turn is given back by now
+
+    def second() -> None:
+        holding.wait()
+        with sqlite_db.unit_of_work() as s:
+            s.add(_blob(2))
+            s.flush()
+            started.append(time.monotonic())
+            s.commit()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    released, began = started
+    assert began >= released - 0.01  # the second waited for the first
+    # and did not sleep on after it: SQLite's busy handler, 228 ms into its wait, sleeps 100 ms before it tries again
+    assert began - released < 0.04
+    assert _count(sqlite_db) == 2
+
+
+def test_a_turn_is_given_back_when_a_transaction_fails_or_is_rolled_back(sqlite_db: Database) -> None:
+    with pytest.raises(RuntimeError), sqlite_db.unit_of_work() as s:
+        s.add(_blob(1))
+        s.flush()
+        raise RuntimeError("a view failed half-way")
+    with sqlite_db.unit_of_work() as s:
+        s.add(_blob(2))
+        s.rollback()
+    with sqlite_db.unit_of_work() as s:
+        s.add(_blob(3))
+        s.commit()
+    assert _count(sqlite_db) == 1
+
+
+def test_a_writer_that_waits_too_long_is_refused_as_sqlite_would_refuse_it(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the turn (its own open file of the queue): the writer here gives up after the
+    timeout with SQLite's own "database is locked", which the portal treats as "unavailable for a moment"."""
+    monkeypatch.setattr(sqlite_writers, "TIMEOUT_SECONDS", 0.2)
+    database = sqlite_db.engine.url.database
+    assert database is not None
+    other = os.open(database + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        began = time.monotonic()
+        with pytest.raises(OperationalError) as refused, sqlite_db.unit_of_work() as s:
+            s.add(_blob(1))
+            s.flush()
+        assert 0.2 <= time.monotonic() - began < 5
+        assert "database is locked" in str(refused.value)
+        assert is_unavailable(refused.value)
+    finally:
+        os.close(other)  # the other process ends: its lock goes with it
+    with sqlite_db.unit_of_work() as s:
+        s.add(_blob(2))
+        s.commit()
+    assert _count(sqlite_db) == 1
+
+
+def test_the_queue_file_is_the_portals_own(sqlite_db: Database) -> None:
+    with sqlite_db.unit_of_work() as s:
+        s.add(_blob(1))
+        s.commit()
+    database = sqlite_db.engine.url.database
+    assert database is not None
+    assert os.stat(database + "-writers").st_mode & 0o777 == 0o600
