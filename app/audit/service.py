@@ -121,7 +121,8 @@ def _append_in_postgresql(session: Session, fields: dict[str, Any]) -> AuditEven
     before, found, after = canonical_json(_hashed_payload(prev_hash=stand_in, **fields)).partition(
         f'"prev":"{stand_in}"'
     )
-    assert found, "the canonical JSON of an event has its previous hash as a top-level string"
+    if not found:  # the payload's shape changed without this function
+        raise RuntimeError("the canonical JSON of an event must hold its previous hash as a top-level string")
     row = session.execute(
         _APPEND,
         {"key": _CHAIN_LOCK_KEY, "genesis": GENESIS_HASH, "before": before + '"prev":"', "after": '"' + after} | fields,
