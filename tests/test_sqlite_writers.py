@@ -43,23 +43,24 @@ def _count(db: Database) -> int:
 
 def test_a_writer_starts_as_soon_as_the_one_before_it_ends(sqlite_db: Database) -> None:
     holding = threading.Event()
-    started: list[float] = []
+    times: dict[str, float] = {}
 
     def first() -> None:
         with sqlite_db.unit_of_work() as s:
             s.add(_blob(1))
             s.flush()
+            times["held"] = time.monotonic()
             holding.set()
-            time.sleep(0.25)
+            time.sleep(0.24)
+            times["committing"] = time.monotonic()
             s.commit()
-        started.append(time.monotonic())  # the turn is given back by now
 
     def second() -> None:
         holding.wait()
         with sqlite_db.unit_of_work() as s:
             s.add(_blob(2))
             s.flush()
-            started.append(time.monotonic())
+            times["began"] = time.monotonic()
             s.commit()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
@@ -67,10 +68,10 @@ def test_a_writer_starts_as_soon_as_the_one_before_it_ends(sqlite_db: Database) 
         thread.start()
     for thread in threads:
         thread.join()
-    released, began = started
-    assert began >= released - 0.01  # the second waited for the first
-    # and did not sleep on after it: SQLite's busy handler, 228 ms into its wait, sleeps 100 ms before it tries again
-    assert began - released < 0.04
+    assert times["began"] - times["held"] >= 0.2  # the second waited for the first
+    # and did not sleep on after it: SQLite's busy handler, some 230 ms into its wait, sleeps 100 ms before it
+    # tries again, so it would begin about 90 ms after the first committed
+    assert times["began"] - times["committing"] < 0.06
     assert _count(sqlite_db) == 2
 
 
