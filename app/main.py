@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             # took up to 90 ms per pause and a tenth of a worker's CPU in a deadline rush.
             gc.collect()
             gc.freeze()
+            _give_back_free_memory()
         yield
 
     app = FastAPI(
@@ -176,6 +178,16 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
     app.openapi = partial(public_openapi, app)  # type: ignore[method-assign]
     return app
+
+
+def _give_back_free_memory() -> None:
+    """Return to the system the memory that starting up used and freed (imports, the warm-up): the C library
+    keeps it for reuse, and a worker's resident size would count it for the rest of its life."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back this way
+        pass
 
 
 def _add_template_globals(env: Environment) -> None:

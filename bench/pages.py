@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> list[str]:
         f"pages ceiling_rps={ceiling:.0f} list_rps={rps('list'):.0f} challenge_rps={rps('challenge'):.0f} "
         f"api_rps={rps('api'):.0f} list_vs_ceiling={rps('list') / ceiling:.2f} "
         f"challenge_vs_ceiling={rps('challenge') / ceiling:.2f} api_vs_ceiling={rps('api') / ceiling:.2f} "
-        f"worker_rss_mb={worker_rss:.0f}" + (f" errors={errors}" if errors else "")
+        f"worker_rss_mb={worker_rss:.1f}" + (f" errors={errors}" if errors else "")
     )
     return lines
 
