@@ -73,7 +73,7 @@ from app.public.statements import views as statement_views
 from app.public.statistics import views as statistics_views
 from app.questions import views as question_views
 from app.questions.enums import ENTRY_MACHINE, EntryStatus
-from app.routing import RouteIndex, flat_routes
+from app.routing import HeadAsGet, RouteIndex, flat_routes
 from app.security import (
     BodyLimitMiddleware,
     CSRFMiddleware,
@@ -213,7 +213,8 @@ def _add_template_globals(env: Environment) -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Added last, runs first: the page cache answers the public pages it keeps; security headers wrap everything
+    """Added last, runs first: ``HEAD`` becomes ``GET`` without the body; the page cache answers the public pages
+    it keeps; security headers wrap everything
     else, including the refusals of the body limits (which count the bytes before anything reads them) and of the
     CSRF check."""
     session_cookie = sessions.session_cookie_name(settings)
@@ -236,6 +237,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         default_language=settings.default_language,
         https=settings.https,
     )
+    app.add_middleware(HeadAsGet)  # before everything: the page cache and the routes see a GET
 
 
 # Every domain's routes, in the order they are matched.

@@ -109,3 +109,25 @@ def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield from contexts()
         else:
             yield route
+
+
+class HeadAsGet:
+    """``HEAD`` answered as ``GET`` would be, without the body (RFC 9110, 9.3.2): the status and headers,
+    ``Content-Length`` and validators included. FastAPI's routes answer only the methods they name, so a link
+    checker's or an uptime monitor's ``HEAD /`` would otherwise get 405. The server (uvicorn) sends no body for
+    a ``HEAD`` either; this drops it for any other server and for tests."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Any) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
