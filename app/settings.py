@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     # login_first_delay_seconds up to login_max_delay_seconds.
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
-    login_failure_window_minutes: int = Field(default=60, ge=1)
+    login_failure_window_minutes: int = Field(default=60, ge=1, le=30 * 24 * 60)  # records are kept 30 days
     login_first_delay_seconds: int = Field(default=5, ge=1)
     login_max_delay_seconds: int = Field(default=900, ge=1)
     # The second factor counts its own failures: this many wrong codes end the login (password again),

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import LoginAttempt
@@ -126,3 +126,25 @@ def record_attempt(
         )
     )
     session.flush()
+
+
+ATTEMPTS_KEPT = timedelta(days=30)
+"""How long the record of a login attempt (and of every other request counted in ``login_attempt``: mail sent,
+receipts checked) is kept: longer than any window counts back (the longest, invitations, is a day; the login
+window is at most ``ATTEMPTS_KEPT`` by the settings' bounds). Older records count for nothing, and hold an
+address and an e-mail address: without this, anyone could grow the table without end by failing logins."""
+
+
+def forget_old_attempts(session: Session, *, now: datetime, batch: int = 10_000) -> int:
+    """Delete the attempts older than ``ATTEMPTS_KEPT``, at most ``batch`` of them (the rest at the next run, so
+    a backlog never holds the write lock for long); returns how many. The caller commits."""
+    old = (
+        select(LoginAttempt.id)
+        .where(LoginAttempt.attempted_at < now - ATTEMPTS_KEPT)
+        .order_by(LoginAttempt.attempted_at)
+        .limit(batch)
+    )
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(ids)))
+    return len(ids)

@@ -1,4 +1,5 @@
-"""The scheduled jobs ``portal worker`` runs beside the outbox: reminders, digests and notices of new challenges.
+"""The scheduled jobs ``portal worker`` runs beside the outbox: reminders, digests and notices of new challenges,
+and the housekeeping that forgets what has served its purpose (login attempts older than 30 days).
 
 Each job runs in a transaction of its own and queues its messages in the outbox with a ``sent_notice`` row per
 notice in that same transaction, so a notice goes out once even with several workers; a job that fails is
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.accounts.throttling import forget_old_attempts
 from app.challenges.events.jobs import queue_reminders as send_event_reminders
 from app.challenges.subscriptions.service import send_new_challenge_notices
 from app.clock import Clock
@@ -39,10 +41,17 @@ JOBS: dict[str, Job] = {
 }
 
 
+# Housekeeping: each returns how many rows it removed.
+HOUSEKEEPING: dict[str, Callable[[Session, datetime], int]] = {
+    "old login attempts forgotten": lambda s, now: forget_old_attempts(s, now=now),
+}
+
+
 @dataclass
 class JobCounts:
     queued: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -51,7 +60,14 @@ class JobCounts:
     def summary(self) -> str:
         parts = [f"{name}: {count}" for name, count in self.queued.items() if count]
         failed = f"; failed: {', '.join(self.failed)}" if self.failed else ""
-        return f"Scheduled notices queued: {self.total}" + (f" ({', '.join(parts)})" if parts else "") + failed + "."
+        removed = "".join(f"; {name}: {count}" for name, count in self.removed.items() if count)
+        return (
+            f"Scheduled notices queued: {self.total}"
+            + (f" ({', '.join(parts)})" if parts else "")
+            + removed
+            + failed
+            + "."
+        )
 
 
 def run_jobs(db: DeliveryDatabase, *, now: datetime, links: Links, secret: str) -> JobCounts:
@@ -64,6 +80,14 @@ def run_jobs(db: DeliveryDatabase, *, now: datetime, links: Links, secret: str) 
                 session.commit()
         except Exception:
             log.exception("scheduled job %s failed; it runs again at the next pass", name)
+            counts.failed.append(name)
+    for name, chore in HOUSEKEEPING.items():
+        try:
+            with db.unit_of_work() as session:
+                counts.removed[name] = chore(session, now)
+                session.commit()
+        except Exception:
+            log.exception("housekeeping (%s) failed; it runs again at the next pass", name)
             counts.failed.append(name)
     return counts
 

@@ -51,7 +51,7 @@ def worker(once: bool, interval: float, jobs_interval: float, stop_with: int | N
 
     def jobs_if_due() -> None:
         counts = schedule.run_if_due()
-        if counts is not None and (counts.total or counts.failed):
+        if counts is not None and (counts.total or counts.failed or any(counts.removed.values())):
             click.echo(counts.summary())
 
     try:

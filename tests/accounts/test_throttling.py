@@ -170,3 +170,61 @@ def test_account_lock_does_not_touch_the_right_password_from_the_usual_place(
         for _ in range(8):
             _login(rival, "firm@example.nl", WRONG)
     assert post(client, "/login", {"email": "firm@example.nl", "password": DEFAULT_PASSWORD}).status_code == 303
+
+
+def test_the_worker_forgets_attempts_older_than_thirty_days(
+    app: FastAPI, session: Session, clock: FrozenClock, tdb: TransactionalDatabase
+) -> None:
+    from app.cli.jobs import run_jobs
+    from app.links import Links
+
+    user = create_user(session, email="owner@example.nl")
+    with client_at(app, RIVAL) as rival:
+        assert _login(rival, user.email, WRONG).status_code == 422  # a fresh attempt: kept
+    kinds = {"password", "receipt_check", "register"}
+    now = clock.now()
+    for kind in kinds:
+        session.add(
+            LoginAttempt(
+                kind=kind, email="old@example.nl", ip=RIVAL, attempted_at=now - timedelta(days=31), success=False
+            )
+        )
+        session.add(
+            LoginAttempt(
+                kind=kind, email="kept@example.nl", ip=RIVAL, attempted_at=now - timedelta(days=29), success=False
+            )
+        )
+    session.commit()
+
+    counts = run_jobs(tdb, now=now, links=Links("http://portal.test", lambda *_a, **_k: "/"), secret="s" * 40)
+
+    assert counts.removed["old login attempts forgotten"] == 3 and counts.failed == []
+    assert "old login attempts forgotten: 3" in counts.summary()
+    left = session.scalars(select(LoginAttempt.email)).all()
+    assert sorted(left) == sorted(["kept@example.nl"] * 3 + [user.email])
+    again = run_jobs(tdb, now=now, links=Links("http://portal.test", lambda *_a, **_k: "/"), secret="s" * 40)
+    assert again.removed["old login attempts forgotten"] == 0
+
+
+def test_forgetting_goes_in_batches(session: Session, clock: FrozenClock) -> None:
+    from app.accounts.throttling import forget_old_attempts
+
+    old = clock.now() - timedelta(days=40)
+    session.add_all(
+        LoginAttempt(kind="password", email=f"x{n}@example.nl", ip=RIVAL, attempted_at=old, success=False)
+        for n in range(5)
+    )
+    session.flush()
+    assert forget_old_attempts(session, now=clock.now(), batch=2) == 2
+    assert forget_old_attempts(session, now=clock.now(), batch=2) == 2
+    assert forget_old_attempts(session, now=clock.now(), batch=2) == 1
+    assert forget_old_attempts(session, now=clock.now(), batch=2) == 0
+
+
+def test_the_login_window_cannot_outlast_the_records(tmp_path: Any) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, login_failure_window_minutes=30 * 24 * 60 + 1)
+    assert Settings(data_dir=tmp_path, login_failure_window_minutes=30 * 24 * 60).login_failure_window_minutes
