@@ -15,6 +15,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
 from app.challenges.models import ChallengeCoordinator
 from app.clock import FrozenClock
+from app.notifications.models import OutboxMessage
 from app.organisations.models import Membership
 from tests.authz.world import SECRET_ANSWER, build_world
 from tests.factories import DEFAULT_PASSWORD, create_user, csrf, log_in
@@ -217,3 +218,32 @@ def test_delete_account_refused_for_an_evaluator_with_an_unfinished_assignment(
     response = _post(client, "/account/delete", password=DEFAULT_PASSWORD)
     assert response.status_code == 422
     assert "U hebt 1 onafgeronde beoordelingsopdrachten." in response.text
+
+
+def test_delete_account_removes_the_e_mails_to_it_and_keeps_the_others(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from app.notifications.service import queue_email
+
+    world = _world(client, session, clock)
+    alice, bob = world.users["member_a"], world.users["member_b"]
+    for user in (alice, bob):
+        context = {"name": user.name, "new_email": user.email, "link": "http://testserver/password/forgot"}
+        queue_email(
+            session, to=user.email, template="email_changed", context=context, language="nl", now=clock.now(),
+            user_id=user.id,
+        )  # fmt: skip
+    session.commit()
+    mine = select(OutboxMessage).where(
+        (OutboxMessage.user_id == alice.id) | (OutboxMessage.to_address == "alice@org-a.example")
+    )
+    assert session.scalars(mine).all() != []
+    others = len(session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == bob.email)).all())
+    assert others >= 1
+
+    log_in(client, session, alice, now=clock.now())
+    assert _post(client, "/account/delete", password=DEFAULT_PASSWORD).status_code == 200
+
+    session.expire_all()
+    assert session.scalars(mine).all() == []
+    assert len(session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == bob.email)).all()) == others

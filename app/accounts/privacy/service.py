@@ -11,10 +11,11 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import AuthSession, LoginAttempt, OneTimeToken, RecoveryCode, User
+from app.notifications.models import OutboxMessage
 
 DELETED_DOMAIN = "deleted.invalid"
 # Not an Argon2 hash: no password ever verifies against it.
@@ -56,9 +57,13 @@ def placeholder_email() -> str:
 
 
 def anonymise_account(session: Session, *, user: User, now: datetime) -> None:
-    """Replace the personal data of the account; remove its sessions, login attempts, links, recovery codes and
-    staff roles."""
+    """Replace the personal data of the account; remove its sessions, login attempts, links, recovery codes,
+    staff roles and the e-mails to it in the outbox (sent or not: their text names the person, and nothing more is
+    to reach an address that is no longer the account's)."""
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    session.execute(
+        delete(OutboxMessage).where(or_(OutboxMessage.user_id == user.id, OutboxMessage.to_address == user.email))
+    )
     user.name = ""
     user.email = placeholder_email()
     user.password_hash = UNUSABLE_PASSWORD
