@@ -106,6 +106,31 @@ def test_purge_removes_rows_and_files_and_pages_say_so(
     assert client.get(f"/proposals/{world.ids['proposal_a']}/versions/1/documents/brief").status_code == 404
 
 
+def test_a_receipt_checked_after_the_purge_names_the_removed_documents(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    from app.proposals.models import ProposalVersion
+
+    world = _closed_world(client, session, clock, status="decided")
+    assert world.after_deadline is not None
+    code = session.scalar(
+        select(ProposalVersion.receipt_hash).where(ProposalVersion.proposal_id == world.ids["proposal_a"])
+    )
+    log_in(client, session, world.users["member_a"], now=clock.now())
+    before = client.get(f"/proposals/{world.ids['proposal_a']}?receipt={code}&lang=en").text
+    assert "The content and every document are exactly as received." in before
+
+    service.purge_documents(session, years=7, actor=ACTOR, now=add_years(world.after_deadline, 7))
+    session.commit()
+
+    after = client.get(f"/proposals/{world.ids['proposal_a']}?receipt={code}&lang=en").text
+    assert "every document are exactly as received" not in after
+    assert "The content is exactly as received; these documents have since been removed" in after
+    assert "alpha-brief.pdf" in after
+    dutch = client.get(f"/proposals/{world.ids['proposal_a']}?receipt={code}&lang=nl").text
+    assert "verwijderd volgens de bewaartermijn: alpha-brief.pdf" in dutch
+
+
 def test_bytes_another_challenge_still_holds_are_kept(client: TestClient, session: Session, clock: FrozenClock) -> None:
     from app.proposals.models import Proposal
     from tests.factories import create_challenge

@@ -425,11 +425,18 @@ class ReceiptCheck:
 
     version: ProposalVersion | None
     content_intact: bool = False
-    documents_intact: bool = False
+    documents_intact: bool = False  # every document still held matches its hash
+    removed: tuple[str, ...] = ()  # the names of the documents removed under the retention rule since
 
     @property
     def valid(self) -> bool:
-        return self.version is not None and self.content_intact and self.documents_intact
+        """The content and every document exactly as received (none removed since)."""
+        return self.version is not None and self.content_intact and self.documents_intact and not self.removed
+
+    @property
+    def valid_but_removed(self) -> bool:
+        """The content and the documents still held as received; some documents removed under the retention rule."""
+        return self.version is not None and self.content_intact and self.documents_intact and bool(self.removed)
 
 
 def check_receipt(session: Session, *, proposal: Proposal, code: str, store: BlobStore) -> ReceiptCheck:
@@ -442,4 +449,12 @@ def check_receipt(session: Session, *, proposal: Proposal, code: str, store: Blo
         return ReceiptCheck(None)
     recomputed = receipt_hash(version.content, number=version.number, received_at=version.received_at)
     documents_intact = all(store.verify(doc.sha256) for doc in version.documents)
-    return ReceiptCheck(version, content_intact=recomputed == version.receipt_hash, documents_intact=documents_intact)
+    held = {doc.question_key for doc in version.documents}
+    listed = version.content.get("documents") or {}
+    removed = tuple(sorted(str(doc.get("name") or key) for key, doc in listed.items() if key not in held))
+    return ReceiptCheck(
+        version,
+        content_intact=recomputed == version.receipt_hash,
+        documents_intact=documents_intact,
+        removed=removed,
+    )
