@@ -57,4 +57,10 @@ ROWS = [
         PS + "/versions/1/documents/brief",
         {"anonymous": LOGIN},
     ),
+    Row(
+        "GET",
+        "/partnerships/{partnership_id}/versions/{number}/archive",
+        PS + "/versions/1/archive",
+        {"anonymous": LOGIN},
+    ),
 ]

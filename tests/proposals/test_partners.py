@@ -3,6 +3,8 @@ a refusal blocks the lead's submission until the lead removes it. Through HTTP, 
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -156,6 +158,7 @@ def test_before_accepting_the_partner_sees_only_what_concerns_it(
     assert SECRET not in page.text and "brief.pdf" not in page.text
     assert client.get(f"/partnerships/{row.id}/versions/1").status_code == 404
     assert client.get(f"/partnerships/{row.id}/versions/1/documents/brief").status_code == 404
+    assert client.get(f"/partnerships/{row.id}/versions/1/archive").status_code == 404
 
     assert _answer(client, row.id, "accept").status_code == 303
     page = client.get(f"/partnerships/{row.id}?saved=answer")
@@ -167,7 +170,14 @@ def test_before_accepting_the_partner_sees_only_what_concerns_it(
     assert 'name="csrf_token"' not in _main(version)  # read-only
     document = client.get(f"/partnerships/{row.id}/versions/1/documents/brief")
     assert document.status_code == 200 and document.headers["content-disposition"].startswith("attachment")
+    assert f'href="/partnerships/{row.id}/versions/1/archive"' in version.text
+    archive = client.get(f"/partnerships/{row.id}/versions/1/archive")
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert "receipt.json" in names and any(name.endswith("brief.pdf") or "brief" in name for name in names)
+    assert SECRET in zipfile.ZipFile(io.BytesIO(archive.content)).read("antwoorden.txt").decode()
     assert client.get(f"/partnerships/{row.id}/versions/2").status_code == 404
+    assert client.get(f"/partnerships/{row.id}/versions/2/archive").status_code == 404
     accepted = session.scalars(select(AuditEvent).where(AuditEvent.action == "proposal_partner.accepted")).one()
     assert accepted.actor_id == world.partner_user.id
 
@@ -373,7 +383,7 @@ def test_nobody_but_the_partners_members_reaches_its_pages(
         else None,
     }[who]
     log_in(client, session, user, now=clock.now())
-    for path in ("", "/versions/1", "/versions/1/documents/brief"):
+    for path in ("", "/versions/1", "/versions/1/documents/brief", "/versions/1/archive"):
         response = client.get(f"/partnerships/{row.id}{path}")
         assert response.status_code == 404, path
         assert SECRET not in response.text and "Charlie" not in response.text

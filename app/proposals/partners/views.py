@@ -11,11 +11,13 @@ from app.accounts.dependencies import CurrentUser
 from app.errors import DeadlinePassed, NotFound, ValidationFailed
 from app.forms import form_values, translate_errors
 from app.proposals import service as proposal_service
+from app.proposals.archives import service as archive_service
+from app.proposals.archives.views import zip_response
 from app.proposals.documents.views import MEDIA_TYPES, attachment
 from app.proposals.drafts.views import deadline_errors
 from app.proposals.models import ProposalPartner
 from app.proposals.partners import service
-from app.web import DbSession, Now, PostedForm, actor_of, get_language, render, see_other
+from app.web import DbSession, Language, Now, PostedForm, actor_of, get_language, render, see_other
 
 router = APIRouter()
 
@@ -124,3 +126,23 @@ def partnership_version_document(
         name=document.original_name,
         media_type=MEDIA_TYPES.get(document.kind, "application/octet-stream"),
     )
+
+
+@router.get("/partnerships/{partnership_id}/versions/{number}/archive", name="partnership_version_archive")
+def partnership_version_archive(
+    request: Request,
+    partnership_id: int,
+    number: int,
+    db: DbSession,
+    now: Now,
+    user: CurrentUser,
+    language: Language,
+) -> Response:
+    """A version the partner may read, as one ZIP (answers, documents, receipt), as the lead's members get it."""
+    partnership = service.get_member_partnership(db, partnership_id=partnership_id, user=user)
+    version = service.get_partner_version(db, partnership=partnership, number=number)
+    proposal = service.partnership_view(db, partnership=partnership, now=now).proposal
+    handle = archive_service.version_archive(
+        db, proposal=proposal, version=version, store=request.app.state.blobs, language=language
+    )
+    return zip_response(handle, f"{proposal.reference}-v{version.number}.zip")
