@@ -15,6 +15,7 @@ from app.proposals.documents import isolation
 from app.proposals.documents.checks import DocumentRefused
 from app.proposals.documents.isolation import CheckLimits, inspect_isolated
 from tests import pdfs
+from tests.asyncrun import run_async
 
 NORMAL = CheckLimits()
 
@@ -23,7 +24,7 @@ def _check(path: Path, limits: CheckLimits = NORMAL) -> int | None:
     async def run() -> int | None:
         return (await inspect_isolated(path, allowed=["pdf"], max_pages=None, limits=limits)).pages
 
-    return anyio.run(run)
+    return run_async(run)
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_a_production_worker_starts_with_its_checking_processes_and_keeps_no_mor
                         group.start_soon(one)
                 return pages
 
-            assert anyio.run(many) == [2] * 6  # more checks at once than processes ready: new ones started
+            assert run_async(many) == [2] * 6  # more checks at once than processes ready: new ones started
             assert len(isolation._idle) == 3  # the extra processes ended after their check
     finally:
         gc.unfreeze()  # a production worker freezes what it started with; this is the test process

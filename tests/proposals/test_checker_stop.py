@@ -12,12 +12,12 @@ from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from app.proposals.documents import isolation
 from app.proposals.documents.isolation import CheckLimits, inspect_isolated
 from tests import pdfs
+from tests.asyncrun import run_async
 
 
 def _slow_check(started: int) -> Any:
@@ -73,11 +73,11 @@ def test_a_check_after_the_fork_server_was_stopped_gets_a_new_checking_process(t
     async def check() -> int | None:
         return (await inspect_isolated(path, allowed=["pdf"], max_pages=None, limits=CheckLimits())).pages
 
-    assert anyio.run(check) == 2
+    assert run_async(check) == 2
     for checker in list(isolation._idle):  # every pooled process busy: the next check needs a new one
         isolation._idle.remove(checker)
         checker.close()
     # The fork server going (a stop signal to the whole service): its process not yet ended, nothing listening.
     assert forkserver._forkserver._forkserver_pid is not None
     forkserver._forkserver._forkserver_address = "\0portal-test-fork-server-gone"
-    assert anyio.run(check) == 2
+    assert run_async(check) == 2

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -29,6 +27,7 @@ from app.proposals.documents.uploads import (
     receive_file,
 )
 from app.storage import LocalBlobStore
+from tests.asyncrun import run_async
 from tests.pdfs import pdf_bytes
 
 MIB = 1024 * 1024
@@ -132,13 +131,6 @@ def receive(
             return exc
 
     return run_async(run), counting, seen[0] if seen else None
-
-
-def run_async(function: Any) -> Any:
-    """Run a coroutine function to its end in a thread of its own: a browser test earlier in the same worker
-    may keep an event loop running in the main thread (Playwright's sync API), where anyio.run would refuse."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(anyio.run, function).result()
 
 
 @pytest.fixture
