@@ -129,12 +129,15 @@ def is_stage_released(session: Session, *, stage_id: int) -> bool:
     return bool(session.scalar(_released_statement(), {"stage_id": stage_id}))
 
 
-def require_open_evaluation(session: Session, *, stage: ChallengeStage) -> None:
+def require_open_evaluation(session: Session, *, stage: ChallengeStage, released: bool | None = None) -> None:
     """Refuse any change to the evaluation of a stage whose challenge is cancelled or whose decisions have been
-    released."""
+    released. ``released``: whether the stage was released, when this transaction has read it already (an
+    evaluator's assignment is opened with it, ``open_assignment``); otherwise it is asked here."""
     if stage.challenge.is_cancelled:
         raise InvalidTransition(MSG_CANCELLED)
-    if is_stage_released(session, stage_id=stage.id):
+    if released is None:
+        released = is_stage_released(session, stage_id=stage.id)
+    if released:
         raise InvalidTransition(MSG_STAGE_RELEASED)
 
 

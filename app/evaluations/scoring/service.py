@@ -138,7 +138,7 @@ def declare(
     session: Session, *, opened: Opened, form: DeclarationForm, actor: Actor, now: datetime, links: Links
 ) -> Assignment:
     """Declare no conflict (content opens) or a conflict (the assignment is released; coordinators told)."""
-    require_open_evaluation(session, stage=opened.stage)
+    require_open_evaluation(session, stage=opened.stage, released=opened.released)
     if form.has_conflict and not form.reason:
         raise ValidationFailed(errors=[FieldError("reason", N_("Describe the conflict of interest."))])
     assignment = opened.assignment
@@ -292,7 +292,7 @@ def save_evaluation(
     """Save the scores as a draft, or submit them (every score and justification required; then locked)."""
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    require_open_evaluation(session, stage=opened.stage)
+    require_open_evaluation(session, stage=opened.stage, released=opened.released)
     evaluation = opened.assignment.evaluation
     if not permissions.can_edit_evaluation(evaluation):
         raise InvalidTransition(N_("This evaluation has been submitted; only a coordinator can reopen it."))

@@ -51,7 +51,7 @@ def save_assessment(
     """The essential-security-interest assessment: a rating and a justification per factor."""
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
-    require_open_evaluation(session, stage=opened.stage)
+    require_open_evaluation(session, stage=opened.stage, released=opened.released)
     assessment = opened.assignment.assessment
     if assessment is not None and assessment.status not in {
         EvaluationStatus.DRAFT.value,
