@@ -41,3 +41,18 @@ def test_no_source_string_has_two_different_dutch_translations() -> None:
                 clashes.append(f"{key!r}: {seen[key][1]} says {seen[key][0]!r}, {path.name} says {translation!r}")
             seen.setdefault(key, (translation, path.name))
     assert clashes == []
+
+
+def test_no_catalogue_holds_a_source_string_twice() -> None:
+    """Within one ``.po`` file the parser keeps the last of two entries for the same string without a word, so a
+    second entry (say, an outdated translation pasted again) would replace the first unseen."""
+    from babel.messages.pofile import read_po
+
+    doubled = []
+    for path in sorted((i18n.CATALOGUE_DIR / "nl" / "LC_MESSAGES").glob("*.po")):
+        entries = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")]
+        with path.open("rb") as handle:
+            kept = [message for message in read_po(handle, locale="nl") if message.id]
+        if len(entries) - 1 != len(kept):  # the header's empty msgid is not a message
+            doubled.append(f"{path.name}: {len(entries) - 1} entries, {len(kept)} strings")
+    assert doubled == []
