@@ -439,3 +439,41 @@ def test_every_market_dialogue_table_bumps_the_version(
         session.execute(text(f"UPDATE {table} SET id = id"))
         session.commit()
         assert version(session) > before, table
+
+
+# --- the archive -------------------------------------------------------------------------------------------
+
+
+def test_the_archive_is_kept_and_a_cancellation_shows_in_it_at_once(
+    client: TestClient, visitor: Visitor, session: Session, clock: FrozenClock
+) -> None:
+    create_challenge(session)
+    warm(visitor, "/archive")
+    assert 'id="archive-test-challenge"' not in visitor.kept("/archive").text
+    staff(client, session, clock, email="adam@mindef.example", role="administrator")
+    data = {"status_to": "cancelled", "status_reason": "Geen budget meer"}
+    assert post(client, "/manage/challenges/test-challenge/status", data).status_code == 303
+    page = visitor.get("/archive").text
+    assert 'id="archive-test-challenge"' in page and "Geen budget meer" in page
+
+
+def test_a_challenge_enters_the_kept_archive_the_moment_its_deadline_passes(
+    visitor: Visitor, session: Session, clock: FrozenClock
+) -> None:
+    create_challenge(session)
+    clock.set(DEADLINE - timedelta(seconds=30))
+    warm(visitor, "/archive")
+    assert 'id="archive-test-challenge"' not in visitor.kept("/archive").text
+    clock.set(DEADLINE)
+    assert 'id="archive-test-challenge"' in visitor.get("/archive").text
+
+
+def test_a_change_of_the_publication_choice_shows_in_the_kept_archive_at_once(
+    visitor: Visitor, session: Session, clock: FrozenClock
+) -> None:
+    s = decided(session, clock, names_after=False)
+    warm(visitor, "/archive")
+    assert f'id="archive-{s.challenge.slug}"' in visitor.kept("/archive").text
+    assert "Alpha Sensoren B.V." not in visitor.kept("/archive").text
+    choose(session, s, clock.now(), names=True)
+    assert "Alpha Sensoren B.V." in visitor.get("/archive").text

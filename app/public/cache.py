@@ -18,7 +18,8 @@ import re
 from app.pagecache import ContentWatch
 
 CACHED_PATHS = re.compile(
-    r"/|/challenges/[^/]+(/events(/[0-9]+)?)?|/statements/[^/]+|/api/v1/challenges(/[^/]+)?|/statistics(/[^/]+\.csv)?"
+    r"/|/archive|/challenges/[^/]+(/events(/[0-9]+)?)?|/statements/[^/]+|/api/v1/challenges(/[^/]+)?"
+    r"|/statistics(/[^/]+\.csv)?"
 )
 
 # Plain SQL for a connection of its own (``Database.reader``): ``PublicVersion`` and ``ChallengeStage``'s tables.
