@@ -4,6 +4,7 @@ a refusal blocks the lead's submission until the lead removes it. Through HTTP, 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -530,3 +531,79 @@ def test_an_invitation_to_the_next_stage_asks_the_registered_partners_again(
     assert row is not None and (row.organisation_id, row.status) == (partner.id, "asked")
     bodies = [m.body_text for m in _mails(session, "partner_named")]
     assert len(bodies) == 2 and f"http://testserver/partnerships/{row.id}" in bodies[1]
+
+
+# --- two members editing the consortium at once -------------------------------------------------------------
+
+
+def _add_unregistered(client: TestClient, proposal_id: int, kvk: str, name: str) -> Any:
+    data = {"partner_kvk_number": kvk, "partner_legal_name": name, "partner_role": "Test", "csrf_token": csrf(client)}
+    return client.post(f"/proposals/{proposal_id}/consortium/partners", data=data)
+
+
+def _draft_partners(session: Session, world: Consortium) -> list[dict[str, Any]]:
+    session.expire_all()
+    proposal = session.get(Proposal, world.proposal.id)
+    assert proposal is not None
+    return list((proposal.draft or {}).get("partners", []))
+
+
+def _consortium_form(client: TestClient, proposal_id: int) -> str:
+    return client.get(f"/proposals/{proposal_id}/consortium").text
+
+
+def _keys(page: str) -> list[str]:
+    return re.findall(r'<input type="hidden" name="partner" value="([^"]+)">', page)
+
+
+def test_a_removal_from_an_old_page_removes_the_partner_it_showed_or_nothing(
+    client: TestClient, session: Session, clock: FrozenClock, world: Consortium
+) -> None:
+    """Member A's page lists Charlie (0) and Delta (1); member B removes Charlie and adds Echo. A's "Remove Delta"
+    (index 1) must remove Delta, not Echo, which now stands at index 1; A's "Remove Charlie" then changes nothing."""
+    assert _add_unregistered(client, world.proposal.id, "87654321", "Delta B.V.").status_code == 303
+    old_page = _consortium_form(client, world.proposal.id)
+    keys = _keys(old_page)
+    assert len(keys) == 2
+    assert _remove_partner(client, world.proposal.id, 0).status_code == 303  # B removes Charlie
+    assert _add_unregistered(client, world.proposal.id, "11223344", "Echo B.V.").status_code == 303  # B adds Echo
+    names = [p["kvk_number"] for p in _draft_partners(session, world)]
+    assert names == ["87654321", "11223344"]
+
+    remove_delta = client.post(
+        f"/proposals/{world.proposal.id}/consortium/partners/1/remove",
+        data={"partner": keys[1], "csrf_token": csrf(client)},
+    )
+    assert remove_delta.status_code == 303 and "gone" not in remove_delta.headers["location"]
+    assert [p["kvk_number"] for p in _draft_partners(session, world)] == ["11223344"]
+
+    remove_charlie = client.post(
+        f"/proposals/{world.proposal.id}/consortium/partners/0/remove",
+        data={"partner": keys[0], "csrf_token": csrf(client)},
+    )
+    assert remove_charlie.status_code == 303 and remove_charlie.headers["location"].endswith("?gone=partner")
+    assert [p["kvk_number"] for p in _draft_partners(session, world)] == ["11223344"]
+    page = client.get(remove_charlie.headers["location"]).text
+    assert "Die partner was al verwijderd door een ander lid: er is niets gewijzigd." in page
+
+
+def test_shares_from_an_old_page_go_to_the_partners_they_were_typed_for(
+    client: TestClient, session: Session, clock: FrozenClock, world: Consortium
+) -> None:
+    assert _add_unregistered(client, world.proposal.id, "87654321", "Delta B.V.").status_code == 303
+    keys = re.findall(r'name="partner_(\d+)_key" value="([^"]+)"', _consortium_form(client, world.proposal.id))
+    assert [index for index, _key in keys] == ["0", "1"]
+    assert _remove_partner(client, world.proposal.id, 0).status_code == 303  # meanwhile Charlie is removed
+    form = {
+        "lead_role": "Hoofdaannemer",
+        "lead_share": "60",
+        "partner_0_key": keys[0][1],
+        "partner_0_role": "Voor Charlie",
+        "partner_0_share": "10",
+        "partner_1_key": keys[1][1],
+        "partner_1_role": "Voor Delta",
+        "partner_1_share": "30",
+    }
+    assert _shares(client, world.proposal.id, **form).status_code in (303, 422)
+    partners = _draft_partners(session, world)
+    assert [(p["kvk_number"], p["role"], p["share"]) for p in partners] == [("87654321", "Voor Delta", "30")]

@@ -39,6 +39,13 @@ class PartnerDraft(_Draft):
     role: str = ""
     share: str = ""
 
+    @property
+    def key(self) -> str:
+        """Who the partner is, whatever its place in the list: its KvK number, or its country and registry id. A
+        form names the partner it changes by this key, so a list another member changed meanwhile (a partner
+        removed or added) never gets one partner's role, share or removal applied to another."""
+        return f"kvk:{self.kvk_number}" if self.kvk_number else f"{self.country}:{self.registry_id or ''}"
+
 
 class AnswersDraft(_Draft):
     """The answers page: answers by question key, and the claimed technology readiness level."""

@@ -5,6 +5,7 @@ Services never commit; the view does, once. Every change is an audit event.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from app.links import Links
 from app.organisations.models import Membership, Organisation
 from app.proposals.drafts import answers as answer_rules
 from app.proposals.drafts import consortium
-from app.proposals.drafts.schemas import LeadDraft, PartnerDraft, ProposalDraft
+from app.proposals.drafts.schemas import ConsortiumDraft, LeadDraft, PartnerDraft, ProposalDraft
 from app.proposals.enums import ProposalStatus
 from app.proposals.models import Proposal
 from app.proposals.partners import service as partner_service
@@ -149,18 +150,52 @@ def add_partner(
     return partner
 
 
-def remove_partner(session: Session, *, proposal: Proposal, index: int, actor: Actor, now: datetime) -> None:
+def remove_partner(session: Session, *, proposal: Proposal, index: int, key: str, actor: Actor, now: datetime) -> bool:
+    """Remove the partner the page showed at ``index`` with ``key`` (``PartnerDraft.key``), wherever another
+    member's change has moved it since. Returns False, changing nothing, when it is no longer in the list. Without
+    a key (a form from before keys) the partner at ``index`` goes."""
     challenge, stage, _ = context_of(session, proposal)
     require_open(challenge, stage, now)
     draft = working_copy(proposal)
-    if not 0 <= index < len(draft.partners):
-        raise NotFound()
+    if not key:
+        if not 0 <= index < len(draft.partners):
+            raise NotFound()
+        key = draft.partners[index].key
+    if not 0 <= index < len(draft.partners) or draft.partners[index].key != key:
+        index = next((place for place, partner in enumerate(draft.partners) if partner.key == key), -1)
+        if index < 0:
+            return False
     removed = draft.partners.pop(index)
     proposal.draft = draft.model_dump()
     proposal.updated_at = now
     audit_event(session, proposal, actor=actor, action="proposal.partner_remove", now=now, partner=removed.legal_name)
     partner_service.forget_partner(session, proposal=proposal, partner=removed, actor=actor, now=now)
     session.flush()
+    return True
+
+
+_PARTNER_FIELD = re.compile(r"partner_([0-9]{1,4})_(?:role|share|key)")
+
+
+def _typed_partners(values: dict[str, Any], draft: ConsortiumDraft) -> dict[str, tuple[Any, Any]]:
+    """The role and share typed per partner, by the partner's key the form carried (``partner_{i}_key``): a
+    partner another member removed meanwhile is ignored, one added meanwhile keeps what it has. A row without
+    a key stands for the partner at its place in the list."""
+    typed: dict[str, tuple[Any, Any]] = {}
+    rows = {int(match.group(1)) for name in values if (match := _PARTNER_FIELD.fullmatch(name))}
+    for index in sorted(rows):
+        role, share = values.get(f"partner_{index}_role"), values.get(f"partner_{index}_share")
+        if role is None and share is None:
+            continue
+        key = values.get(f"partner_{index}_key")
+        if key is None:
+            if index >= len(draft.partners):
+                continue
+            key = draft.partners[index].key
+        stored = next((p for p in draft.partners if p.key == str(key)), None)
+        if stored is not None:
+            typed[stored.key] = (stored.role if role is None else role, stored.share if share is None else share)
+    return typed
 
 
 def save_shares(
@@ -179,9 +214,11 @@ def save_shares(
         role=str(values.get("lead_role", "")).strip()[:200],
         share=str(values.get("lead_share", "")).strip(),
     )
-    for index, partner in enumerate(draft.partners):
-        partner.role = str(values.get(f"partner_{index}_role", partner.role)).strip()[:200]
-        partner.share = str(values.get(f"partner_{index}_share", partner.share)).strip()
+    typed = _typed_partners(values, draft)
+    for partner in draft.partners:
+        role, share = typed.get(partner.key, (partner.role, partner.share))
+        partner.role = str(role).strip()[:200]
+        partner.share = str(share).strip()
     proposal.draft = draft.model_dump()
     proposal.updated_at = now
     audit_event(

@@ -188,6 +188,7 @@ def _consortium_page(
         errors=translated,
         values=values or {},
         countries=[(c, n) for c, n in country_names(language).items() if c != "NL"],
+        gone=request.query_params.get("gone") == "partner",
     )
     context.update(partner_service.lead_context(db, proposal=proposal))
     return render(request, "proposals/consortium.html", context, status_code=status_code)
@@ -252,9 +253,14 @@ def proposal_partner_add(
 
 @router.post("/proposals/{proposal_id}/consortium/partners/{index}/remove", name="proposal_partner_remove")
 def proposal_partner_remove(
-    request: Request, proposal_id: int, index: int, db: DbSession, now: Now, user: CurrentUser
+    request: Request, posted: PostedForm, proposal_id: int, index: int, db: DbSession, now: Now, user: CurrentUser
 ) -> Response:
+    """Remove the partner the page showed (its key in the form): if another member removed it meanwhile,
+    nothing changes and the page says so."""
     proposal = proposal_service.get_member_proposal(db, proposal_id=proposal_id, user=user)
-    service.remove_partner(db, proposal=proposal, index=index, actor=actor_of(request, user), now=now)
+    key = str(form_values(posted).get("partner", ""))
+    removed = service.remove_partner(
+        db, proposal=proposal, index=index, key=key, actor=actor_of(request, user), now=now
+    )
     db.commit()
-    return see_other(request, "proposal_consortium", proposal_id=proposal.id)
+    return see_other(request, "proposal_consortium", query="" if removed else "gone=partner", proposal_id=proposal.id)
