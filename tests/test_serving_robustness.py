@@ -93,6 +93,39 @@ def test_sighup_starts_new_workers_then_stops_the_old_and_no_client_is_refused(t
         _stop(served)
 
 
+def test_a_reload_whose_workers_cannot_load_the_portal_leaves_the_old_workers_serving(tmp_path: Path) -> None:
+    """A broken installation (here: the generated secret key made unreadable) must not take the portal down at a
+    reload: gunicorn stops the whole server when a worker fails to boot; here the reload is given up."""
+    served = _start(tmp_path, workers=2, PORTAL_SECRET_KEY="")  # the key generated into the data folder
+    key = tmp_path / "data" / "secret_key"
+    try:
+        _wait_until_serving(served, 2)
+        before = served.workers()
+        text = key.read_text()
+        key.unlink()
+        key.mkdir()  # every new worker's create_app fails reading it
+        served.process.send_signal(signal.SIGHUP)
+        _wait_for_output(served, "Reload given up")
+        deadline = time.monotonic() + 30
+        while served.workers() != before and time.monotonic() < deadline:
+            time.sleep(0.1)  # the new workers stopped and reaped
+        assert served.process.poll() is None, served.output()
+        assert served.workers() == before
+        assert Counter(_answers(served) for _ in range(6)) == {200: 6}
+
+        key.rmdir()
+        key.write_text(text)  # the installation mended: the next reload goes through
+        serving_before = served.serving()
+        served.process.send_signal(signal.SIGHUP)
+        now = _wait_for_replacement(served, set(before), serving_before)
+        assert not set(now) & set(before)
+        assert _answers(served) == 200 and served.process.poll() is None
+    finally:
+        with contextlib.suppress(OSError):
+            key.rmdir()
+        _stop(served)
+
+
 def test_a_request_in_flight_at_sighup_is_answered_by_the_old_worker(tmp_path: Path) -> None:
     """A form post whose body is half sent when the reload begins: the old worker waits for the rest and
     answers it before it stops (uvicorn's graceful shutdown under gunicorn's graceful timeout)."""

@@ -8,8 +8,11 @@ One change to gunicorn's arbiter (``PortalArbiter``): on SIGHUP gunicorn tells t
 it has forked the new ones, so until the new ones have loaded the portal (seconds, more on a busy machine) no
 worker accepts and new connections wait in the listening socket's backlog, or time out. Here the old workers
 serve until every new one has said that it serves (``workers.READY_MODE`` on its heartbeat file); only then are
-they told to stop, and they finish their requests in flight. A new worker that dies before it serves is replaced
-(one that cannot load the portal at all stops the server, as gunicorn does), and the old ones serve meanwhile."""
+they told to stop, and they finish their requests in flight. A new worker that dies before it serves is replaced,
+and the old ones serve meanwhile. A new worker that cannot load the portal at all (a broken installation) gives the
+reload up: gunicorn would stop the whole server, here the new workers are stopped and the old ones serve on, with an
+error in the log; none is started in the place of one that ends (it would load the code that failed) until the next
+reload, and only when none is left does the server stop."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from gunicorn.app.wsgiapp import WSGIApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 
 from app.serving.workers import READY_MODE
 
@@ -74,17 +78,41 @@ class PortalArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no types
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.retiring: set[int] = set()
+        self.kept: set[int] = set()  # the workers serving on after a reload that could not load the portal
 
     def handle_hup(self) -> None:
         self.log.info("Hang up: %s; the old workers serve until the new ones do", self.master_name)
         self.app.reload()
         self.setup(self.app)
         self.log.reopen_files()
+        self.kept = set()
         self.retiring = set(self.WORKERS)
         for _ in range(self.cfg.workers):
             self.spawn_worker()
 
+    def reap_workers(self) -> None:
+        try:
+            super().reap_workers()
+        except HaltServer as halt:
+            serving = (self.retiring | self.kept) & set(self.WORKERS)
+            if not serving:
+                raise
+            if self.retiring:
+                self.log.error(
+                    "Reload given up: a new worker could not load the portal (%s). The %d workers started before "
+                    "the reload serve on; fix the installation and reload again.",
+                    halt.reason,
+                    len(serving),
+                )
+                for pid in sorted(set(self.WORKERS) - serving):
+                    self.kill_worker(pid, signal.SIGTERM)
+            self.kept, self.retiring = serving, set()
+
     def manage_workers(self) -> None:
+        if self.kept:
+            self.kept &= set(self.WORKERS)
+            if self.kept:
+                return  # after a reload that failed, no worker is started: it would load the code that failed
         if not self.retiring:
             super().manage_workers()
             return
