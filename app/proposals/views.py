@@ -17,6 +17,7 @@ from app.proposals.drafts import views as draft_views
 from app.proposals.partners import service as partner_service
 from app.proposals.partners import views as partner_views
 from app.proposals.staff import views as staff_views
+from app.proposals.submissions import receipt_check
 from app.proposals.submissions import service as submission_service
 from app.proposals.submissions import views as submission_views
 from app.web import DbSession, Now, render
@@ -50,7 +51,7 @@ def proposal_detail(
         submission_service.submission_problems(db, proposal=proposal)
     )
     context["check"] = (
-        submission_service.check_receipt(db, proposal=proposal, code=receipt, store=request.app.state.blobs)
+        receipt_check.check_receipt(db, proposal=proposal, code=receipt, store=request.app.state.blobs)
         if receipt
         else None
     )

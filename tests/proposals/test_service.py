@@ -21,7 +21,7 @@ from app.proposals import service as proposal_service
 from app.proposals.documents import service as document_service
 from app.proposals.drafts import service as draft_service
 from app.proposals.models import Proposal, ProposalVersion
-from app.proposals.submissions import receipts
+from app.proposals.submissions import receipt_check, receipts
 from app.proposals.submissions import service as submission_service
 from app.storage import LocalBlobStore
 from tests.factories import LINKS, create_challenge, definition_data
@@ -141,13 +141,11 @@ def test_a_tampered_document_fails_the_receipt_check(
     challenge = create_challenge(session)
     user, proposal = _ready(session, challenge, 1, clock.now(), blobs)
     version = _submit(session, proposal, user, blobs, clock.now(), "k")
-    assert submission_service.check_receipt(
-        session, proposal=proposal, code=version.receipt_hash.upper(), store=blobs
-    ).valid
+    assert receipt_check.check_receipt(session, proposal=proposal, code=version.receipt_hash.upper(), store=blobs).valid
     sha = version.documents[0].sha256
     path = blobs.root / sha[:2] / sha[2:4] / sha
     path.write_bytes(path.read_bytes() + b"tampered")
-    check = submission_service.check_receipt(session, proposal=proposal, code=version.receipt_hash, store=blobs)
+    check = receipt_check.check_receipt(session, proposal=proposal, code=version.receipt_hash, store=blobs)
     assert check.version is not None and check.content_intact and not check.documents_intact and not check.valid
 
 

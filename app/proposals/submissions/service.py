@@ -9,7 +9,6 @@ uploaded. Services never commit; the view does, once.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -414,47 +413,3 @@ def _send_to_members(
             user_id=member.id,
             flush=False,  # written with the caller's next flush (a submission's: with its version)
         )
-
-
-# --- receipts -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReceiptCheck:
-    """The outcome of checking a receipt code against what the portal holds."""
-
-    version: ProposalVersion | None
-    content_intact: bool = False
-    documents_intact: bool = False  # every document still held matches its hash
-    removed: tuple[str, ...] = ()  # the names of the documents removed under the retention rule since
-
-    @property
-    def valid(self) -> bool:
-        """The content and every document exactly as received (none removed since)."""
-        return self.version is not None and self.content_intact and self.documents_intact and not self.removed
-
-    @property
-    def valid_but_removed(self) -> bool:
-        """The content and the documents still held as received; some documents removed under the retention rule."""
-        return self.version is not None and self.content_intact and self.documents_intact and bool(self.removed)
-
-
-def check_receipt(session: Session, *, proposal: Proposal, code: str, store: BlobStore) -> ReceiptCheck:
-    """Find the version the code belongs to and recompute: the content hash and every document's bytes."""
-    code = code.strip().lower()
-    version = session.scalar(
-        select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id, ProposalVersion.receipt_hash == code)
-    )
-    if version is None:
-        return ReceiptCheck(None)
-    recomputed = receipt_hash(version.content, number=version.number, received_at=version.received_at)
-    documents_intact = all(store.verify(doc.sha256) for doc in version.documents)
-    held = {doc.question_key for doc in version.documents}
-    listed = version.content.get("documents") or {}
-    removed = tuple(sorted(str(doc.get("name") or key) for key, doc in listed.items() if key not in held))
-    return ReceiptCheck(
-        version,
-        content_intact=recomputed == version.receipt_hash,
-        documents_intact=documents_intact,
-        removed=removed,
-    )
