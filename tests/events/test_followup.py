@@ -78,7 +78,9 @@ def test_coordinator_keeps_the_record_and_the_company_reads_it(
         == 303
     )
     assert post(client, url, {f"status-{milestone.id}": "late"}).status_code == 422  # done -> late is not allowed
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("award_%"))).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("award_%")).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["award_follow_up.save", "award_milestone.add", "award_milestone.done"]
     as_user(client, session, clock, _member(session, winner))
     assert f'href="/proposals/{winner.id}/follow-up"' in client.get(f"/proposals/{winner.id}/decision").text

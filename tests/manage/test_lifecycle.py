@@ -40,9 +40,9 @@ def test_correction_of_a_criterion_text_makes_a_version_and_requires_reconfirmat
     assert session.get(Proposal, submitted.id).reconfirmation_required_at == clock.now()
     assert session.get(Proposal, draft.id).reconfirmation_required_at is None
     actions = session.scalars(
-        select(AuditEvent.action).where(
-            AuditEvent.object_id == str(challenge.id), AuditEvent.object_type == "challenge"
-        )
+        select(AuditEvent.action)
+        .where(AuditEvent.object_id == str(challenge.id), AuditEvent.object_type == "challenge")
+        .order_by(AuditEvent.id)  # without it PostgreSQL may return them in any order
     ).all()
     assert actions[-2:] == ["challenge.update", "challenge.correct"]
 

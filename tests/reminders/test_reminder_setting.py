@@ -30,7 +30,9 @@ def test_reminder_setting_switched_off_and_on_is_saved_and_audited(
     client.post("/account/reminders", data={"reminders": "on", "csrf_token": csrf(client)})
     assert reminder_service.reminders_enabled(session, user_id=user.id) is True
     actions = session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id))
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id))
+        .order_by(AuditEvent.id)
     ).all()
     assert [a for a in actions if a.startswith("user.reminders")] == ["user.reminders_off", "user.reminders_on"]
 
