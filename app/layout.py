@@ -11,42 +11,30 @@ the language switch back to this page) stays in ``base.html``. A template change
 from __future__ import annotations
 
 import threading
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from jinja2 import Environment, Template, pass_context
 from markupsafe import Markup
 
-
-class Menus(NamedTuple):
-    """The menus a signed-in visitor sees (anonymous visitors have none: ``None``)."""
-
-    manage: bool
-    evaluate: bool
-    administer: bool
-
-
-def menus_of(auth: Any) -> Menus | None:
-    """The menus of the request's session (``None`` when nobody is signed in), from the roles it holds now."""
-    if not auth:
-        return None
-    user = auth.user
-    names = user.role_names if user.is_staff else frozenset()
-    admin = "administrator" in names
-    return Menus(manage=admin or "coordinator" in names, evaluate=admin or "evaluator" in names, administer=admin)
+MenusOf = Callable[[Any], Hashable]
+"""The menus of a request's session (``auth`` in the page's context), as a hashable value the part is kept under;
+the accounts domain knows which roles see which menu (``app.accounts.permissions.menus``)."""
 
 
 class LayoutParts:
     """The rendered parts, per template, language and menus: at most a few dozen entries (two languages,
     eight combinations of menus, four parts)."""
 
-    def __init__(self, env: Environment) -> None:
+    def __init__(self, env: Environment, menus_of: MenusOf) -> None:
         self._env = env
-        self._kept: dict[tuple[str, str, Menus | None], tuple[Template, Markup]] = {}
+        self._menus_of = menus_of
+        self._kept: dict[tuple[str, str, Hashable], tuple[Template, Markup]] = {}
         self._lock = threading.Lock()
 
     def render(self, context: Any, name: str) -> Markup:
         language = context["lang"]
-        menus = menus_of(context.get("auth"))
+        menus = self._menus_of(context.get("auth"))
         template = self._env.get_template(f"layout/{name}.html")
         key = (name, language, menus)
         kept = self._kept.get(key)
@@ -61,9 +49,9 @@ class LayoutParts:
         return markup
 
 
-def install(env: Environment) -> None:
+def install(env: Environment, menus_of: MenusOf) -> None:
     """Make ``layout_part(name)`` available to every template of ``env``."""
-    parts = LayoutParts(env)
+    parts = LayoutParts(env, menus_of)
 
     @pass_context
     def layout_part(context: Any, name: str) -> Markup:

@@ -22,7 +22,8 @@ from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app import __version__, i18n, web
+from app import __version__, i18n, layout, web
+from app.accounts import permissions as account_permissions
 from app.accounts import sessions
 from app.accounts import views as account_views
 from app.accounts.dependencies import Redirect, load_signed_in
@@ -192,6 +193,8 @@ def _give_back_free_memory() -> None:
 
 def _add_template_globals(env: Environment) -> None:
     """What every template may use besides its own context."""
+    # The header, menus and footer, rendered once per language and the menus the session's roles open.
+    layout.install(env, account_permissions.menus)
     # Pages name a stage by its title in the reader's language, never by its key.
     env.globals["stage_title"] = challenge_service.stage_title
     # The language switch returns to the page without its ``?lang=`` (which would outweigh the choice).

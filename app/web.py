@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import NoMatchFound
 from starlette.templating import Jinja2Templates
 
-from app import i18n, layout
+from app import i18n
 from app.audit.service import Actor, record_security_event
 from app.clock import Clock
 from app.database import is_unavailable
@@ -151,7 +151,6 @@ def build_templates(*, production: bool = False) -> Jinja2Templates:
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["url_for"] = _path_for
-    layout.install(env)
     return Jinja2Templates(env=env)
 
 

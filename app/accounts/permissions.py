@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from app.accounts.enums import Role
 from app.accounts.models import AuthSession, User
 
@@ -12,6 +14,27 @@ def has_role(user: User | None, role: Role) -> bool:
 
 def is_administrator(user: User | None) -> bool:
     return has_role(user, Role.ADMINISTRATOR)
+
+
+class Menus(NamedTuple):
+    """The staff menus a signed-in user sees in the page header (administrators hold every staff right)."""
+
+    manage: bool
+    evaluate: bool
+    administer: bool
+
+
+def menus(auth: AuthSession | None) -> Menus | None:
+    """The menus of the request's session from the roles it holds now; ``None`` when nobody is signed in."""
+    if not auth:
+        return None
+    user = auth.user
+    admin = is_administrator(user)
+    return Menus(
+        manage=admin or has_role(user, Role.COORDINATOR),
+        evaluate=admin or has_role(user, Role.EVALUATOR),
+        administer=admin,
+    )
 
 
 def needs_second_factor(auth: AuthSession) -> bool:

@@ -324,10 +324,16 @@ class PartnershipView:
         return self.open and self.partnership.status != PartnerStatus.REMOVED.value
 
 
-def partnership_view(session: Session, *, partnership: ProposalPartner, now: datetime) -> PartnershipView:
+def partner_proposal(session: Session, *, partnership: ProposalPartner) -> Proposal:
+    """The proposal that names the partner."""
     proposal = session.get(Proposal, partnership.proposal_id)
     if proposal is None:
         raise NotFound()
+    return proposal
+
+
+def partnership_view(session: Session, *, partnership: ProposalPartner, now: datetime) -> PartnershipView:
+    proposal = partner_proposal(session, partnership=partnership)
     challenge, stage, lead = context_of(session, proposal)
     entry = None
     if partnership.status != PartnerStatus.REMOVED.value:

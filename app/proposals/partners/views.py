@@ -130,18 +130,12 @@ def partnership_version_document(
 
 @router.get("/partnerships/{partnership_id}/versions/{number}/archive", name="partnership_version_archive")
 def partnership_version_archive(
-    request: Request,
-    partnership_id: int,
-    number: int,
-    db: DbSession,
-    now: Now,
-    user: CurrentUser,
-    language: Language,
+    request: Request, partnership_id: int, number: int, db: DbSession, user: CurrentUser, language: Language
 ) -> Response:
     """A version the partner may read, as one ZIP (answers, documents, receipt), as the lead's members get it."""
     partnership = service.get_member_partnership(db, partnership_id=partnership_id, user=user)
     version = service.get_partner_version(db, partnership=partnership, number=number)
-    proposal = service.partnership_view(db, partnership=partnership, now=now).proposal
+    proposal = service.partner_proposal(db, partnership=partnership)
     handle = archive_service.version_archive(
         db, proposal=proposal, version=version, store=request.app.state.blobs, language=language
     )

@@ -26,14 +26,19 @@ class ReceiptCheck:
     removed: tuple[str, ...] = ()  # the names of the documents removed under the retention rule since
 
     @property
+    def as_received(self) -> bool:
+        """The content and every document still held exactly as received."""
+        return self.version is not None and self.content_intact and self.documents_intact
+
+    @property
     def valid(self) -> bool:
         """The content and every document exactly as received (none removed since)."""
-        return self.version is not None and self.content_intact and self.documents_intact and not self.removed
+        return self.as_received and not self.removed
 
     @property
     def valid_but_removed(self) -> bool:
-        """The content and the documents still held as received; some documents removed under the retention rule."""
-        return self.version is not None and self.content_intact and self.documents_intact and bool(self.removed)
+        """As received, but some documents removed under the retention rule since."""
+        return self.as_received and bool(self.removed)
 
 
 def check_receipt(session: Session, *, proposal: Proposal, code: str, store: BlobStore) -> ReceiptCheck:
