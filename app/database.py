@@ -80,13 +80,16 @@ class JSONDocument(TypeDecorator[Any]):
 JSONType = JSONDocument()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the portal's connection rules for SQLite or PostgreSQL."""
+def make_engine(url: str, *, writers: sqlite_writers.WriterQueue | None = None, **kwargs: Any) -> Engine:
+    """Create an engine with the portal's connection rules for SQLite or PostgreSQL. On a SQLite file,
+    ``writers`` is the queue of another engine of this process on the same file, to share (see ``WRITERS``)."""
     if url.startswith("sqlite"):
         _create_private(url)
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        _configure_sqlite(engine)
+        queue = _configure_sqlite(engine, writers)
+        if queue is not None:
+            WRITERS[engine] = queue
         return engine
     engine = create_engine(url, **kwargs)
     _ping_after_idle(engine)
@@ -134,10 +137,16 @@ def _ping_after_idle(engine: Engine) -> None:
             raise DisconnectionError() from exc
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# The writers' queue of each engine on a SQLite file.
+WRITERS: weakref.WeakKeyDictionary[Engine, sqlite_writers.WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def _configure_sqlite(
+    engine: Engine, shared: sqlite_writers.WriterQueue | None = None
+) -> sqlite_writers.WriterQueue | None:
     database = engine.url.database
     on_disk = database not in (None, "", ":memory:") and not str(database).startswith("file:")
-    writers = sqlite_writers.queue_writers(engine, str(database)) if on_disk else None
+    writers = sqlite_writers.queue_writers(engine, str(database), shared) if on_disk else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -157,6 +166,8 @@ def _configure_sqlite(engine: Engine) -> None:
             writers.begin_writing(connection)  # waits its turn, then BEGIN IMMEDIATE
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return writers
 
 
 def _end_reads_with_commit(engine: Engine) -> None:
@@ -294,6 +305,7 @@ class Database:
         lookup = self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
         self._lookup = sessionmaker(bind=lookup or self.engine, expire_on_commit=False)
         self._reader: RawReader | None = None
+        self._loop: LoopBinds | None = None
 
     @property
     def dialect(self) -> str:
@@ -305,6 +317,15 @@ class Database:
     def lookup_session(self) -> Session:
         """A session for a single read statement: on PostgreSQL it runs outside a transaction."""
         return self._lookup()
+
+    def on_loop(self) -> LoopBinds | None:
+        """The event loop's own binds, on a SQLite file (None on PostgreSQL or a database in memory)."""
+        if self._loop is None:
+            writers = WRITERS.get(self.engine)
+            if writers is None:
+                return None
+            self._loop = LoopBinds(make_engine(self.url, writers=writers, **_LOOP_POOL), writers)
+        return self._loop
 
     def reader(self) -> RawReader:
         """This process's connection for tiny, frequent reads (see ``RawReader``), outside the pool: it never
@@ -326,4 +347,26 @@ class Database:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self._loop is not None:
+            self._loop.engine.dispose()
+            self._loop = None
         self.engine.dispose()
+
+
+_LOOP_POOL: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 1}
+
+
+class LoopBinds:
+    """Where the views that run on the event loop read and write a SQLite file (``app.loopviews``): an engine
+    of their own, one connection that only the loop uses, so the loop never waits for a pooled connection a
+    request holds across an ``await``; its writers queue with the process's other writers (``writers``).
+    If a session was left open the next checkout fails within a second rather than stopping the loop."""
+
+    def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue) -> None:
+        self.engine = engine
+        self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
+        self.writers = writers
+        self._lookup = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def lookup_session(self) -> Session:
+        return self._lookup()

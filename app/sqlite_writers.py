@@ -11,6 +11,11 @@ own busy timeout would have let them: after that the writer is refused like one 
 
 Sessions that only read are not queued (WAL readers never wait), nor is a reading transaction that goes on to
 write (SQLite's busy handler still serves those rare ones).
+
+A writing view that runs on the event loop (``app.loopviews``) takes the turn for its whole run with ``pin``
+before it starts, and gives it back with ``unpin`` when it ends, in the same uninterrupted stretch; when the
+turn is taken, it runs in a worker thread instead. The loop never waits for a turn: a thread of its own
+process may hold one until the loop closes that thread's session.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class WriterQueue:
         self._thread_lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
+        self._pinned_by: int | None = None  # the thread whose view holds the turn across its transactions
 
     def _file(self) -> int:
         # One descriptor per process: flock belongs to the open file, which a forked worker must not share with
@@ -72,16 +78,40 @@ class WriterQueue:
                 time.sleep(pause)
                 pause = min(pause * 2, _LONGEST_PAUSE)
 
+    def pin(self) -> bool:
+        """Take the turn, if it is free this moment, for everything the calling thread writes until ``unpin``:
+        False (nothing taken) when another thread or process holds it. It never waits: the event loop calls it,
+        and goes to a worker thread rather than wait (another thread of this process may hold the turn until
+        the loop ends its session; another process's writer leaves the loop serving others meanwhile)."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._thread_lock.release()
+            return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._pinned_by = threading.get_ident()
+        return True
+
+    def unpin(self) -> None:
+        self._pinned_by = None
+        self.release()
+
     def release(self) -> None:
         if self._fd is not None and self._pid == os.getpid():
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._thread_lock.release()
 
     def begin_writing(self, connection: Any) -> None:
-        """Take the turn for the transaction ``connection`` (SQLAlchemy's) begins, then ``BEGIN IMMEDIATE``."""
-        self.acquire()
+        """Take the turn for the transaction ``connection`` (SQLAlchemy's) begins, then ``BEGIN IMMEDIATE``.
+        A thread that pinned the turn already holds it: its transactions neither take nor give it back."""
         info = connection.connection.info
-        info[_HOLDS] = True
+        if self._pinned_by != threading.get_ident():
+            self.acquire()
+            info[_HOLDS] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -101,11 +131,12 @@ def _locked() -> OperationalError:
 _HOLDS = "portal_writer_turn"  # in a pooled connection's info while its transaction holds the turn
 
 
-def queue_writers(engine: Engine, database: str) -> WriterQueue:
-    """The queue of ``engine``'s writers. The caller's ``begin`` listener calls ``begin_writing`` for a writing
-    transaction; the turn is given back when the transaction ends, however it ends (commit, rollback, the
-    connection found broken)."""
-    writers = WriterQueue(database)
+def queue_writers(engine: Engine, database: str, writers: WriterQueue | None = None) -> WriterQueue:
+    """The queue of ``engine``'s writers (``writers``, shared with another engine of this process on the same
+    file, or a new one). The caller's ``begin`` listener calls ``begin_writing`` for a writing transaction; the
+    turn is given back when the transaction ends, however it ends (commit, rollback, the connection found
+    broken)."""
+    writers = writers or WriterQueue(database)
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
 

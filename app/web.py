@@ -29,6 +29,7 @@ from app.errors import DomainError, NotFound, NotPermitted
 from app.formatting import format_file_size, format_local_date, format_local_datetime, format_number
 from app.i18n import N_
 from app.links import Links
+from app.loopviews import READING_METHODS
 from app.routing import leaf_routes
 from app.security.bodies import BodyLimit, read_rest_of_body
 from app.security.clients import client_ip as client_ip  # re-exported: views read the address from here
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 LANGUAGE_COOKIE = "portal_lang"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = READING_METHODS
 
 
 # --- dependencies ---------------------------------------------------------------------------------

@@ -497,9 +497,9 @@ def run(args: argparse.Namespace) -> str:
                 if status != 200:
                     raise RuntimeError(f"the queue answered {status}")
             tree = process_tree(server.pid)
-            before = cpu_seconds(tree)
+            before, client_before = cpu_seconds(tree), time.process_time()
             outcomes, wall, requests = run_evaluators(port, evaluators, args.evaluations)
-            used = cpu_seconds(tree) - before
+            used, client = cpu_seconds(tree) - before, time.process_time() - client_before
             worker_rss = max((rss_mb(pid) for pid in children(server.pid)), default=float("nan"))
             stop(server)
             server = None
@@ -520,7 +520,8 @@ def run(args: argparse.Namespace) -> str:
             log(
                 f"portal CPU {used:.1f} s for {len(outcomes)} evaluations ({1000 * used / max(1, len(outcomes)):.1f} ms "
                 f"each) and {requests} requests ({1000 * used / max(1, requests):.2f} ms each), wall {wall:.1f} s, "
-                f"largest worker {worker_rss:.0f} MB"
+                f"largest worker {worker_rss:.0f} MB; the evaluators' client CPU {client:.1f} s "
+                f"({1000 * client / max(1, len(outcomes)):.1f} ms each)"
             )
             missing, problems = lost(url, outcomes)
             for problem in problems[:10]:

@@ -85,6 +85,10 @@ class TransactionalDatabase:
     def reader(self) -> _ConnectionReader:
         return _ConnectionReader(self.connection)
 
+    def on_loop(self) -> _ConnectionLoopBinds:
+        """Views marked ``on_event_loop`` run on the loop here too, on the test's one connection."""
+        return _ConnectionLoopBinds(self)
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         session = self.session(write=True)
@@ -95,6 +99,23 @@ class TransactionalDatabase:
 
     def dispose(self) -> None:  # the engine belongs to the test session
         pass
+
+
+class _OneWriter:
+    """The writers' turn where the test's one connection is the only writer: always free."""
+
+    def pin(self) -> bool:
+        return True
+
+    def unpin(self) -> None:
+        pass
+
+
+class _ConnectionLoopBinds:
+    def __init__(self, db: TransactionalDatabase) -> None:
+        self.engine = self.write_engine = db.connection
+        self.writers = _OneWriter()
+        self.lookup_session = db.lookup_session
 
 
 def migrated_database(url: str) -> Database:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app import sqlite_writers
-from app.database import Database, is_unavailable
+from app.database import WRITERS, Database, is_unavailable
 from app.proposals.models import Blob
 from tests.databases import empty_database, migrated_database
 
@@ -122,3 +123,78 @@ def test_the_queue_file_is_the_portals_own(sqlite_db: Database) -> None:
     database = sqlite_db.engine.url.database
     assert database is not None
     assert os.stat(database + "-writers").st_mode & 0o777 == 0o600
+
+
+def test_a_pinned_turn_covers_every_transaction_of_its_thread_and_only_its_thread(sqlite_db: Database) -> None:
+    """The event loop's writing view pins the turn: its two transactions (a refusal's rollback, then a re-read)
+    neither wait for nor give back the turn; another thread's writer waits until the pin ends."""
+    binds = sqlite_db.on_loop()
+    assert binds is not None
+    writers = binds.writers
+    assert writers is WRITERS[sqlite_db.engine]  # one queue for the loop's engine and the pool's
+    assert writers.pin()
+    other_done = threading.Event()
+
+    def other() -> None:
+        with sqlite_db.unit_of_work() as s:
+            s.add(_blob(9))
+            s.commit()
+        other_done.set()
+
+    waiting = threading.Thread(target=other)
+    try:
+        with Session(binds.write_engine) as s:
+            s.add(_blob(1))
+            s.flush()
+            s.rollback()  # the turn stays pinned
+            s.add(_blob(2))
+            s.commit()
+        waiting.start()
+        assert not other_done.wait(0.3)  # the other thread waits for the pin to end
+        with Session(binds.write_engine) as s:
+            s.add(_blob(3))
+            s.commit()
+    finally:
+        writers.unpin()
+    assert other_done.wait(5)
+    waiting.join()
+    assert _count(sqlite_db) == 3
+
+
+def test_a_pin_never_waits(sqlite_db: Database) -> None:
+    """Taken by another thread of this process, or by another process: the pin is refused at once (the loop
+    sends its view to a worker thread instead), and taken once the turn is free."""
+    binds = sqlite_db.on_loop()
+    assert binds is not None
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with sqlite_db.unit_of_work() as s:
+            s.add(_blob(1))
+            s.flush()
+            held.set()
+            release.wait(5)
+            s.commit()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    began = time.monotonic()
+    assert not binds.writers.pin()
+    release.set()
+    thread.join()
+    database = sqlite_db.engine.url.database
+    assert database is not None
+    other = os.open(database + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        assert not binds.writers.pin()
+    finally:
+        os.close(other)
+    assert time.monotonic() - began < 0.5
+    assert binds.writers.pin()
+    binds.writers.unpin()
+    with sqlite_db.unit_of_work() as s:  # the refused pins left nothing taken
+        s.add(_blob(2))
+        s.commit()
+    assert _count(sqlite_db) == 2

@@ -28,6 +28,7 @@ from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.scoring.queue import evaluator_queue
 from app.forms import errors_of, form_values, parse_form, translate_errors
 from app.i18n import translate
+from app.loopviews import on_event_loop
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
@@ -35,6 +36,7 @@ QUEUE_DONE = frozenset({"evaluation"})
 
 
 @router.get("/evaluate", name="evaluate_queue")
+@on_event_loop
 def queue(request: Request, db: DbSession, now: Now, user: EvaluatorUser) -> Response:
     """A page of the evaluator's queue (``?page=``), the next to do first; ``?done=evaluation`` after the last step."""
     page = evaluator_queue(db, user=user, now=now, page=request.query_params.get("page"))
@@ -176,6 +178,7 @@ def _assignment_page(
 
 
 @router.get("/evaluate/assignments/{assignment_id}", name="evaluate_assignment")
+@on_event_loop
 def assignment(
     request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
 ) -> Response:
@@ -215,6 +218,7 @@ def declare(
 
 
 @router.post("/evaluate/assignments/{assignment_id}/scores", name="evaluate_scores")
+@on_event_loop
 def scores(
     request: Request,
     posted: PostedForm,

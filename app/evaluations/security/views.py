@@ -18,6 +18,7 @@ from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.security import rules as security_rules
 from app.evaluations.security import service as security_service
 from app.forms import errors_of, form_values, translate_errors
+from app.loopviews import on_event_loop
 from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
@@ -66,6 +67,7 @@ def _security_page(
 
 
 @router.get("/evaluate/assignments/{assignment_id}/security", name="evaluate_security")
+@on_event_loop
 def security(
     request: Request, assignment_id: int, db: DbSession, now: Now, user: EvaluatorUser, language: Language
 ) -> Response:
@@ -76,6 +78,7 @@ def security(
 
 
 @router.post("/evaluate/assignments/{assignment_id}/security")
+@on_event_loop
 def security_save(
     request: Request,
     posted: PostedForm,

@@ -1,0 +1,237 @@
+"""The evaluator's pages on a SQLite file run on the event loop (``app.loopviews``): with the loop's own
+connection, no thread hop, nothing held across an ``await``, and a writer that finds the writers' turn taken
+waits in a worker thread while the loop goes on answering others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx2 as httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app import sqlite_writers
+from app.clock import FrozenClock
+from app.database import Database
+from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
+from app.main import create_app
+from app.settings import Settings
+from tests.asyncrun import run_async
+from tests.conftest import DEFAULT_NOW
+from tests.databases import empty_database, migrated_database
+from tests.evaluations.helpers import after_deadline, build_scenario
+from tests.evaluations.test_scoring import _assigned
+from tests.factories import csrf, log_in
+
+FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
+
+
+@pytest.fixture
+def file_db(tmp_path: Path) -> Iterator[Database]:
+    with empty_database("sqlite", tmp_path) as url:
+        db = migrated_database(url)
+        yield db
+        db.dispose()
+
+
+@pytest.fixture
+def evaluating(file_db: Database, tmp_path: Path) -> Iterator[tuple[FastAPI, TestClient, Assignment, list[str]]]:
+    """An evaluator logged in, with a declared assignment after the deadline, on a real SQLite file."""
+    clock = FrozenClock(DEFAULT_NOW)
+    settings = Settings(
+        data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://testserver"
+    )
+    app = create_app(settings, db=file_db, clock=clock)
+    with file_db.unit_of_work() as session, TestClient(app, follow_redirects=False) as client:
+        s = build_scenario(session, proposals=1, evaluators=2)
+        after_deadline(clock)
+        assignment = _assigned(session, s, clock)
+        log_in(client, session, s.evaluators[0], now=clock.now())
+        session.expunge_all()
+        response = _post(client, f"/evaluate/assignments/{assignment.id}/declaration", {"has_conflict": "none"})
+        assert response.status_code == 303
+        yield app, client, assignment, ["effect", "safety"]  # the criteria of the factories' definition
+
+
+def _post(client: TestClient, url: str, data: dict[str, Any]) -> Any:
+    return client.post(url, data={**data, "csrf_token": csrf(client)})
+
+
+def _scores(keys: list[str], *, justified: bool = True) -> dict[str, str]:
+    data = {"action": "submit", "assessed_trl": "5"}
+    for key in keys:
+        data[f"score_{key}"] = "1"
+        data[f"justification_{key}"] = f"Onderbouwing {key}." if justified else ""
+    return data
+
+
+def _assessment() -> dict[str, str]:
+    data = {"action": "submit"}
+    for factor in FACTORS:
+        data[f"rating_{factor}"] = "low"
+        data[f"factor_justification_{factor}"] = "Getoetst aan het kader."
+    return data
+
+
+class Hops:
+    """Counts the portal's hops to a worker thread."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = anyio.to_thread.run_sync
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await original(*args, **kwargs)
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+
+
+def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], file_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client, assignment, keys = evaluating
+    base = f"/evaluate/assignments/{assignment.id}"
+    cookies, token = dict(client.cookies), csrf(client)
+    binds = file_db.on_loop()
+    assert binds is not None
+    held_when_answering: list[int] = []
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        async def answer(message: Any) -> None:
+            if message["type"] == "http.response.start":  # the view has returned; the response goes out
+                held_when_answering.append(binds.engine.pool.checkedout())  # type: ignore[attr-defined]
+            await send(message)
+
+        await app(scope, receive, answer)
+
+    hops = Hops(monkeypatch)
+    answers: dict[str, Any] = {}
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=watched)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=cookies) as browser:
+            answers["page"] = await browser.get(base)
+            refused = {**_scores(keys, justified=False), "justification_effect": "Bewaard.", "csrf_token": token}
+            answers["refused"] = await browser.post(f"{base}/scores", data=refused)
+            answers["saved"] = await browser.post(f"{base}/scores", data={**_scores(keys), "csrf_token": token})
+            answers["security"] = await browser.get(f"{base}/security?done=scores")
+            answers["assessed"] = await browser.post(f"{base}/security", data={**_assessment(), "csrf_token": token})
+            answers["queue"] = await browser.get("/evaluate?done=evaluation")
+
+    run_async(main)
+    assert answers["page"].status_code == 200
+    # A refusal re-reads the assignment after its rollback: a second transaction within the same view.
+    assert answers["refused"].status_code == 422 and "Bewaard." in answers["refused"].text
+    assert answers["saved"].status_code == 303
+    assert answers["saved"].headers["location"].endswith(f"{base}/security?done=scores")
+    assert answers["security"].status_code == 200
+    assert answers["assessed"].status_code == 303
+    assert answers["assessed"].headers["location"].endswith("/evaluate?done=evaluation")
+    assert answers["queue"].status_code == 200
+
+    assert hops.count == 0  # the session lookup and every view ran on the loop
+    assert held_when_answering == [0] * 6  # each view's connection given back before its response went out
+    assert binds.writers.pin()  # and the writers' turn
+    binds.writers.unpin()
+    with file_db.session() as session:
+        evaluation = session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
+        assert evaluation is not None and evaluation.status == "submitted"
+        assert [row.justification for row in sorted(evaluation.scores, key=lambda r: r.criterion_key)] == [
+            "Onderbouwing effect.",
+            "Onderbouwing safety.",
+        ]
+        assessment = session.get(SecurityAssessment, assignment.id)
+        assert assessment is not None and assessment.status == "submitted"
+
+
+def test_a_refused_view_on_the_loop_gives_its_connection_back(
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], file_db: Database
+) -> None:
+    _app, client, assignment, keys = evaluating
+    for _ in range(3):  # the loop has one connection: a view that kept it would fail the next within a second
+        assert client.get(f"/evaluate/assignments/{assignment.id + 1000}").status_code == 404
+        assert _post(client, f"/evaluate/assignments/{assignment.id + 1000}/scores", _scores(keys)).status_code == 404
+    binds = file_db.on_loop()
+    assert binds is not None and binds.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
+
+
+@pytest.mark.parametrize("holder", ["thread", "process"])
+def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answers_others(
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]],
+    file_db: Database,
+    holder: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, client, assignment, keys = evaluating
+    base = f"/evaluate/assignments/{assignment.id}"
+    cookies = dict(client.cookies)
+    token = csrf(client)
+    binds = file_db.on_loop()
+    assert binds is not None
+    # The turn held by a thread of this process, or by another process (another descriptor of the queue's file).
+    turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(file_db.engine.url.database))
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        turn.acquire()
+        taken.set()
+        release.wait(10)
+        turn.release()
+
+    holding = threading.Thread(target=hold)
+    holding.start()
+    taken.wait(5)
+    hops = Hops(monkeypatch)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=cookies) as browser:
+
+            async def save() -> None:
+                response = await browser.post(f"{base}/scores", data={**_scores(keys), "csrf_token": token})
+                seen["saved_at"] = time.monotonic()
+                seen["saved"] = response
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(save)
+                await anyio.sleep(0.3)
+                assert "saved" not in seen  # waiting for the turn, in a thread
+                page = await browser.get(base)  # the loop still answers
+                seen["page"] = page.status_code
+                seen["released_at"] = time.monotonic()
+                release.set()
+
+    run_async(main)
+    holding.join()
+    assert seen["page"] == 200
+    assert seen["saved"].status_code == 303, seen["saved"].text
+    assert seen["saved_at"] >= seen["released_at"]
+    assert hops.count == 1  # the save alone went to a thread
+    with file_db.session() as session:
+        assert session.scalar(select(Evaluation.status).where(Evaluation.assignment_id == assignment.id)) == "submitted"
+
+
+def test_on_postgresql_and_in_memory_the_views_run_in_threads(
+    client: TestClient, session: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test database (one connection under a rolled-back transaction) stands in for one without loop binds."""
+    db = client.app.state.db  # type: ignore[attr-defined]
+    monkeypatch.setattr(db, "on_loop", lambda: None)
+    s = build_scenario(session, proposals=1, evaluators=1)
+    after_deadline(clock)
+    assignment = _assigned(session, s, clock)
+    log_in(client, session, s.evaluators[0], now=clock.now())
+    hops = Hops(monkeypatch)
+    assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
+    assert hops.count == 2  # the session lookup and the view
