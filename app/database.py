@@ -319,8 +319,11 @@ class Database:
         return self._lookup()
 
     def on_loop(self) -> LoopBinds | None:
-        """The event loop's own binds, on a SQLite file (None on PostgreSQL or a database in memory)."""
+        """The event loop's own binds (None for a SQLite database in memory)."""
         if self._loop is None:
+            if self.dialect == "postgresql":
+                self._loop = LoopBinds(_bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL)), None)
+                return self._loop
             writers = WRITERS.get(self.engine)
             if writers is None:
                 return None
@@ -354,19 +357,37 @@ class Database:
 
 
 _LOOP_POOL: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 1}
+_LOOP_POSTGRESQL: dict[str, Any] = {**_LOOP_POOL, "connect_args": {"connect_timeout": 2}}
+LOOP_STATEMENT_TIMEOUT_MS = 5000
+"""How long a statement of the loop's own PostgreSQL connection may run, or wait for a lock, before it is
+cancelled (and the request answered "try again"): the loop answers nobody else meanwhile."""
+
+
+def _bounded_waits(engine: Engine) -> Engine:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {LOOP_STATEMENT_TIMEOUT_MS}")
+        dbapi_connection.commit()  # a SET rolled back with its transaction would be undone
+
+    return engine
 
 
 class LoopBinds:
-    """Where the views that run on the event loop read and write a SQLite file (``app.loopviews``): an engine
-    of their own, one connection that only the loop uses, so the loop never waits for a pooled connection a
-    request holds across an ``await``; its writers queue with the process's other writers (``writers``).
-    If a session was left open the next checkout fails within a second rather than stopping the loop."""
+    """Where the views that run on the event loop read, and on a SQLite file write (``app.loopviews``): an
+    engine of their own, one connection that only the loop uses, so the loop never waits for a pooled
+    connection a request holds across an ``await``. On SQLite its writers queue with the process's other
+    writers (``writers``); on PostgreSQL it only reads (``writers`` is None), gives up connecting after 2
+    seconds and cancels a statement after 5 (``LOOP_STATEMENT_TIMEOUT_MS``), and the session lookup runs
+    outside a transaction as ``Database.lookup_session``. If a session was left open the next checkout fails
+    within a second rather than stopping the loop."""
 
-    def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue) -> None:
+    def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue | None) -> None:
         self.engine = engine
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.writers = writers
-        self._lookup = sessionmaker(bind=engine, expire_on_commit=False)
+        lookup = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else None
+        self._lookup = sessionmaker(bind=lookup or engine, expire_on_commit=False)
 
     def lookup_session(self) -> Session:
         return self._lookup()

@@ -1,12 +1,14 @@
-"""Short views that run on the event loop itself when the database is a SQLite file.
+"""Short views that run on the event loop itself: reading ones always, writing ones on a SQLite file.
 
 FastAPI runs a plain ``def`` view in a worker thread. For a view whose work is a few indexed queries on a
 SQLite file and a template (the evaluator's queue, proposal, scores and security assessment), the hop there
 and back, and the threads taking the interpreter's lock from each other, cost more than the view: measured
 with ``bench/scoring.py``, the evaluators' pages used about a quarter more CPU in threads than on the loop.
-``on_event_loop`` marks such a view: on a SQLite file it runs on the loop, in one uninterrupted stretch, with
-the loop's own connection (``app.database.LoopBinds``); anywhere else (PostgreSQL, whose queries wait on the
-network; a database in memory) it runs in a worker thread as before.
+``on_event_loop`` marks such a view: it runs on the loop, in one uninterrupted stretch, with the loop's own
+connection (``app.database.LoopBinds``). A writing one does so only on a SQLite file: on PostgreSQL, a write may
+wait for a row or advisory lock that a thread's transaction holds until the loop ends it, so writing views run
+in worker threads there, as does every view on a SQLite database in memory (which has no second connection).
+On PostgreSQL the loop's connection gives up after a few seconds rather than stall the process.
 
 What keeps the loop from ever waiting on something that needs the loop:
 - its connection is its own: no pooled connection that a request holds across an ``await`` is waited for;
@@ -48,7 +50,7 @@ def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
         database: Database = request.app.state.db
         binds = database.on_loop()
         writing = request.method not in READING_METHODS
-        if binds is None or (writing and not binds.writers.pin()):
+        if binds is None or (writing and (binds.writers is None or not binds.writers.pin())):
             return await anyio.to_thread.run_sync(functools.partial(view, **kwargs))
         session.bind = binds.write_engine if writing else binds.engine
         try:
@@ -57,7 +59,7 @@ def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 session.close()
             finally:
-                if writing:
+                if writing and binds.writers is not None:
                     binds.writers.unpin()
 
     return run

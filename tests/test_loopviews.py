@@ -1,6 +1,7 @@
-"""The evaluator's pages on a SQLite file run on the event loop (``app.loopviews``): with the loop's own
-connection, no thread hop, nothing held across an ``await``, and a writer that finds the writers' turn taken
-waits in a worker thread while the loop goes on answering others."""
+"""The evaluator's pages run on the event loop (``app.loopviews``): with the loop's own connection, no thread
+hop, nothing held across an ``await``. On a SQLite file the writing ones too, and a writer that finds the
+writers' turn taken waits in a worker thread while the loop goes on answering others; on PostgreSQL the
+writing ones run in worker threads."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
-from app import sqlite_writers
+from app import database, sqlite_writers
 from app.clock import FrozenClock
-from app.database import Database
+from app.database import Database, is_unavailable
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
 from app.main import create_app
 from app.settings import Settings
@@ -35,8 +37,9 @@ FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabil
 
 
 @pytest.fixture
-def file_db(tmp_path: Path) -> Iterator[Database]:
-    with empty_database("sqlite", tmp_path) as url:
+def file_db(db_kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A database of its own (a SQLite file, or a PostgreSQL schema) with real connections: no test savepoint."""
+    with empty_database(db_kind, tmp_path) as url:
         db = migrated_database(url)
         yield db
         db.dispose()
@@ -138,10 +141,15 @@ def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
     assert answers["assessed"].headers["location"].endswith("/evaluate?done=evaluation")
     assert answers["queue"].status_code == 200
 
-    assert hops.count == 0  # the session lookup and every view ran on the loop
     assert held_when_answering == [0] * 6  # each view's connection given back before its response went out
-    assert binds.writers.pin()  # and the writers' turn
-    binds.writers.unpin()
+    if file_db.dialect == "sqlite":
+        assert hops.count == 0  # the session lookup and every view ran on the loop
+        assert binds.writers is not None and binds.writers.pin()  # the writers' turn was given back
+        binds.writers.unpin()
+    else:
+        # The three posted forms ran in threads, and the refused one's session (re-read after its rollback)
+        # was closed in one as every PostgreSQL session still in a transaction after its view (app.web.get_db).
+        assert hops.count == 4
     with file_db.session() as session:
         evaluation = session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
         assert evaluation is not None and evaluation.status == "submitted"
@@ -172,6 +180,8 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
     holder: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if file_db.dialect != "sqlite":
+        pytest.skip("the writers' turn is SQLite's; on PostgreSQL every writing view runs in a thread")
     app, client, assignment, keys = evaluating
     base = f"/evaluate/assignments/{assignment.id}"
     cookies = dict(client.cookies)
@@ -180,6 +190,7 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
     assert binds is not None
     # The turn held by a thread of this process, or by another process (another descriptor of the queue's file).
     turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(file_db.engine.url.database))
+    assert turn is not None
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -222,10 +233,10 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
         assert session.scalar(select(Evaluation.status).where(Evaluation.assignment_id == assignment.id)) == "submitted"
 
 
-def test_on_postgresql_and_in_memory_the_views_run_in_threads(
+def test_without_binds_of_the_loop_the_views_run_in_threads(
     client: TestClient, session: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The test database (one connection under a rolled-back transaction) stands in for one without loop binds."""
+    """A SQLite database in memory has no loop binds (another connection would be another database)."""
     db = client.app.state.db  # type: ignore[attr-defined]
     monkeypatch.setattr(db, "on_loop", lambda: None)
     s = build_scenario(session, proposals=1, evaluators=1)
@@ -234,4 +245,22 @@ def test_on_postgresql_and_in_memory_the_views_run_in_threads(
     log_in(client, session, s.evaluators[0], now=clock.now())
     hops = Hops(monkeypatch)
     assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
-    assert hops.count == 2  # the session lookup and the view
+    # The session lookup and the view; on PostgreSQL the close of the view's session too (app.web.get_db).
+    assert hops.count == (2 if db.dialect == "sqlite" else 3)
+
+
+def test_the_loops_postgresql_connection_gives_up_rather_than_stall_the_process(
+    file_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if file_db.dialect != "postgresql":
+        pytest.skip("SQLite's readers never wait (WAL); its writers go to a thread when the turn is taken")
+    monkeypatch.setattr(database, "LOOP_STATEMENT_TIMEOUT_MS", 300)  # 5 s in the portal
+    binds = file_db.on_loop()
+    assert binds is not None and binds.writers is None  # it never writes there
+    with binds.lookup_session() as session:
+        assert session.execute(text("SHOW statement_timeout")).scalar() == "300ms"
+        with pytest.raises(OperationalError) as cancelled:
+            session.execute(text("SELECT pg_sleep(3)"))
+        assert is_unavailable(cancelled.value)  # answered "try again in a moment"
+    with binds.lookup_session() as session:  # and the connection serves on
+        assert session.execute(text("SELECT 1")).scalar() == 1
