@@ -302,13 +302,12 @@ def save_evaluation(
         raise ValidationFailed(errors=errors + trl_errors)
     evaluation = _store_scores(session, opened=opened, scores=scores, raw=raw, trl=trl, submit=submit, now=now)
     data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
+    # The evaluation has its id (``_store_scores`` inserts a new one): the event's append flushes the rest.
     if submit:
-        session.flush()
         EVALUATION_MACHINE.move(
             session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
         )
     else:
-        session.flush()
         record_event(
             session,
             actor=actor,

@@ -72,7 +72,7 @@ def save_assessment(
     data = {"factors": {k: v.get("rating") for k, v in factors.items()}}
     if submit:
         assessment.submitted_at = now
-        session.flush()
+        # Not flushed first: the event's append flushes the row with its new status, one statement fewer.
         SECURITY_ASSESSMENT_MACHINE.move(
             session,
             cast(HasStatus, assessment),
