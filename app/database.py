@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -306,6 +307,7 @@ class Database:
         self._lookup = sessionmaker(bind=lookup or self.engine, expire_on_commit=False)
         self._reader: RawReader | None = None
         self._loop: LoopBinds | None = None
+        self.writing = OpenWriters()
 
     @property
     def dialect(self) -> str:
@@ -322,7 +324,7 @@ class Database:
         """The event loop's own binds (None for a SQLite database in memory)."""
         if self._loop is None:
             if self.dialect == "postgresql":
-                self._loop = LoopBinds(_bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL)), None)
+                self._loop = LoopBinds(_bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL)), self.writing)
                 return self._loop
             writers = WRITERS.get(self.engine)
             if writers is None:
@@ -341,10 +343,14 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """A writing session for a command; the caller commits, anything else is rolled back."""
         session = self.session(write=True)
+        self.writing.opened()
         try:
             yield session
         finally:
-            session.close()
+            try:
+                session.close()
+            finally:
+                self.writing.closed()
 
     def dispose(self) -> None:
         if self._reader is not None:
@@ -373,16 +379,42 @@ def _bounded_waits(engine: Engine) -> Engine:
     return engine
 
 
-class LoopBinds:
-    """Where the views that run on the event loop read, and on a SQLite file write (``app.loopviews``): an
-    engine of their own, one connection that only the loop uses, so the loop never waits for a pooled
-    connection a request holds across an ``await``. On SQLite its writers queue with the process's other
-    writers (``writers``); on PostgreSQL it only reads (``writers`` is None), gives up connecting after 2
-    seconds and cancels a statement after 5 (``LOOP_STATEMENT_TIMEOUT_MS``), and the session lookup runs
-    outside a transaction as ``Database.lookup_session``. If a session was left open the next checkout fails
-    within a second rather than stopping the loop."""
+class OpenWriters:
+    """The writing sessions open in this process, counted on PostgreSQL (``app.loopviews``): the event loop
+    runs a writing view only when its own session is the one open, so that no transaction of this process that
+    waits for the loop to end it can hold a lock the view would wait for. ``pin`` and ``unpin`` as SQLite's
+    ``WriterQueue``'s."""
 
-    def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue | None) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def opened(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def closed(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+    def pin(self) -> bool:
+        return self.count == 1
+
+    def unpin(self) -> None:
+        pass
+
+
+class LoopBinds:
+    """Where the views that run on the event loop read and write (``app.loopviews``): an engine of their own,
+    one connection that only the loop uses, so the loop never waits for a pooled connection a request holds
+    across an ``await``; ``writers`` says when a writing view may run there (on SQLite the writers' queue it
+    shares with the process's other writers, on PostgreSQL the count of open writing sessions). On PostgreSQL
+    the connection gives up connecting after 2 seconds and cancels a statement after 5
+    (``LOOP_STATEMENT_TIMEOUT_MS``), and the session lookup runs outside a transaction as
+    ``Database.lookup_session``. If a session was left open the next checkout fails within a second rather than
+    stopping the loop."""
+
+    def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue | OpenWriters) -> None:
         self.engine = engine
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.writers = writers

@@ -1,21 +1,23 @@
-"""Short views that run on the event loop itself: reading ones always, writing ones on a SQLite file.
+"""Short views that run on the event loop itself rather than in a worker thread.
 
-FastAPI runs a plain ``def`` view in a worker thread. For a view whose work is a few indexed queries on a
-SQLite file and a template (the evaluator's queue, proposal, scores and security assessment), the hop there
-and back, and the threads taking the interpreter's lock from each other, cost more than the view: measured
-with ``bench/scoring.py``, the evaluators' pages used about a quarter more CPU in threads than on the loop.
-``on_event_loop`` marks such a view: it runs on the loop, in one uninterrupted stretch, with the loop's own
-connection (``app.database.LoopBinds``). A writing one does so only on a SQLite file: on PostgreSQL, a write may
-wait for a row or advisory lock that a thread's transaction holds until the loop ends it, so writing views run
-in worker threads there, as does every view on a SQLite database in memory (which has no second connection).
-On PostgreSQL the loop's connection gives up after a few seconds rather than stall the process.
+FastAPI runs a plain ``def`` view in a worker thread. For a view whose work is a few indexed queries and a
+template (the evaluator's queue, proposal, scores and security assessment), the hop there and back, and the
+threads taking the interpreter's lock from each other, cost more than the view: measured with
+``bench/scoring.py``, the evaluators' pages used about a quarter more CPU in threads than on the loop, and
+answered half as many evaluations a second. ``on_event_loop`` marks such a view: it runs on the loop, in one
+uninterrupted stretch, with the loop's own connection (``app.database.LoopBinds``). A SQLite database in
+memory has no second connection: there every view runs in a worker thread.
 
 What keeps the loop from ever waiting on something that needs the loop:
 - its connection is its own: no pooled connection that a request holds across an ``await`` is waited for;
-- a writing view (a method other than GET, HEAD and OPTIONS) takes the writers' turn for its whole run before
-  it starts (``WriterQueue.pin``), and runs in a worker thread instead when anyone holds the turn: a thread of
-  this process may hold it until the loop closes that thread's session, and while another process writes the
-  loop serves other requests rather than wait;
+- a reading view waits for no lock (WAL on SQLite, MVCC on PostgreSQL);
+- a writing view (a method other than GET, HEAD and OPTIONS) asks ``pin`` first, and runs in a worker thread
+  instead when it is refused. On SQLite ``pin`` takes the writers' turn for the view's whole run, refused when
+  anyone holds it (a thread of this process may hold it until the loop closes that thread's session; while
+  another process writes, the loop serves other requests rather than wait). On PostgreSQL it is refused while
+  any other writing session of this process is open (``OpenWriters``): such a session's locks (a row, the
+  audit chain's) may last until the loop ends its transaction. Other processes' writers end theirs without
+  this loop; the loop's PostgreSQL connection cancels a statement after 5 seconds all the same;
 - the view's session is closed (its transaction ended, the connection and the turn given back) before the
   stretch ends: nothing is held across an ``await``.
 Only views with a bounded amount of work belong here: while one runs, the process answers nobody else.
@@ -38,8 +40,8 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``view`` (a ``def`` taking the request and the request's database session) on the event loop on a
-    SQLite file, in a worker thread elsewhere. FastAPI reads the parameters from ``view`` itself."""
+    """Run ``view`` (a ``def`` taking the request and the request's database session) on the event loop when the
+    module's rules allow, in a worker thread otherwise. FastAPI reads the parameters from ``view`` itself."""
 
     @functools.wraps(view)
     async def run(**kwargs: Any) -> Any:
@@ -50,7 +52,7 @@ def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
         database: Database = request.app.state.db
         binds = database.on_loop()
         writing = request.method not in READING_METHODS
-        if binds is None or (writing and (binds.writers is None or not binds.writers.pin())):
+        if binds is None or (writing and not binds.writers.pin()):
             return await anyio.to_thread.run_sync(functools.partial(view, **kwargs))
         session.bind = binds.write_engine if writing else binds.engine
         try:
@@ -59,7 +61,7 @@ def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 session.close()
             finally:
-                if writing and binds.writers is not None:
+                if writing:
                     binds.writers.unpin()
 
     return run

@@ -66,17 +66,24 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     log), less than the hop to a thread and back costs.
     """
     db = request.app.state.db
-    session = db.session(write=request.method not in SAFE_METHODS)
+    writing = request.method not in SAFE_METHODS
+    session = db.session(write=writing)
+    if writing:
+        db.writing.opened()
     try:
         yield session
     finally:
-        if session.in_transaction() and db.dialect != "sqlite":
-            # Its own limiter, as FastAPI does for a ``def`` dependency's exit: closing gives a pooled
-            # connection back, and waiting for one of the shared worker threads (all of which may be
-            # waiting for a pooled connection) would deadlock.
-            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
-        else:
-            session.close()
+        try:
+            if session.in_transaction() and db.dialect != "sqlite":
+                # Its own limiter, as FastAPI does for a ``def`` dependency's exit: closing gives a pooled
+                # connection back, and waiting for one of the shared worker threads (all of which may be
+                # waiting for a pooled connection) would deadlock.
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+            else:
+                session.close()
+        finally:
+            if writing:
+                db.writing.closed()
 
 
 async def get_links(request: Request) -> Links:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from app import migrate
-from app.database import Database, make_engine
+from app.database import Database, OpenWriters, make_engine
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
@@ -67,6 +67,7 @@ class TransactionalDatabase:
     """
 
     def __init__(self, engine: Engine, connection: Connection) -> None:
+        self.writing = OpenWriters()
         self.engine = engine
         self.write_engine = engine
         self.connection = connection

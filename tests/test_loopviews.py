@@ -1,7 +1,6 @@
 """The evaluator's pages run on the event loop (``app.loopviews``): with the loop's own connection, no thread
-hop, nothing held across an ``await``. On a SQLite file the writing ones too, and a writer that finds the
-writers' turn taken waits in a worker thread while the loop goes on answering others; on PostgreSQL the
-writing ones run in worker threads."""
+hop, nothing held across an ``await``; a writer that finds the writers' turn taken (SQLite) or another writing
+session open in the process (PostgreSQL) waits in a worker thread while the loop goes on answering others."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from app import database, sqlite_writers
+from app.audit.service import _CHAIN_LOCK_KEY as CHAIN_LOCK_KEY
 from app.clock import FrozenClock
 from app.database import Database, is_unavailable
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
@@ -53,12 +53,13 @@ def evaluating(file_db: Database, tmp_path: Path) -> Iterator[tuple[FastAPI, Tes
         data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://testserver"
     )
     app = create_app(settings, db=file_db, clock=clock)
-    with file_db.unit_of_work() as session, TestClient(app, follow_redirects=False) as client:
-        s = build_scenario(session, proposals=1, evaluators=2)
-        after_deadline(clock)
-        assignment = _assigned(session, s, clock)
-        log_in(client, session, s.evaluators[0], now=clock.now())
-        session.expunge_all()
+    with TestClient(app, follow_redirects=False) as client:
+        with file_db.unit_of_work() as session:  # closed before the test: no writing session of the test's open
+            s = build_scenario(session, proposals=1, evaluators=2)
+            after_deadline(clock)
+            assignment = _assigned(session, s, clock)
+            log_in(client, session, s.evaluators[0], now=clock.now())
+            session.expunge_all()
         response = _post(client, f"/evaluate/assignments/{assignment.id}/declaration", {"has_conflict": "none"})
         assert response.status_code == 303
         yield app, client, assignment, ["effect", "safety"]  # the criteria of the factories' definition
@@ -142,14 +143,13 @@ def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
     assert answers["queue"].status_code == 200
 
     assert held_when_answering == [0] * 6  # each view's connection given back before its response went out
+    assert hops.count == 0  # the session lookup and every view ran on the loop
     if file_db.dialect == "sqlite":
-        assert hops.count == 0  # the session lookup and every view ran on the loop
-        assert binds.writers is not None and binds.writers.pin()  # the writers' turn was given back
+        assert isinstance(binds.writers, sqlite_writers.WriterQueue)
+        assert binds.writers.pin()  # the writers' turn was given back
         binds.writers.unpin()
     else:
-        # The three posted forms ran in threads, and the refused one's session (re-read after its rollback)
-        # was closed in one as every PostgreSQL session still in a transaction after its view (app.web.get_db).
-        assert hops.count == 4
+        assert file_db.writing.count == 0  # no writing session left counted
     with file_db.session() as session:
         evaluation = session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
         assert evaluation is not None and evaluation.status == "submitted"
@@ -180,20 +180,29 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
     holder: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if file_db.dialect != "sqlite":
-        pytest.skip("the writers' turn is SQLite's; on PostgreSQL every writing view runs in a thread")
+    """SQLite: the writers' turn held by a thread of this process, or by another process (another descriptor of
+    the queue's file). PostgreSQL: another writing session of this process open, holding the audit chain's lock
+    that the save's event must wait for (another process's writers are waited for on the loop there)."""
+    if file_db.dialect != "sqlite" and holder == "process":
+        pytest.skip("on PostgreSQL the loop waits for other processes' writers, for 5 seconds at most")
     app, client, assignment, keys = evaluating
     base = f"/evaluate/assignments/{assignment.id}"
     cookies = dict(client.cookies)
     token = csrf(client)
     binds = file_db.on_loop()
     assert binds is not None
-    # The turn held by a thread of this process, or by another process (another descriptor of the queue's file).
-    turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(file_db.engine.url.database))
-    assert turn is not None
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
+        if file_db.dialect == "postgresql":
+            with file_db.unit_of_work() as writer:
+                writer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+                taken.set()
+                release.wait(10)
+                writer.rollback()
+            return
+        turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(file_db.engine.url.database))
+        assert isinstance(turn, sqlite_writers.WriterQueue)
         turn.acquire()
         taken.set()
         release.wait(10)
@@ -217,7 +226,7 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
             async with anyio.create_task_group() as group:
                 group.start_soon(save)
                 await anyio.sleep(0.3)
-                assert "saved" not in seen  # waiting for the turn, in a thread
+                assert "saved" not in seen  # waiting, in a thread
                 page = await browser.get(base)  # the loop still answers
                 seen["page"] = page.status_code
                 seen["released_at"] = time.monotonic()
@@ -256,7 +265,7 @@ def test_the_loops_postgresql_connection_gives_up_rather_than_stall_the_process(
         pytest.skip("SQLite's readers never wait (WAL); its writers go to a thread when the turn is taken")
     monkeypatch.setattr(database, "LOOP_STATEMENT_TIMEOUT_MS", 300)  # 5 s in the portal
     binds = file_db.on_loop()
-    assert binds is not None and binds.writers is None  # it never writes there
+    assert binds is not None
     with binds.lookup_session() as session:
         assert session.execute(text("SHOW statement_timeout")).scalar() == "300ms"
         with pytest.raises(OperationalError) as cancelled:
