@@ -200,6 +200,9 @@ def run(args: argparse.Namespace) -> None:
 
             app = create_app()
             _count_statements(app.state.db.engine)  # the writing engine is the same one with other options
+            loop = app.state.db.on_loop()  # the event loop's own connection (app/loopviews.py)
+            if loop is not None:
+                _count_statements(loop.engine)
             _time_templates(app.state.templates)
             client = Client(app, evaluators[0], "127.0.0.1:8000")
             warm: dict[str, list[float]] = {}
