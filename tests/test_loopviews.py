@@ -273,3 +273,29 @@ def test_the_loops_postgresql_connection_gives_up_rather_than_stall_the_process(
         assert is_unavailable(cancelled.value)  # answered "try again in a moment"
     with binds.lookup_session() as session:  # and the connection serves on
         assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_the_loops_postgresql_connection_lost_while_idle_is_replaced(
+    file_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's connection follows the pool's rule: one idle for a while is pinged before use, and a dead one
+    replaced (a database restart between two evaluators' clicks costs nobody a page)."""
+    if file_db.dialect != "postgresql":
+        pytest.skip("a SQLite file has no server connection to lose")
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    binds = file_db.on_loop()
+    assert binds is not None
+    with binds.lookup_session() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    with file_db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.commit()
+    deadline = time.monotonic() + 5
+    while True:
+        with file_db.engine.connect() as connection:
+            if not connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                break
+        assert time.monotonic() < deadline, "the backend did not end"
+        time.sleep(0.02)
+    with binds.lookup_session() as session:
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
