@@ -497,9 +497,13 @@ def run(args: argparse.Namespace) -> str:
                 if status != 200:
                     raise RuntimeError(f"the queue answered {status}")
             tree = process_tree(server.pid)
+            workers = children(server.pid)
             before, client_before = cpu_seconds(tree), time.process_time()
+            each_before = [cpu_seconds([pid]) for pid in workers]
             outcomes, wall, requests = run_evaluators(port, evaluators, args.evaluations)
             used, client = cpu_seconds(tree) - before, time.process_time() - client_before
+            each = [cpu_seconds([pid]) - first for pid, first in zip(workers, each_before, strict=True)]
+            log("the workers' CPU: " + ", ".join(f"{seconds:.1f} s" for seconds in each) + f" of {wall:.1f} s each")
             worker_rss = max((rss_mb(pid) for pid in children(server.pid)), default=float("nan"))
             stop(server)
             server = None
