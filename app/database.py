@@ -380,10 +380,10 @@ def _bounded_waits(engine: Engine) -> Engine:
 
 
 class OpenWriters:
-    """The writing sessions open in this process, counted on PostgreSQL (``app.loopviews``): the event loop
-    runs a writing view only when its own session is the one open, so that no transaction of this process that
-    waits for the loop to end it can hold a lock the view would wait for. ``pin`` and ``unpin`` as SQLite's
-    ``WriterQueue``'s."""
+    """The writing sessions of this process open (``app.web.get_db`` and ``Database.unit_of_work`` count them).
+    On PostgreSQL the event loop runs a writing view only when its own session is the one open (``pin``), so that
+    no transaction of this process that waits for the loop to end it can hold a lock the view would wait for
+    (``app.loopviews``). ``pin`` and ``unpin`` as SQLite's ``WriterQueue``'s."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -45,10 +45,10 @@ def load_auth(request: Request) -> AuthSession | None:
 
 
 async def load_auth_on_loop(request: Request) -> AuthSession | None:
-    """``load_auth`` for an ``async`` dependency. On a SQLite file the lookup (one indexed read) runs on the
-    event loop with the loop's own connection (``app.loopviews``): no hop to a thread and back on nearly every
-    request. The once-a-minute write of the session's last activity, and anything on PostgreSQL (a network
-    round trip), runs in a worker thread."""
+    """``load_auth`` for an ``async`` dependency. The lookup (one indexed read) runs on the event loop with the
+    loop's own connection (``app.loopviews``): no hop to a thread and back on nearly every request. The
+    once-a-minute write of the session's last activity runs in a worker thread, as does everything on a SQLite
+    database in memory (no loop connection)."""
     if hasattr(request.state, "auth"):
         return request.state.auth  # type: ignore[no-any-return]
     binds = request.app.state.db.on_loop()
