@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.serving.arbiter import gunicorn_command
+from app.serving.workers import REQUESTS_PER_CONNECTION
 
 pytestmark = pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
 
@@ -240,6 +241,26 @@ def test_a_connection_accepted_just_before_its_worker_stops_is_still_answered(tw
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
     assert b"connection: close" in answer.lower()
     _wait_for_replacement(two_workers, {holder}, serving_before)
+
+
+def test_a_keep_alive_connection_is_closed_after_its_share_of_requests(two_workers: Served) -> None:
+    """A long-lived connection stays with the worker that accepted it; after ``REQUESTS_PER_CONNECTION`` answers
+    it is closed (``Connection: close``, as nginx's ``keepalive_requests``) and the client opens another, which
+    the worker free to accept it takes."""
+    connection = http.client.HTTPConnection("127.0.0.1", two_workers.port, timeout=30)
+    try:
+        answers = []
+        for _ in range(REQUESTS_PER_CONNECTION):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("connection")))
+        assert answers[:-1] == [(200, None)] * (REQUESTS_PER_CONNECTION - 1)  # kept alive until then
+        assert answers[-1] == (200, "close")
+        assert connection.sock is None  # the client saw the close
+        assert _healthz(connection) == 200  # and opens anew
+    finally:
+        connection.close()
 
 
 def test_the_workers_run_with_two_malloc_arenas(two_workers: Served) -> None:

@@ -1,4 +1,4 @@
-"""The worker class gunicorn's arbiter forks: uvicorn's, with two changes.
+"""The worker class gunicorn's arbiter forks: uvicorn's, with these changes.
 
 - The client's address stays the connection's. uvicorn would otherwise rewrite it from ``X-Forwarded-For`` for
   connections from 127.0.0.1 (``FORWARDED_ALLOW_IPS``) before the portal sees the request, and a local client
@@ -10,6 +10,8 @@
   accepted a moment before whose request it has not read yet: the client, which did nothing wrong, would see
   its connection dropped. Such a connection serves its first request (and closes after it) unless nothing
   arrives within ``FIRST_REQUEST_SECONDS``.
+- A keep-alive connection is closed after ``REQUESTS_PER_CONNECTION`` requests, so that long-lived connections
+  spread over the workers again.
 
 Importing this module imports nothing of the portal: the arbiter loads it, the workers load the portal."""
 
@@ -30,6 +32,11 @@ READY_MODE = 0o400
 """The permission bits a worker gives its heartbeat file once it serves: how the arbiter's reload knows."""
 FIRST_REQUEST_SECONDS = 5.0
 """How long a stopping worker waits for the first request on a connection it accepted just before it stopped."""
+REQUESTS_PER_CONNECTION = 100
+"""A keep-alive connection is closed after answering this many requests (``Connection: close``; nginx's
+``keepalive_requests``). The workers share one listening socket and a connection stays with the worker that
+accepted it: a few busy connections that all landed on one worker kept it at a full core while the other
+idled. Opening anew, a client mostly lands on the worker that is free to accept it."""
 
 
 class FirstRequestProtocol(_Protocol):
@@ -37,6 +44,13 @@ class FirstRequestProtocol(_Protocol):
 
     _first_request_seen = False
     _stop_after_first: asyncio.TimerHandle | None = None
+    _requests = 0
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._requests += 1
+        if self._requests >= REQUESTS_PER_CONNECTION and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered, then closed
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
