@@ -41,6 +41,16 @@ def migrated(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
+def fresh_db(db_kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of the test's own (a SQLite file, or a PostgreSQL schema) with real connections: no test
+    transaction around it, so concurrent requests and their commits are real."""
+    with empty_database(db_kind, tmp_path) as url:
+        db = migrated_database(url)
+        yield db
+        db.dispose()
+
+
+@pytest.fixture
 def tdb(migrated: Database) -> Iterator[TransactionalDatabase]:
     connection = migrated.engine.connect()
     transaction = connection.begin()

@@ -28,7 +28,6 @@ from app.main import create_app
 from app.settings import Settings
 from tests.asyncrun import run_async
 from tests.conftest import DEFAULT_NOW
-from tests.databases import empty_database, migrated_database
 from tests.evaluations.helpers import after_deadline, build_scenario
 from tests.evaluations.test_scoring import _assigned
 from tests.factories import csrf, log_in
@@ -37,24 +36,15 @@ FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabil
 
 
 @pytest.fixture
-def file_db(db_kind: str, tmp_path: Path) -> Iterator[Database]:
-    """A database of its own (a SQLite file, or a PostgreSQL schema) with real connections: no test savepoint."""
-    with empty_database(db_kind, tmp_path) as url:
-        db = migrated_database(url)
-        yield db
-        db.dispose()
-
-
-@pytest.fixture
-def evaluating(file_db: Database, tmp_path: Path) -> Iterator[tuple[FastAPI, TestClient, Assignment, list[str]]]:
+def evaluating(fresh_db: Database, tmp_path: Path) -> Iterator[tuple[FastAPI, TestClient, Assignment, list[str]]]:
     """An evaluator logged in, with a declared assignment after the deadline, on a real SQLite file."""
     clock = FrozenClock(DEFAULT_NOW)
     settings = Settings(
         data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://testserver"
     )
-    app = create_app(settings, db=file_db, clock=clock)
+    app = create_app(settings, db=fresh_db, clock=clock)
     with TestClient(app, follow_redirects=False) as client:
-        with file_db.unit_of_work() as session:  # closed before the test: no writing session of the test's open
+        with fresh_db.unit_of_work() as session:  # closed before the test: no writing session of the test's open
             s = build_scenario(session, proposals=1, evaluators=2)
             after_deadline(clock)
             assignment = _assigned(session, s, clock)
@@ -100,12 +90,12 @@ class Hops:
 
 
 def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
-    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], file_db: Database, monkeypatch: pytest.MonkeyPatch
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], fresh_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, client, assignment, keys = evaluating
     base = f"/evaluate/assignments/{assignment.id}"
     cookies, token = dict(client.cookies), csrf(client)
-    binds = file_db.on_loop()
+    binds = fresh_db.on_loop()
     assert binds is not None
     held_when_answering: list[int] = []
 
@@ -144,13 +134,13 @@ def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
 
     assert held_when_answering == [0] * 6  # each view's connection given back before its response went out
     assert hops.count == 0  # the session lookup and every view ran on the loop
-    if file_db.dialect == "sqlite":
+    if fresh_db.dialect == "sqlite":
         assert isinstance(binds.writers, sqlite_writers.WriterQueue)
         assert binds.writers.pin()  # the writers' turn was given back
         binds.writers.unpin()
     else:
-        assert file_db.writing.count == 0  # no writing session left counted
-    with file_db.session() as session:
+        assert fresh_db.writing.count == 0  # no writing session left counted
+    with fresh_db.session() as session:
         evaluation = session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
         assert evaluation is not None and evaluation.status == "submitted"
         assert [row.justification for row in sorted(evaluation.scores, key=lambda r: r.criterion_key)] == [
@@ -162,13 +152,13 @@ def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
 
 
 def test_a_refused_view_on_the_loop_gives_its_connection_back(
-    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], file_db: Database
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], fresh_db: Database
 ) -> None:
     _app, client, assignment, keys = evaluating
     for _ in range(3):  # the loop has one connection: a view that kept it would fail the next within a second
         assert client.get(f"/evaluate/assignments/{assignment.id + 1000}").status_code == 404
         assert _post(client, f"/evaluate/assignments/{assignment.id + 1000}/scores", _scores(keys)).status_code == 404
-    binds = file_db.on_loop()
+    binds = fresh_db.on_loop()
     assert binds is not None and binds.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
 
@@ -176,32 +166,32 @@ def test_a_refused_view_on_the_loop_gives_its_connection_back(
 @pytest.mark.parametrize("holder", ["thread", "process"])
 def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answers_others(
     evaluating: tuple[FastAPI, TestClient, Assignment, list[str]],
-    file_db: Database,
+    fresh_db: Database,
     holder: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """SQLite: the writers' turn held by a thread of this process, or by another process (another descriptor of
     the queue's file). PostgreSQL: another writing session of this process open, holding the audit chain's lock
     that the save's event must wait for (another process's writers are waited for on the loop there)."""
-    if file_db.dialect != "sqlite" and holder == "process":
+    if fresh_db.dialect != "sqlite" and holder == "process":
         pytest.skip("on PostgreSQL the loop waits for other processes' writers, for 5 seconds at most")
     app, client, assignment, keys = evaluating
     base = f"/evaluate/assignments/{assignment.id}"
     cookies = dict(client.cookies)
     token = csrf(client)
-    binds = file_db.on_loop()
+    binds = fresh_db.on_loop()
     assert binds is not None
     taken, release = threading.Event(), threading.Event()
 
     def hold() -> None:
-        if file_db.dialect == "postgresql":
-            with file_db.unit_of_work() as writer:
+        if fresh_db.dialect == "postgresql":
+            with fresh_db.unit_of_work() as writer:
                 writer.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
                 taken.set()
                 release.wait(10)
                 writer.rollback()
             return
-        turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(file_db.engine.url.database))
+        turn = binds.writers if holder == "thread" else sqlite_writers.WriterQueue(str(fresh_db.engine.url.database))
         assert isinstance(turn, sqlite_writers.WriterQueue)
         turn.acquire()
         taken.set()
@@ -238,7 +228,7 @@ def test_a_writer_finding_the_turn_taken_waits_in_a_thread_while_the_loop_answer
     assert seen["saved"].status_code == 303, seen["saved"].text
     assert seen["saved_at"] >= seen["released_at"]
     assert hops.count == 1  # the save alone went to a thread
-    with file_db.session() as session:
+    with fresh_db.session() as session:
         assert session.scalar(select(Evaluation.status).where(Evaluation.assignment_id == assignment.id)) == "submitted"
 
 
@@ -259,12 +249,12 @@ def test_without_binds_of_the_loop_the_views_run_in_threads(
 
 
 def test_the_loops_postgresql_connection_gives_up_rather_than_stall_the_process(
-    file_db: Database, monkeypatch: pytest.MonkeyPatch
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if file_db.dialect != "postgresql":
+    if fresh_db.dialect != "postgresql":
         pytest.skip("SQLite's readers never wait (WAL); its writers go to a thread when the turn is taken")
     monkeypatch.setattr(database, "LOOP_STATEMENT_TIMEOUT_MS", 300)  # 5 s in the portal
-    binds = file_db.on_loop()
+    binds = fresh_db.on_loop()
     assert binds is not None
     with binds.lookup_session() as session:
         assert session.execute(text("SHOW statement_timeout")).scalar() == "300ms"
@@ -276,23 +266,23 @@ def test_the_loops_postgresql_connection_gives_up_rather_than_stall_the_process(
 
 
 def test_the_loops_postgresql_connection_lost_while_idle_is_replaced(
-    file_db: Database, monkeypatch: pytest.MonkeyPatch
+    fresh_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The loop's connection follows the pool's rule: one idle for a while is pinged before use, and a dead one
     replaced (a database restart between two evaluators' clicks costs nobody a page)."""
-    if file_db.dialect != "postgresql":
+    if fresh_db.dialect != "postgresql":
         pytest.skip("a SQLite file has no server connection to lose")
     monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
-    binds = file_db.on_loop()
+    binds = fresh_db.on_loop()
     assert binds is not None
     with binds.lookup_session() as session:
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-    with file_db.engine.connect() as connection:
+    with fresh_db.engine.connect() as connection:
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         connection.commit()
     deadline = time.monotonic() + 5
     while True:
-        with file_db.engine.connect() as connection:
+        with fresh_db.engine.connect() as connection:
             if not connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
                 break
         assert time.monotonic() < deadline, "the backend did not end"

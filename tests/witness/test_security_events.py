@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from app.main import create_app
 from app.settings import Settings
 from tests.accounts.helpers import post
 from tests.conftest import DEFAULT_NOW
-from tests.databases import empty_database, migrated_database
 from tests.evaluations.helpers import after_deadline, build_scenario
 from tests.factories import DEFAULT_PASSWORD, create_challenge, create_user, log_in
 
@@ -155,14 +153,6 @@ def test_evaluation_pages_before_the_deadline_are_refused_and_recorded(
 # --- many at once, on a real database (no test transaction around it) ---------------------------------
 
 
-@pytest.fixture
-def real_db(db_kind: str, tmp_path: Path) -> Iterator[Database]:
-    with empty_database(db_kind, tmp_path) as url:
-        db = migrated_database(url)
-        yield db
-        db.dispose()
-
-
 def _seed(db: Database) -> tuple[str, str, str]:
     """A published challenge before its deadline, its coordinator logged in; returns slug, stage key, cookie."""
     from app.accounts import sessions
@@ -181,15 +171,15 @@ def _seed(db: Database) -> tuple[str, str, str]:
         return challenge.slug, challenge.stages[0].key, token
 
 
-def test_many_security_events_at_once_keep_the_chain_intact(real_db: Database, tmp_path: Path) -> None:
+def test_many_security_events_at_once_keep_the_chain_intact(fresh_db: Database, tmp_path: Path) -> None:
     from app.accounts.sessions import SESSION_COOKIE
     from app.security import CSRF_COOKIE, csrf_token_for
 
-    slug, stage_key, token = _seed(real_db)
+    slug, stage_key, token = _seed(fresh_db)
     settings = Settings(
         data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://t"
     )
-    app = create_app(settings, db=real_db, clock=FrozenClock(DEFAULT_NOW))
+    app = create_app(settings, db=fresh_db, clock=FrozenClock(DEFAULT_NOW))
     statuses: list[int] = []
 
     async def main() -> None:
@@ -218,7 +208,7 @@ def test_many_security_events_at_once_keep_the_chain_intact(real_db: Database, t
     runner.start()
     runner.join()
     assert sorted(statuses) == [404] * 6 + [422] * 6
-    with real_db.session() as session:
+    with fresh_db.session() as session:
         result = verify_chain(session)
         actions = [e.action for e in _security_events(session)]
     assert result.ok
