@@ -182,6 +182,7 @@ def build(session: Session, *, proposals: int, pool: int, per_proposal: int) -> 
         {
             "proposal_id": proposal_id,
             "evaluator_id": evaluators[(index * per_proposal + k) % pool].id,
+            "stage_id": stage.id,
             "status": "accepted",
             "assigned_at": SUBMITTED_AT,
         }

@@ -235,6 +235,7 @@ def prepare(url: str, *, proposals: int, evaluators: int, per_proposal: int) -> 
                 {
                     "proposal_id": proposal_id,
                     "evaluator_id": users[(index * per_proposal + k) % evaluators].id,
+                    "stage_id": stage.id,
                     "status": "accepted",
                     "assigned_at": stage.deadline_at + timedelta(hours=1),
                 }

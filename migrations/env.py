@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.database import make_engine
+from app.migrate import migrating
 from app.models import metadata
 
 config = context.config
@@ -33,7 +34,7 @@ def run_migrations_online() -> None:
 
         url = load_settings().effective_database_url
     engine = make_engine(url)
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         _run(conn)
     engine.dispose()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, JSONType, UTCDateTime
@@ -67,13 +67,23 @@ class PoolMember(Base):
 
 
 class Assignment(Base):
+    """A proposal given to an evaluator. ``stage_id`` is the proposal's (which never changes) and ``completed``
+    says whether the evaluator has submitted both the scores and the security assessment
+    (``app.evaluations.service.record_completion``): the evaluator's queue counts and orders hundreds of
+    assignments from this table and its index alone."""
+
     __tablename__ = "evaluation_assignment"
-    __table_args__ = (UniqueConstraint("proposal_id", "evaluator_id"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "evaluator_id"),
+        Index("ix_evaluation_assignment_queue", "evaluator_id", "stage_id", "status", "completed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
-    evaluator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("challenge_stage.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.ASSIGNED.value)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def undeclared(self) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, defer
 
 from app.challenges import service as challenge_service
@@ -20,7 +20,9 @@ from app.errors import InvalidTransition, NotFound
 from app.evaluations import permissions
 from app.evaluations.assignments import rules as assignment_rules
 from app.evaluations.enums import (
+    AssignmentStatus,
     DecisionStatus,
+    EvaluationStatus,
 )
 from app.evaluations.models import (
     Assignment,
@@ -141,6 +143,41 @@ def require_open_evaluation(session: Session, *, stage: ChallengeStage, released
         raise InvalidTransition(MSG_STAGE_RELEASED)
 
 
+@cache
+def _lock_assignment() -> Any:
+    return select(Assignment.id).where(Assignment.id == bindparam("assignment_id")).with_for_update()
+
+
+@cache
+def _completion() -> Any:
+    submitted = EvaluationStatus.SUBMITTED.value
+    scored = select(Evaluation.id).where(Evaluation.assignment_id == Assignment.id, Evaluation.status == submitted)
+    assessed = select(SecurityAssessment.assignment_id).where(
+        SecurityAssessment.assignment_id == Assignment.id, SecurityAssessment.status == submitted
+    )
+    return (
+        update(Assignment)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .values(
+            completed=and_(Assignment.status == AssignmentStatus.ACCEPTED.value, scored.exists(), assessed.exists())
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_completion(session: Session, *, assignment: Assignment) -> None:
+    """Keep ``Assignment.completed`` (scores and security assessment both submitted) true to the rows, after a
+    submit or a reopen of either has been flushed. The assignment's row is locked first and the flag then
+    computed by a statement of its own: on PostgreSQL that statement sees whatever another transaction committed
+    before the lock was granted, so the scores submitted in one tab and the assessment in another, at the same
+    moment, cannot each miss the other's and leave the assignment to do. (A SQLite database has one writer.)"""
+    session.flush()
+    parameters = {"assignment_id": assignment.id}
+    session.execute(_lock_assignment(), parameters)
+    session.execute(_completion(), parameters)
+    session.expire(assignment, ["completed"])
+
+
 def parties_of(item: Standing) -> assignment_rules.ProposalParties:
     """Every organisation of a proposal's consortium (lead first), as the conflict check compares them."""
     content = item.content
@@ -170,10 +207,7 @@ def parties_of(item: Standing) -> assignment_rules.ProposalParties:
 def assignments_for_stage(session: Session, *, stage_id: int) -> list[Assignment]:
     return list(
         session.scalars(
-            select(Assignment)
-            .join(Proposal, Proposal.id == Assignment.proposal_id)
-            .where(Proposal.stage_id == stage_id)
-            .order_by(Assignment.proposal_id, Assignment.id)
+            select(Assignment).where(Assignment.stage_id == stage_id).order_by(Assignment.proposal_id, Assignment.id)
         )
     )
 

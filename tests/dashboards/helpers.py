@@ -130,7 +130,11 @@ def assess(session: Session, proposal: Proposal, levels: tuple[int, ...], evalua
     """Submitted evaluations of the proposal with these assessed TRLs, one per evaluator."""
     for level, evaluator in zip(levels, evaluators, strict=False):
         assignment = Assignment(
-            proposal_id=proposal.id, evaluator_id=evaluator.id, status="accepted", assigned_at=AFTER_DEADLINE
+            proposal_id=proposal.id,
+            evaluator_id=evaluator.id,
+            stage_id=proposal.stage_id,
+            status="accepted",
+            assigned_at=AFTER_DEADLINE,
         )
         session.add(assignment)
         session.flush()

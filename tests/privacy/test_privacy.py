@@ -205,12 +205,17 @@ def test_delete_account_refused_for_an_evaluator_with_an_unfinished_assignment(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     from app.evaluations.models import Assignment
+    from app.proposals.models import Proposal
 
     world = _world(client, session, clock)
     evaluator = world.users["evaluator"]
     session.add(
         Assignment(
-            proposal_id=world.ids["proposal_a"], evaluator_id=evaluator.id, status="assigned", assigned_at=clock.now()
+            proposal_id=world.ids["proposal_a"],
+            evaluator_id=evaluator.id,
+            stage_id=session.get(Proposal, world.ids["proposal_a"]).stage_id,
+            status="assigned",
+            assigned_at=clock.now(),
         )
     )
     session.commit()

@@ -89,6 +89,7 @@ def _create_assignment(
     assignment = Assignment(
         proposal_id=proposal_id,
         evaluator_id=evaluator_id,
+        stage_id=stage.id,
         status=AssignmentStatus.ASSIGNED.value,
         assigned_at=now,
         assigned_by_id=actor.user_id,
@@ -147,10 +148,7 @@ def unassign(session: Session, *, stage: ChallengeStage, assignment_id: int, act
 
 def stage_assignment(session: Session, *, stage: ChallengeStage, assignment_id: int) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound()
-    proposal = session.get(Proposal, assignment.proposal_id)
-    if proposal is None or proposal.stage_id != stage.id:
+    if assignment is None or assignment.stage_id != stage.id:
         raise NotFound()
     return assignment
 
@@ -332,6 +330,7 @@ def _add_planned(
             Assignment(
                 proposal_id=by_reference[pair.proposal].proposal.id,
                 evaluator_id=pair.evaluator_id,
+                stage_id=by_reference[pair.proposal].proposal.stage_id,
                 status=AssignmentStatus.ASSIGNED.value,
                 assigned_at=now,
                 assigned_by_id=actor.user_id,

@@ -45,6 +45,7 @@ from app.evaluations.service import (
     definition_for,
     evaluations_by_assignment,
     get_standing,
+    record_completion,
     released_in_stage,
     require_open_evaluation,
     scores_by_evaluation,
@@ -307,6 +308,7 @@ def save_evaluation(
         EVALUATION_MACHINE.move(
             session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
         )
+        record_completion(session, assignment=opened.assignment)
     else:
         record_event(
             session,
@@ -390,7 +392,7 @@ def reopen_evaluation(
     evaluation = session.get(Evaluation, evaluation_id)
     if evaluation is None:
         raise NotFound()
-    stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
+    assignment = stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
     require_open_evaluation(session, stage=stage)
     if not EVALUATION_MACHINE.allows(evaluation.status, EvaluationStatus.REOPENED):
         raise InvalidTransition(N_("Only a submitted evaluation can be reopened."))
@@ -420,5 +422,6 @@ def reopen_evaluation(
             action="security_assessment.reopen",
             data={"reason": reason},
         )
+    record_completion(session, assignment=assignment)
     _tell_reopened(session, assignment_id=evaluation.assignment_id, reason=reason, now=now, links=links)
     return evaluation

@@ -15,9 +15,7 @@ from app.evaluations.models import SecurityAssessment
 from app.evaluations.route.rules import FactorRating as SecurityRating
 from app.evaluations.route.rules import SecurityFactor
 from app.evaluations.scoring.service import Opened
-from app.evaluations.service import (
-    require_open_evaluation,
-)
+from app.evaluations.service import record_completion, require_open_evaluation
 from app.i18n import N_
 from app.statemachine import HasStatus
 
@@ -83,6 +81,7 @@ def save_assessment(
             action="security_assessment.submit",
             data=data,
         )
+        record_completion(session, assignment=opened.assignment)
     else:
         session.flush()
         record_event(
