@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, defer
 
 from app.challenges import service as challenge_service
@@ -143,25 +143,29 @@ def require_open_evaluation(session: Session, *, stage: ChallengeStage, released
         raise InvalidTransition(MSG_STAGE_RELEASED)
 
 
+# Core statements on the tables, built once: run through the ORM, each execution would build its cache key anew.
 @cache
 def _lock_assignment() -> Any:
-    return select(Assignment.id).where(Assignment.id == bindparam("assignment_id")).with_for_update()
+    assignments = Assignment.__table__
+    return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
 
 
 @cache
 def _completion() -> Any:
+    assignments = cast(Table, Assignment.__table__)
+    evaluations, assessments = Evaluation.__table__, SecurityAssessment.__table__
     submitted = EvaluationStatus.SUBMITTED.value
-    scored = select(Evaluation.id).where(Evaluation.assignment_id == Assignment.id, Evaluation.status == submitted)
-    assessed = select(SecurityAssessment.assignment_id).where(
-        SecurityAssessment.assignment_id == Assignment.id, SecurityAssessment.status == submitted
+    scored = select(evaluations.c.id).where(
+        evaluations.c.assignment_id == assignments.c.id, evaluations.c.status == submitted
     )
+    assessed = select(assessments.c.assignment_id).where(
+        assessments.c.assignment_id == assignments.c.id, assessments.c.status == submitted
+    )
+    accepted = assignments.c.status == AssignmentStatus.ACCEPTED.value
     return (
-        update(Assignment)
-        .where(Assignment.id == bindparam("assignment_id"))
-        .values(
-            completed=and_(Assignment.status == AssignmentStatus.ACCEPTED.value, scored.exists(), assessed.exists())
-        )
-        .execution_options(synchronize_session=False)
+        update(assignments)
+        .where(assignments.c.id == bindparam("assignment_id"))
+        .values(completed=and_(accepted, scored.exists(), assessed.exists()))
     )
 
 
@@ -173,8 +177,9 @@ def record_completion(session: Session, *, assignment: Assignment) -> None:
     moment, cannot each miss the other's and leave the assignment to do. (A SQLite database has one writer.)"""
     session.flush()
     parameters = {"assignment_id": assignment.id}
-    session.execute(_lock_assignment(), parameters)
-    session.execute(_completion(), parameters)
+    connection = session.connection()
+    connection.execute(_lock_assignment(), parameters)
+    connection.execute(_completion(), parameters)
     session.expire(assignment, ["completed"])
 
 

@@ -126,14 +126,15 @@ def _stages_statement() -> Select[Any]:
     return (
         select(ChallengeStage, released_in_stage(ChallengeStage.id))
         .where(ChallengeStage.id.in_(mine))
-        .options(joinedload(ChallengeStage.challenge))
+        # the versions too: the page names each stage as the challenge's current definition does
+        .options(joinedload(ChallengeStage.challenge).joinedload(Challenge.versions))
         .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
     )
 
 
 def _queue_stages(session: Session, *, user: User, now: datetime) -> list[QueueStage]:
     """The stages holding the evaluator's assignments whose deadline has passed, in deadline order."""
-    found = session.execute(_stages_statement(), {"user_id": user.id}).all()
+    found = session.execute(_stages_statement(), {"user_id": user.id}).unique().all()
     return [
         QueueStage(stage.challenge, stage, not stage.challenge.is_cancelled and not released)
         for stage, released in found
