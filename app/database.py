@@ -410,16 +410,19 @@ class LoopBinds:
     across an ``await``; ``writers`` says when a writing view may run there (on SQLite the writers' queue it
     shares with the process's other writers, on PostgreSQL the count of open writing sessions). On PostgreSQL
     the connection gives up connecting after 2 seconds and cancels a statement after 5
-    (``LOOP_STATEMENT_TIMEOUT_MS``), and the session lookup runs outside a transaction as
-    ``Database.lookup_session``. If a session was left open the next checkout fails within a second rather than
+    (``LOOP_STATEMENT_TIMEOUT_MS``), and the session lookup and the reading views run outside a transaction
+    (``read_engine``): under PostgreSQL's READ COMMITTED each statement sees the rows committed when it starts,
+    in a transaction or not, so a page that only reads gains nothing from one but its ``BEGIN`` and ``COMMIT``,
+    two round trips on the loop. If a session was left open the next checkout fails within a second rather than
     stopping the loop."""
 
     def __init__(self, engine: Engine, writers: sqlite_writers.WriterQueue | OpenWriters) -> None:
         self.engine = engine
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.writers = writers
-        lookup = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else None
-        self._lookup = sessionmaker(bind=lookup or engine, expire_on_commit=False)
+        postgresql = engine.dialect.name == "postgresql"
+        self.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        self._lookup = sessionmaker(bind=self.read_engine, expire_on_commit=False)
 
     def lookup_session(self) -> Session:
         return self._lookup()

@@ -10,7 +10,8 @@ memory has no second connection: there every view runs in a worker thread.
 
 What keeps the loop from ever waiting on something that needs the loop:
 - its connection is its own: no pooled connection that a request holds across an ``await`` is waited for;
-- a reading view waits for no lock (WAL on SQLite, MVCC on PostgreSQL);
+- a reading view waits for no lock (WAL on SQLite, MVCC on PostgreSQL); on PostgreSQL it reads outside a
+  transaction (``LoopBinds.read_engine``), no ``BEGIN`` and ``COMMIT`` round trips;
 - a writing view (a method other than GET, HEAD and OPTIONS) asks ``pin`` first, and runs in a worker thread
   instead when it is refused. On SQLite ``pin`` takes the writers' turn for the view's whole run, refused when
   anyone holds it (a thread of this process may hold it until the loop closes that thread's session; while
@@ -54,7 +55,7 @@ def on_event_loop(view: Callable[..., Any]) -> Callable[..., Any]:
         writing = request.method not in READING_METHODS
         if binds is None or (writing and not binds.writers.pin()):
             return await anyio.to_thread.run_sync(functools.partial(view, **kwargs))
-        session.bind = binds.write_engine if writing else binds.engine
+        session.bind = binds.write_engine if writing else binds.read_engine
         try:
             return view(**kwargs)
         finally:

@@ -114,7 +114,7 @@ class _OneWriter:
 
 class _ConnectionLoopBinds:
     def __init__(self, db: TransactionalDatabase) -> None:
-        self.engine = self.write_engine = db.connection
+        self.engine = self.write_engine = self.read_engine = db.connection
         self.writers = _OneWriter()
         self.lookup_session = db.lookup_session
 

@@ -16,7 +16,7 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
 from app import database, sqlite_writers
@@ -149,6 +149,38 @@ def test_the_evaluation_runs_on_the_loop_and_holds_nothing_after(
         ]
         assessment = session.get(SecurityAssessment, assignment.id)
         assert assessment is not None and assessment.status == "submitted"
+
+
+def test_reading_views_run_outside_a_transaction_on_postgresql(
+    evaluating: tuple[FastAPI, TestClient, Assignment, list[str]], fresh_db: Database
+) -> None:
+    """A page that only reads sends no ``BEGIN`` and ``COMMIT``; a posted form's statements are one transaction."""
+    if fresh_db.dialect != "postgresql":
+        pytest.skip("SQLite keeps its own transaction handling")
+    from psycopg.pq import TransactionStatus
+
+    _app, client, assignment, keys = evaluating
+    binds = fresh_db.on_loop()
+    assert binds is not None
+    seen: list[tuple[str, TransactionStatus]] = []
+
+    def note(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append((statement.lstrip().split(None, 1)[0].upper(), cursor.connection.info.transaction_status))
+
+    event.listen(binds.engine, "after_cursor_execute", note)
+    try:
+        assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
+        read = list(seen)
+        seen.clear()
+        assert _post(client, f"/evaluate/assignments/{assignment.id}/scores", _scores(keys)).status_code == 303
+        written = list(seen)
+    finally:
+        event.remove(binds.engine, "after_cursor_execute", note)
+    assert len(read) >= 2 and {status for _, status in read} == {TransactionStatus.IDLE}
+    # the session's lookup reads outside a transaction; then the form's statements run in one
+    assert written[0][1] == TransactionStatus.IDLE
+    assert {status for _, status in written[1:]} == {TransactionStatus.INTRANS}
+    assert any(kind == "INSERT" for kind, _ in written)
 
 
 def test_a_refused_view_on_the_loop_gives_its_connection_back(
