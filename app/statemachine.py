@@ -68,12 +68,15 @@ class StateMachine(Generic[S]):
         object_id: str | int | None = None,
         action: str | None = None,
         data: Mapping[str, Any] | None = None,
+        born: S | None = None,
     ) -> S:
         """Check the table, set ``obj.status`` and record the audit event; returns the previous state.
 
         ``action`` defaults to ``<name>.<target>``; ``object_id`` to ``obj.id`` (give it for composite keys).
+        ``born``: for a row the caller has just inserted in ``target`` already (one statement rather than an
+        insert and an update), the state it starts from: the move is checked and recorded from there.
         """
-        previous = self.states(obj.status)
+        previous = self.states(born if born is not None else obj.status)
         self.check(previous, target)
         obj.status = target.value
         record_event(

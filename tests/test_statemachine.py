@@ -64,6 +64,16 @@ def test_move_outside_the_table_writes_nothing(session: Session) -> None:
     assert _events(session) == []
 
 
+def test_a_row_born_in_the_target_is_checked_and_recorded_from_where_it_starts(session: Session) -> None:
+    lamp = Lamp(8, "green")  # inserted green already: the move is from red
+    previous = LIGHTS.move(session, lamp, Light.GREEN, actor=Actor(None, label="test"), now=NOW, born=Light.RED)
+    assert previous is Light.RED and lamp.status == "green"
+    assert _events(session) == [("light.green", "8", {"from": "red", "to": "green"})]
+    with pytest.raises(InvalidTransition):  # a start the table does not allow is refused all the same
+        LIGHTS.move(session, Lamp(9, "amber"), Light.AMBER, actor=Actor(None, label="test"), now=NOW, born=Light.RED)
+    assert len(_events(session)) == 1
+
+
 def test_labels_and_classes_come_from_the_machine() -> None:
     assert (LIGHTS.label("red"), LIGHTS.css_class("red"), LIGHTS.css_class(Light.GREEN)) == ("Red", "badge-closed", "")
 

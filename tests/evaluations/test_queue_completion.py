@@ -207,3 +207,29 @@ def test_assignment_is_found_by_its_own_stage_only(session: Session, clock: Froz
     session.flush()
     with pytest.raises(NotFound):
         stage_assignment(session, stage=other, assignment_id=assignment.id)
+
+
+def test_scores_submitted_at_once_are_stored_submitted_and_recorded_from_draft(
+    session: Session, clock: FrozenClock
+) -> None:
+    from app.audit.models import AuditEvent
+    from app.evaluations.models import Evaluation
+
+    s, (first, second) = _declared(session, clock, proposals=2)
+    evaluator = s.evaluators[0]
+    _score(session, first.id, evaluator, clock)  # no draft before: inserted submitted
+    opened = _opened(session, second.id, evaluator, clock)
+    evaluator_service.save_evaluation(  # a draft first, then submitted: an update
+        session, opened=opened, raw=RAW, assessed_trl="5", submit=False, actor=actor(evaluator), now=clock.now()
+    )
+    _score(session, second.id, evaluator, clock)
+    session.commit()
+    for assignment in (first, second):
+        evaluation = session.scalar(select(Evaluation).where(Evaluation.assignment_id == assignment.id))
+        assert evaluation is not None and evaluation.status == "submitted"
+        submits = session.scalars(
+            select(AuditEvent.data).where(
+                AuditEvent.action == "evaluation.submit", AuditEvent.object_id == str(evaluation.id)
+            )
+        ).all()
+        assert [(data["from"], data["to"]) for data in submits] == [("draft", "submitted")]

@@ -243,13 +243,14 @@ def _store_scores(
     submit: bool,
     now: datetime,
 ) -> Evaluation:
-    """The scores, their justifications and the assessed TRL written (the status is the caller's). A new
-    evaluation is inserted with its scores in one statement (the unit of work costs more than the database)."""
+    """The scores, their justifications and the assessed TRL written (the status is the caller's, but for a
+    new evaluation submitted at once, inserted submitted). A new evaluation's scores are inserted in one
+    statement (the unit of work costs more than the database)."""
     evaluation = opened.assignment.evaluation
     if evaluation is None:
         evaluation = Evaluation(
             assignment_id=opened.assignment.id,
-            status=EvaluationStatus.DRAFT.value,
+            status=(EvaluationStatus.SUBMITTED if submit else EvaluationStatus.DRAFT).value,
             assessed_trl=trl,
             created_at=now,
             updated_at=now,
@@ -301,12 +302,21 @@ def save_evaluation(
     trl, trl_errors = _parse_trl(assessed_trl, submit=submit)
     if errors or trl_errors:
         raise ValidationFailed(errors=errors + trl_errors)
+    created = evaluation is None
     evaluation = _store_scores(session, opened=opened, scores=scores, raw=raw, trl=trl, submit=submit, now=now)
     data = {"assignment_id": opened.assignment.id, "scores": scores, "assessed_trl": trl}
-    # The evaluation has its id (``_store_scores`` inserts a new one): the event's append flushes the rest.
+    # The evaluation has its id (``_store_scores`` inserts a new one, submitted already when it is submitted at
+    # once): the event's append flushes the rest.
     if submit:
         EVALUATION_MACHINE.move(
-            session, evaluation, EvaluationStatus.SUBMITTED, actor=actor, now=now, action="evaluation.submit", data=data
+            session,
+            evaluation,
+            EvaluationStatus.SUBMITTED,
+            actor=actor,
+            now=now,
+            action="evaluation.submit",
+            data=data,
+            born=EvaluationStatus.DRAFT if created else None,
         )
         record_completion(session, assignment=opened.assignment)
     else:
