@@ -143,13 +143,7 @@ def require_open_evaluation(session: Session, *, stage: ChallengeStage, released
         raise InvalidTransition(MSG_STAGE_RELEASED)
 
 
-# Core statements on the tables, built once: run through the ORM, each execution would build its cache key anew.
-@cache
-def _lock_assignment() -> Any:
-    assignments = Assignment.__table__
-    return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
-
-
+# A Core statement on the tables, built once: run through the ORM, each execution would build its cache key anew.
 @cache
 def _completion() -> Any:
     assignments = cast(Table, Assignment.__table__)
@@ -171,15 +165,16 @@ def _completion() -> Any:
 
 def record_completion(session: Session, *, assignment: Assignment) -> None:
     """Keep ``Assignment.completed`` (scores and security assessment both submitted) true to the rows, after a
-    submit or a reopen of either has been flushed. The assignment's row is locked first and the flag then
-    computed by a statement of its own: on PostgreSQL that statement sees whatever another transaction committed
-    before the lock was granted, so the scores submitted in one tab and the assessment in another, at the same
-    moment, cannot each miss the other's and leave the assignment to do. (A SQLite database has one writer.)"""
+    submit or a reopen of either has recorded its audit event: one statement computes the flag from the rows.
+
+    Called after the event, it is ordered after any other transaction's submit of the other half: on PostgreSQL
+    the event's append holds the audit chain's lock to the commit (``app.audit.service.record_event``), so this
+    statement, which sees whatever was committed when it starts, starts after the other transaction committed
+    or before it appends (and that one's own statement then sees this). The scores submitted in one tab and the
+    assessment in another, at the same moment, cannot each miss the other's and leave the assignment to do. A
+    SQLite database has one writer at a time."""
     session.flush()
-    parameters = {"assignment_id": assignment.id}
-    connection = session.connection()
-    connection.execute(_lock_assignment(), parameters)
-    connection.execute(_completion(), parameters)
+    session.connection().execute(_completion(), {"assignment_id": assignment.id})
     session.expire(assignment, ["completed"])
 
 

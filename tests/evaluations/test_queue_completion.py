@@ -119,8 +119,8 @@ def test_done_after_both_in_either_order_and_to_do_again_after_a_reopen(
 
 
 def test_scores_and_assessment_submitted_at_once_from_two_tabs_both_count(fresh_db: Database) -> None:
-    """Each submit reads the assignment before the other commits; whichever commits second still sees the first's
-    half (the row is locked, then the flag computed by a statement of its own)."""
+    """The assessment's tab reads the assignment before the scores' tab commits; it still sees the scores (the
+    flag is computed by a statement of its own after the audit event, whose append waits for the other's commit)."""
     clock = FrozenClock(DEFAULT_NOW)
     with fresh_db.unit_of_work() as session:
         s, (assignment,) = _declared(session, clock)
