@@ -156,10 +156,11 @@ def _completion() -> Any:
         assessments.c.assignment_id == assignments.c.id, assessments.c.status == submitted
     )
     accepted = assignments.c.status == AssignmentStatus.ACCEPTED.value
-    return (
+    completed = and_(accepted, scored.exists(), assessed.exists())
+    return (  # a row whose flag stays as it is is not written (no new row version, no log record)
         update(assignments)
-        .where(assignments.c.id == bindparam("assignment_id"))
-        .values(completed=and_(accepted, scored.exists(), assessed.exists()))
+        .where(assignments.c.id == bindparam("assignment_id"), assignments.c.completed != completed)
+        .values(completed=completed)
     )
 
 
