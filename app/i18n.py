@@ -16,7 +16,7 @@ import io
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.settings import SUPPORTED_LANGUAGES
 
@@ -83,6 +83,20 @@ def translate(language: str, message: str, **params: object) -> str:
 def translate_plural(language: str, singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(language).ngettext(singular, plural, n)
     return text % {"num": n, **params}
+
+
+def template_functions(language: str) -> dict[str, Any]:
+    """``_``, ``gettext`` and ``ngettext`` for the templates, in a language."""
+    catalogue = translations(language)
+
+    def translated(message: str, **params: Any) -> str:
+        text = catalogue.gettext(message)
+        return text % params if params else text
+
+    def translated_plural(singular: str, plural: str, n: int, **params: Any) -> str:
+        return catalogue.ngettext(singular, plural, n) % {"num": n, **params}
+
+    return {"gettext": translated, "ngettext": translated_plural, "_": translated}
 
 
 # --- which language a request gets ------------------------------------------------------------------

@@ -51,6 +51,7 @@ from app.database import Database
 from app.errors import DomainError
 from app.evaluations import views as evaluation_views
 from app.evaluations.followup import views as followup_views
+from app.fragments import BlankParts
 from app.links import Links
 from app.ops import views as ops_views
 from app.organisations import views as organisation_views
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates(production=settings.production)
     _add_template_globals(app.state.templates.env)
+    app.state.blank_parts = BlankParts(app.state.templates.env)  # a blank form's fields, per content and language
     # Templates see a session only once its second factor (if it needs one) was given.
     app.state.auth_loader = load_signed_in
     # What other domains show on the account page (accounts may not import them): a coordinator's team and areas.

@@ -203,24 +203,13 @@ def path_for(app: Any, name: str, /, **params: Any) -> str:
 
 
 def template_context(request: Request, language: str) -> dict[str, Any]:
-    translations = i18n.translations(language)
-
-    def gettext(message: str, **params: Any) -> str:
-        text = translations.gettext(message)
-        return text % params if params else text
-
-    def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
-        return translations.ngettext(singular, plural, n) % {"num": n, **params}
-
     now = request.app.state.clock.now()
     return {
         "request": request,
         "lang": language,
         "other_lang": "en" if language == "nl" else "nl",
         "alternates": i18n.alternate_urls(request.app.state.links.base_url, request.url.path, request.url.query),
-        "gettext": gettext,
-        "ngettext": ngettext,
-        "_": gettext,
+        **i18n.template_functions(language),
         "now": now,
         "local_datetime": lambda value: format_local_datetime(value, language),
         "local_date": lambda value: format_local_date(value, language),

@@ -88,13 +88,13 @@ class CriterionField(NamedTuple):
     title: str
     description: str
     weight: int
-    levels: list[tuple[str, str, str]]  # (value, label, descriptor)
+    levels: tuple[tuple[str, str, str], ...]  # (value, label, descriptor)
     justification: str
     justification_label: str
 
 
 def _criteria(definition: ChallengeDefinition, language: str) -> list[CriterionField]:
-    levels = [(str(v.value), v.label.get(language), v.descriptor.get(language)) for v in definition.scale.levels]
+    levels = tuple((str(v.value), v.label.get(language), v.descriptor.get(language)) for v in definition.scale.levels)
     return [
         CriterionField(
             name=score_field(criterion.key),
@@ -109,6 +109,9 @@ def _criteria(definition: ChallengeDefinition, language: str) -> list[CriterionF
         )
         for criterion in definition.criteria
     ]
+
+
+CRITERIA_FIELDS = "evaluations/_criteria_fields.html"
 
 
 def _field_labels(criteria: list[CriterionField], claimed_trl: Any, language: str) -> dict[str, str]:
@@ -160,16 +163,21 @@ def _assignment_page(
         context["values"] = values
     hide = blind_service.hider(db, item=opened.item, blind=blind)
     criteria = _criteria(definition, language)
+    editable = (
+        permissions.can_edit_evaluation(evaluation) and not context["released"] and not opened.challenge.is_cancelled
+    )
+    blank = None
+    if editable and not context["values"] and not context["errors"]:  # the same for every proposal: kept
+        blank = request.app.state.blank_parts.render(CRITERIA_FIELDS, language, {"criteria": tuple(criteria)})
     context.update(
         criteria=criteria,
+        blank_criteria=blank,
         labels=_field_labels(criteria, opened.item.content.get("trl"), language),
         hide=hide,
         answers=_answers(definition, opened, language, hide),
         claimed_trl=opened.item.content.get("trl"),
         evaluation=evaluation,
-        editable=permissions.can_edit_evaluation(evaluation)
-        and not context["released"]
-        and not opened.challenge.is_cancelled,
+        editable=editable,
         others=evaluator_service.others_for(db, opened=opened),
         rating_labels=route.RATING_LABELS,
         factor_labels=route.FACTOR_LABELS,

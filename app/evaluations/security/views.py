@@ -23,6 +23,7 @@ from app.organisations.schemas import country_names
 from app.web import DbSession, Language, Now, PostedForm, actor_of, render, see_other
 
 router = APIRouter()
+FACTOR_FIELDS = "evaluations/_factor_fields.html"
 
 
 def _security_page(
@@ -44,15 +45,21 @@ def _security_page(
             values[f"rating_{factor}"] = entry.get("rating", "")
             values[f"factor_justification_{factor}"] = entry.get("justification", "")
     released = opened.released
+    editable = (assessment is None or not assessment.is_submitted) and not released
+    factors, ratings = tuple(route.FACTOR_LABELS.items()), tuple((k.value, v) for k, v in route.RATING_LABELS.items())
+    blank = None
+    if editable and not values and not errors:  # the same for every proposal in a language: kept
+        blank = request.app.state.blank_parts.render(FACTOR_FIELDS, language, {"factors": factors, "ratings": ratings})
     context = {
         "opened": opened,
         "assignment": opened.assignment,
         "challenge": opened.challenge,
         "assessment": assessment,
         "released": released,
-        "editable": (assessment is None or not assessment.is_submitted) and not released,
-        "factors": list(route.FACTOR_LABELS.items()),
-        "ratings": [(k.value, v) for k, v in route.RATING_LABELS.items()],
+        "editable": editable,
+        "factors": factors,
+        "ratings": ratings,
+        "blank_factors": blank,
         "parties": blind_service.shown_parties(opened.item, blind=blind, language=language),
         "hide": blind_service.hider(db, item=opened.item, blind=blind),
         "members": security_rules.members_of(opened.item.content),
