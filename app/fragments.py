@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from app import i18n
 
-LIMIT = 256  # parts kept per process: a few per challenge version and language
+LIMIT = 64  # parts kept per process (15 KB or so each): a few per challenge version and language
 
 
 class BlankParts:
