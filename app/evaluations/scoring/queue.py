@@ -122,10 +122,12 @@ class QueuePage:
 
 @cache
 def _stages_statement() -> Select[Any]:
-    mine = select(Assignment.stage_id).where(Assignment.evaluator_id == bindparam("user_id")).distinct()
+    mine = select(Assignment.id).where(
+        Assignment.evaluator_id == bindparam("user_id"), Assignment.stage_id == ChallengeStage.id
+    )
     return (
         select(ChallengeStage, released_in_stage(ChallengeStage.id))
-        .where(ChallengeStage.id.in_(mine))
+        .where(mine.exists())
         # the versions too: the page names each stage as the challenge's current definition does
         .options(joinedload(ChallengeStage.challenge).joinedload(Challenge.versions))
         .order_by(ChallengeStage.deadline_at, ChallengeStage.id)
