@@ -120,10 +120,13 @@ async def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> 
 
 
 def require_role(*roles: Role):  # type: ignore[no-untyped-def]
-    """A dependency that admits users holding any of the roles (administrators hold every staff right)."""
+    """A dependency that admits users holding any of the roles (administrators hold every staff right): staff,
+    checked as ``require_staff`` does, on the session itself (one dependency fewer to solve on every request)."""
+    admitted = frozenset({r.value for r in roles} | {Role.ADMINISTRATOR.value})
 
-    async def dependency(user: Annotated[User, Depends(require_staff)]) -> User:
-        if not ({r.value for r in roles} | {Role.ADMINISTRATOR.value}) & user.role_names:
+    async def dependency(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
+        user = auth.user
+        if not user.is_staff or not admitted & user.role_names:
             raise NotFound()
         return user
 
