@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from app.clock import FrozenClock
 from app.fragments import BlankParts
 from app.web import build_templates
-from tests.evaluations.helpers import actor, after_deadline, build_scenario, post
-from tests.evaluations.test_scoring import _assigned
-from tests.factories import LINKS, csrf, log_in
+from tests.evaluations.helpers import post
+from tests.evaluations.test_queue_completion import _declared as declared_assignments
+from tests.factories import csrf, log_in
 
 FACTORS = ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities")
 
@@ -30,24 +30,9 @@ class Unkept:
 
 
 def _declared(client: TestClient, session: Session, clock: FrozenClock) -> int:
-    from app.evaluations.schemas import DeclarationForm
-    from app.evaluations.scoring import service as evaluator_service
-
-    s = build_scenario(session, proposals=1)
-    after_deadline(clock)
-    assignment = _assigned(session, s, clock)
-    evaluator = s.evaluators[0]
-    opened = evaluator_service.open_assignment(session, assignment_id=assignment.id, user=evaluator, now=clock.now())
-    evaluator_service.declare(
-        session,
-        opened=opened,
-        form=DeclarationForm(has_conflict=False),
-        actor=actor(evaluator),
-        now=clock.now(),
-        links=LINKS,
-    )
-    session.commit()
-    log_in(client, session, evaluator, now=clock.now())
+    """An evaluator logged in, with a declared assignment after the deadline and nothing filled in."""
+    s, (assignment,) = declared_assignments(session, clock)
+    log_in(client, session, s.evaluators[0], now=clock.now())
     return assignment.id
 
 
