@@ -35,7 +35,10 @@ ASSESSED = {factor: {"rating": "low", "justification": "Getoetst aan het kader."
 
 
 def _opened(session: Session, assignment_id: int, user: Any, clock: FrozenClock) -> evaluator_service.Opened:
-    return evaluator_service.open_assignment(session, assignment_id=assignment_id, user=user, now=clock.now())
+    """Opened for a change, as the posted forms open it."""
+    return evaluator_service.open_assignment(
+        session, assignment_id=assignment_id, user=user, now=clock.now(), lock=True
+    )
 
 
 def _score(session: Session, assignment_id: int, user: Any, clock: FrozenClock) -> None:
@@ -233,3 +236,48 @@ def test_scores_submitted_at_once_are_stored_submitted_and_recorded_from_draft(
             )
         ).all()
         assert [(data["from"], data["to"]) for data in submits] == [("draft", "submitted")]
+
+
+@pytest.mark.parametrize("half", ["scores", "assessment"])
+def test_the_same_half_submitted_at_once_from_two_tabs_is_refused_once(fresh_db: Database, half: str) -> None:
+    """The second tab waits for the first's commit, then reads the half as submitted and is refused with the
+    form's message: no database error, one row, one submit event."""
+    from app.audit.models import AuditEvent
+    from app.errors import InvalidTransition
+
+    clock = FrozenClock(DEFAULT_NOW)
+    with fresh_db.unit_of_work() as session:
+        s, (assignment,) = _declared(session, clock)
+        evaluator_id = s.evaluators[0].id
+    submit = _score if half == "scores" else _assess
+    opened_first = threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def tab(name: str) -> None:
+        try:
+            if name == "second":
+                opened_first.wait(10)
+            with fresh_db.unit_of_work() as session:
+                evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+                submit(session, assignment.id, evaluator, clock)
+                if name == "first":
+                    opened_first.set()  # submitted and flushed, not committed: the second tab submits now
+                    threading.Event().wait(0.5)
+                session.commit()
+            outcomes[name] = "submitted"
+        except InvalidTransition as refused:
+            outcomes[name] = refused
+        except BaseException as error:
+            outcomes[name] = error
+            opened_first.set()
+
+    threads = [threading.Thread(target=tab, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes["first"] == "submitted"
+    assert isinstance(outcomes["second"], InvalidTransition), outcomes["second"]
+    action = "evaluation.submit" if half == "scores" else "security_assessment.submit"
+    with fresh_db.unit_of_work() as session:
+        assert len(session.scalars(select(AuditEvent.id).where(AuditEvent.action == action)).all()) == 1

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
@@ -101,12 +101,25 @@ def _opening_statement() -> Select[Any]:
     )
 
 
-def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime) -> Opened:
+@cache
+def _lock_statement() -> Any:  # Core, built once
+    assignments = cast(Table, Assignment.__table__)
+    return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
+
+
+def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime, lock: bool = False) -> Opened:
     """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
 
     One query: the assignment with its evaluation and assessment, the proposal and the version that stands, the
     stage, the challenge and the version of its definition the proposal answered, and whether the stage is released.
+
+    ``lock``, for a change (a declaration, scores, an assessment): on PostgreSQL the assignment's row is locked
+    first, so the same form posted twice at once (two tabs, a double click) is read by the second only after the
+    first has committed, and refused as already submitted rather than failing on the row the first inserted. A
+    SQLite database has one writer at a time already.
     """
+    if lock and session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_lock_statement(), {"assignment_id": assignment_id})
     found = session.execute(_opening_statement(), {"assignment_id": assignment_id}).first()
     if found is None:
         raise NotFound()

@@ -204,7 +204,7 @@ def declare(
     user: EvaluatorUser,
     language: Language,
 ) -> Response:
-    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now, lock=True)
     values = form_values(posted)
     form, errors = parse_form(DeclarationForm, values)
     if form is not None:
@@ -236,7 +236,7 @@ def scores(
     user: EvaluatorUser,
     language: Language,
 ) -> Response:
-    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now, lock=True)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
     values = form_values(posted)

@@ -95,7 +95,7 @@ def security_save(
     user: EvaluatorUser,
     language: Language,
 ) -> Response:
-    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now)
+    opened = evaluator_service.open_assignment(db, assignment_id=assignment_id, user=user, now=now, lock=True)
     if not permissions.can_read_content(opened.assignment):
         raise NotFound()
     values = form_values(posted)
