@@ -397,7 +397,18 @@ async def read_posted_form(request: Request) -> FormData:
     view waiting for the database (SQLite's writer lock, a pooled PostgreSQL connection) never stops the
     event loop that other requests, including the one holding that lock, need to finish.
     """
-    return await request.form()
+    return without_nul(await request.form())
+
+
+def without_nul(form: FormData) -> FormData:
+    """The form's text values without NUL characters, as the upload forms' fields are read: no field means one,
+    and PostgreSQL refuses a statement holding one, so a value with one would be a server error rather than a
+    value to check."""
+    if not any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        return form
+    return FormData(
+        [(key, value.replace("\x00", "") if isinstance(value, str) else value) for key, value in form.multi_items()]
+    )
 
 
 PostedForm = Annotated[FormData, Depends(read_posted_form)]
@@ -414,7 +425,7 @@ async def read_small_upload(request: Request) -> FormData | None:
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > SMALL_UPLOAD_BYTES:
         return None
-    return await request.form(max_files=1, max_fields=10)
+    return without_nul(await request.form(max_files=1, max_fields=10))
 
 
 SmallUpload = Annotated[FormData | None, Depends(read_small_upload)]

@@ -280,7 +280,10 @@ def list_public_challenges(
     region: str | None = None,
 ) -> list[ChallengeListItem]:
     """Published (and later) challenges, open first, then upcoming, then closed; filtered as asked (``region``: the
-    key of a regional team the challenge is tagged with)."""
+    key of a regional team the challenge is tagged with). A filter holding a NUL character matches nothing: no
+    stored text holds one (and PostgreSQL refuses it in a statement)."""
+    if any("\x00" in value for value in (tag, text, region) if value):
+        return []
     query = (
         select(Challenge)
         .where(Challenge.status.in_([s.value for s in PUBLIC_STATUSES]), Challenge.published_at.is_not(None))

@@ -4,7 +4,9 @@ A route declares its limit with ``@body_limit(...)`` (``SMALL_FORM`` for login, 
 an upload limit for the few routes that take files); any other route gets ``FORM``. The middleware finds
 the route before anything reads the body, refuses a ``Content-Length`` past the limit and a multipart body
 on a route that takes no files, and counts the bytes as they stream in (chunked bodies too): past the limit
-the read raises ``BodyTooLarge``, which the error handlers answer with the 413 page.
+the read raises ``BodyTooLarge``, which the error handlers answer with the 413 page. An address holding a NUL
+character (``%00``) is answered with the 404 page before any view looks it up (PostgreSQL refuses one in a
+statement).
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ class BodyLimitMiddleware:
         self.limit_of = limit_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:  # no page's address holds one: none is looked up
+            await _refuse(scope, receive, send, 404, None)
+            return
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -186,7 +191,7 @@ async def read_rest_of_body(scope: Scope, receive: Receive) -> bool:
         return False
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str | None) -> None:
     """The portal's error page; the body is not read, so the connection is closed after the answer."""
     from starlette.requests import Request
 
