@@ -303,8 +303,7 @@ class Database:
         self._write = sessionmaker(bind=self.write_engine, expire_on_commit=False)
         # One-statement reads (the session cookie's lookup on every request) need no BEGIN and ROLLBACK
         # around them on PostgreSQL: two round trips fewer. SQLite keeps its own transaction handling.
-        lookup = self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
-        self._lookup = sessionmaker(bind=lookup or self.engine, expire_on_commit=False)
+        self._lookup = sessionmaker(bind=outside_transactions(self.engine), expire_on_commit=False)
         self._reader: RawReader | None = None
         self._loop: LoopBinds | None = None
         self.writing = OpenWriters()
@@ -404,6 +403,14 @@ class OpenWriters:
         pass
 
 
+def outside_transactions(engine: Engine) -> Engine:
+    """The engine for reads without ``BEGIN`` and ``COMMIT`` around them: AUTOCOMMIT on PostgreSQL (READ COMMITTED
+    gives each statement its own snapshot anyway); SQLite keeps its own transaction handling."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 class LoopBinds:
     """Where the views that run on the event loop read and write (``app.loopviews``): an engine of their own,
     one connection that only the loop uses, so the loop never waits for a pooled connection a request holds
@@ -420,8 +427,7 @@ class LoopBinds:
         self.engine = engine
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.writers = writers
-        postgresql = engine.dialect.name == "postgresql"
-        self.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        self.read_engine = outside_transactions(engine)
         self._lookup = sessionmaker(bind=self.read_engine, expire_on_commit=False)
 
     def lookup_session(self) -> Session:

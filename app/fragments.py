@@ -2,10 +2,10 @@
 
 The evaluator's scoring form places 48 radio buttons with their descriptors and eight justification fields, the
 security assessment four factors with four ratings each: more than a third of the CPU of those pages, and the
-same markup for every proposal of a challenge in a language while nothing has been filled in. ``blank_part``
-renders such a part from its template the first time and keeps the markup, keyed by everything it is made of
-(the template, the language and the values it is given, which must be hashable), so a change of content is a
-new key rather than a stale part.
+same markup for every proposal of a challenge in a language while nothing has been filled in.
+``BlankParts.render`` renders such a part from its template the first time and keeps the markup, keyed by
+everything it is made of (the template, the language and the values it is given, which must be hashable), so a
+change of content is a new key rather than a stale part.
 
 The part is rendered with nothing of the request: no request, session, user or CSRF token, only the language's
 translations, the values given and empty ``values`` and ``errors`` (a blank form: nothing filled in, nothing

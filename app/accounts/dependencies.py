@@ -120,13 +120,13 @@ async def require_staff(auth: Annotated[AuthSession, Depends(require_auth)]) -> 
 
 
 def require_role(*roles: Role):  # type: ignore[no-untyped-def]
-    """A dependency that admits users holding any of the roles (administrators hold every staff right): staff,
-    checked as ``require_staff`` does, on the session itself (one dependency fewer to solve on every request)."""
+    """A dependency that admits users holding any of the roles (administrators hold every staff right); others
+    get a 404 as from ``require_staff``. It reads the session itself: one dependency fewer on every request."""
     admitted = frozenset({r.value for r in roles} | {Role.ADMINISTRATOR.value})
 
     async def dependency(auth: Annotated[AuthSession, Depends(require_auth)]) -> User:
         user = auth.user
-        if not user.is_staff or not admitted & user.role_names:
+        if not admitted & user.role_names:  # holding one of them is being staff
             raise NotFound()
         return user
 
