@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app import sqlite_writers
+from app.commits import watch_commits
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -306,6 +307,7 @@ class Database:
         self._lookup = sessionmaker(bind=outside_transactions(self.engine), expire_on_commit=False)
         self._reader: RawReader | None = None
         self._loop: LoopBinds | None = None
+        self._watches: list[tuple[frozenset[str], Callable[[], None]]] = []
         self.writing = OpenWriters()
 
     @property
@@ -323,13 +325,26 @@ class Database:
         """The event loop's own binds (None for a SQLite database in memory)."""
         if self._loop is None:
             if self.dialect == "postgresql":
-                self._loop = LoopBinds(_bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL)), self.writing)
+                engine = _bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL))
+                for tables, callback in self._watches:
+                    watch_commits(engine, tables, callback)
+                self._loop = LoopBinds(engine, self.writing)
                 return self._loop
             writers = WRITERS.get(self.engine)
             if writers is None:
                 return None
             self._loop = LoopBinds(make_engine(self.url, writers=writers, **_LOOP_POOL), writers)
+            for tables, callback in self._watches:
+                watch_commits(self._loop.engine, tables, callback)
         return self._loop
+
+    def watch_commits(self, tables: frozenset[str], callback: Callable[[], None]) -> None:
+        """Call ``callback`` when a transaction of this process that inserted, updated or deleted rows of
+        ``tables`` commits, before the commit returns (statements with the ``UNWATCHED`` option aside)."""
+        self._watches.append((tables, callback))
+        watch_commits(self.engine, tables, callback)
+        if self._loop is not None:
+            watch_commits(self._loop.engine, tables, callback)
 
     def reader(self) -> RawReader:
         """This process's connection for tiny, frequent reads (see ``RawReader``), outside the pool: it never

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import gc
 import logging
@@ -31,6 +33,7 @@ from app.accounts.email_change import views as email_change_views
 from app.accounts.preferences import views as preference_views
 from app.accounts.reminders import views as reminder_views
 from app.accounts.sections import AccountSections
+from app.accounts.session_cache import SESSION_TABLES, SessionCache, keep_listening
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.admin.areas import views as admin_area_views
@@ -124,26 +127,35 @@ async def _warm_public_pages(app: FastAPI, settings: Settings) -> None:
         logging.getLogger("portal").exception("warming up the public pages failed; the worker starts all the same")
 
 
+@asynccontextmanager
+async def _lifespan(settings: Settings, running: FastAPI) -> AsyncIterator[None]:
+    """A worker's startup and shutdown."""
+    await _start_process(settings)
+    listening = _listen_for_session_changes(running)
+    await anyio.to_thread.run_sync(_remove_abandoned_uploads, running.state.blobs)
+    if settings.production:
+        await _warm_public_pages(running, settings)
+        # Everything built at startup (modules, routes, templates, mappers) lives as long as the
+        # process: moved out of the collector's sight, a full collection no longer walks it, which
+        # took up to 90 ms per pause and a tenth of a worker's CPU in a deadline rush.
+        gc.collect()
+        gc.freeze()
+        _give_back_free_memory()
+    try:
+        yield
+    finally:
+        if listening is not None:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the portal. Tests pass their own settings, database and clock."""
     settings = settings or load_settings()
 
-    @asynccontextmanager
-    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
-        await _start_process(settings)
-        await anyio.to_thread.run_sync(_remove_abandoned_uploads, running.state.blobs)
-        if settings.production:
-            await _warm_public_pages(running, settings)
-            # Everything built at startup (modules, routes, templates, mappers) lives as long as the
-            # process: moved out of the collector's sight, a full collection no longer walks it, which
-            # took up to 90 ms per pause and a tenth of a worker's CPU in a deadline rush.
-            gc.collect()
-            gc.freeze()
-            _give_back_free_memory()
-        yield
-
     app = FastAPI(
-        lifespan=lifespan,
+        lifespan=partial(_lifespan, settings),
         title="Defence challenge portal API",
         version=__version__,
         description="Public, read-only API of the challenges published by the Dutch Ministry of Defence.",
@@ -153,6 +165,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.effective_database_url)
+    app.state.session_cache = _session_cache(app.state.db)
     app.state.clock = clock or SystemClock()
     app.state.templates = web.build_templates(production=settings.production)
     _add_template_globals(app.state.templates.env)
@@ -181,6 +194,24 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     # /api/openapi.json describes the public API (/api/...) only, not the pages or the staff routes.
     app.openapi = partial(public_openapi, app)  # type: ignore[method-assign]
     return app
+
+
+def _session_cache(db: Database) -> SessionCache | None:
+    """A cache of session lookups for a PostgreSQL database (``app.accounts.session_cache``), told of this process's
+    own changes at their commit; None on SQLite and for a stand-in database of the tests (no real commits)."""
+    if not isinstance(db, Database) or db.dialect != "postgresql":
+        return None
+    cache = SessionCache()
+    db.watch_commits(SESSION_TABLES, cache.forget_all)
+    return cache
+
+
+def _listen_for_session_changes(app: FastAPI) -> asyncio.Task[None] | None:
+    """The task that keeps the session cache told of other processes' changes (it is used only while this runs)."""
+    cache: SessionCache | None = app.state.session_cache
+    if cache is None:
+        return None
+    return asyncio.get_running_loop().create_task(keep_listening(app.state.db.url, cache))
 
 
 def _give_back_free_memory() -> None:

@@ -205,19 +205,27 @@ def run(args: argparse.Namespace) -> None:
                 _count_statements(loop.engine)
             _time_templates(app.state.templates)
             client = Client(app, evaluators[0], "127.0.0.1:8000")
-            warm: dict[str, list[float]] = {}
-            asyncio.run(evaluations(client, args.warm, warm))
-            gc.collect()
-            gc.freeze()  # as the server's startup does
-            cpu: dict[str, list[float]] = {}
             profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall time
-            if profiler:
-                profiler.enable()
+            cpu: dict[str, list[float]] = {}
             queries: dict[str, list[int]] = {}
-            done = asyncio.run(evaluations(client, args.evaluations, cpu, queries))
-            if profiler:
-                profiler.disable()
-                profiler.dump_stats(args.profile)
+
+            async def served() -> int:
+                # The app's startup and shutdown as the server runs them (on PostgreSQL the session cache listens).
+                async with app.router.lifespan_context(app):
+                    await asyncio.sleep(0.2)  # the session cache's listening connection is in place
+                    warm: dict[str, list[float]] = {}
+                    await evaluations(client, args.warm, warm)
+                    gc.collect()
+                    gc.freeze()  # as the server's startup does
+                    if profiler:
+                        profiler.enable()
+                    done = await evaluations(client, args.evaluations, cpu, queries)
+                    if profiler:
+                        profiler.disable()
+                        profiler.dump_stats(args.profile)
+                    return done
+
+            done = asyncio.run(served())
             app.state.db.dispose()
         label = " (under cProfile: slower than without)" if profiler else ""
         log(f"{done} evaluations in-process, {args.db}{label}; {common.machine()}")

@@ -159,19 +159,22 @@ def test_reading_views_run_outside_a_transaction_on_postgresql(
         pytest.skip("SQLite keeps its own transaction handling")
     from psycopg.pq import TransactionStatus
 
-    _app, client, assignment, keys = evaluating
+    app, client, assignment, keys = evaluating
     binds = fresh_db.on_loop()
     assert binds is not None
     seen: list[tuple[str, TransactionStatus]] = []
+    cache = app.state.session_cache  # dropped before each request: its session is looked up on the loop
 
     def note(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
         seen.append((statement.lstrip().split(None, 1)[0].upper(), cursor.connection.info.transaction_status))
 
     event.listen(binds.engine, "after_cursor_execute", note)
     try:
+        cache.forget_all()
         assert client.get(f"/evaluate/assignments/{assignment.id}").status_code == 200
         read = list(seen)
         seen.clear()
+        cache.forget_all()
         assert _post(client, f"/evaluate/assignments/{assignment.id}/scores", _scores(keys)).status_code == 303
         written = list(seen)
     finally:

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from app.accounts import permissions, sessions
 from app.accounts.enums import Role
 from app.accounts.models import AuthSession, User
+from app.accounts.session_cache import SessionCache
 from app.errors import NotFound
 from app.settings import Settings
+from app.tokens import hash_token
 
 
 class Redirect(Exception):
@@ -62,14 +64,30 @@ async def load_auth_on_loop(request: Request) -> AuthSession | None:
 
 
 def _look_up(request: Request, open_session: Callable[[], Session]) -> tuple[AuthSession | None, datetime]:
-    token = request.cookies.get(sessions.session_cookie_name(request.app.state.settings), "")
-    now: datetime = request.app.state.clock.now()
-    if not token:
+    """The live session for the request's cookie: from this process's ``SessionCache`` when it holds it (on
+    PostgreSQL, while the cache listens for changes), otherwise read with a session from ``open_session``."""
+    state = request.app.state
+    token = request.cookies.get(sessions.session_cookie_name(state.settings), "")
+    now: datetime = state.clock.now()
+    if not sessions.valid_token(token):
         return None, now
+    token_hash = hash_token(token)
+    cache: SessionCache | None = state.session_cache
+    policy = session_policy(state.settings)
+    record = cache.get(token_hash, now=now) if cache is not None else None
+    if record is not None:
+        auth = sessions.auth_from(record)
+        return (auth if sessions.is_live(auth, now=now, policy=policy) else None), now
+    generation = cache.generation if cache is not None else 0
     with open_session() as lookup:
-        auth = sessions.resolve_session(lookup, token=token, now=now, policy=session_policy(request.app.state.settings))
-        if auth is not None:
-            auth.user.roles  # noqa: B018 - load roles before the session closes
+        record = sessions.read_record(lookup, token_hash=token_hash)
+    if record is None:
+        return None, now
+    auth = sessions.auth_from(record)
+    if not sessions.is_live(auth, now=now, policy=policy):
+        return None, now
+    if cache is not None:
+        cache.keep(token_hash, record, generation=generation, now=now)
     return auth, now
 
 
