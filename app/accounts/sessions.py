@@ -8,7 +8,8 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import AuthSession, User, UserRole
 from app.commits import UNWATCHED
@@ -133,16 +134,23 @@ def read_record(session: Session, *, token_hash: str) -> SessionRecord | None:
 def auth_from(record: SessionRecord) -> AuthSession:
     """New objects for one request: the session with its user and the user's roles, detached as if loaded by a
     query that has ended (the secrets unloaded: reading one raises). Each request gets its own, so what one
-    request does with them never reaches another's."""
-    user = User(**record.user)
-    user.roles = [UserRole(**role) for role in record.roles]
-    auth = AuthSession(**record.session)
-    auth.user = user
-    for role in user.roles:
-        make_transient_to_detached(role)
-    make_transient_to_detached(user)
-    make_transient_to_detached(auth)
+    request does with them never reaches another's. Made as the ORM makes loaded objects (no constructor, no
+    change history): a third of the cost of constructing them."""
+    user = _detached(User, record.user)
+    set_committed_value(user, "roles", [_detached(UserRole, role) for role in record.roles])
+    auth = _detached(AuthSession, record.session)
+    set_committed_value(auth, "user", user)
     return auth
+
+
+def _detached(model: type[Any], values: dict[str, Any]) -> Any:
+    mapper = inspect(model)
+    if not mapper.configured:  # no ORM statement has run in this process yet
+        configure_mappers()
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    return instance
 
 
 def is_live(auth: AuthSession, *, now: datetime, policy: SessionPolicy) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 
 from app.accounts import session_cache
 from app.accounts.session_cache import SessionCache, conninfo
-from app.accounts.sessions import SessionPolicy, SessionRecord, start_session
+from app.accounts.sessions import SessionPolicy, SessionRecord, auth_from, start_session
 from app.cli import main as cli
 from app.clock import FrozenClock
 from app.database import Database
@@ -325,3 +325,53 @@ def test_notices_of_another_schema_or_unknown_shape(fresh_db: Database) -> None:
     assert cache.get("a", now=NOW) is None and cache.get("b", now=NOW) is not None
     session_cache._heard(cache, "something else", schema="public")
     assert len(cache) == 0
+
+
+# --- the request's own objects ----------------------------------------------------------------------------------
+
+
+def _full_record() -> SessionRecord:
+    session = {
+        "id": 7, "token_hash": "h", "user_id": 3, "created_at": NOW, "last_seen_at": NOW,
+        "expires_at": NOW + timedelta(hours=1), "ended_at": None, "mfa_verified_at": NOW, "mfa_failures": 0,
+        "acting_organisation_id": None, "ip": None, "user_agent": None,
+    }  # fmt: skip
+    user = {
+        "id": 3, "email": "e@example.nl", "name": "E", "language": "en", "is_active": True, "status": "active",
+        "created_at": NOW, "email_confirmed_at": NOW, "last_login_at": NOW, "deleted_at": None,
+        "totp_enabled_at": NOW, "totp_last_counter": None,
+    }  # fmt: skip
+    roles = ({"user_id": 3, "role": "evaluator", "granted_at": NOW, "granted_by_id": None},)
+    return SessionRecord(session, user, roles)
+
+
+def test_each_request_gets_its_own_detached_objects_without_the_secrets() -> None:
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    record = _full_record()
+    first, second = auth_from(record), auth_from(record)
+    assert first is not second and first.user is not second.user
+    assert first.user.role_names == frozenset({"evaluator"}) and first.user.is_staff and first.user.totp_enabled
+    for instance in (first, first.user, first.user.roles[0]):
+        state = inspect(instance)
+        assert state.detached and not state.modified
+    with pytest.raises(DetachedInstanceError):
+        first.user.password_hash
+    first.user.name = "changed"
+    assert second.user.name == "E" and record.user["name"] == "E"
+
+
+def test_objects_are_made_before_any_orm_statement_ran_in_the_process() -> None:
+    """A worker's first request may be answered from the lookup alone (mappers not yet configured)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from tests.accounts.test_session_cache import _full_record\n"
+        "from app.accounts.sessions import auth_from\n"
+        "print(sorted(auth_from(_full_record()).user.role_names))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['evaluator']"
