@@ -138,7 +138,7 @@ def auth_from(record: SessionRecord) -> AuthSession:
     change history): a third of the cost of constructing them."""
     user = _detached(User, record.user)
     set_committed_value(user, "roles", [_detached(UserRole, role) for role in record.roles])
-    auth = _detached(AuthSession, record.session)
+    auth: AuthSession = _detached(AuthSession, record.session)
     set_committed_value(auth, "user", user)
     return auth
 
