@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.challenges import service as challenge_service
 from app.challenges.models import Challenge, ChallengeStage
@@ -164,19 +165,50 @@ def _completion() -> Any:
     )
 
 
-def record_completion(session: Session, *, assignment: Assignment) -> None:
+def record_completion(session: Session, *, assignment: Assignment, locked: bool = False) -> None:
     """Keep ``Assignment.completed`` (scores and security assessment both submitted) true to the rows, after a
-    submit or a reopen of either has recorded its audit event: one statement computes the flag from the rows.
+    submit or a reopen of either has recorded its audit event.
 
-    Called after the event, it is ordered after any other transaction's submit of the other half: on PostgreSQL
-    the event's append holds the audit chain's lock to the commit (``app.audit.service.record_event``), so this
-    statement, which sees whatever was committed when it starts, starts after the other transaction committed
-    or before it appends (and that one's own statement then sees this). The scores submitted in one tab and the
-    assessment in another, at the same moment, cannot each miss the other's and leave the assignment to do. A
-    SQLite database has one writer at a time."""
+    ``locked``: the caller holds the assignment's row lock since before it read the assignment with its
+    evaluation and assessment (``open_assignment(lock=True)``; on SQLite the writer holds the database), and
+    every other change of either half takes that lock first (the evaluator's forms, a coordinator's reopen), so
+    the objects as loaded and changed are the rows as they stand: the flag is computed from them, and written
+    only when it changes (no statement at all for the first half submitted).
+
+    Otherwise one statement computes the flag from the rows. Called after the event, it is ordered after any
+    other transaction's submit of the other half: on PostgreSQL the event's append holds the audit chain's lock
+    to the commit (``app.audit.service.record_event``), so this statement, which sees whatever was committed
+    when it starts, starts after the other transaction committed or before it appends (and that one's own
+    statement then sees this). The scores submitted in one tab and the assessment in another, at the same
+    moment, cannot each miss the other's and leave the assignment to do."""
+    if locked:
+        completed = is_completed(assignment)
+        if completed != assignment.completed:
+            session.connection().execute(_set_completed(), {"assignment_id": assignment.id, "flag": completed})
+            set_committed_value(assignment, "completed", completed)
+        return
     session.flush()
     session.connection().execute(_completion(), {"assignment_id": assignment.id})
     session.expire(assignment, ["completed"])
+
+
+def is_completed(assignment: Assignment) -> bool:
+    """Accepted, with its scores and its security assessment submitted (as loaded)."""
+    submitted = EvaluationStatus.SUBMITTED.value
+    evaluation, assessment = assignment.evaluation, assignment.assessment
+    return (
+        assignment.status == AssignmentStatus.ACCEPTED.value
+        and evaluation is not None
+        and evaluation.status == submitted
+        and assessment is not None
+        and assessment.status == submitted
+    )
+
+
+@cache
+def _set_completed() -> Any:
+    assignments = cast(Table, Assignment.__table__)
+    return update(assignments).where(assignments.c.id == bindparam("assignment_id")).values(completed=bindparam("flag"))
 
 
 def parties_of(item: Standing) -> assignment_rules.ProposalParties:

@@ -19,7 +19,7 @@ from app.clock import FrozenClock
 from app.database import Database
 from app.errors import NotFound
 from app.evaluations.assignments.service import stage_assignment
-from app.evaluations.models import Assignment
+from app.evaluations.models import Assignment, SecurityAssessment
 from app.evaluations.schemas import DeclarationForm
 from app.evaluations.scoring import service as evaluator_service
 from app.evaluations.scoring.queue import evaluator_queue
@@ -122,8 +122,8 @@ def test_done_after_both_in_either_order_and_to_do_again_after_a_reopen(
 
 
 def test_scores_and_assessment_submitted_at_once_from_two_tabs_both_count(fresh_db: Database) -> None:
-    """The assessment's tab reads the assignment before the scores' tab commits; it still sees the scores (the
-    flag is computed by a statement of its own after the audit event, whose append waits for the other's commit)."""
+    """The assessment's tab posts while the scores' tab has not committed: it opens the assignment only once the
+    other's row lock is gone, so it sees the scores and counts the assignment done."""
     clock = FrozenClock(DEFAULT_NOW)
     with fresh_db.unit_of_work() as session:
         s, (assignment,) = _declared(session, clock)
@@ -163,6 +163,78 @@ def test_scores_and_assessment_submitted_at_once_from_two_tabs_both_count(fresh_
         evaluator = session.get(type(s.evaluators[0]), evaluator_id)
         assert session.scalar(select(Assignment.completed).where(Assignment.id == assignment.id)) is True
         assert _counts(session, evaluator, clock) == (0, 1)
+
+
+@pytest.mark.parametrize("first", ["reopen", "assessment"])
+def test_a_reopen_while_the_assessment_is_posted_leaves_the_assignment_to_do(fresh_db: Database, first: str) -> None:
+    """A coordinator reopens the scores while the evaluator posts the assessment, either one first: the second
+    waits for the first's lock on the assignment and reads after its commit. The form counts the assignment from
+    the objects it loaded, which are therefore current; neither waits for the other in a circle (the reopen takes
+    the assignment's lock before the audit chain's, as the form does). Either way the scores end reopened and
+    the assignment to do; a reopen after the assessment reopens it too (it read the assessment committed)."""
+    clock = FrozenClock(DEFAULT_NOW)
+    with fresh_db.unit_of_work() as session:
+        s, (assignment,) = _declared(session, clock)
+        evaluator_id, coordinator, stage_id = s.evaluators[0].id, s.coordinator, s.stage.id
+        _score(session, assignment.id, s.evaluators[0], clock)
+        session.commit()
+        evaluation = _opened(session, assignment.id, s.evaluators[0], clock).assignment.evaluation
+        assert evaluation is not None
+        evaluation_id = evaluation.id
+    started = threading.Event()
+    failures: list[BaseException] = []
+
+    def hold_then_commit(session: Session, is_first: bool) -> None:
+        if is_first:
+            started.set()  # not committed: the other one starts now
+            threading.Event().wait(0.5)
+        session.commit()
+
+    def reopen() -> None:
+        try:
+            if first != "reopen":
+                started.wait(10)
+            with fresh_db.unit_of_work() as session:
+                evaluator_service.reopen_evaluation(
+                    session,
+                    stage=session.get_one(ChallengeStage, stage_id),
+                    evaluation_id=evaluation_id,
+                    reason="Graag opnieuw.",
+                    actor=actor(coordinator),
+                    now=clock.now(),
+                    links=LINKS,
+                )
+                hold_then_commit(session, first == "reopen")
+        except BaseException as error:
+            failures.append(error)
+            started.set()
+
+    def assessment() -> None:
+        try:
+            if first != "assessment":
+                started.wait(10)
+            with fresh_db.unit_of_work() as session:
+                evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+                _assess(session, assignment.id, evaluator, clock)
+                hold_then_commit(session, first == "assessment")
+        except BaseException as error:
+            failures.append(error)
+            started.set()
+
+    threads = [threading.Thread(target=reopen), threading.Thread(target=assessment)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    with fresh_db.unit_of_work() as session:
+        evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+        assert session.scalar(select(Assignment.completed).where(Assignment.id == assignment.id)) is False
+        assert _counts(session, evaluator, clock) == (1, 0)
+        assessed = session.scalar(
+            select(SecurityAssessment.status).where(SecurityAssessment.assignment_id == assignment.id)
+        )
+        assert assessed == ("reopened" if first == "assessment" else "submitted")
 
 
 def test_migration_fills_stage_and_completion_of_the_assignments_that_exist(fresh_db: Database) -> None:

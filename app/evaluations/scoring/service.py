@@ -69,6 +69,7 @@ class Opened:
     item: Standing
     definition: ChallengeDefinition
     released: bool = False  # the stage's decisions had been released when it was opened
+    locked: bool = False  # opened with its row locked (``lock_assignment``): what it holds is current to the commit
 
 
 @cache
@@ -107,6 +108,14 @@ def _lock_statement() -> Any:  # Core, built once
     return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
 
 
+def lock_assignment(session: Session, *, assignment_id: int) -> None:
+    """Lock the assignment's row to the end of the transaction (PostgreSQL; a SQLite writer holds the database):
+    whoever changes its declaration, evaluation or assessment takes it first, so each reads the others' commits
+    (``record_completion(locked=True)`` counts on it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_lock_statement(), {"assignment_id": assignment_id})
+
+
 def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime, lock: bool = False) -> Opened:
     """The evaluator's own assignment after the deadline; 404 for anyone else, before it, or after a conflict.
 
@@ -118,8 +127,8 @@ def open_assignment(session: Session, *, assignment_id: int, user: User, now: da
     first has committed, and refused as already submitted rather than failing on the row the first inserted. A
     SQLite database has one writer at a time already.
     """
-    if lock and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_lock_statement(), {"assignment_id": assignment_id})
+    if lock:
+        lock_assignment(session, assignment_id=assignment_id)
     found = session.execute(_opening_statement(), {"assignment_id": assignment_id}).first()
     if found is None:
         raise NotFound()
@@ -134,7 +143,7 @@ def open_assignment(session: Session, *, assignment_id: int, user: User, now: da
         else definition_for(challenge, version.challenge_version)
     )
     item = Standing(proposal, version, organisation_status)
-    return Opened(assignment, challenge, stage, item, definition, bool(released))
+    return Opened(assignment, challenge, stage, item, definition, bool(released), locked=lock)
 
 
 def coordinator_emails(session: Session, *, challenge_id: int) -> list[User]:
@@ -331,7 +340,7 @@ def save_evaluation(
             data=data,
             born=EvaluationStatus.DRAFT if created else None,
         )
-        record_completion(session, assignment=opened.assignment)
+        record_completion(session, assignment=opened.assignment, locked=opened.locked)
     else:
         record_event(
             session,
@@ -415,6 +424,7 @@ def reopen_evaluation(
     evaluation = session.get(Evaluation, evaluation_id)
     if evaluation is None:
         raise NotFound()
+    lock_assignment(session, assignment_id=evaluation.assignment_id)  # the evaluator's forms wait meanwhile
     assignment = stage_assignment(session, stage=stage, assignment_id=evaluation.assignment_id)
     require_open_evaluation(session, stage=stage)
     if not EVALUATION_MACHINE.allows(evaluation.status, EvaluationStatus.REOPENED):

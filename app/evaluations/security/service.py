@@ -81,7 +81,7 @@ def save_assessment(
             action="security_assessment.submit",
             data=data,
         )
-        record_completion(session, assignment=opened.assignment)
+        record_completion(session, assignment=opened.assignment, locked=opened.locked)
     else:
         session.flush()
         record_event(
