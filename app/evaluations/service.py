@@ -165,6 +165,20 @@ def _completion() -> Any:
     )
 
 
+@cache
+def _lock_statement() -> Any:  # Core, built once
+    assignments = cast(Table, Assignment.__table__)
+    return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
+
+
+def lock_assignment(session: Session, *, assignment_id: int) -> None:
+    """Lock the assignment's row to the end of the transaction (PostgreSQL; a SQLite writer holds the database):
+    whoever changes its declaration, evaluation or assessment takes it first, so each reads the others' commits
+    (``record_completion(locked=True)`` counts on it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_lock_statement(), {"assignment_id": assignment_id})
+
+
 def record_completion(session: Session, *, assignment: Assignment, locked: bool = False) -> None:
     """Keep ``Assignment.completed`` (scores and security assessment both submitted) true to the rows, after a
     submit or a reopen of either has recorded its audit event.

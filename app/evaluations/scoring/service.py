@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
@@ -45,6 +45,7 @@ from app.evaluations.service import (
     definition_for,
     evaluations_by_assignment,
     get_standing,
+    lock_assignment,
     record_completion,
     released_in_stage,
     require_open_evaluation,
@@ -100,20 +101,6 @@ def _opening_statement() -> Select[Any]:
             contains_eager(Assignment.assessment),
         )
     )
-
-
-@cache
-def _lock_statement() -> Any:  # Core, built once
-    assignments = cast(Table, Assignment.__table__)
-    return select(assignments.c.id).where(assignments.c.id == bindparam("assignment_id")).with_for_update()
-
-
-def lock_assignment(session: Session, *, assignment_id: int) -> None:
-    """Lock the assignment's row to the end of the transaction (PostgreSQL; a SQLite writer holds the database):
-    whoever changes its declaration, evaluation or assessment takes it first, so each reads the others' commits
-    (``record_completion(locked=True)`` counts on it)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_lock_statement(), {"assignment_id": assignment_id})
 
 
 def open_assignment(session: Session, *, assignment_id: int, user: User, now: datetime, lock: bool = False) -> Opened:
