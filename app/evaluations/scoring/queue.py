@@ -1,6 +1,6 @@
 """The evaluator's queue: their assignments whose deadline has passed, a page at a time, the next to do first.
 
-Three queries whatever the number of assignments: the stages, the counts per kind, and one page of plain values;
+Two queries whatever the number of assignments: the stages, and one page of plain values with the counts per kind;
 the counts and the page's order come from the assignments' own columns (``stage_id``, ``status``, ``completed``)
 and one index, so a queue of hundreds costs no join per assignment.
 """
@@ -27,6 +27,7 @@ PAGE_SIZE = 25
 
 # The kinds, in the order the queue shows them.
 TODO, DONE, CLOSED, CONFLICTED = 0, 1, 2, 3
+KINDS = (TODO, DONE, CLOSED, CONFLICTED)
 
 
 @dataclass(frozen=True)
@@ -172,15 +173,19 @@ def _counts_statement() -> Select[Any]:
 @cache
 def _rows_statement() -> Select[Any]:
     """A page of the queue: ordered and cut from the assignments alone, then joined to the proposal, the
-    evaluation and the assessment for its rows only."""
+    evaluation and the assessment for its rows only. Each row also carries the counts per kind over the whole
+    queue (window sums, taken before the page is cut): a page that has rows needs no counting statement."""
+    kind = _kind()
+    counted = [func.sum(case((kind == each, 1), else_=0)).over().label(f"count_{each}") for each in KINDS]
     page = (
         _mine(
             Assignment.id,
             Assignment.status,
             Assignment.proposal_id,
             Assignment.stage_id,
-            _kind().label("kind"),
+            kind.label("kind"),
             ChallengeStage.deadline_at,
+            *counted,
         )
         .join(ChallengeStage, ChallengeStage.id == Assignment.stage_id)
         .order_by(_kind(), ChallengeStage.deadline_at, Assignment.stage_id, Assignment.proposal_id, Assignment.id)
@@ -198,12 +203,23 @@ def _rows_statement() -> Select[Any]:
             Evaluation.status,
             SecurityAssessment.status,
             page.c.kind,
+            *(page.c[f"count_{each}"] for each in KINDS),
         )
         .join(Proposal, Proposal.id == page.c.proposal_id)
         .outerjoin(Evaluation, Evaluation.assignment_id == page.c.id)
         .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == page.c.id)
         .order_by(page.c.kind, page.c.deadline_at, page.c.stage_id, page.c.proposal_id, page.c.id)
     )
+
+
+def _page(
+    session: Session, parameters: dict[str, Any], *, size: int, skip: int
+) -> tuple[list[QueueRow], dict[int, int]]:
+    """A page's rows, and the counts per kind over the queue (empty when the page has no rows)."""
+    found = session.execute(_rows_statement(), {**parameters, "size": size, "skip": skip}).all()
+    rows = [QueueRow(*row[: -len(KINDS)]) for row in found]
+    counts = {each: int(n) for each, n in zip(KINDS, found[0][-len(KINDS) :], strict=True) if n} if found else {}
+    return rows, counts
 
 
 def parse_page(text: str | None) -> int | None:
@@ -228,24 +244,22 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
         "stage_ids": list(by_id),
         "open_ids": [entry.stage.id for entry in stages if entry.open],
     }
+    asked = parse_page(page) if page not in (None, "") else 1
+    rows: list[QueueRow] = []
     counts: dict[int, int] = {}
-    if by_id:
-        counts = {int(kind): int(n) for kind, n in session.execute(_counts_statement(), parameters)}
+    if by_id:  # the page asked for, with the counts; past the last page, counted first and the last one read
+        rows, counts = _page(session, parameters, size=PAGE_SIZE, skip=((asked or 1) - 1) * PAGE_SIZE)
+        if not rows:
+            counts = {int(kind): int(n) for kind, n in session.execute(_counts_statement(), parameters)}
     total = sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
-    asked = parse_page(page) if page not in (None, "") else 1
     number = min(asked or 1, pages)
-    rows: list[QueueRow] = []
     next_todo = None
     if total:
-        skip = (number - 1) * PAGE_SIZE
-        rows = [
-            QueueRow(*row)
-            for row in session.execute(_rows_statement(), {**parameters, "size": PAGE_SIZE, "skip": skip})
-        ]
+        if number != (asked or 1):
+            rows, _ = _page(session, parameters, size=PAGE_SIZE, skip=(number - 1) * PAGE_SIZE)
         if counts.get(TODO):  # the first row of the first page
-            first = {**parameters, "size": 1, "skip": 0}
-            next_todo = rows[0] if number == 1 else QueueRow(*session.execute(_rows_statement(), first).one())
+            next_todo = rows[0] if number == 1 else _page(session, parameters, size=1, skip=0)[0][0]
     return QueuePage(
         rows=rows,
         stages=by_id,
