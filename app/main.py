@@ -33,7 +33,7 @@ from app.accounts.email_change import views as email_change_views
 from app.accounts.preferences import views as preference_views
 from app.accounts.reminders import views as reminder_views
 from app.accounts.sections import AccountSections
-from app.accounts.session_cache import SESSION_TABLES, SessionCache, keep_listening
+from app.accounts.session_cache import SESSION_TABLES, SessionCache, SQLiteAuthVersion, keep_listening, sqlite_file
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.admin.areas import views as admin_area_views
@@ -197,19 +197,28 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 
 
 def _session_cache(db: Database) -> SessionCache | None:
-    """A cache of session lookups for a PostgreSQL database (``app.accounts.session_cache``), told of this process's
-    own changes at their commit; None on SQLite and for a stand-in database of the tests (no real commits)."""
-    if not isinstance(db, Database) or db.dialect != "postgresql":
+    """A cache of session lookups (``app.accounts.session_cache``): on PostgreSQL told of this process's own changes
+    at their commit and of others' by the listening task; on a SQLite file checked against ``auth_version`` on
+    each request. None for a SQLite database in memory and a stand-in database of the tests (no real commits)."""
+    if not isinstance(db, Database):
         return None
-    cache = SessionCache()
-    db.watch_commits(SESSION_TABLES, cache.forget_all)
+    if db.dialect == "postgresql":
+        cache = SessionCache()
+        db.watch_commits(SESSION_TABLES, cache.forget_all)
+        return cache
+    path = sqlite_file(db.url)
+    if path is None:
+        return None
+    cache = SessionCache(version=SQLiteAuthVersion(path))
+    cache.start()
     return cache
 
 
 def _listen_for_session_changes(app: FastAPI) -> asyncio.Task[None] | None:
-    """The task that keeps the session cache told of other processes' changes (it is used only while this runs)."""
+    """The task that keeps the session cache told of other processes' changes on PostgreSQL (it is used only while
+    this runs)."""
     cache: SessionCache | None = app.state.session_cache
-    if cache is None:
+    if cache is None or app.state.db.dialect != "postgresql":
         return None
     return asyncio.get_running_loop().create_task(keep_listening(app.state.db.url, cache))
 

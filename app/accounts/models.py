@@ -137,3 +137,14 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuthVersion(Base):
+    """Row 1 holds a counter that SQLite's triggers raise with every change to sessions, accounts and roles
+    (migration 0040): a SQLite portal's workers keep their session lookups while it stands still
+    (``app.accounts.session_cache``). Nothing in the application writes it; on PostgreSQL it stays still."""
+
+    __tablename__ = "auth_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)

@@ -24,14 +24,20 @@ cost (a statement, a round trip, the database server's share). ``SessionCache`` 
   are looked up each time, so random cookies fill nothing.
 
 Between a commit elsewhere and its announcement arriving (well under a millisecond on a quiet machine) a
-request may still be answered with the session as it was: as if it had come in a moment earlier. On SQLite
-(one machine, the embedded default) there is no cache: each request looks its session up.
+request may still be answered with the session as it was: as if it had come in a moment earlier.
+
+On SQLite (one machine, the embedded default) there is nothing to listen to: triggers raise a counter,
+``auth_version``, in the transaction of any such change (migration 0040; the activity stamp too), and every
+request reads it first (``SQLiteAuthVersion``, one row on a connection of the cache's own). When it moved, the
+worker drops everything it keeps. A database in memory has no cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -55,13 +61,15 @@ log = logging.getLogger("portal.sessions")
 class SessionCache:
     """Live session records by token hash, for one process; safe to use from the loop and worker threads."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 20_000, *, version: SQLiteAuthVersion | None = None) -> None:
         self.limit = limit
         self._records: OrderedDict[str, SessionRecord] = OrderedDict()
         self._by_user: dict[int, set[str]] = {}
         self._lock = threading.Lock()
         self._generation = 0
         self._listening = False
+        self._version = version  # SQLite: the counter read on every request instead of listening
+        self._seen_version: int | None = None
 
     @property
     def listening(self) -> bool:
@@ -76,8 +84,9 @@ class SessionCache:
         return len(self._records)
 
     def get(self, token_hash: str, *, now: datetime) -> SessionRecord | None:
-        """The record kept for the token, if the cache is in use and the record's last activity is recent."""
-        if not self._listening:
+        """The record kept for the token, if the cache is in use and the record's last activity is recent. On
+        SQLite the counter is read first, and everything kept is dropped when it moved."""
+        if not self._listening or (self._version is not None and not self._version_stands()):
             return None
         with self._lock:
             record = self._records.get(token_hash)
@@ -135,6 +144,15 @@ class SessionCache:
             self._records.clear()
             self._by_user.clear()
 
+    def _version_stands(self) -> bool:
+        """Read SQLite's counter: when it moved (or cannot be read), drop everything kept."""
+        assert self._version is not None
+        version = self._version.read()
+        if version is None or version != self._seen_version:
+            self.forget_all()
+            self._seen_version = version
+        return version is not None
+
     def _remove(self, token_hash: str, record: SessionRecord) -> None:  # the lock is held
         self._records.pop(token_hash, None)
         tokens = self._by_user.get(record.user_id)
@@ -142,6 +160,39 @@ class SessionCache:
             tokens.discard(token_hash)
             if not tokens:
                 del self._by_user[record.user_id]
+
+
+class SQLiteAuthVersion:
+    """``auth_version``'s counter (migration 0040's triggers raise it with every change to sessions, accounts and
+    roles) read on a connection of its own, outside any transaction: a few microseconds. Opened in the process
+    that reads (a connection never crosses a fork); a failed read gives None and the next one reconnects."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def read(self) -> int | None:
+        with self._lock:
+            try:
+                if self._connection is None or self._pid != os.getpid():
+                    self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                    self._pid = os.getpid()
+                row = self._connection.execute("SELECT version FROM auth_version WHERE id = 1").fetchone()
+            except sqlite3.Error:
+                self._connection = None
+                return None
+        return int(row[0]) if row else None
+
+
+def sqlite_file(database_url: str) -> str | None:
+    """The file of a SQLite database URL (None for one in memory, which no other connection can see)."""
+    url = make_url(database_url)
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def conninfo(database_url: str) -> str:

@@ -1,6 +1,7 @@
 """Session lookups kept per worker (``app.accounts.session_cache``): served while the database says nothing
 changed, dropped when any process (another worker, a ``portal`` command, a change by hand) ends a session,
-blocks an account or revokes a role, and not used at all while the worker does not listen for those changes."""
+blocks an account or revokes a role, and not used at all while the worker does not listen for those changes
+(PostgreSQL's notices) or cannot read the counter of them (SQLite's ``auth_version``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
 from app.accounts import session_cache
-from app.accounts.session_cache import SessionCache, conninfo
+from app.accounts.session_cache import SessionCache, SQLiteAuthVersion, conninfo, sqlite_file
 from app.accounts.sessions import SessionPolicy, SessionRecord, auth_from, start_session
 from app.cli import main as cli
 from app.clock import FrozenClock
@@ -135,9 +136,8 @@ class Worker:
 
 @pytest.fixture
 def workers(fresh_db: Database, tmp_path: Path) -> Iterator[tuple[Worker, Worker, Any]]:
-    """Two workers on one PostgreSQL database, both listening, and an evaluator logged in."""
-    if fresh_db.dialect != "postgresql":
-        pytest.skip("the session cache is PostgreSQL's (a SQLite portal looks each session up)")
+    """Two workers on one database file or PostgreSQL database, both with their cache in use, and an evaluator
+    logged in."""
     settings = Settings(
         data_dir=tmp_path / "data", secret_key="test-secret-key-not-for-production", base_url="http://testserver"
     )
@@ -169,6 +169,13 @@ class _second:
         self.db.dispose()
 
 
+def _told(worker: Worker) -> None:
+    """Until a change elsewhere reached the worker: PostgreSQL's notice arrives by itself (waited for here); on
+    SQLite the next request reads the counter first."""
+    if worker.app.state.db.dialect == "postgresql":
+        _wait(lambda: len(worker.cache) == 0)
+
+
 def test_a_worker_answers_from_its_cache_until_another_worker_logs_the_session_out(
     workers: tuple[Worker, Worker, Any],
 ) -> None:
@@ -182,7 +189,7 @@ def test_a_worker_answers_from_its_cache_until_another_worker_logs_the_session_o
 
     response = first.client.post("/logout", data={"csrf_token": csrf(first.client)})
     assert response.status_code == 303
-    _wait(lambda: len(second.cache) == 0)  # the logout's announcement reached the other worker
+    _told(second)  # the logout's notice reached the other worker
     refused = second.get("/evaluate")
     assert refused.status_code == 303 and "/login" in refused.headers["location"]
 
@@ -210,7 +217,8 @@ def test_a_role_revoked_by_a_command_closes_the_pages_in_every_worker(
     monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(cli, ["users", "revoke", "evaluator@mindef.example", "evaluator"])
     assert result.exit_code == 0, result.output
-    _wait(lambda: len(first.cache) == 0 and len(second.cache) == 0)
+    _told(first)
+    _told(second)
     assert first.get("/evaluate").status_code == 404
     assert second.get("/evaluate").status_code == 404
 
@@ -222,7 +230,7 @@ def test_an_account_blocked_by_hand_in_the_database_is_refused(
     assert second.get("/evaluate").status_code == 200
     with fresh_db.engine.begin() as connection:
         connection.execute(text("UPDATE user_account SET status = 'blocked' WHERE id = :id"), {"id": user.id})
-    _wait(lambda: len(second.cache) == 0)
+    _told(second)
     assert second.get("/evaluate").status_code == 303
 
 
@@ -238,6 +246,8 @@ def test_while_not_listening_every_request_looks_its_session_up(
     workers: tuple[Worker, Worker, Any], fresh_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _first, second, _user = workers
+    if fresh_db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's listening connection")
     monkeypatch.setattr(session_cache, "RETRY_SECONDS", 0.5)
     assert second.get("/evaluate").status_code == 200 and len(second.cache) == 1
     before = second.cache.generation
@@ -309,10 +319,59 @@ def test_the_database_announces_changes_but_not_the_activity_stamp(fresh_db: Dat
     assert _notices(fresh_db.url, rolled_back) == []
 
 
-def test_a_sqlite_portal_keeps_no_session_lookups(fresh_db: Database, settings: Settings) -> None:
+def test_sqlite_counts_changes_but_not_new_sessions(fresh_db: Database, settings: Settings) -> None:
     if fresh_db.dialect != "sqlite":
-        pytest.skip("about SQLite")
-    assert create_app(settings, db=fresh_db).state.session_cache is None
+        pytest.skip("SQLite's counter")
+    version = SQLiteAuthVersion(str(sqlite_file(fresh_db.url)))
+    policy = SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    with fresh_db.unit_of_work() as session:
+        user = create_user(session, email="someone@example.nl")
+        session.commit()
+        before = version.read()
+        start_session(session, user=user, now=NOW, policy=policy, ip=None, user_agent=None)
+        session.commit()
+        assert version.read() == before  # a new session changes no lookup kept
+        user_id = user.id
+    changes = (
+        "UPDATE auth_session SET ended_at = '2026-12-01 10:00:00' WHERE user_id = :id",
+        "INSERT INTO user_role (user_id, role, granted_at) VALUES (:id, 'evaluator', '2026-12-01 10:00:00')",
+        "DELETE FROM user_role WHERE user_id = :id",
+        "UPDATE user_account SET name = 'Other' WHERE id = :id",
+        "DELETE FROM auth_session WHERE user_id = :id",
+    )
+    for sql in changes:
+        seen = version.read()
+        with fresh_db.engine.begin() as connection:
+            connection.execute(text(sql), {"id": user_id})
+        assert version.read() == (seen or 0) + 1, sql
+    with fresh_db.engine.connect() as connection:
+        connection.execute(text(changes[3]), {"id": user_id})
+        connection.rollback()
+    assert version.read() == (seen or 0) + 1  # nothing counted for a change rolled back
+    cache = create_app(settings, db=fresh_db).state.session_cache
+    assert cache is not None and cache.listening
+
+
+def test_a_sqlite_database_in_memory_keeps_no_session_lookups(settings: Settings) -> None:
+    assert create_app(settings, db=Database("sqlite://")).state.session_cache is None
+
+
+def test_the_sqlite_cache_drops_everything_when_the_counter_moves_or_cannot_be_read() -> None:
+    readings: list[int | None] = [1, 1, 2, None, 3]
+
+    class Counter:
+        def read(self) -> int | None:
+            return readings.pop(0)
+
+    cache = SessionCache(version=Counter())  # type: ignore[arg-type]
+    cache.start()
+    assert cache.get("a", now=NOW) is None  # first reading: nothing kept yet
+    cache.keep("a", _record(1), generation=cache.generation, now=NOW)
+    assert cache.get("a", now=NOW) is not None  # the counter stood still
+    assert cache.get("a", now=NOW) is None and len(cache) == 0  # it moved
+    cache.keep("a", _record(1), generation=cache.generation, now=NOW)
+    assert cache.get("a", now=NOW) is None and len(cache) == 0  # unreadable: nothing served, everything dropped
+    assert cache.get("a", now=NOW) is None
 
 
 def test_notices_of_another_schema_or_unknown_shape(fresh_db: Database) -> None:
