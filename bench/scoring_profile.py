@@ -1,8 +1,9 @@
 """One evaluator's evaluations in-process: the CPU time of each request of ``bench/scoring.py``'s flow.
 
 The same database as ``bench/scoring.py`` (``--proposals`` 2,000, 8 evaluators, 3 per proposal: 750 assignments
-per evaluator), the portal built by ``create_app`` as ``portal serve`` builds it (``PORTAL_PRODUCTION=1``, the
-startup's ``gc.freeze()``), and one evaluator going through ``--evaluations`` evaluations exactly as a browser
+per evaluator), the portal built by ``create_app`` as ``portal serve`` builds it (``PORTAL_PRODUCTION=1``) and
+started as a worker starts it (its lifespan: the warm-up, ``gc.freeze()``, on PostgreSQL the session cache's
+listening connection), and one evaluator going through ``--evaluations`` evaluations exactly as a browser
 does (the queue's "Next to do", the proposal, the scores posted, the redirect followed to the security assessment,
 its form posted, the redirect followed to the queue), the requests sent straight to the ASGI app in this thread.
 The views, which the server runs in worker threads, run inline here (``anyio.to_thread.run_sync`` replaced),
