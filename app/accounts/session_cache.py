@@ -51,6 +51,9 @@ CHANNEL = "portal_auth"
 SESSION_TABLES = frozenset({"auth_session", "user_account", "user_role"})
 """The tables whose committed changes drop this process's records (its own commits; others' are announced)."""
 RETRY_SECONDS = 1.0
+LIMIT = 5_000
+"""Records kept at most per worker (about 2 KB each: some 10 MB at most); a record is served only within a
+minute of its session's last activity, so this many sessions active within one minute of each other."""
 # Keepalives on the listening connection: a server that vanished without closing it is noticed within about
 # 15 seconds (and the cache stops being used), not only when the operating system gives up after hours.
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
@@ -61,7 +64,7 @@ log = logging.getLogger("portal.sessions")
 class SessionCache:
     """Live session records by token hash, for one process; safe to use from the loop and worker threads."""
 
-    def __init__(self, limit: int = 20_000, *, version: SQLiteAuthVersion | None = None) -> None:
+    def __init__(self, limit: int = LIMIT, *, version: SQLiteAuthVersion | None = None) -> None:
         self.limit = limit
         self._records: OrderedDict[str, SessionRecord] = OrderedDict()
         self._by_user: dict[int, set[str]] = {}
