@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -102,8 +102,8 @@ def make_engine(url: str, *, writers: sqlite_writers.WriterQueue | None = None, 
 def _create_private(url: str) -> None:
     """A new SQLite database file is created readable by the portal's user only (SQLite gives its journal
     and WAL files the database file's mode)."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = sqlite_writers.sqlite_file(url)
+    if database is None:
         return
     path = Path(database)
     if not path.exists() and path.parent.is_dir():
@@ -325,15 +325,12 @@ class Database:
         """The event loop's own binds (None for a SQLite database in memory)."""
         if self._loop is None:
             if self.dialect == "postgresql":
-                engine = _bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL))
-                for tables, callback in self._watches:
-                    watch_commits(engine, tables, callback)
-                self._loop = LoopBinds(engine, self.writing)
-                return self._loop
-            writers = WRITERS.get(self.engine)
-            if writers is None:
-                return None
-            self._loop = LoopBinds(make_engine(self.url, writers=writers, **_LOOP_POOL), writers)
+                self._loop = LoopBinds(_bounded_waits(make_engine(self.url, **_LOOP_POSTGRESQL)), self.writing)
+            else:
+                writers = WRITERS.get(self.engine)
+                if writers is None:
+                    return None
+                self._loop = LoopBinds(make_engine(self.url, writers=writers, **_LOOP_POOL), writers)
             for tables, callback in self._watches:
                 watch_commits(self._loop.engine, tables, callback)
         return self._loop

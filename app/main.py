@@ -33,7 +33,7 @@ from app.accounts.email_change import views as email_change_views
 from app.accounts.preferences import views as preference_views
 from app.accounts.reminders import views as reminder_views
 from app.accounts.sections import AccountSections
-from app.accounts.session_cache import SESSION_TABLES, SessionCache, SQLiteAuthVersion, keep_listening, sqlite_file
+from app.accounts.session_cache import SESSION_TABLES, SessionCache, SQLiteAuthVersion, keep_listening
 from app.accounts.two_factor import views as two_factor_views
 from app.admin import views as admin_views
 from app.admin.areas import views as admin_area_views
@@ -87,6 +87,7 @@ from app.security import (
     cookie_name,
 )
 from app.settings import Settings, load_settings
+from app.sqlite_writers import sqlite_file
 from app.storage import LocalBlobStore
 from app.workspace.administration import views as workspace_administration_views
 from app.workspace.challenges import views as workspace_challenge_views

@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import OperationalError
 
 TIMEOUT_SECONDS = 30.0
@@ -169,3 +169,12 @@ def _info(dbapi_connection: Any) -> dict[str, Any]:
     except (AttributeError, NotImplementedError):  # a bare driver connection, or the pool's connection being made
         return {}
     return info if isinstance(info, dict) else {}
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite database URL; None for another database, or one in memory or given as a URI."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database

@@ -1,4 +1,4 @@
-"""Session lookups kept in each worker on PostgreSQL, dropped the moment any process changes what they hold.
+"""Session lookups kept in each worker, dropped the moment any process changes what they hold.
 
 Nearly every request carries a session cookie, and looking it up was a fifth of the CPU an evaluator's page
 cost (a statement, a round trip, the database server's share). ``SessionCache`` keeps, per token hash, the
@@ -126,26 +126,24 @@ class SessionCache:
                 self._records.pop(token_hash, None)
 
     def forget_all(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._records.clear()
-            self._by_user.clear()
+        self._drop_all()
 
     def start(self) -> None:
         """The listening connection is in place: from now on records may be kept and served."""
-        with self._lock:
-            self._generation += 1
-            self._records.clear()
-            self._by_user.clear()
-            self._listening = True
+        self._drop_all(listening=True)
 
     def stop(self) -> None:
         """The listening connection is gone: nothing is served or kept until it is back."""
+        self._drop_all(listening=False)
+
+    def _drop_all(self, *, listening: bool | None = None) -> None:
+        """Drop every record; ``listening`` (when given) says whether the cache is in use from now on."""
         with self._lock:
-            self._listening = False
             self._generation += 1
             self._records.clear()
             self._by_user.clear()
+            if listening is not None:
+                self._listening = listening
 
     def _version_stands(self) -> bool:
         """Read SQLite's counter: when it moved (or cannot be read), drop everything kept."""
@@ -189,15 +187,6 @@ class SQLiteAuthVersion:
         return int(row[0]) if row else None
 
 
-def sqlite_file(database_url: str) -> str | None:
-    """The file of a SQLite database URL (None for one in memory, which no other connection can see)."""
-    url = make_url(database_url)
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database
-
-
 def conninfo(database_url: str) -> str:
     """libpq's connection string for a SQLAlchemy PostgreSQL URL (``postgresql+psycopg://...``)."""
     url = make_url(database_url).set(drivername="postgresql")
@@ -226,7 +215,6 @@ async def keep_listening(database_url: str, cache: SessionCache) -> None:
             cache.stop()
             raise
         except Exception as error:  # the server went away, restarted or refused: look sessions up meanwhile
-            cache.stop()
             if not failed_before:
                 log.warning("not listening for session changes (%s): every request looks its session up", error)
             failed_before = True

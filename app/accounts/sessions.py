@@ -160,17 +160,6 @@ def is_live(auth: AuthSession, *, now: datetime, policy: SessionPolicy) -> bool:
     return now < auth.expires_at and now - auth.last_seen_at < policy.idle
 
 
-def resolve_session(session: Session, *, token: str, now: datetime, policy: SessionPolicy) -> AuthSession | None:
-    """The live session for a cookie value, or None when unknown, ended, idle too long or past its end."""
-    if not valid_token(token):
-        return None
-    record = read_record(session, token_hash=hash_token(token))
-    if record is None:
-        return None
-    auth = auth_from(record)
-    return auth if is_live(auth, now=now, policy=policy) else None
-
-
 def valid_token(token: str) -> bool:
     """Whether a cookie value can be a session's token at all (longer ones are not looked up)."""
     return bool(token) and len(token) <= 128

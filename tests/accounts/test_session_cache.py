@@ -20,13 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
 from app.accounts import session_cache
-from app.accounts.session_cache import SessionCache, SQLiteAuthVersion, conninfo, sqlite_file
+from app.accounts.session_cache import SessionCache, SQLiteAuthVersion, conninfo
 from app.accounts.sessions import SessionPolicy, SessionRecord, auth_from, start_session
 from app.cli import main as cli
 from app.clock import FrozenClock
 from app.database import Database
 from app.main import create_app
 from app.settings import Settings
+from app.sqlite_writers import sqlite_file
 from tests.conftest import DEFAULT_NOW
 from tests.factories import create_user, csrf, log_in
 

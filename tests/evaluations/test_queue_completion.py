@@ -73,6 +73,26 @@ def _declared(session: Session, clock: FrozenClock, proposals: int = 1) -> tuple
     return s, assignments
 
 
+def _at_once(*targets: Any, release: threading.Event) -> list[BaseException]:
+    """Run each target in a thread of its own; the errors they raised. A failing one sets ``release``, so a
+    target waiting for it goes on rather than waiting out its timeout."""
+    failures: list[BaseException] = []
+
+    def run(target: Any) -> None:
+        try:
+            target()
+        except BaseException as error:
+            failures.append(error)
+            release.set()
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return failures
+
+
 def _counts(session: Session, user: Any, clock: FrozenClock) -> tuple[int, int]:
     page = evaluator_queue(session, user=user, now=clock.now())
     return page.todo, page.done
@@ -129,36 +149,23 @@ def test_scores_and_assessment_submitted_at_once_from_two_tabs_both_count(fresh_
         s, (assignment,) = _declared(session, clock)
         evaluator_id = s.evaluators[0].id
     scored = threading.Event()
-    failures: list[BaseException] = []
 
     def scores() -> None:
-        try:
-            with fresh_db.unit_of_work() as session:
-                evaluator = session.get(type(s.evaluators[0]), evaluator_id)
-                _score(session, assignment.id, evaluator, clock)
-                scored.set()  # flushed, not committed: the other tab reads and submits now
-                threading.Event().wait(0.5)
-                session.commit()
-        except BaseException as error:
-            failures.append(error)
-            scored.set()
+        with fresh_db.unit_of_work() as session:
+            evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+            _score(session, assignment.id, evaluator, clock)
+            scored.set()  # flushed, not committed: the other tab reads and submits now
+            threading.Event().wait(0.5)
+            session.commit()
 
     def assessment() -> None:
-        try:
-            scored.wait(10)
-            with fresh_db.unit_of_work() as session:
-                evaluator = session.get(type(s.evaluators[0]), evaluator_id)
-                _assess(session, assignment.id, evaluator, clock)
-                session.commit()
-        except BaseException as error:
-            failures.append(error)
+        scored.wait(10)
+        with fresh_db.unit_of_work() as session:
+            evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+            _assess(session, assignment.id, evaluator, clock)
+            session.commit()
 
-    threads = [threading.Thread(target=scores), threading.Thread(target=assessment)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert failures == []
+    assert _at_once(scores, assessment, release=scored) == []
     with fresh_db.unit_of_work() as session:
         evaluator = session.get(type(s.evaluators[0]), evaluator_id)
         assert session.scalar(select(Assignment.completed).where(Assignment.id == assignment.id)) is True
@@ -182,7 +189,6 @@ def test_a_reopen_while_the_assessment_is_posted_leaves_the_assignment_to_do(fre
         assert evaluation is not None
         evaluation_id = evaluation.id
     started = threading.Event()
-    failures: list[BaseException] = []
 
     def hold_then_commit(session: Session, is_first: bool) -> None:
         if is_first:
@@ -191,42 +197,29 @@ def test_a_reopen_while_the_assessment_is_posted_leaves_the_assignment_to_do(fre
         session.commit()
 
     def reopen() -> None:
-        try:
-            if first != "reopen":
-                started.wait(10)
-            with fresh_db.unit_of_work() as session:
-                evaluator_service.reopen_evaluation(
-                    session,
-                    stage=session.get_one(ChallengeStage, stage_id),
-                    evaluation_id=evaluation_id,
-                    reason="Graag opnieuw.",
-                    actor=actor(coordinator),
-                    now=clock.now(),
-                    links=LINKS,
-                )
-                hold_then_commit(session, first == "reopen")
-        except BaseException as error:
-            failures.append(error)
-            started.set()
+        if first != "reopen":
+            started.wait(10)
+        with fresh_db.unit_of_work() as session:
+            evaluator_service.reopen_evaluation(
+                session,
+                stage=session.get_one(ChallengeStage, stage_id),
+                evaluation_id=evaluation_id,
+                reason="Graag opnieuw.",
+                actor=actor(coordinator),
+                now=clock.now(),
+                links=LINKS,
+            )
+            hold_then_commit(session, first == "reopen")
 
     def assessment() -> None:
-        try:
-            if first != "assessment":
-                started.wait(10)
-            with fresh_db.unit_of_work() as session:
-                evaluator = session.get(type(s.evaluators[0]), evaluator_id)
-                _assess(session, assignment.id, evaluator, clock)
-                hold_then_commit(session, first == "assessment")
-        except BaseException as error:
-            failures.append(error)
-            started.set()
+        if first != "assessment":
+            started.wait(10)
+        with fresh_db.unit_of_work() as session:
+            evaluator = session.get(type(s.evaluators[0]), evaluator_id)
+            _assess(session, assignment.id, evaluator, clock)
+            hold_then_commit(session, first == "assessment")
 
-    threads = [threading.Thread(target=reopen), threading.Thread(target=assessment)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert failures == []
+    assert _at_once(reopen, assessment, release=started) == []
     with fresh_db.unit_of_work() as session:
         evaluator = session.get(type(s.evaluators[0]), evaluator_id)
         assert session.scalar(select(Assignment.completed).where(Assignment.id == assignment.id)) is False
