@@ -347,7 +347,9 @@ def test_an_evaluator_of_a_blind_challenge_reaches_no_name_in_any_state(
     log_in(client, session, w.evaluators[0], now=clock.now())
     seen = _walk(client)
     assert "Kijk nog eens naar de radar van […] ([…])." in seen[a_url].text
-    mail = session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == w.evaluators[0].email)).all()
+    mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == w.evaluators[0].email).order_by(OutboxMessage.id)
+    ).all()
     assert [m.template for m in mail] == ["evaluation_assigned", "evaluation_assigned", "evaluation_reopened"]
     for message in mail:
         assert not _leaks((message.subject + message.body_text).encode()), message.body_text
