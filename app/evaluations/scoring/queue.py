@@ -156,6 +156,20 @@ def _kind() -> Any:
     )
 
 
+def _of_kind(kind: int) -> Any:
+    """The assignments of ``kind``, as ``_kind`` divides them, in conditions on the columns themselves: counting
+    one kind reads a range of the queue's index and nothing else (``closed_ids``: the evaluator's stages that are
+    not open; an expanding parameter is never negated, as SQLAlchemy writes an empty one's negation wrongly on
+    PostgreSQL when the same parameter is also used un-negated)."""
+    conflicted = Assignment.status == AssignmentStatus.CONFLICTED.value
+    if kind == CONFLICTED:
+        return conflicted
+    if kind == DONE:
+        return ~conflicted & Assignment.completed
+    stages: Any = bindparam("open_ids" if kind == TODO else "closed_ids", expanding=True)
+    return ~conflicted & ~Assignment.completed & Assignment.stage_id.in_(stages)
+
+
 def _mine(*columns: Any) -> Select[Any]:
     """The evaluator's (``user_id``) assignments in the stages ``stage_ids``: one range of the queue's index."""
     return select(*columns).where(
@@ -164,34 +178,44 @@ def _mine(*columns: Any) -> Select[Any]:
     )
 
 
+def _counted() -> list[Any]:
+    """The number of the evaluator's assignments of each kind, in the order of ``KINDS``: one uncorrelated
+    subquery each, which the database runs once per statement whatever plan it picks for the rest."""
+    return [
+        _mine(func.count()).where(_of_kind(each)).correlate(None).scalar_subquery().label(f"count_{each}")
+        for each in KINDS
+    ]
+
+
 @cache
 def _counts_statement() -> Select[Any]:
-    kinds = _mine(_kind().label("kind")).subquery()  # grouped outside: PostgreSQL sees the CASE's parameters
-    return select(kinds.c.kind, func.count()).group_by(kinds.c.kind)
+    return select(*_counted())
 
 
 @cache
 def _rows_statement() -> Select[Any]:
-    """A page of the queue: ordered and cut from the assignments alone, then joined to the proposal, the
-    evaluation and the assessment for its rows only. Each row also carries the counts per kind over the whole
-    queue (window sums, taken before the page is cut): a page that has rows needs no counting statement."""
-    kind = _kind()
-    counted = [func.sum(case((kind == each, 1), else_=0)).over().label(f"count_{each}") for each in KINDS]
+    """A page of the queue: ordered and cut from the assignments alone, then joined to the proposal, and the
+    evaluation's and the assessment's statuses read for its rows only (one index lookup each, however many
+    evaluations the challenge holds). Each row also carries the counts per kind over the whole queue
+    (``_counted``): a page that has rows needs no counting statement."""
     page = (
         _mine(
             Assignment.id,
             Assignment.status,
             Assignment.proposal_id,
             Assignment.stage_id,
-            kind.label("kind"),
+            _kind().label("kind"),
             ChallengeStage.deadline_at,
-            *counted,
         )
         .join(ChallengeStage, ChallengeStage.id == Assignment.stage_id)
         .order_by(_kind(), ChallengeStage.deadline_at, Assignment.stage_id, Assignment.proposal_id, Assignment.id)
         .limit(bindparam("size"))
         .offset(bindparam("skip"))
         .subquery()
+    )
+    evaluation = select(Evaluation.status).where(Evaluation.assignment_id == page.c.id).scalar_subquery()
+    assessment = (
+        select(SecurityAssessment.status).where(SecurityAssessment.assignment_id == page.c.id).scalar_subquery()
     )
     return (
         select(
@@ -200,14 +224,12 @@ def _rows_statement() -> Select[Any]:
             page.c.proposal_id,
             Proposal.reference,
             page.c.stage_id,
-            Evaluation.status,
-            SecurityAssessment.status,
+            evaluation,
+            assessment,
             page.c.kind,
-            *(page.c[f"count_{each}"] for each in KINDS),
+            *_counted(),
         )
         .join(Proposal, Proposal.id == page.c.proposal_id)
-        .outerjoin(Evaluation, Evaluation.assignment_id == page.c.id)
-        .outerjoin(SecurityAssessment, SecurityAssessment.assignment_id == page.c.id)
         .order_by(page.c.kind, page.c.deadline_at, page.c.stage_id, page.c.proposal_id, page.c.id)
     )
 
@@ -243,6 +265,7 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
         "user_id": user.id,
         "stage_ids": list(by_id),
         "open_ids": [entry.stage.id for entry in stages if entry.open],
+        "closed_ids": [entry.stage.id for entry in stages if not entry.open],
     }
     asked = parse_page(page) if page not in (None, "") else 1
     rows: list[QueueRow] = []
@@ -250,7 +273,8 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
     if by_id:  # the page asked for, with the counts; past the last page, counted first and the last one read
         rows, counts = _page(session, parameters, size=PAGE_SIZE, skip=((asked or 1) - 1) * PAGE_SIZE)
         if not rows:
-            counts = {int(kind): int(n) for kind, n in session.execute(_counts_statement(), parameters)}
+            counted = session.execute(_counts_statement(), parameters).one()
+            counts = {each: int(n) for each, n in zip(KINDS, counted, strict=True) if n}
     total = sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(asked or 1, pages)

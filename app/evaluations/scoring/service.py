@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session, contains_eager, defer
 
 from app.accounts.models import User
@@ -272,7 +272,9 @@ def _store_scores(
             {"evaluation_id": evaluation.id, "criterion_key": key, "score": value, "justification": raw[key][1]}
             for key, value in scores.items()
         ]
-        session.execute(insert(EvaluationScore), rows)
+        session.execute(
+            insert(cast(Table, EvaluationScore.__table__)), rows
+        )  # the table's: no ORM bulk layer for plain rows
         session.expire(evaluation, ["scores"])  # read back from the database when asked for
         return evaluation
     current = {row.criterion_key: row for row in evaluation.scores}
