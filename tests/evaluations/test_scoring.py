@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEvent
+from app.audit.service import verify_chain
 from app.clock import FrozenClock
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.models import Assignment, Evaluation, SecurityAssessment
@@ -200,6 +202,44 @@ def test_security_assessment_saved_separately(client: TestClient, session: Sessi
     assert assessment.status == "submitted"
     assert assessment.factors["armed_forces"] == {"rating": "high", "justification": "Reden armed_forces."}
     assert post(client, url, data).status_code == 422  # locked once submitted
+
+
+def test_drafts_then_submissions_stored_and_chained(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    """A new evaluation and a new assessment are inserted as they end up (a draft, or submitted at once); a draft
+    submitted later is updated; every step is one event in a chain that verifies."""
+    _s, assignment = _declared(client, session, clock)
+    base = f"/evaluate/assignments/{assignment.id}"
+    factors = {"action": "save", "rating_armed_forces": "low", "factor_justification_armed_forces": "Eerst zo."}
+    assert post(client, f"{base}/security", factors).status_code == 303
+    draft = session.get(SecurityAssessment, assignment.id)
+    assert (draft.status, draft.submitted_at) == ("draft", None)
+    assert draft.factors["armed_forces"] == {"rating": "low", "justification": "Eerst zo."}
+    submitted = {"action": "submit"}
+    for factor in ("security_risks", "policy_goals", "armed_forces", "industrial_capabilities"):
+        submitted |= {f"rating_{factor}": "medium", f"factor_justification_{factor}": f"Nu {factor}."}
+    assert post(client, f"{base}/security", submitted).status_code == 303
+    scores = {"action": "submit", "assessed_trl": "6"}
+    for key in ("effect", "safety"):
+        scores |= {f"score_{key}": "2", f"justification_{key}": f"Goed: {key}."}
+    assert post(client, f"{base}/scores", scores).status_code == 303
+    session.expire_all()
+    assessment = session.get(SecurityAssessment, assignment.id)
+    assert (assessment.status, assessment.submitted_at is not None) == ("submitted", True)
+    assert assessment.factors["armed_forces"] == {"rating": "medium", "justification": "Nu armed_forces."}
+    evaluation = session.scalars(select(Evaluation).where(Evaluation.assignment_id == assignment.id)).one()
+    assert (evaluation.status, evaluation.assessed_trl) == ("submitted", 6)
+    assert {row.criterion_key: (row.score, row.justification) for row in evaluation.scores} == {
+        "effect": (2, "Goed: effect."),
+        "safety": (2, "Goed: safety."),
+    }
+    assert session.get(Assignment, assignment.id).completed is True
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.action.in_(["security_assessment.save", "security_assessment.submit", "evaluation.submit"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["security_assessment.save", "security_assessment.submit", "evaluation.submit"]
+    assert verify_chain(session).ok
 
 
 def test_blind_scoring_hides_organisation_names(client: TestClient, session: Session, clock: FrozenClock) -> None:

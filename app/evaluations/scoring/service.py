@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
 from app.audit.service import Actor, record_event
@@ -52,6 +53,7 @@ from app.evaluations.service import (
     scores_by_evaluation,
 )
 from app.i18n import N_
+from app.inserts import insert_object
 from app.links import Links
 from app.notifications.service import queue_email
 from app.organisations.models import Organisation
@@ -253,8 +255,8 @@ def _store_scores(
     now: datetime,
 ) -> Evaluation:
     """The scores, their justifications and the assessed TRL written (the status is the caller's, but for a
-    new evaluation submitted at once, inserted submitted). A new evaluation's scores are inserted in one
-    statement (the unit of work costs more than the database)."""
+    new evaluation submitted at once, inserted submitted). A new evaluation is inserted, and its scores in one
+    statement, without the unit of work (``app.inserts``: it costs more than the database)."""
     evaluation = opened.assignment.evaluation
     if evaluation is None:
         evaluation = Evaluation(
@@ -265,9 +267,8 @@ def _store_scores(
             updated_at=now,
             submitted_at=now if submit else None,
         )
-        opened.assignment.evaluation = evaluation
-        session.add(evaluation)
-        session.flush()
+        insert_object(session, evaluation)
+        set_committed_value(opened.assignment, "evaluation", evaluation)
         rows = [
             {"evaluation_id": evaluation.id, "criterion_key": key, "score": value, "justification": raw[key][1]}
             for key, value in scores.items()

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.service import Actor, record_event
 from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
@@ -17,6 +18,7 @@ from app.evaluations.route.rules import SecurityFactor
 from app.evaluations.scoring.service import Opened
 from app.evaluations.service import record_completion, require_open_evaluation
 from app.i18n import N_
+from app.inserts import insert_object
 from app.statemachine import HasStatus
 
 
@@ -59,18 +61,10 @@ def save_assessment(
     errors = _factor_errors(factors, submit=submit)
     if errors:
         raise ValidationFailed(errors=errors)
-    if assessment is None:
-        assessment = SecurityAssessment(
-            assignment_id=opened.assignment.id, factors={}, status=EvaluationStatus.DRAFT.value, updated_at=now
-        )
-        opened.assignment.assessment = assessment
-        session.add(assessment)
-    assessment.factors = {key: dict(value) for key, value in factors.items()}
-    assessment.updated_at = now
+    created = assessment is None
+    assessment = _write(session, opened=opened, factors=factors, submit=submit, now=now)
     data = {"factors": {k: v.get("rating") for k, v in factors.items()}}
     if submit:
-        assessment.submitted_at = now
-        # Not flushed first: the event's append flushes the row with its new status, one statement fewer.
         SECURITY_ASSESSMENT_MACHINE.move(
             session,
             cast(HasStatus, assessment),
@@ -80,6 +74,7 @@ def save_assessment(
             object_id=opened.assignment.id,
             action="security_assessment.submit",
             data=data,
+            born=EvaluationStatus.DRAFT if created else None,
         )
         record_completion(session, assignment=opened.assignment, locked=opened.locked)
     else:
@@ -93,4 +88,29 @@ def save_assessment(
             at=now,
             data=data,
         )
+    return assessment
+
+
+def _write(
+    session: Session, *, opened: Opened, factors: dict[str, dict[str, str]], submit: bool, now: datetime
+) -> SecurityAssessment:
+    """A new assessment inserted as it ends up (submitted at once, or a draft), without the unit of work; a draft's
+    changed (not flushed here: the event's append flushes the row with its new status, one statement)."""
+    rows = {key: dict(value) for key, value in factors.items()}
+    assessment = opened.assignment.assessment
+    if assessment is None:
+        assessment = SecurityAssessment(
+            assignment_id=opened.assignment.id,
+            factors=rows,
+            status=(EvaluationStatus.SUBMITTED if submit else EvaluationStatus.DRAFT).value,
+            updated_at=now,
+            submitted_at=now if submit else None,
+        )
+        insert_object(session, assessment)
+        set_committed_value(opened.assignment, "assessment", assessment)
+        return assessment
+    assessment.factors = rows
+    assessment.updated_at = now
+    if submit:
+        assessment.submitted_at = now
     return assessment
