@@ -128,6 +128,29 @@ def test_queue_shows_the_next_to_do_first_a_page_at_a_time(
     assert f'href="/evaluate/assignments/{mine[0].id}"' in middle
 
 
+def test_queue_orders_stages_by_deadline_then_proposal(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    """Two challenges: the one whose deadline came first is to be done first, though it was made later (its
+    stage's and its proposals' ids are the higher); within a stage, by proposal."""
+    from tests.factories import BASE_DEFINITION
+
+    late = build_scenario(session, proposals=2)
+    stage = {**BASE_DEFINITION["stages"][0], "deadline": "2027-02-24T17:00:00"}
+    early = build_scenario(session, proposals=2, prefix="b", definition={"stages": [stage]})
+    assert early.stage.id > late.stage.id and early.stage.deadline_at < late.stage.deadline_at
+    after_deadline(clock)
+    evaluator = late.evaluators[0]
+    _assign_all(session, late, clock, evaluator)
+    _assign_all(session, early, clock, evaluator)
+    log_in(client, session, evaluator, now=clock.now())
+    page = client.get("/evaluate").text
+    expected = [p.reference for p in sorted(early.proposals, key=lambda p: p.id)]
+    expected += [p.reference for p in sorted(late.proposals, key=lambda p: p.id)]
+    assert _references(page) == expected
+    assert "4 voorstellen aan u toegewezen: 4 te doen, 0 klaar." in page
+
+
 def test_queue_in_english_counts_and_names_the_pages(
     client: TestClient, session: Session, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

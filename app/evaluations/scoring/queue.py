@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, select
@@ -192,12 +192,18 @@ def _counts_statement() -> Select[Any]:
     return select(*_counted())
 
 
-@cache
-def _rows_statement() -> Select[Any]:
-    """A page of the queue: ordered and cut from the assignments alone, then joined to the proposal, and the
-    evaluation's and the assessment's statuses read for its rows only (one index lookup each, however many
-    evaluations the challenge holds). Each row also carries the counts per kind over the whole queue
-    (``_counted``): a page that has rows needs no counting statement."""
+def _stage_order(stages: int) -> Any:
+    """The position of an assignment's stage among the queue's ``stages`` stages (``stage_0``, ``stage_1``...: their
+    ids in the order of their deadlines): the page is ordered without reading any stage row."""
+    return case(*((Assignment.stage_id == bindparam(f"stage_{n}"), n) for n in range(stages)), else_=stages)
+
+
+@lru_cache(maxsize=32)
+def _rows_statement(stages: int) -> Select[Any]:
+    """A page of the queue, for an evaluator with assignments in ``stages`` stages: ordered and cut from the
+    assignments alone, then joined to the proposal, and the evaluation's and the assessment's statuses read for its
+    rows only (one index lookup each, however many evaluations the challenge holds). Each row also carries the
+    counts per kind over the whole queue (``_counted``): a page that has rows needs no counting statement."""
     page = (
         _mine(
             Assignment.id,
@@ -205,10 +211,9 @@ def _rows_statement() -> Select[Any]:
             Assignment.proposal_id,
             Assignment.stage_id,
             _kind().label("kind"),
-            ChallengeStage.deadline_at,
+            _stage_order(stages).label("stage_order"),
         )
-        .join(ChallengeStage, ChallengeStage.id == Assignment.stage_id)
-        .order_by(_kind(), ChallengeStage.deadline_at, Assignment.stage_id, Assignment.proposal_id, Assignment.id)
+        .order_by(_kind(), _stage_order(stages), Assignment.proposal_id, Assignment.id)
         .limit(bindparam("size"))
         .offset(bindparam("skip"))
         .subquery()
@@ -230,7 +235,7 @@ def _rows_statement() -> Select[Any]:
             *_counted(),
         )
         .join(Proposal, Proposal.id == page.c.proposal_id)
-        .order_by(page.c.kind, page.c.deadline_at, page.c.stage_id, page.c.proposal_id, page.c.id)
+        .order_by(page.c.kind, page.c.stage_order, page.c.proposal_id, page.c.id)
     )
 
 
@@ -238,7 +243,8 @@ def _page(
     session: Session, parameters: dict[str, Any], *, size: int, skip: int
 ) -> tuple[list[QueueRow], dict[int, int]]:
     """A page's rows, and the counts per kind over the queue (empty when the page has no rows)."""
-    found = session.execute(_rows_statement(), {**parameters, "size": size, "skip": skip}).all()
+    statement = _rows_statement(len(parameters["stage_ids"]))
+    found = session.execute(statement, {**parameters, "size": size, "skip": skip}).all()
     rows = [QueueRow(*row[: -len(KINDS)]) for row in found]
     counts = {each: int(n) for each, n in zip(KINDS, found[0][-len(KINDS) :], strict=True) if n} if found else {}
     return rows, counts
@@ -266,6 +272,7 @@ def evaluator_queue(session: Session, *, user: User, now: datetime, page: str | 
         "stage_ids": list(by_id),
         "open_ids": [entry.stage.id for entry in stages if entry.open],
         "closed_ids": [entry.stage.id for entry in stages if not entry.open],
+        **{f"stage_{n}": entry.stage.id for n, entry in enumerate(stages)},  # in deadline order
     }
     asked = parse_page(page) if page not in (None, "") else 1
     rows: list[QueueRow] = []
