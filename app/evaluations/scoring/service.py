@@ -273,9 +273,8 @@ def _store_scores(
             {"evaluation_id": evaluation.id, "criterion_key": key, "score": value, "justification": raw[key][1]}
             for key, value in scores.items()
         ]
-        session.execute(
-            insert(cast(Table, EvaluationScore.__table__)), rows
-        )  # the table's: no ORM bulk layer for plain rows
+        scores_table = cast(Table, EvaluationScore.__table__)  # the table's insert: no ORM bulk layer for plain rows
+        session.execute(insert(scores_table), rows)
         session.expire(evaluation, ["scores"])  # read back from the database when asked for
         return evaluation
     current = {row.criterion_key: row for row in evaluation.scores}

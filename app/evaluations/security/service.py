@@ -94,8 +94,9 @@ def save_assessment(
 def _write(
     session: Session, *, opened: Opened, factors: dict[str, dict[str, str]], submit: bool, now: datetime
 ) -> SecurityAssessment:
-    """A new assessment inserted as it ends up (submitted at once, or a draft), without the unit of work; a draft's
-    changed (not flushed here: the event's append flushes the row with its new status, one statement)."""
+    """A new assessment inserted as it ends up (submitted at once, or a draft), without the unit of work; a draft or
+    a reopened one changed in place (not flushed here: the event's append flushes it with its new status, one
+    statement)."""
     rows = {key: dict(value) for key, value in factors.items()}
     assessment = opened.assignment.assessment
     if assessment is None:
