@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import create_challenge, csrf
+from app.clock import FrozenClock
+from tests.factories import create_challenge, create_user, csrf, log_in
 
 
 def test_an_address_holding_a_nul_is_not_found(client: TestClient, session: Session) -> None:
@@ -36,3 +37,13 @@ def test_a_form_value_holding_a_nul_is_read_without_it(client: TestClient) -> No
         "/login", data={"email": "nobody\x00@example.org", "password": "wrong\x00", "csrf_token": csrf(client)}
     )
     assert answer.status_code in (400, 401, 422) and "\x00" not in answer.text
+
+
+def test_a_staff_search_holding_a_nul_finds_nobody(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    """The administrators' user search: on PostgreSQL the statement with a NUL failed (a server error)."""
+    admin = create_user(session, email="adam@mindef.example", name="Adam Admin", roles=("administrator",))
+    session.commit()
+    log_in(client, session, admin, now=clock.now())
+    found = client.get("/admin/users", params={"q": "adam\x00"})
+    assert found.status_code == 200 and "adam@mindef.example" not in found.text
+    assert "adam@mindef.example" in client.get("/admin/users", params={"q": "adam"}).text

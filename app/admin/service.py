@@ -88,6 +88,8 @@ def get_user_by_email(session: Session, *, email: str) -> User:
 def list_users(session: Session, *, query: str | None = None) -> list[User]:
     """Users by e-mail address, optionally those whose e-mail or name contains the query."""
     statement = select(User).order_by(User.email).limit(MAX_LISTED)
+    if query and "\x00" in query:
+        return []  # no address or name holds a NUL (PostgreSQL would refuse the statement)
     if query and query.strip():
         pattern = "%" + query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(
