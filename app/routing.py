@@ -7,7 +7,8 @@ carry their full paths), so their routes can stand in the app's table directly, 
 list them; ``RouteIndex`` then tries only the routes whose first path segment is the request's (and those
 whose first segment is a parameter), in that same order. What a request matches does not change: the first
 route that matches it fully answers; otherwise the first that matches its path but not its method answers
-(405).
+(405). A route whose integer path parameter (a row id, a version number) is a whole number beyond the
+database's INTEGER does not match: the address is not found, as one naming no row is.
 
 The routes are the routers' own objects, shared by every app built in one process, so an app's
 ``dependency_overrides`` do not reach them; the portal does not use them.
@@ -55,11 +56,45 @@ def _first_segment(route: BaseRoute) -> str | None:
     return None if "{" in segment else segment
 
 
+# The database's INTEGER (PostgreSQL's ``integer``): every row id and number a path can name is one. A larger one
+# names no row; sent to PostgreSQL it fails the statement ("integer out of range"), and past 2**63 SQLite's driver
+# cannot even bind it.
+_INTEGERS = range(-(2**31), 2**31)
+
+
+def _integer_parameters(route: BaseRoute) -> frozenset[str]:
+    """The names of the route's path parameters that its endpoint or its dependencies read as integers."""
+    names: set[str] = set()
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is not None:
+            names.update(field.name for field in dependant.path_params if field.field_info.annotation is int)
+            pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def _names_a_row(integers: frozenset[str], child_scope: Scope) -> bool:
+    """False when an integer parameter of the path is a whole number no row can have (the route then does not
+    match: the address is not found, as for any other path that names nothing). Read without converting a long
+    string of digits (Python refuses to convert more than 4,300)."""
+    for name in integers:
+        value = child_scope.get("path_params", {}).get(name)
+        if not isinstance(value, str) or len(value) < 10:
+            continue
+        digits = value.removeprefix("-").removeprefix("+").lstrip("0")
+        if digits.isascii() and digits.isdigit() and (len(digits) > 10 or int(value) not in _INTEGERS):
+            return False
+    return True
+
+
 class RouteIndex(BaseRoute):
-    """Routes looked up by their path's first segment, tried in their own order (see the module)."""
+    """Routes looked up by their path's first segment, tried in their own order (see the module). A route whose
+    integer path parameter is out of the database's range does not match (``_names_a_row``)."""
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self.routes = list(routes)
+        self._integers = {id(route): _integer_parameters(route) for route in self.routes}
         firsts = [(_first_segment(route), route) for route in self.routes]
         self._anywhere = [route for first, route in firsts if first is None]
         self._by_segment = {
@@ -77,6 +112,9 @@ class RouteIndex(BaseRoute):
         partial: tuple[BaseRoute, Scope] | None = None
         for route in self.candidates(get_route_path(scope)):
             match, child_scope = route.matches(scope)
+            integers = self._integers[id(route)]
+            if match != Match.NONE and integers and not _names_a_row(integers, child_scope):
+                continue
             if match == Match.FULL:
                 return match, {**child_scope, _CHOSEN: route}
             if match == Match.PARTIAL and partial is None:
