@@ -6,9 +6,9 @@ the user's language) and the values the user typed, so nothing is lost.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from starlette.datastructures import FormData
 
 from app import i18n
@@ -94,6 +94,21 @@ def single_line(value: str | None) -> str | None:
     if value is not None and not value.isprintable():
         raise ValueError(MSG_ONE_LINE)
     return value
+
+
+def chosen_id(value: Any) -> Any:
+    """A form's choice of a row by its id: a whole number of ten digits or more (the database's INTEGER stops at
+    2,147,483,647; no row is near) becomes -1, which names nothing, so the service refuses it with its list's
+    message rather than the database refusing the statement (a 500). Anything else is left to be parsed."""
+    if isinstance(value, str):
+        digits = value.strip().removeprefix("-").removeprefix("+").lstrip("0")
+        if digits.isascii() and digits.isdigit() and len(digits) >= 10:
+            return -1
+    return value
+
+
+ChosenId = Annotated[int, BeforeValidator(chosen_id)]
+"""An id chosen in a form (a select or radio list), as ``chosen_id`` reads it."""
 
 
 def ticked_ids(form: FormData, name: str) -> list[int]:

@@ -60,3 +60,48 @@ def test_the_largest_id_still_reaches_its_page(client: TestClient, session: Sess
     assert client.get(f"/admin/users/{2**31}").status_code == 404
     assert client.get(f"/admin/users/{'9' * 5000}").status_code == 404  # longer than Python converts
     assert client.get(f"/admin/users/{'0' * 12}{staff.id}").status_code == 200  # leading zeros: the same id
+
+
+def test_forms_choosing_a_row_by_an_impossible_id_are_refused(
+    client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    """An id chosen in a form (an evaluator, a proposal, the organisation acted for) that is too long to be one
+    names nothing: the form's message, nothing stored, never the server error page."""
+    from sqlalchemy import func, select
+
+    from app.evaluations.models import Assignment, PoolMember
+    from tests.evaluations.helpers import after_deadline, build_scenario, post
+
+    s = build_scenario(session, proposals=1, evaluators=1)
+    after_deadline(clock)
+    log_in(client, session, s.coordinator, now=clock.now())
+    token = csrf(client)
+    visitor = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies)
+    for number in ("2147483648", "-99999999999", "9" * 40):
+        pool = visitor.post(f"{s.base}/pool", data={"evaluator_id": number, "csrf_token": token})
+        assert pool.status_code == 422, pool.status_code
+        chosen = {"proposal_id": number, "evaluator_id": s.evaluators[0].id, "csrf_token": token}
+        assert visitor.post(f"{s.base}/assignments", data=chosen).status_code == 422
+        chosen = {"proposal_id": s.proposals[0].id, "evaluator_id": number, "csrf_token": token}
+        assert visitor.post(f"{s.base}/assignments", data=chosen).status_code == 422
+        acting = visitor.post("/organisations/acting", data={"organisation_id": number, "csrf_token": token})
+        assert acting.status_code < 500
+    assert session.scalar(select(func.count()).select_from(PoolMember)) == 0
+    assert session.scalar(select(func.count()).select_from(Assignment)) == 0
+    assert post(client, f"{s.base}/pool", {"evaluator_id": s.evaluators[0].id}).status_code == 303
+
+
+def test_chosen_ids_too_long_to_be_one_name_nothing() -> None:
+    """The triage's challenge and programme and a draft's partner organisation, chosen from lists: a number too long
+    to be an id is read as -1 (no row has it; the services refuse it with their lists' message), others as typed."""
+    from app.forms import chosen_id, parse_form
+    from app.proposals.drafts.schemas import PartnerDraft
+    from app.proposals.propositions.schemas import TriageForm
+
+    form, errors = parse_form(TriageForm, {"step": "refer", "challenge_id": "99999999999", "programme_id": "7"})
+    assert errors == [] and form is not None and (form.challenge_id, form.programme_id) == (-1, 7)
+    form, errors = parse_form(TriageForm, {"step": "route", "programme_id": "-" + "9" * 5000})
+    assert errors == [] and form is not None and form.programme_id == -1
+    partner = PartnerDraft.model_validate({"organisation_id": "2147483648"})
+    assert partner.organisation_id == -1
+    assert [chosen_id(v) for v in ("12", " 00000000001 ", "1000000000", "x", 5)] == ["12", " 00000000001 ", -1, "x", 5]

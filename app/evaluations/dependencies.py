@@ -15,6 +15,7 @@ from app.errors import FieldError, NotFound, ValidationFailed
 from app.evaluations import permissions
 from app.evaluations import service as evaluation_service
 from app.evaluations.results.rules import EvaluationPolicy
+from app.forms import chosen_id
 from app.i18n import N_
 from app.web import AppSettings, DbSession, Now, refuse_sealed, see_other
 
@@ -77,3 +78,8 @@ def int_field(values: dict[str, Any], name: str) -> int:
         return int(values.get(name, ""))
     except (TypeError, ValueError):
         raise ValidationFailed(errors=[FieldError(name, N_("Choose one of the options."))]) from None
+
+
+def id_field(values: dict[str, Any], name: str) -> int:
+    """A row chosen by its id (``app.forms.chosen_id``: one too long to be an id names nothing)."""
+    return int_field({name: chosen_id(values.get(name, ""))}, name)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.accounts.dependencies import CurrentAuth, CurrentUser
 from app.accounts.models import User
 from app.errors import ValidationFailed
-from app.forms import form_values, parse_form, translate_errors
+from app.forms import chosen_id, form_values, parse_form, translate_errors
 from app.organisations import permissions, service
 from app.organisations.enums import MemberRole, Ownership
 from app.organisations.invitations import service as invitation_service
@@ -79,7 +79,7 @@ def organisation_choose_acting(
 ) -> Response:
     values = form_values(posted)
     try:
-        organisation_id = int(values.get("organisation_id", ""))
+        organisation_id = int(chosen_id(values.get("organisation_id", "")))
     except ValueError:
         organisation_id = 0
     service.choose_acting(

@@ -14,7 +14,7 @@ from app.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from app.evaluations.affiliations import service as affiliation_service
 from app.evaluations.assignments import service as assignment_service
 from app.evaluations.deadlines import service as deadline_service
-from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, int_field, stage_page
+from app.evaluations.dependencies import STAGE, EvaluationScope, Scope, base_context, id_field, stage_page
 from app.evaluations.pool import service as pool_service
 from app.evaluations.results import service as results_service
 from app.evaluations.schemas import AutoAssignForm
@@ -116,7 +116,7 @@ def pool_add(
         now,
         language,
         lambda v: pool_service.add_to_pool(
-            db, challenge=scope.challenge, user_id=int_field(v, "evaluator_id"), actor=actor, now=now
+            db, challenge=scope.challenge, user_id=id_field(v, "evaluator_id"), actor=actor, now=now
         ),
         posted=posted,
     )
@@ -158,7 +158,7 @@ def assign(
     actor = actor_of(request, user)
 
     def change(values: dict[str, Any]) -> None:
-        proposal_id, evaluator_id = int_field(values, "proposal_id"), int_field(values, "evaluator_id")
+        proposal_id, evaluator_id = id_field(values, "proposal_id"), id_field(values, "evaluator_id")
         try:
             assignment_service.assign(
                 db,

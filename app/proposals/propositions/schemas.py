@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.forms import single_line
+from app.forms import ChosenId, single_line
 from app.i18n import N_
 
 DESCRIPTION_LIMIT = 3000
@@ -31,8 +31,8 @@ class TriageForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     step: Literal["refer", "route", "watch", "decline"]
-    challenge_id: int | None = None
-    programme_id: int | None = None
+    challenge_id: ChosenId | None = None
+    programme_id: ChosenId | None = None
     message: str = Field(default="", max_length=MESSAGE_LIMIT)
 
     @field_validator("challenge_id", "programme_id", mode="before")
