@@ -92,16 +92,13 @@ def test_forms_choosing_a_row_by_an_impossible_id_are_refused(
 
 
 def test_chosen_ids_too_long_to_be_one_name_nothing() -> None:
-    """The triage's challenge and programme and a draft's partner organisation, chosen from lists: a number too long
-    to be an id is read as -1 (no row has it; the services refuse it with their lists' message), others as typed."""
+    """The triage's challenge and programme, chosen from lists: a number too long to be an id is read as -1 (no row
+    has it; the service refuses it with its lists' message), others as typed."""
     from app.forms import chosen_id, parse_form
-    from app.proposals.drafts.schemas import PartnerDraft
     from app.proposals.propositions.schemas import TriageForm
 
     form, errors = parse_form(TriageForm, {"step": "refer", "challenge_id": "99999999999", "programme_id": "7"})
     assert errors == [] and form is not None and (form.challenge_id, form.programme_id) == (-1, 7)
     form, errors = parse_form(TriageForm, {"step": "route", "programme_id": "-" + "9" * 5000})
     assert errors == [] and form is not None and form.programme_id == -1
-    partner = PartnerDraft.model_validate({"organisation_id": "2147483648"})
-    assert partner.organisation_id == -1
     assert [chosen_id(v) for v in ("12", " 00000000001 ", "1000000000", "x", 5)] == ["12", " 00000000001 ", -1, "x", 5]

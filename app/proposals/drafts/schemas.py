@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.forms import ChosenId
-
 Answer = str | list[str]
 """A typed answer: text, or the chosen options of a multiple-choice question."""
 
@@ -33,7 +31,7 @@ class PartnerDraft(_Draft):
     """A partner: a registered organisation (``organisation_id``) or one named by KvK number or by country and
     registry id."""
 
-    organisation_id: ChosenId | None = None
+    organisation_id: int | None = None
     legal_name: str = ""
     kvk_number: str | None = None
     country: str = ""
