@@ -112,8 +112,7 @@ class RouteIndex(BaseRoute):
         partial: tuple[BaseRoute, Scope] | None = None
         for route in self.candidates(get_route_path(scope)):
             match, child_scope = route.matches(scope)
-            integers = self._integers[id(route)]
-            if match != Match.NONE and integers and not _names_a_row(integers, child_scope):
+            if match != Match.NONE and not _names_a_row(self._integers[id(route)], child_scope):
                 continue
             if match == Match.FULL:
                 return match, {**child_scope, _CHOSEN: route}
